@@ -1,0 +1,195 @@
+#include "client.hpp"
+
+#include <algorithm>
+
+#include <fmt/format.h>
+
+#include "crypto.hpp"
+#include "error.hpp"
+#include "pack.hpp"
+#include "params.hpp"
+#include "protocol.hpp"
+#include "random.hpp"
+
+namespace secagg {
+namespace {
+
+Error refuse(const std::string& origin, const std::string& what) {
+  return Error(Exit::aborted, origin + ": " + what);
+}
+
+void expect_stage(const ClientState& st, ClientStage want, const std::string& origin, std::string_view step) {
+  if (st.stage == static_cast<uint8_t>(want)) return;
+  static constexpr const char* names[] = {"advertised its keys (round 0)", "sent its shares (round 1)",
+                                          "sent its masked input (round 2)", "", "answered the unmasking request (round 4)"};
+  const char* done = st.stage < 5 ? names[st.stage] : "reached an unknown stage";
+  throw Error(Exit::aborted, fmt::format("{}: client {} has already {}; it cannot {} now", origin, st.id, done, step));
+}
+
+}  // namespace
+
+ClientState client_keygen(const Params& params, const SessionId& session, uint32_t id) {
+  validate_params(params);
+  if (id < 1 || id > params.clients)
+    throw Error(Exit::usage, fmt::format("client id {} is outside [1, {}]", id, params.clients));
+  ClientState st;
+  st.params = params;
+  st.session = session;
+  st.id = id;
+  st.stage = static_cast<uint8_t>(ClientStage::advertised);
+  auto c = x25519_keypair();
+  auto s = x25519_keypair();
+  st.c_sk = c.sk;
+  st.c_pk = c.pk;
+  st.s_sk = s.sk;
+  st.s_pk = s.pk;
+  return st;
+}
+
+Bytes client_advertise(const ClientState& st) {
+  return encode(MsgType::advertise_keys, st.session, st.id, kServerId, AdvertiseKeys{st.c_pk, st.s_pk});
+}
+
+Bytes client_share(ClientState& st, const Envelope& env, const std::string& origin) {
+  expect_message(env, origin, MsgType::roster, st.session);
+  expect_sender(env, origin, kServerId);
+  expect_stage(st, ClientStage::advertised, origin, "share its keys");
+  Roster roster = decode_body<Roster>(env, origin);
+  std::vector<uint32_t> u1 = roster.ids();
+  if (!sorted_unique(u1)) throw Error(Exit::data, origin + ": roster ids are not sorted and unique");
+  for (auto& e : roster.clients) {
+    if (e.id < 1 || e.id > st.params.clients)
+      throw Error(Exit::data, fmt::format("{}: roster lists client {}, outside [1, {}]", origin, e.id, st.params.clients));
+    if (!usable_public_key(e.c_pk) || !usable_public_key(e.s_pk))
+      throw Error(Exit::data, fmt::format("{}: roster gives client {} a low-order public key", origin, e.id));
+  }
+  const RosterEntry* self = roster.find(st.id);
+  if (!self || self->c_pk != st.c_pk || self->s_pk != st.s_pk)
+    throw Error(Exit::data, fmt::format("{}: roster does not list client {} with the keys it advertised", origin, st.id));
+  if (u1.size() < st.params.threshold)
+    throw refuse(origin, fmt::format("round 0 roster U1 has {} clients, fewer than the threshold {}: refusing to go on",
+                                     u1.size(), st.params.threshold));
+
+  ClientState next = st;
+  next.roster = roster;
+  random_bytes(next.b_seed.data(), 32);
+  Secret32 mask_key = next.s_sk;
+  auto key_shares = shamir::split(mask_key, st.params.threshold, u1);
+  auto mask_shares = shamir::split(next.b_seed, st.params.threshold, u1);
+  SealedShares out;
+  out.shares.reserve(u1.size());
+  for (size_t i = 0; i < u1.size(); ++i) {
+    uint32_t v = u1[i];
+    SecretBytes pt = encode_share_plaintext(st.id, v, key_shares[i], mask_shares[i]);
+    SealedShare s;
+    s.peer = v;
+    random_bytes(s.nonce.data(), s.nonce.size());
+    Secret32 k = share_key(st.c_sk, roster.clients[i].c_pk, st.session, st.id, v);
+    s.ciphertext = aead_seal(k, s.nonce, share_ad(st.session, st.id, v), pt);
+    out.shares.push_back(std::move(s));
+  }
+  next.stage = static_cast<uint8_t>(ClientStage::shared);
+  Bytes msg = encode(MsgType::share_keys, st.session, st.id, kServerId, out);
+  st = next;
+  return msg;
+}
+
+Bytes client_mask(ClientState& st, const Envelope& env, const std::string& origin, std::span<const uint64_t> x,
+                  unsigned threads) {
+  expect_message(env, origin, MsgType::inbox, st.session);
+  expect_sender(env, origin, kServerId);
+  expect_recipient(env, origin, st.id);
+  expect_stage(st, ClientStage::shared, origin, "mask an input");
+  if (x.size() != st.params.length)
+    throw Error(Exit::data, fmt::format("input has {} elements, the session expects {}", x.size(), st.params.length));
+  Modulus ring = st.params.ring();
+  for (size_t i = 0; i < x.size(); ++i)
+    if (x[i] >= ring.R) throw Error(Exit::data, fmt::format("input element {} is {}, outside [0, {})", i, x[i], ring.R));
+
+  SealedShares inbox = decode_body<SealedShares>(env, origin);
+  std::vector<uint32_t> u2;
+  for (auto& s : inbox.shares) u2.push_back(s.peer);
+  std::vector<uint32_t> u1 = st.roster.ids();
+  if (!sorted_unique(u2)) throw Error(Exit::data, origin + ": inbox senders are not sorted and unique");
+  if (!is_subset(u2, u1))
+    throw refuse(origin, "round 1 survivor set U2 is not a subset of the roster U1: refusing to go on");
+  if (!contains(u2, st.id)) throw Error(Exit::data, fmt::format("{}: inbox lacks client {}'s own share", origin, st.id));
+  if (u2.size() < st.params.threshold)
+    throw refuse(origin, fmt::format("round 1 survivor set U2 has {} clients, fewer than the threshold {}: refusing to "
+                                     "go on",
+                                     u2.size(), st.params.threshold));
+
+  ClientState next = st;
+  next.u2 = u2;
+  next.held.clear();
+  for (auto& s : inbox.shares) {
+    const RosterEntry* from = st.roster.find(s.peer);
+    Secret32 k = share_key(st.c_sk, from->c_pk, st.session, s.peer, st.id);
+    auto pt = aead_open(k, s.nonce, share_ad(st.session, s.peer, st.id), s.ciphertext);
+    if (!pt)
+      throw Error(Exit::data, fmt::format("{}: round 1 share from client {} does not decrypt (tampered or not meant for "
+                                          "client {})",
+                                          origin, s.peer, st.id));
+    HeldShares h;
+    uint32_t f = 0, t = 0;
+    if (!decode_share_plaintext(*pt, f, t, h.key_share, h.mask_share) || f != s.peer || t != st.id ||
+        h.key_share.x != st.id || h.mask_share.x != st.id)
+      throw Error(Exit::data, fmt::format("{}: round 1 share from client {} is malformed", origin, s.peer));
+    h.from = s.peer;
+    next.held.push_back(h);
+  }
+
+  std::vector<SignedSeed> seeds;
+  seeds.reserve(u2.size());
+  seeds.push_back({st.b_seed, Sign::plus});
+  for (uint32_t v : u2) {
+    if (v == st.id) continue;
+    const RosterEntry* peer = st.roster.find(v);
+    seeds.push_back({pairwise_seed(st.s_sk, peer->s_pk, st.session, st.id, v), st.id < v ? Sign::plus : Sign::minus});
+  }
+  std::vector<uint64_t> y(x.begin(), x.end());
+  apply_masks(st.params.prg_kind(), ring, seeds, y.data(), 0, y.size(), threads);
+  RingVector body{ring.R, y.size(), pack(y, ring.bits())};
+  next.stage = static_cast<uint8_t>(ClientStage::masked);
+  Bytes msg = encode(MsgType::masked_input, st.session, st.id, kServerId, body);
+  st = next;
+  return msg;
+}
+
+Bytes client_unmask(ClientState& st, const Envelope& env, const std::string& origin) {
+  expect_message(env, origin, MsgType::survivors, st.session);
+  expect_sender(env, origin, kServerId);
+  if (st.stage == static_cast<uint8_t>(ClientStage::unmasked))
+    throw refuse(origin, fmt::format("client {} has already answered an unmasking request in this session: refusing a "
+                                     "second one",
+                                     st.id));
+  expect_stage(st, ClientStage::masked, origin, "answer an unmasking request");
+  IdList body = decode_body<IdList>(env, origin);
+  const auto& u3 = body.ids;
+  if (!sorted_unique(u3)) throw Error(Exit::data, origin + ": survivor ids are not sorted and unique");
+  if (!is_subset(u3, st.u2))
+    throw refuse(origin, "round 2 survivor set U3 is not a subset of the previous round's U2: refusing to unmask");
+  if (u3.size() < st.params.threshold)
+    throw refuse(origin, fmt::format("round 2 survivor set U3 has {} clients, fewer than the threshold {}: refusing to "
+                                     "unmask",
+                                     u3.size(), st.params.threshold));
+  if (!contains(u3, st.id))
+    throw refuse(origin, fmt::format("survivor set U3 does not include client {} although it sent its masked input: "
+                                     "refusing to unmask",
+                                     st.id));
+  UnmaskShares out;
+  for (const auto& h : st.held) {
+    if (contains(u3, h.from))
+      out.self_mask.push_back({h.from, h.mask_share});
+    else
+      out.mask_key.push_back({h.from, h.key_share});
+  }
+  ClientState next = st;
+  next.u3 = u3;
+  next.stage = static_cast<uint8_t>(ClientStage::unmasked);
+  Bytes msg = encode(MsgType::unmask_shares, st.session, st.id, kServerId, out);
+  st = next;
+  return msg;
+}
+
+}  // namespace secagg

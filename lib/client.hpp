@@ -1,0 +1,33 @@
+// The client side of the protocol, one function per round (protocol paper,
+// Protocol 4). Each validates everything it is given before it changes
+// anything: on any error the state passed in is left as it was, so a tool
+// that saves the state only after success never records a half-done round.
+#pragma once
+#include <cstdint>
+#include <span>
+#include <string>
+
+#include "messages.hpp"
+
+namespace secagg {
+
+// Round 0 (AdvertiseKeys): fresh key pairs; returns the new state. The params must be
+// valid (validate_params) and id in [1, n].
+ClientState client_keygen(const Params& params, const SessionId& session, uint32_t id);
+Bytes client_advertise(const ClientState& st);
+
+// Round 1 (ShareKeys): check the roster U1, pick the self-mask seed b, share b and the mask
+// secret key among U1, and encrypt each share for its holder.
+Bytes client_share(ClientState& st, const Envelope& roster, const std::string& origin);
+
+// Round 2 (MaskedInputCollection): check and decrypt the inbox (defining U2), then
+// y = x + PRG(b) + sum over v in U2 of sign(u, v) PRG(s_uv), mod R.
+Bytes client_mask(ClientState& st, const Envelope& inbox, const std::string& origin, std::span<const uint64_t> x,
+                  unsigned threads);
+
+// Round 4 (Unmasking): check U3 (subset of U2, at least t, includes this client, first
+// request), then reveal shares of b_v for v in U3 and of the mask key of v in U2 \ U3.
+// Refusals are Error(Exit::aborted).
+Bytes client_unmask(ClientState& st, const Envelope& survivors, const std::string& origin);
+
+}  // namespace secagg

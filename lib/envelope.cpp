@@ -1,0 +1,103 @@
+#include "envelope.hpp"
+
+#include <cstring>
+
+#include "crypto.hpp"
+#include "error.hpp"
+#include "le.hpp"
+
+namespace secagg {
+
+uint8_t round_of(MsgType type) {
+  switch (type) {
+    case MsgType::advertise_keys:
+    case MsgType::roster: return 0;
+    case MsgType::share_keys:
+    case MsgType::inbox:
+    case MsgType::server_round1: return 1;
+    case MsgType::masked_input:
+    case MsgType::survivors: return 2;
+    case MsgType::unmask_shares: return 4;
+    default: return kNoRound;
+  }
+}
+
+bool valid_type(uint8_t type) { return type >= 1 && type <= 11; }
+
+std::string_view type_name(MsgType type) {
+  switch (type) {
+    case MsgType::params: return "params";
+    case MsgType::advertise_keys: return "advertise-keys";
+    case MsgType::roster: return "roster";
+    case MsgType::share_keys: return "share-keys";
+    case MsgType::inbox: return "inbox";
+    case MsgType::masked_input: return "masked-input";
+    case MsgType::survivors: return "survivors";
+    case MsgType::unmask_shares: return "unmask-shares";
+    case MsgType::vector: return "vector";
+    case MsgType::client_state: return "client-state";
+    case MsgType::server_round1: return "server-round1";
+  }
+  return "unknown";
+}
+
+Bytes seal_envelope(const Envelope& env) {
+  Bytes out;
+  out.reserve(kHeaderBytes + env.body.size() + kChecksumBytes);
+  out.insert(out.end(), kMagic.begin(), kMagic.end());
+  le::put16(out, kFormatVersion);
+  out.push_back(static_cast<uint8_t>(env.type));
+  out.push_back(env.round);
+  out.insert(out.end(), env.session.begin(), env.session.end());
+  le::put32(out, env.sender);
+  le::put32(out, env.recipient);
+  le::put64(out, env.body.size());
+  out.insert(out.end(), env.body.begin(), env.body.end());
+  Digest32 sum = blake2b_256(out);
+  out.insert(out.end(), sum.begin(), sum.end());
+  return out;
+}
+
+bool looks_like_envelope(std::span<const uint8_t> bytes) {
+  return bytes.size() >= kMagic.size() && std::memcmp(bytes.data(), kMagic.data(), kMagic.size()) == 0;
+}
+
+Envelope open_envelope(std::span<const uint8_t> bytes, const std::string& origin) {
+  auto bad = [&](const std::string& what) { return Error(Exit::data, origin + ": " + what); };
+  if (bytes.size() < kMagic.size() || !looks_like_envelope(bytes))
+    throw bad("not a secagg message (no SAGG magic)");
+  if (bytes.size() < kHeaderBytes + kChecksumBytes)
+    throw bad("truncated: " + std::to_string(bytes.size()) + " bytes, a message has at least " +
+              std::to_string(kHeaderBytes + kChecksumBytes));
+  uint16_t version = le::get16(bytes.data() + 4);
+  if (version != kFormatVersion)
+    throw bad("format version " + std::to_string(version) + " is not supported (this secagg reads version " +
+              std::to_string(kFormatVersion) + ")");
+  uint64_t body_len = le::get64(bytes.data() + 32);
+  if (body_len > kMaxBodyBytes) throw bad("body length " + std::to_string(body_len) + " is beyond the format's limit");
+  uint64_t want = kHeaderBytes + body_len + kChecksumBytes;
+  if (bytes.size() < want)
+    throw bad("truncated: " + std::to_string(bytes.size()) + " bytes, the header announces " + std::to_string(want));
+  if (bytes.size() > want)
+    throw bad(std::to_string(bytes.size() - want) + " unexpected bytes after the end of the message");
+  Digest32 sum = blake2b_256(bytes.first(kHeaderBytes + body_len));
+  if (sodium_memcmp(sum.data(), bytes.data() + kHeaderBytes + body_len, kChecksumBytes) != 0)
+    throw bad("checksum mismatch: the message is corrupted");
+  uint8_t type = bytes[6];
+  if (!valid_type(type)) throw bad("unknown message type " + std::to_string(type));
+  Envelope env;
+  env.type = static_cast<MsgType>(type);
+  env.round = bytes[7];
+  if (env.round != round_of(env.type))
+    throw bad(std::string(type_name(env.type)) + " message carries round " + std::to_string(env.round) +
+              ", expected " + std::to_string(round_of(env.type)));
+  std::memcpy(env.session.data(), bytes.data() + 8, kSessionIdBytes);
+  env.sender = le::get32(bytes.data() + 24);
+  env.recipient = le::get32(bytes.data() + 28);
+  env.body.assign(bytes.begin() + kHeaderBytes, bytes.begin() + kHeaderBytes + body_len);
+  return env;
+}
+
+std::string session_hex(const SessionId& sid) { return to_hex(sid); }
+
+}  // namespace secagg

@@ -1,0 +1,208 @@
+#include "mask.hpp"
+
+#include <algorithm>
+#include <bit>
+#include <cstring>
+#include <limits>
+#include <string>
+
+#include <sodium.h>
+
+#include "error.hpp"
+
+namespace secagg {
+namespace {
+
+__extension__ typedef unsigned __int128 u128;
+
+// Keystream is expanded into this many bytes of stack at a time and added
+// into acc at once, while both are still in L1/L2. A multiple of 64, so every
+// chunk after the first starts on a PRG block boundary.
+constexpr size_t kChunkBytes = 16384;
+
+// Elements per vectorized group (see kernel_pow2_32).
+constexpr size_t kGroup = 16;
+
+inline uint32_t load_le32(const uint8_t* p) {
+  uint32_t v;
+  std::memcpy(&v, p, sizeof v);
+  if constexpr (std::endian::native == std::endian::big) v = __builtin_bswap32(v);
+  return v;
+}
+
+inline uint64_t load_le64(const uint8_t* p) {
+  uint64_t v;
+  std::memcpy(&v, p, sizeof v);
+  if constexpr (std::endian::native == std::endian::big) v = __builtin_bswap64(v);
+  return v;
+}
+
+// a, x in [0, R), R <= 2^62: no overflow, and the selects compile to cmov/blend.
+inline uint64_t mod_add(uint64_t a, uint64_t x, uint64_t R) {
+  uint64_t s = a + x;
+  return s >= R ? s - R : s;
+}
+inline uint64_t mod_sub(uint64_t a, uint64_t x, uint64_t R) {
+  uint64_t d = a - x;
+  return a >= x ? d : d + R;
+}
+
+// The kernels: acc[i] = acc[i] +/- sample(word i of ks) for i in [0, n).
+// Written as plain loops over memcpy loads so that the compiler vectorizes
+// the power-of-two ones; __restrict tells it acc and the buffer do not overlap.
+
+// R = 2^k, W-byte words (W = 4 for R <= 2^32, else 8). Arithmetic mod 2^64
+// then masking is exact because 2^k divides 2^64, so the word need not be
+// masked first. Fixed-count inner loops: -O2's "very cheap" vectorizer cost
+// model only vectorizes loops whose trip count is a known multiple of the
+// vector width.
+template <size_t W, bool Minus>
+[[gnu::always_inline]] inline void pow2_body(uint64_t* __restrict acc,
+                                             const uint8_t* __restrict ks, size_t n,
+                                             uint64_t mask) {
+  size_t i = 0;
+  for (; i + kGroup <= n; i += kGroup) {
+    uint64_t* __restrict a = acc + i;
+    const uint8_t* __restrict k = ks + W * i;
+    for (size_t j = 0; j < kGroup; ++j) {
+      uint64_t w = W == 4 ? load_le32(k + 4 * j) : load_le64(k + 8 * j);
+      a[j] = (Minus ? a[j] - w : a[j] + w) & mask;
+    }
+  }
+  for (; i < n; ++i) {
+    uint64_t w = W == 4 ? load_le32(ks + 4 * i) : load_le64(ks + 8 * i);
+    acc[i] = (Minus ? acc[i] - w : acc[i] + w) & mask;
+  }
+}
+
+template <size_t W, bool Minus>
+void kernel_pow2(uint64_t* __restrict acc, const uint8_t* __restrict ks, size_t n,
+                 uint64_t mask) {
+  pow2_body<W, Minus>(acc, ks, n, mask);
+}
+
+#if defined(__GNUC__) && defined(__x86_64__)
+#define SECAGG_MASK_AVX2 1
+// The same loop compiled for AVX2 (4 lanes instead of SSE2's 2), chosen at
+// run time: the portable build targets baseline x86-64.
+template <size_t W, bool Minus>
+__attribute__((target("avx2"))) void kernel_pow2_avx2(uint64_t* __restrict acc,
+                                                      const uint8_t* __restrict ks, size_t n,
+                                                      uint64_t mask) {
+  pow2_body<W, Minus>(acc, ks, n, mask);
+}
+
+bool cpu_has_avx2() {
+  static const bool yes = [] {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx2") != 0;
+  }();
+  return yes;
+}
+#endif
+
+// Other R <= 2^24: 8-byte word w, floor(w * R / 2^64).
+template <bool Minus>
+void kernel_mulhi_64(uint64_t* __restrict acc, const uint8_t* __restrict ks, size_t n,
+                     uint64_t R) {
+  for (size_t i = 0; i < n; ++i) {
+    uint64_t x = static_cast<uint64_t>((static_cast<u128>(load_le64(ks + 8 * i)) * R) >> 64);
+    acc[i] = Minus ? mod_sub(acc[i], x, R) : mod_add(acc[i], x, R);
+  }
+}
+
+// Other R > 2^24: 16-byte word w = hi * 2^64 + lo, floor(w * R / 2^128),
+// exactly: floor((hi*R*2^64 + lo*R) / 2^128) = floor((hi*R + floor(lo*R / 2^64)) / 2^64),
+// and hi*R + (lo*R >> 64) < 2^126 + 2^62 fits in 128 bits.
+template <bool Minus>
+void kernel_mulhi_128(uint64_t* __restrict acc, const uint8_t* __restrict ks, size_t n,
+                      uint64_t R) {
+  for (size_t i = 0; i < n; ++i) {
+    uint64_t lo = load_le64(ks + 16 * i);
+    uint64_t hi = load_le64(ks + 16 * i + 8);
+    u128 t = static_cast<u128>(hi) * R + ((static_cast<u128>(lo) * R) >> 64);
+    uint64_t x = static_cast<uint64_t>(t >> 64);
+    acc[i] = Minus ? mod_sub(acc[i], x, R) : mod_add(acc[i], x, R);
+  }
+}
+
+using Kernel = void (*)(uint64_t* __restrict, const uint8_t* __restrict, size_t, uint64_t);
+
+// Wipes the keystream buffer however add_mask leaves.
+struct Wipe {
+  void* p;
+  size_t n;
+  ~Wipe() { sodium_memzero(p, n); }
+};
+
+}  // namespace
+
+size_t mask_word_bytes(Modulus m) {
+  if (m.pow2()) return m.R <= (uint64_t{1} << 32) ? 4 : 8;
+  return m.R <= (uint64_t{1} << 24) ? 8 : 16;
+}
+
+void add_mask(PrgKind kind, const uint8_t seed[32], Modulus m, Sign sign, uint64_t* acc,
+              uint64_t begin, uint64_t end) {
+  if (m.R < 2 || m.R > kMaxModulus)
+    throw Error(Exit::usage, "modulus " + std::to_string(m.R) + " is outside [2, 2^62]");
+  if (begin > end)
+    throw Error(Exit::usage, "mask range [" + std::to_string(begin) + ", " + std::to_string(end) +
+                                 ") is reversed");
+  if (begin == end) return;
+  const size_t wb = mask_word_bytes(m);
+  if (end > std::numeric_limits<uint64_t>::max() / wb)
+    throw Error(Exit::usage, "mask range end " + std::to_string(end) + " is too large");
+
+  const bool minus = sign == Sign::minus;
+  Kernel kernel;
+  uint64_t param;
+  if (m.pow2()) {
+    param = m.R - 1;
+    if (wb == 4)
+      kernel = minus ? kernel_pow2<4, true> : kernel_pow2<4, false>;
+    else
+      kernel = minus ? kernel_pow2<8, true> : kernel_pow2<8, false>;
+#ifdef SECAGG_MASK_AVX2
+    if (cpu_has_avx2()) {
+      if (wb == 4)
+        kernel = minus ? kernel_pow2_avx2<4, true> : kernel_pow2_avx2<4, false>;
+      else
+        kernel = minus ? kernel_pow2_avx2<8, true> : kernel_pow2_avx2<8, false>;
+    }
+#endif
+  } else {
+    param = m.R;
+    if (wb == 8)
+      kernel = minus ? kernel_mulhi_64<true> : kernel_mulhi_64<false>;
+    else
+      kernel = minus ? kernel_mulhi_128<true> : kernel_mulhi_128<false>;
+  }
+
+  Keystream ks(kind, seed);
+  alignas(64) uint8_t buf[kChunkBytes];
+  Wipe wipe{buf, sizeof buf};
+  const uint64_t per = kChunkBytes / wb;  // elements per chunk
+  uint64_t i = begin;
+  while (i < end) {
+    // Chunks end on multiples of `per` elements (kChunkBytes bytes of stream),
+    // so only the first one can start inside a PRG block.
+    uint64_t stop = std::min(end, (i / per + 1) * per);
+    size_t count = static_cast<size_t>(stop - i);
+    ks.generate(i * wb, buf, count * wb);
+    kernel(acc + (i - begin), buf, count, param);
+    i = stop;
+  }
+}
+
+std::vector<uint64_t> expand_mask(PrgKind kind, const uint8_t seed[32], Modulus m, uint64_t begin,
+                                  uint64_t end) {
+  if (begin > end)
+    throw Error(Exit::usage, "mask range [" + std::to_string(begin) + ", " + std::to_string(end) +
+                                 ") is reversed");
+  std::vector<uint64_t> out(static_cast<size_t>(end - begin), 0);
+  add_mask(kind, seed, m, Sign::plus, out.data(), begin, end);
+  return out;
+}
+
+}  // namespace secagg

@@ -1,0 +1,34 @@
+// Mask expansion: element i of the mask of a seed is sampled uniformly (or
+// within statistical distance 2^-40) from [0, R) using a fixed-size word of
+// keystream at a fixed offset, so any element range can be expanded alone.
+//
+//  R a power of two, R <= 2^32: 4-byte words, masked to the low bits (exact).
+//  R a power of two, R >  2^32: 8-byte words, masked (exact).
+//  other R <= 2^24:             8-byte word w, floor(w * R / 2^64) (distance <= R/2^64 <= 2^-40).
+//  other R >  2^24:             16-byte word w, floor(w * R / 2^128) (distance <= R/2^128 < 2^-66).
+// Words are read little-endian.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "modulus.hpp"
+#include "prg.hpp"
+
+namespace secagg {
+
+size_t mask_word_bytes(Modulus m);
+
+enum class Sign : int { plus = 1, minus = -1 };
+
+// For i in [begin, end): acc[i - begin] = acc[i - begin] +/- mask_i (mod R).
+// acc elements must already lie in [0, R). Expansion is fused with the add in
+// cache-sized chunks, so the whole mask is never materialised.
+void add_mask(PrgKind kind, const uint8_t seed[32], Modulus m, Sign sign, uint64_t* acc,
+              uint64_t begin, uint64_t end);
+
+// The mask itself, elements [begin, end) (tests and tools that show it).
+std::vector<uint64_t> expand_mask(PrgKind kind, const uint8_t seed[32], Modulus m, uint64_t begin,
+                                  uint64_t end);
+
+}  // namespace secagg

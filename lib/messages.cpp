@@ -1,0 +1,172 @@
+#include "messages.hpp"
+
+#include <algorithm>
+#include <sstream>
+
+#include <cereal/archives/json.hpp>
+#include <fmt/format.h>
+
+#include "error.hpp"
+
+namespace secagg {
+
+const RosterEntry* Roster::find(uint32_t id) const {
+  auto it = std::lower_bound(clients.begin(), clients.end(), id,
+                             [](const RosterEntry& e, uint32_t v) { return e.id < v; });
+  return it != clients.end() && it->id == id ? &*it : nullptr;
+}
+
+std::vector<uint32_t> Roster::ids() const {
+  std::vector<uint32_t> out;
+  out.reserve(clients.size());
+  for (auto& e : clients) out.push_back(e.id);
+  return out;
+}
+
+template <class T>
+Bytes encode(MsgType type, const SessionId& session, uint32_t sender, uint32_t recipient, const T& body) {
+  std::ostringstream os(std::ios::binary);
+  {
+    cereal::PortableBinaryOutputArchive ar(os);
+    ar(const_cast<T&>(body));
+  }
+  Envelope env;
+  env.type = type;
+  env.round = round_of(type);
+  env.session = session;
+  env.sender = sender;
+  env.recipient = recipient;
+  std::string s = std::move(os).str();
+  env.body.assign(s.begin(), s.end());
+  if (type == MsgType::client_state) sodium_memzero(s.data(), s.size());
+  Bytes out = seal_envelope(env);
+  if (type == MsgType::client_state) sodium_memzero(env.body.data(), env.body.size());
+  return out;
+}
+
+namespace {
+// A streambuf over a byte span that never copies it (the body may hold secrets).
+struct SpanBuf : std::streambuf {
+  explicit SpanBuf(const Bytes& b) {
+    char* p = reinterpret_cast<char*>(const_cast<uint8_t*>(b.data()));
+    setg(p, p, p + b.size());
+  }
+  std::streamsize remaining() const { return egptr() - gptr(); }
+};
+}  // namespace
+
+template <class T>
+T decode_body(const Envelope& env, const std::string& origin) {
+  SpanBuf buf(env.body);
+  std::istream is(&buf);
+  T body{};
+  ser::count_limit = env.body.size();
+  try {
+    cereal::PortableBinaryInputArchive ar(is);
+    ar(body);
+  } catch (const Error& e) {
+    ser::count_limit = UINT64_MAX;
+    throw Error(Exit::data, fmt::format("{}: malformed {} body: {}", origin, type_name(env.type), e.what()));
+  } catch (const std::exception& e) {
+    ser::count_limit = UINT64_MAX;
+    throw Error(Exit::data, fmt::format("{}: malformed {} body (truncated or corrupted)", origin, type_name(env.type)));
+  }
+  ser::count_limit = UINT64_MAX;
+  if (buf.remaining() != 0)
+    throw Error(Exit::data, fmt::format("{}: {} body has {} unexpected trailing bytes", origin, type_name(env.type),
+                                        buf.remaining()));
+  return body;
+}
+
+#define SECAGG_BODY(T)                                                                 \
+  template Bytes encode<T>(MsgType, const SessionId&, uint32_t, uint32_t, const T&); \
+  template T decode_body<T>(const Envelope&, const std::string&);
+SECAGG_BODY(Params)
+SECAGG_BODY(AdvertiseKeys)
+SECAGG_BODY(Roster)
+SECAGG_BODY(SealedShares)
+SECAGG_BODY(RingVector)
+SECAGG_BODY(IdList)
+SECAGG_BODY(UnmaskShares)
+SECAGG_BODY(ClientState)
+#undef SECAGG_BODY
+
+namespace {
+
+template <class T>
+void body_json(cereal::JSONOutputArchive& ar, const Envelope& env) {
+  T body = decode_body<T>(env, "message");
+  ar(cereal::make_nvp("body", body));
+}
+
+}  // namespace
+
+std::string to_json(const Envelope& env, bool show_secrets) {
+  std::ostringstream os;
+  ser::show_secrets = show_secrets;
+  {
+    cereal::JSONOutputArchive ar(os, cereal::JSONOutputArchive::Options::Default());
+    std::string type(type_name(env.type));
+    std::string session = session_hex(env.session);
+    uint32_t round = env.round, version = kFormatVersion;
+    ar(cereal::make_nvp("type", type), cereal::make_nvp("version", version), cereal::make_nvp("round", round),
+       cereal::make_nvp("session", session), cereal::make_nvp("sender", env.sender),
+       cereal::make_nvp("recipient", env.recipient));
+    switch (env.type) {
+      case MsgType::params: body_json<Params>(ar, env); break;
+      case MsgType::advertise_keys: body_json<AdvertiseKeys>(ar, env); break;
+      case MsgType::roster: body_json<Roster>(ar, env); break;
+      case MsgType::share_keys:
+      case MsgType::inbox: body_json<SealedShares>(ar, env); break;
+      case MsgType::masked_input:
+      case MsgType::vector: body_json<RingVector>(ar, env); break;
+      case MsgType::survivors:
+      case MsgType::server_round1: body_json<IdList>(ar, env); break;
+      case MsgType::unmask_shares: body_json<UnmaskShares>(ar, env); break;
+      case MsgType::client_state: body_json<ClientState>(ar, env); break;
+    }
+  }
+  ser::show_secrets = false;
+  os << "\n";
+  return os.str();
+}
+
+std::string summary(const Envelope& env) {
+  std::string head = fmt::format("{} round={} session={} sender={} recipient={}", type_name(env.type),
+                                 env.round == kNoRound ? std::string("-") : std::to_string(env.round),
+                                 session_hex(env.session), env.sender, env.recipient);
+  std::string what;
+  switch (env.type) {
+    case MsgType::params: {
+      auto p = decode_body<Params>(env, "message");
+      what = fmt::format("clients={} threshold={} neighbours={} modulus={} length={} prg={}", p.clients, p.threshold,
+                         p.neighbours, p.modulus, p.length, prg_name(p.prg_kind()));
+      break;
+    }
+    case MsgType::roster: what = fmt::format("u1={}", decode_body<Roster>(env, "message").clients.size()); break;
+    case MsgType::share_keys:
+    case MsgType::inbox: what = fmt::format("shares={}", decode_body<SealedShares>(env, "message").shares.size()); break;
+    case MsgType::masked_input:
+    case MsgType::vector: {
+      auto v = decode_body<RingVector>(env, "message");
+      what = fmt::format("modulus={} length={}", v.modulus, v.length);
+      break;
+    }
+    case MsgType::survivors:
+    case MsgType::server_round1: what = fmt::format("ids={}", decode_body<IdList>(env, "message").ids.size()); break;
+    case MsgType::unmask_shares: {
+      auto u = decode_body<UnmaskShares>(env, "message");
+      what = fmt::format("self_mask_shares={} mask_key_shares={}", u.self_mask.size(), u.mask_key.size());
+      break;
+    }
+    case MsgType::client_state: {
+      auto s = decode_body<ClientState>(env, "message");
+      what = fmt::format("client={} stage={} u1={} u2={}", s.id, s.stage, s.roster.clients.size(), s.u2.size());
+      break;
+    }
+    case MsgType::advertise_keys: break;
+  }
+  return what.empty() ? head : head + " " + what;
+}
+
+}  // namespace secagg

@@ -1,0 +1,186 @@
+// Message bodies (one struct per message type), their cereal serialization,
+// and the typed encode/decode that wraps them in envelopes.
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <cereal/archives/portable_binary.hpp>
+
+#include "bytes.hpp"
+#include "envelope.hpp"
+#include "modulus.hpp"
+#include "prg.hpp"
+#include "serialize.hpp"
+#include "shamir.hpp"
+
+namespace secagg::shamir {
+template <class A>
+void serialize(A& ar, Share& s) {
+  ar(cereal::make_nvp("x", s.x), cereal::make_nvp("y", ser::SecretWords<kChunks>{s.y}));
+}
+}  // namespace secagg::shamir
+
+namespace secagg {
+
+inline constexpr uint32_t kServerId = 0;
+// Client ids run from 1 to n; at least 2^20 clients are supported.
+inline constexpr uint32_t kMaxClients = uint32_t{1} << 20;
+
+struct Params {
+  uint32_t clients = 0;     // n
+  uint32_t threshold = 0;   // t
+  uint32_t neighbours = 0;  // k; clients - 1 means full SecAgg
+  uint64_t modulus = 0;     // R
+  uint64_t length = 0;      // elements per vector
+  uint8_t prg = static_cast<uint8_t>(PrgKind::aes128ctr);
+  uint8_t insecure_threshold = 0;  // 1 if setup was told to accept t <= n/2
+
+  Modulus ring() const { return Modulus{modulus}; }
+  PrgKind prg_kind() const { return static_cast<PrgKind>(prg); }
+  template <class A>
+  void serialize(A& ar) {
+    ar(CEREAL_NVP(clients), CEREAL_NVP(threshold), CEREAL_NVP(neighbours), CEREAL_NVP(modulus),
+       CEREAL_NVP(length), CEREAL_NVP(prg), CEREAL_NVP(insecure_threshold));
+  }
+};
+
+struct AdvertiseKeys {
+  Key32 c_pk{};  // encrypts shares (round 1)
+  Key32 s_pk{};  // agrees pairwise masks (round 2)
+  template <class A>
+  void serialize(A& ar) {
+    ar(cereal::make_nvp("c_pk", ser::fixed(c_pk)), cereal::make_nvp("s_pk", ser::fixed(s_pk)));
+  }
+};
+
+struct RosterEntry {
+  uint32_t id = 0;
+  Key32 c_pk{};
+  Key32 s_pk{};
+  template <class A>
+  void serialize(A& ar) {
+    ar(CEREAL_NVP(id), cereal::make_nvp("c_pk", ser::fixed(c_pk)), cereal::make_nvp("s_pk", ser::fixed(s_pk)));
+  }
+};
+
+// U1 with its keys, sorted by id.
+struct Roster {
+  std::vector<RosterEntry> clients;
+  const RosterEntry* find(uint32_t id) const;
+  std::vector<uint32_t> ids() const;
+  template <class A>
+  void serialize(A& ar) {
+    ar(cereal::make_nvp("clients", ser::list(clients)));
+  }
+};
+
+// One encrypted share bundle; `peer` is the recipient in share-keys, the sender in an inbox.
+struct SealedShare {
+  uint32_t peer = 0;
+  std::array<uint8_t, 24> nonce{};
+  Bytes ciphertext;
+  template <class A>
+  void serialize(A& ar) {
+    ar(CEREAL_NVP(peer), cereal::make_nvp("nonce", ser::fixed(nonce)),
+       cereal::make_nvp("ciphertext", ser::blob(ciphertext)));
+  }
+};
+
+struct SealedShares {
+  std::vector<SealedShare> shares;
+  template <class A>
+  void serialize(A& ar) {
+    ar(cereal::make_nvp("shares", ser::list(shares)));
+  }
+};
+
+// A packed ring vector. In a masked input, modulus must equal the session's.
+struct RingVector {
+  uint64_t modulus = 0;
+  uint64_t length = 0;
+  Bytes packed;
+  template <class A>
+  void serialize(A& ar) {
+    ar(CEREAL_NVP(modulus), CEREAL_NVP(length), cereal::make_nvp("packed", ser::blob(packed)));
+  }
+};
+
+struct IdList {
+  std::vector<uint32_t> ids;
+  template <class A>
+  void serialize(A& ar) {
+    ar(cereal::make_nvp("ids", ser::list(ids)));
+  }
+};
+
+// A share of `owner`'s secret held by the share's x (the responder).
+struct OwnedShare {
+  uint32_t owner = 0;
+  shamir::Share share;
+  template <class A>
+  void serialize(A& ar) {
+    ar(CEREAL_NVP(owner), CEREAL_NVP(share));
+  }
+};
+
+// Round 4 answer: shares of b_u for u in U3, shares of s_sk_u for u in U2 \ U3.
+struct UnmaskShares {
+  std::vector<OwnedShare> self_mask;
+  std::vector<OwnedShare> mask_key;
+  template <class A>
+  void serialize(A& ar) {
+    ar(cereal::make_nvp("self_mask", ser::list(self_mask)), cereal::make_nvp("mask_key", ser::list(mask_key)));
+  }
+};
+
+// What a client learned from its inbox: the shares other clients made for it.
+struct HeldShares {
+  uint32_t from = 0;
+  shamir::Share key_share;   // of from's s_sk
+  shamir::Share mask_share;  // of from's b
+  template <class A>
+  void serialize(A& ar) {
+    ar(CEREAL_NVP(from), CEREAL_NVP(key_share), CEREAL_NVP(mask_share));
+  }
+};
+
+// The last round a client completed.
+enum class ClientStage : uint8_t { advertised = 0, shared = 1, masked = 2, unmasked = 4 };
+
+struct ClientState {
+  Params params;
+  SessionId session{};
+  uint32_t id = 0;
+  uint8_t stage = 0;  // ClientStage
+  Secret32 c_sk, s_sk, b_seed;
+  Key32 c_pk{}, s_pk{};
+  Roster roster;                    // U1, from round 0
+  std::vector<uint32_t> u2;         // from the inbox, round 1
+  std::vector<HeldShares> held;     // decrypted inbox
+  std::vector<uint32_t> u3;         // the survivor set answered in round 4
+  template <class A>
+  void serialize(A& ar) {
+    ar(CEREAL_NVP(params), cereal::make_nvp("session", ser::fixed(session)), CEREAL_NVP(id), CEREAL_NVP(stage),
+       cereal::make_nvp("c_sk", ser::secret(c_sk)), cereal::make_nvp("s_sk", ser::secret(s_sk)),
+       cereal::make_nvp("b_seed", ser::secret(b_seed)), cereal::make_nvp("c_pk", ser::fixed(c_pk)),
+       cereal::make_nvp("s_pk", ser::fixed(s_pk)), CEREAL_NVP(roster), cereal::make_nvp("u2", ser::list(u2)),
+       cereal::make_nvp("held", ser::list(held)), cereal::make_nvp("u3", ser::list(u3)));
+  }
+};
+
+// Serialize a body into an envelope.
+template <class T>
+Bytes encode(MsgType type, const SessionId& session, uint32_t sender, uint32_t recipient, const T& body);
+
+// Decode an envelope's body as T, requiring every byte to be consumed.
+// Errors name `origin`. Throws Error(Exit::data).
+template <class T>
+T decode_body(const Envelope& env, const std::string& origin);
+
+// Render any envelope as JSON (header fields plus body).
+std::string to_json(const Envelope& env, bool show_secrets);
+// One line: type, round, session, sender, recipient, and a body summary.
+std::string summary(const Envelope& env);
+
+}  // namespace secagg

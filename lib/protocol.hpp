@@ -1,0 +1,61 @@
+// Pieces both sides of the protocol must compute identically: domain-separation
+// labels, the pairwise mask seeds, the share plaintext and its associated data,
+// and the checks that an incoming message is the one expected.
+#pragma once
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "crypto.hpp"
+#include "mask.hpp"
+#include "messages.hpp"
+
+namespace secagg {
+
+inline constexpr std::string_view kShareKeyLabel = "secagg/v1 share-key";
+inline constexpr std::string_view kMaskSeedLabel = "secagg/v1 mask-seed";
+
+// The seed of the pairwise mask between u and v, from u's mask secret key and v's public key.
+// Throws Error(Exit::data) if v's key is a low-order point.
+Secret32 pairwise_seed(const Secret32& s_sk_u, const Key32& s_pk_v, const SessionId& sid, uint32_t u, uint32_t v);
+// The key that encrypts u's shares for v (and v's for u).
+Secret32 share_key(const Secret32& c_sk_self, const Key32& c_pk_peer, const SessionId& sid, uint32_t from,
+                   uint32_t to);
+// Associated data of an encrypted share: session id, round 1, le32 from, le32 to.
+Bytes share_ad(const SessionId& sid, uint32_t from, uint32_t to);
+
+// The plaintext of one encrypted share: le32 from, le32 to, then the share of
+// from's mask key and the share of from's self-mask seed (x: le32, 5 x le64 each).
+inline constexpr size_t kSharePlaintextBytes = 8 + 2 * (4 + 8 * shamir::kChunks);
+SecretBytes encode_share_plaintext(uint32_t from, uint32_t to, const shamir::Share& key, const shamir::Share& mask);
+// Returns false if the layout is wrong.
+bool decode_share_plaintext(std::span<const uint8_t> pt, uint32_t& from, uint32_t& to, shamir::Share& key,
+                            shamir::Share& mask);
+
+// A key is usable for X25519 if agreeing with it does not give the all-zero secret.
+bool usable_public_key(const Key32& pk);
+
+// Add the sign(u, v) * PRG(seed) masks for many seeds into acc over [0, length), splitting the
+// range between `threads` threads and working in cache-sized chunks.
+struct SignedSeed {
+  Secret32 seed;
+  Sign sign = Sign::plus;
+};
+void apply_masks(PrgKind prg, Modulus m, std::span<const SignedSeed> seeds, uint64_t* acc, uint64_t begin,
+                 uint64_t end, unsigned threads);
+unsigned default_threads();
+
+// Incoming-message checks; each throws Error(Exit::data) with a message that names origin.
+std::string round_label(MsgType type);  // "round 2 (masked-input)"
+void expect_message(const Envelope& env, const std::string& origin, MsgType type, const SessionId& sid);
+void expect_sender(const Envelope& env, const std::string& origin, uint32_t sender);
+void expect_recipient(const Envelope& env, const std::string& origin, uint32_t recipient);
+
+// Set helpers on sorted id lists.
+bool sorted_unique(std::span<const uint32_t> ids);
+bool is_subset(std::span<const uint32_t> sub, std::span<const uint32_t> super);  // both sorted
+bool contains(std::span<const uint32_t> sorted_ids, uint32_t id);
+
+}  // namespace secagg

@@ -1,0 +1,210 @@
+#include "server.hpp"
+
+#include <algorithm>
+#include <set>
+
+#include <fmt/format.h>
+
+#include "crypto.hpp"
+#include "error.hpp"
+#include "pack.hpp"
+#include "protocol.hpp"
+#include "random.hpp"
+#include "shamir.hpp"
+
+namespace secagg {
+namespace {
+
+// Messages of one round, sorted by sender; refuses duplicates and senders outside `allowed`.
+std::vector<const Incoming*> by_sender(std::span<const Incoming> in, MsgType type, const SessionId& sid,
+                                       std::span<const uint32_t> allowed, const char* set_name) {
+  std::map<uint32_t, const Incoming*> seen;
+  for (const auto& m : in) {
+    expect_message(m.env, m.origin, type, sid);
+    expect_recipient(m.env, m.origin, kServerId);
+    if (!contains(allowed, m.env.sender))
+      throw Error(Exit::data, fmt::format("{}: {} message is from client {}, which is not in {}", m.origin,
+                                          round_label(type), m.env.sender, set_name));
+    auto [it, fresh] = seen.emplace(m.env.sender, &m);
+    if (!fresh)
+      throw Error(Exit::data, fmt::format("{}: duplicate {} message from client {} (also in {})", m.origin,
+                                          round_label(type), m.env.sender, it->second->origin));
+  }
+  std::vector<const Incoming*> out;
+  for (auto& [id, m] : seen) out.push_back(m);
+  return out;
+}
+
+void require_threshold(const Params& p, size_t got, size_t of, const char* round, const char* set) {
+  if (got < p.threshold)
+    throw Error(Exit::aborted, fmt::format("{}: only {} of {} clients answered, fewer than the threshold {} ({} too "
+                                           "small): session aborted",
+                                           round, got, of, p.threshold, set));
+}
+
+std::vector<uint32_t> all_ids(const Params& p) {
+  std::vector<uint32_t> ids(p.clients);
+  for (uint32_t i = 0; i < p.clients; ++i) ids[i] = i + 1;
+  return ids;
+}
+
+}  // namespace
+
+SessionId new_session_id() {
+  SessionId sid;
+  random_bytes(sid.data(), sid.size());
+  return sid;
+}
+
+Roster collect_keys(const Params& p, const SessionId& sid, std::span<const Incoming> adverts) {
+  auto msgs = by_sender(adverts, MsgType::advertise_keys, sid, all_ids(p), "the session's ids [1, n]");
+  Roster roster;
+  for (const Incoming* m : msgs) {
+    auto body = decode_body<AdvertiseKeys>(m->env, m->origin);
+    if (!usable_public_key(body.c_pk) || !usable_public_key(body.s_pk))
+      throw Error(Exit::data, fmt::format("{}: round 0 (advertise-keys) from client {} has a low-order public key",
+                                          m->origin, m->env.sender));
+    roster.clients.push_back({m->env.sender, body.c_pk, body.s_pk});
+  }
+  require_threshold(p, roster.clients.size(), p.clients, "round 0 (advertise-keys)", "U1");
+  return roster;
+}
+
+ShareRound collect_shares(const Params& p, const SessionId& sid, const Roster& roster,
+                          std::span<const Incoming> shares) {
+  std::vector<uint32_t> u1 = roster.ids();
+  auto msgs = by_sender(shares, MsgType::share_keys, sid, u1, "the roster U1");
+  std::vector<std::pair<uint32_t, SealedShares>> bodies;
+  const size_t ct_len = kSharePlaintextBytes + kAeadTagBytes;
+  for (const Incoming* m : msgs) {
+    auto body = decode_body<SealedShares>(m->env, m->origin);
+    std::vector<uint32_t> to;
+    for (auto& s : body.shares) {
+      to.push_back(s.peer);
+      if (s.ciphertext.size() != ct_len)
+        throw Error(Exit::data, fmt::format("{}: round 1 (share-keys) from client {}: share for client {} is {} bytes, "
+                                            "expected {}",
+                                            m->origin, m->env.sender, s.peer, s.ciphertext.size(), ct_len));
+    }
+    if (to != u1)
+      throw Error(Exit::data, fmt::format("{}: round 1 (share-keys) from client {} does not carry exactly one share for "
+                                          "each client of U1",
+                                          m->origin, m->env.sender));
+    bodies.emplace_back(m->env.sender, std::move(body));
+  }
+  ShareRound out;
+  for (auto& [u, b] : bodies) out.u2.push_back(u);
+  require_threshold(p, out.u2.size(), u1.size(), "round 1 (share-keys)", "U2");
+  for (uint32_t v : out.u2) {
+    size_t vi = static_cast<size_t>(std::lower_bound(u1.begin(), u1.end(), v) - u1.begin());
+    SealedShares inbox;
+    for (auto& [u, b] : bodies) {
+      SealedShare s = b.shares[vi];
+      s.peer = u;
+      inbox.shares.push_back(std::move(s));
+    }
+    out.inboxes.emplace(v, std::move(inbox));
+  }
+  return out;
+}
+
+MaskedRound collect_masked(const Params& p, const SessionId& sid, std::span<const uint32_t> u2,
+                           std::span<const Incoming> masked) {
+  auto msgs = by_sender(masked, MsgType::masked_input, sid, u2, "U2 (the clients whose shares were delivered)");
+  MaskedRound out;
+  Modulus ring = p.ring();
+  for (const Incoming* m : msgs) {
+    auto body = decode_body<RingVector>(m->env, m->origin);
+    if (body.modulus != ring.R || body.length != p.length)
+      throw Error(Exit::data, fmt::format("{}: round 2 (masked-input) from client {} has modulus {} and length {}, the "
+                                          "session has {} and {}",
+                                          m->origin, m->env.sender, body.modulus, body.length, ring.R, p.length));
+    std::vector<uint64_t> y;
+    try {
+      y = unpack(body.packed, body.length, ring.bits());
+    } catch (const Error& e) {
+      throw Error(Exit::data, fmt::format("{}: round 2 (masked-input) from client {}: {}", m->origin, m->env.sender,
+                                          e.what()));
+    }
+    for (size_t i = 0; i < y.size(); ++i)
+      if (y[i] >= ring.R)
+        throw Error(Exit::data, fmt::format("{}: round 2 (masked-input) from client {}: element {} is outside [0, {})",
+                                            m->origin, m->env.sender, i, ring.R));
+    out.u3.push_back(m->env.sender);
+    out.inputs.emplace(m->env.sender, std::move(y));
+  }
+  require_threshold(p, out.u3.size(), u2.size(), "round 2 (masked-input)", "U3");
+  return out;
+}
+
+Recovered recover_secrets(const Params& p, const SessionId& sid, const Roster& roster, std::span<const uint32_t> u2,
+                          std::span<const uint32_t> u3, std::span<const Incoming> responses) {
+  auto msgs = by_sender(responses, MsgType::unmask_shares, sid, u3, "U3 (the survivors)");
+  std::vector<uint32_t> dropped;
+  std::set_difference(u2.begin(), u2.end(), u3.begin(), u3.end(), std::back_inserter(dropped));
+
+  std::vector<uint32_t> responders;
+  std::vector<UnmaskShares> bodies;
+  for (const Incoming* m : msgs) {
+    auto body = decode_body<UnmaskShares>(m->env, m->origin);
+    auto check = [&](const std::vector<OwnedShare>& shares, std::span<const uint32_t> owners, const char* kind) {
+      bool ok = shares.size() == owners.size();
+      for (size_t i = 0; ok && i < shares.size(); ++i)
+        ok = shares[i].owner == owners[i] && shares[i].share.x == m->env.sender;
+      if (!ok)
+        throw Error(Exit::data, fmt::format("{}: round 4 (unmask-shares) from client {} does not carry exactly one {} "
+                                            "share per client it should",
+                                            m->origin, m->env.sender, kind));
+    };
+    check(body.self_mask, u3, "self-mask");
+    check(body.mask_key, dropped, "mask-key");
+    responders.push_back(m->env.sender);
+    bodies.push_back(std::move(body));
+  }
+  require_threshold(p, responders.size(), u3.size(), "round 4 (unmask-shares)", "U4");
+
+  // Use the first t responders for every secret: one Lagrange coefficient set serves all.
+  const size_t t = p.threshold;
+  std::vector<uint32_t> xs(responders.begin(), responders.begin() + static_cast<long>(t));
+  shamir::LagrangeCache cache;
+  Recovered rec;
+  rec.responders = responders;
+  std::vector<shamir::Share> shares(t);
+  for (size_t i = 0; i < u3.size(); ++i) {
+    for (size_t r = 0; r < t; ++r) shares[r] = bodies[r].self_mask[i].share;
+    rec.self_seeds.emplace_back(u3[i], shamir::reconstruct(shares, &cache));
+  }
+  for (size_t i = 0; i < dropped.size(); ++i) {
+    for (size_t r = 0; r < t; ++r) shares[r] = bodies[r].mask_key[i].share;
+    Secret32 sk;
+    try {
+      sk = shamir::reconstruct(shares, &cache);
+    } catch (const Error&) {
+      throw Error(Exit::data, fmt::format("round 4 (unmask-shares): the shares of client {}'s mask key are "
+                                          "inconsistent (a responder sent a bad share)",
+                                          dropped[i]));
+    }
+    const RosterEntry* e = roster.find(dropped[i]);
+    if (!e || x25519_public(sk) != e->s_pk)
+      throw Error(Exit::data, fmt::format("round 4 (unmask-shares): the reconstructed mask key of client {} does not "
+                                          "match the key it advertised (a responder sent a bad share)",
+                                          dropped[i]));
+    rec.mask_keys.emplace_back(dropped[i], sk);
+  }
+  return rec;
+}
+
+void remove_masks(const Params& p, const SessionId& sid, const Roster& roster, std::span<const uint32_t> u3,
+                  const Recovered& rec, uint64_t* sum, uint64_t begin, uint64_t end, unsigned threads) {
+  std::vector<SignedSeed> seeds;
+  for (auto& [u, b] : rec.self_seeds) seeds.push_back({b, Sign::minus});
+  // y_v carries sign(v, d) PRG(s_vd) for a dropped d: take it back out.
+  for (auto& [d, sk] : rec.mask_keys)
+    for (uint32_t v : u3) {
+      const RosterEntry* e = roster.find(v);
+      seeds.push_back({pairwise_seed(sk, e->s_pk, sid, d, v), v < d ? Sign::minus : Sign::plus});
+    }
+  apply_masks(p.prg_kind(), p.ring(), seeds, sum, begin, end, threads);
+}
+
+}  // namespace secagg

@@ -1,0 +1,58 @@
+// The server side of the protocol, one function per round. Each takes the
+// messages a round received (with the file or peer they came from, for error
+// messages), validates every one of them before it computes anything, and
+// aborts (Error(Exit::aborted)) when fewer than t clients remain.
+#pragma once
+#include <cstdint>
+#include <map>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "messages.hpp"
+
+namespace secagg {
+
+struct Incoming {
+  std::string origin;  // file name or peer, for messages
+  Envelope env;
+};
+
+SessionId new_session_id();
+
+// Round 0: the advertised keys of U1, sorted by id.
+Roster collect_keys(const Params& p, const SessionId& sid, std::span<const Incoming> adverts);
+
+// Round 1: U2 (clients whose shares arrived) and, for each v in U2, its inbox.
+struct ShareRound {
+  std::vector<uint32_t> u2;
+  std::map<uint32_t, SealedShares> inboxes;
+};
+ShareRound collect_shares(const Params& p, const SessionId& sid, const Roster& roster,
+                          std::span<const Incoming> shares);
+
+// Round 2: U3 (clients whose masked input arrived) and the masked vectors, unpacked.
+struct MaskedRound {
+  std::vector<uint32_t> u3;
+  std::map<uint32_t, std::vector<uint64_t>> inputs;
+};
+MaskedRound collect_masked(const Params& p, const SessionId& sid, std::span<const uint32_t> u2,
+                           std::span<const Incoming> masked);
+
+// Round 4: reconstruct the self-mask seeds of U3 and the mask keys of U2 \ U3 from the
+// responses of at least t clients of U3.
+struct Recovered {
+  std::vector<std::pair<uint32_t, Secret32>> self_seeds;  // u in U3
+  std::vector<std::pair<uint32_t, Secret32>> mask_keys;   // u in U2 \ U3
+  std::vector<uint32_t> responders;                       // U4
+};
+Recovered recover_secrets(const Params& p, const SessionId& sid, const Roster& roster, std::span<const uint32_t> u2,
+                          std::span<const uint32_t> u3, std::span<const Incoming> responses);
+
+// Remove every mask from sum (the sum of the y_u of U3) over elements [begin, end), where
+// sum points at element `begin`. Ranges are independent, so a large session's unmasking
+// can be split over threads or machines.
+void remove_masks(const Params& p, const SessionId& sid, const Roster& roster, std::span<const uint32_t> u3,
+                  const Recovered& rec, uint64_t* sum, uint64_t begin, uint64_t end, unsigned threads);
+
+}  // namespace secagg

@@ -1,0 +1,92 @@
+#include "vectors.hpp"
+
+#include <charconv>
+
+#include <fmt/format.h>
+
+#include "error.hpp"
+#include "messages.hpp"
+#include "pack.hpp"
+
+namespace secagg {
+namespace {
+
+std::vector<uint64_t> parse_text(std::span<const uint8_t> bytes, Modulus m, const std::string& origin) {
+  std::vector<uint64_t> out;
+  const char* p = reinterpret_cast<const char*>(bytes.data());
+  const char* end = p + bytes.size();
+  size_t line = 1;
+  auto space = [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f'; };
+  while (p < end) {
+    if (space(*p)) {
+      if (*p == '\n') ++line;
+      ++p;
+      continue;
+    }
+    const char* tok = p;
+    while (p < end && !space(*p)) ++p;
+    std::string_view word(tok, static_cast<size_t>(p - tok));
+    uint64_t v = 0;
+    auto [ptr, ec] = std::from_chars(word.data(), word.data() + word.size(), v);
+    if (ec == std::errc::result_out_of_range || (ec == std::errc() && ptr == word.data() + word.size() && v >= m.R))
+      throw Error(Exit::data, fmt::format("{}: line {}: element {} is '{}', outside [0, {})", origin, line, out.size(),
+                                          word, m.R));
+    if (ec != std::errc() || ptr != word.data() + word.size())
+      throw Error(Exit::data, fmt::format("{}: line {}: element {} is '{}', not a non-negative decimal integer", origin,
+                                          line, out.size(), word.substr(0, 40)));
+    out.push_back(v);
+  }
+  return out;
+}
+
+}  // namespace
+
+std::vector<uint64_t> read_vector(std::span<const uint8_t> bytes, Modulus m, uint64_t expected_length,
+                                  const SessionId* session, const std::string& origin) {
+  std::vector<uint64_t> v;
+  if (looks_like_envelope(bytes)) {
+    Envelope env = open_envelope(bytes, origin);
+    if (env.type != MsgType::vector && env.type != MsgType::masked_input)
+      throw Error(Exit::data, fmt::format("{}: is a {} message, not a vector", origin, type_name(env.type)));
+    SessionId zero{};
+    if (session && env.session != zero && env.session != *session)
+      throw Error(Exit::data, fmt::format("{}: vector belongs to session {}, not {}", origin, session_hex(env.session),
+                                          session_hex(*session)));
+    auto body = decode_body<RingVector>(env, origin);
+    if (body.modulus != m.R)
+      throw Error(Exit::data, fmt::format("{}: vector is modulo {}, the session works modulo {}", origin, body.modulus, m.R));
+    try {
+      v = unpack(body.packed, body.length, m.bits());
+    } catch (const Error& e) {
+      throw Error(Exit::data, fmt::format("{}: {}", origin, e.what()));
+    }
+    for (size_t i = 0; i < v.size(); ++i)
+      if (v[i] >= m.R)
+        throw Error(Exit::data, fmt::format("{}: element {} is {}, outside [0, {})", origin, i, v[i], m.R));
+  } else {
+    v = parse_text(bytes, m, origin);
+  }
+  if (expected_length != 0 && v.size() != expected_length)
+    throw Error(Exit::data, fmt::format("{}: vector has {} elements, the session expects {}", origin, v.size(),
+                                        expected_length));
+  return v;
+}
+
+Bytes vector_message(std::span<const uint64_t> v, Modulus m, const SessionId& session) {
+  RingVector body{m.R, v.size(), pack(v, m.bits())};
+  return encode(MsgType::vector, session, kServerId, kServerId, body);
+}
+
+std::string vector_text(std::span<const uint64_t> v) {
+  std::string out;
+  out.reserve(v.size() * 11);
+  char buf[24];
+  for (uint64_t x : v) {
+    auto [p, ec] = std::to_chars(buf, buf + sizeof buf, x);
+    out.append(buf, p);
+    out.push_back('\n');
+  }
+  return out;
+}
+
+}  // namespace secagg

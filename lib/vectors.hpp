@@ -1,0 +1,24 @@
+// Ring vectors as users see them: whitespace-separated decimal text, or a
+// binary `vector` message (bit-packed). Readers accept either.
+#pragma once
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "bytes.hpp"
+#include "envelope.hpp"
+#include "modulus.hpp"
+
+namespace secagg {
+
+// Decode a vector file. `expected_length` 0 means any length. Every element must be in
+// [0, R). A binary vector must carry modulus R and, if `session` is given and the
+// vector names one (non-zero), that session. Throws Error(Exit::data) naming origin.
+std::vector<uint64_t> read_vector(std::span<const uint8_t> bytes, Modulus m, uint64_t expected_length,
+                                  const SessionId* session, const std::string& origin);
+
+Bytes vector_message(std::span<const uint64_t> v, Modulus m, const SessionId& session);
+std::string vector_text(std::span<const uint64_t> v);  // one element per line
+
+}  // namespace secagg

@@ -1,0 +1,140 @@
+#include <doctest/doctest.h>
+
+#include <vector>
+
+#include "error.hpp"
+#include "pack.hpp"
+#include "random.hpp"
+
+using namespace secagg;
+
+namespace {
+
+template <class F>
+Exit pack_error_code(F&& f) {
+  try {
+    f();
+  } catch (const Error& e) {
+    return e.code();
+  }
+  return Exit::ok;
+}
+
+uint64_t max_value(unsigned bits) { return bits == 64 ? ~uint64_t{0} : (uint64_t{1} << bits) - 1; }
+
+// Straightforward bit-by-bit reference packer.
+Bytes reference_pack(const std::vector<uint64_t>& v, unsigned bits) {
+  Bytes out((v.size() * bits + 7) / 8, 0);
+  size_t pos = 0;
+  for (uint64_t x : v)
+    for (unsigned b = 0; b < bits; ++b, ++pos)
+      if (x >> b & 1) out[pos / 8] = static_cast<uint8_t>(out[pos / 8] | 1u << (pos % 8));
+  return out;
+}
+
+std::vector<uint64_t> random_values(size_t n, unsigned bits) {
+  std::vector<uint64_t> v(n);
+  for (auto& x : v) x = random_u64() & max_value(bits);
+  if (n > 0) v[n / 2] = max_value(bits);
+  if (n > 2) v[1] = 0;
+  return v;
+}
+
+}  // namespace
+
+TEST_CASE("pack: known answers") {
+  std::vector<uint64_t> a{1, 2, 3};
+  CHECK(pack(a, 2) == Bytes{0x39});
+  std::vector<uint64_t> b{0x1ff};
+  CHECK(pack(b, 9) == Bytes{0xff, 0x01});
+  std::vector<uint64_t> c{1, 0, 1, 1, 0, 0, 0, 0, 1};
+  CHECK(pack(c, 1) == Bytes{0x0d, 0x01});
+  std::vector<uint64_t> d{0x0102030405060708};
+  CHECK(pack(d, 64) == Bytes{8, 7, 6, 5, 4, 3, 2, 1});
+  std::vector<uint64_t> e{0xabcd, 0x1234};
+  CHECK(pack(e, 16) == Bytes{0xcd, 0xab, 0x34, 0x12});
+  CHECK(unpack(Bytes{0x39}, 3, 2) == a);
+  CHECK(unpack(Bytes{0xff, 0x01}, 1, 9) == b);
+}
+
+TEST_CASE("pack: round trip at every width and length") {
+  for (unsigned bits = 1; bits <= 64; ++bits) {
+    CAPTURE(bits);
+    for (size_t n : {0, 1, 7, 8, 9, 63, 64, 65, 1000}) {
+      CAPTURE(n);
+      auto v = random_values(n, bits);
+      Bytes packed = pack(v, bits);
+      CHECK(packed.size() == packed_size(n, bits));
+      CHECK(packed.size() == (n * bits + 7) / 8);
+      CHECK(packed == reference_pack(v, bits));
+      CHECK(unpack(packed, n, bits) == v);
+      std::vector<uint64_t> all_max(n, max_value(bits));
+      CHECK(unpack(pack(all_max, bits), n, bits) == all_max);
+    }
+  }
+}
+
+TEST_CASE("pack: wrong sizes are data errors") {
+  for (unsigned bits : {1u, 3u, 8u, 17u, 32u, 57u, 63u, 64u}) {
+    CAPTURE(bits);
+    for (size_t n : {0, 1, 9, 100}) {
+      CAPTURE(n);
+      Bytes packed = pack(random_values(n, bits), bits);
+      if (!packed.empty()) {
+        Bytes shorter(packed.begin(), packed.end() - 1);
+        CHECK(pack_error_code([&] { unpack(shorter, n, bits); }) == Exit::data);
+      }
+      Bytes longer = packed;
+      longer.push_back(0);
+      CHECK(pack_error_code([&] { unpack(longer, n, bits); }) == Exit::data);
+      CHECK(pack_error_code([&] { unpack(packed, n + 8, bits); }) == Exit::data);
+    }
+  }
+  // Absurd n: no overflow into a matching size.
+  Bytes some(8);
+  CHECK(pack_error_code([&] { unpack(some, ~size_t{0}, 64); }) == Exit::data);
+  CHECK(pack_error_code([&] { unpack(some, (~size_t{0} / 64) * 8 + 1, 64); }) == Exit::data);
+  try {
+    unpack(Bytes(12), 10, 10);
+    FAIL("no exception");
+  } catch (const Error& e) {
+    CHECK(std::string(e.what()).find("13") != std::string::npos);
+    CHECK(std::string(e.what()).find("12") != std::string::npos);
+  }
+}
+
+TEST_CASE("pack: nonzero padding is a data error") {
+  std::vector<uint64_t> v{1, 2, 3};
+  Bytes packed = pack(v, 2);  // 6 of 8 bits used
+  packed[0] |= 0x40;
+  CHECK(pack_error_code([&] { unpack(packed, 3, 2); }) == Exit::data);
+  packed[0] = 0x80 | 0x39;
+  CHECK(pack_error_code([&] { unpack(packed, 3, 2); }) == Exit::data);
+  for (unsigned bits : {1u, 5u, 9u, 17u, 31u, 57u, 63u}) {
+    for (size_t n : {1, 3, 65}) {
+      if (n * bits % 8 == 0) continue;
+      Bytes p = pack(random_values(n, bits), bits);
+      p.back() = static_cast<uint8_t>(p.back() | 0x80);
+      CHECK(pack_error_code([&] { unpack(p, n, bits); }) == Exit::data);
+    }
+  }
+}
+
+TEST_CASE("pack: bad widths and values are software errors") {
+  std::vector<uint64_t> v{1, 2};
+  CHECK(pack_error_code([&] { pack(v, 0); }) == Exit::software);
+  CHECK(pack_error_code([&] { pack(v, 65); }) == Exit::software);
+  CHECK(pack_error_code([&] { unpack(Bytes{0}, 1, 0); }) == Exit::software);
+  CHECK(pack_error_code([&] { unpack(Bytes{0}, 1, 65); }) == Exit::software);
+  CHECK(pack_error_code([&] { packed_size(1, 0); }) == Exit::software);
+  CHECK(pack_error_code([&] { packed_size(1, 65); }) == Exit::software);
+  for (unsigned bits : {1u, 2u, 8u, 16u, 17u, 32u, 63u}) {
+    CAPTURE(bits);
+    std::vector<uint64_t> w(70, 0);
+    w[66] = uint64_t{1} << bits;
+    CHECK(pack_error_code([&] { pack(w, bits); }) == Exit::software);
+  }
+  CHECK(packed_size(0, 5) == 0);
+  CHECK(packed_size(3, 3) == 2);
+  CHECK(packed_size(1000000, 17) == 2125000);
+}

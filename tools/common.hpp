@@ -1,0 +1,34 @@
+// What every secagg executable shares: the error style and exit codes
+// (DESIGN.md section 12), message and state file I/O, output writing.
+#pragma once
+#include <functional>
+#include <string>
+
+#include <CLI/CLI.hpp>
+
+#include "envelope.hpp"
+#include "messages.hpp"
+
+namespace secagg::tool {
+
+// Parse argv into app, then run body. Maps CLI11 errors to 64 (help to 0),
+// secagg::Error to its code, anything else to 70, printing one line:
+//   <tool>: error: <message>
+int run(CLI::App& app, int argc, char** argv, const std::function<void()>& body);
+
+// Read and verify a message file ("-" is stdin).
+Envelope read_message(const std::string& path);
+// Read a client state file; refuses a file that is not a client state.
+ClientState read_state(const std::string& path);
+// Write a client state atomically, 0600.
+void write_state(const std::string& path, const ClientState& st);
+// Write an output file atomically ("-": stdout).
+void write_output(const std::string& path, std::span<const uint8_t> data);
+void write_output(const std::string& path, std::string_view text);
+
+// Shown at the end of every tool's --help.
+inline constexpr const char* kExitCodes =
+    "Exit status: 0 success, 1 protocol aborted or refused, 64 usage, 65 bad input data, 66 missing input, "
+    "70 internal error, 73 cannot create output, 74 I/O error.";
+
+}  // namespace secagg::tool

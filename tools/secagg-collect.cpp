@@ -1,0 +1,165 @@
+// secagg-collect: every server step of a session, one subcommand per round.
+#include <fmt/format.h>
+
+#include "common.hpp"
+#include "error.hpp"
+#include "fileio.hpp"
+#include "pack.hpp"
+#include "params.hpp"
+#include "protocol.hpp"
+#include "random.hpp"
+#include "server.hpp"
+#include "session_dir.hpp"
+#include "vectors.hpp"
+
+using namespace secagg;
+
+namespace {
+
+std::vector<Incoming> read_all(const std::vector<std::string>& files) {
+  std::vector<Incoming> in;
+  in.reserve(files.size());
+  for (const auto& f : files) in.push_back({f, tool::read_message(f)});
+  return in;
+}
+
+void setup(const std::string& dir, Params p, int modulus_bits, uint64_t modulus, const std::string& prg) {
+  if ((modulus_bits != 0) == (modulus != 0))
+    throw Error(Exit::usage, "give exactly one of --modulus-bits and --modulus");
+  p.modulus = modulus_bits ? Modulus::from_bits(static_cast<unsigned>(modulus_bits)).R : Modulus::make(modulus).R;
+  auto kind = prg_from_name(prg);
+  if (!kind) throw Error(Exit::usage, fmt::format("--prg '{}' is not one of aes128ctr, chacha20", prg));
+  p.prg = static_cast<uint8_t>(*kind);
+  if (p.neighbours == 0 && p.clients > 0) p.neighbours = p.clients - 1;
+  validate_params(p);
+  SessionDir s(dir);
+  s.require_absent("params.msg", "setup");
+  make_directory(dir);
+  random_context("setup");
+  SessionId sid = new_session_id();
+  write_file_atomic(s.path("params.msg"), encode(MsgType::params, sid, kServerId, kServerId, p), 0644,
+                    Overwrite::refuse);
+}
+
+void keys(const std::string& dir, const std::vector<std::string>& files) {
+  SessionDir s(dir);
+  auto [p, sid] = s.params();
+  s.require_absent("roster.msg", "round 0");
+  auto in = read_all(files);
+  Roster roster = collect_keys(p, sid, in);
+  write_file_atomic(s.path("roster.msg"), encode(MsgType::roster, sid, kServerId, kServerId, roster));
+}
+
+void shares(const std::string& dir, const std::vector<std::string>& files) {
+  SessionDir s(dir);
+  auto [p, sid] = s.params();
+  s.require_absent("u2.msg", "round 1");
+  Roster roster = s.roster(sid);
+  auto in = read_all(files);
+  ShareRound r = collect_shares(p, sid, roster, in);
+  for (auto& [v, inbox] : r.inboxes) write_file_atomic(s.inbox_path(v), encode(MsgType::inbox, sid, kServerId, v, inbox));
+  write_file_atomic(s.path("u2.msg"), encode(MsgType::server_round1, sid, kServerId, kServerId, IdList{r.u2}));
+}
+
+void masked(const std::string& dir, const std::vector<std::string>& files) {
+  SessionDir s(dir);
+  auto [p, sid] = s.params();
+  s.require_absent("survivors.msg", "round 2");
+  auto u2 = s.u2(sid);
+  auto in = read_all(files);
+  MaskedRound r = collect_masked(p, sid, u2, in);
+  for (const auto& m : in) write_file_atomic(s.masked_path(m.env.sender), seal_envelope(m.env));
+  write_file_atomic(s.path("survivors.msg"), encode(MsgType::survivors, sid, kServerId, kServerId, IdList{r.u3}));
+}
+
+void unmask(const std::string& dir, const std::vector<std::string>& files, bool text, const std::string& out,
+            unsigned threads) {
+  SessionDir s(dir);
+  auto [p, sid] = s.params();
+  Roster roster = s.roster(sid);
+  auto u2 = s.u2(sid);
+  auto u3 = s.survivors(sid);
+  auto in = read_all(files);
+  Recovered rec = recover_secrets(p, sid, roster, u2, u3, in);
+  Modulus ring = p.ring();
+  std::vector<uint64_t> sum(p.length, 0);
+  for (uint32_t u : u3) {
+    std::string path = s.masked_path(u);
+    Envelope env = s.read("masked-" + std::to_string(u) + ".msg", MsgType::masked_input, "secagg-collect masked");
+    auto body = decode_body<RingVector>(env, path);
+    if (env.sender != u || env.session != sid || body.length != p.length || body.modulus != ring.R)
+      throw Error(Exit::data, fmt::format("{}: is not client {}'s masked input for this session", path, u));
+    auto y = unpack(body.packed, body.length, ring.bits());
+    for (size_t i = 0; i < sum.size(); ++i) sum[i] = ring.add(sum[i], y[i] % ring.R);
+  }
+  remove_masks(p, sid, roster, u3, rec, sum.data(), 0, sum.size(), threads);
+  for (const auto& m : in) write_file_atomic(s.unmask_path(m.env.sender), seal_envelope(m.env));
+  Bytes vec = vector_message(sum, ring, sid);
+  write_file_atomic(s.path("aggregate.vec"), vec);
+  if (text)
+    tool::write_output(out, vector_text(sum));
+  else
+    tool::write_output(out, vec);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"The server side of a secure-aggregation session, one subcommand per protocol round. Each reads the "
+               "clients' messages of its round, checks every one, and writes the next round's messages into the "
+               "session directory.",
+               "secagg-collect"};
+  app.require_subcommand(1);
+  std::string dir;
+  std::vector<std::string> files;
+
+  Params p;
+  int modulus_bits = 0;
+  uint64_t modulus = 0;
+  std::string prg = "aes128ctr";
+  bool insecure = false;
+  auto* c_setup = app.add_subcommand("setup", "Create a session directory and its parameters (S/params.msg)");
+  c_setup->add_option("--session", dir, "Session directory to create")->required();
+  c_setup->add_option("--clients", p.clients, "Number of clients n (ids 1..n)")->required();
+  c_setup->add_option("--threshold", p.threshold, "Shamir threshold t; must exceed n/2")->required();
+  c_setup->add_option("--modulus-bits", modulus_bits, "Work modulo R = 2^bits (1..62)");
+  c_setup->add_option("--modulus", modulus, "Work modulo R, any integer in [2, 2^62]");
+  c_setup->add_option("--length", p.length, "Elements per input vector")->required();
+  c_setup->add_option("--prg", prg, "Mask PRG: aes128ctr (default) or chacha20");
+  c_setup->add_flag("--insecure-low-threshold", insecure,
+                    "Accept t <= n/2, which lets a server unmask individual inputs (teaching only)");
+
+  auto add_round = [&](const char* name, const char* help) {
+    auto* c = app.add_subcommand(name, help);
+    c->add_option("--session", dir, "Session directory (from secagg-collect setup)")->required();
+    c->add_option("files", files, "The clients' messages of this round (missing clients count as dropped)");
+    return c;
+  };
+  auto* c_keys = add_round("keys", "Round 0: collect advertise-keys messages; writes S/roster.msg (U1)");
+  auto* c_shares = add_round("shares", "Round 1: collect share-keys messages; writes S/inbox-<id>.msg for each client "
+                                       "of U2");
+  auto* c_masked = add_round("masked", "Round 2: collect masked inputs; writes S/survivors.msg (U3)");
+  auto* c_unmask = add_round("unmask", "Round 4: collect unmasking shares, remove the masks, write the aggregate to "
+                                       "S/aggregate.vec and to the output");
+  bool text = false;
+  std::string out = "-";
+  unsigned threads = default_threads();
+  c_unmask->add_flag("--text", text, "Write the aggregate as decimal text, one element per line");
+  c_unmask->add_option("-o,--output", out, "Where to write the aggregate (default: stdout)");
+  c_unmask->add_option("--threads", threads, "Threads for mask removal (default: all cores)")->check(CLI::Range(1u, 256u));
+
+  return tool::run(app, argc, argv, [&] {
+    if (c_setup->parsed()) {
+      p.insecure_threshold = insecure ? 1 : 0;
+      setup(dir, p, modulus_bits, modulus, prg);
+    } else if (c_keys->parsed()) {
+      keys(dir, files);
+    } else if (c_shares->parsed()) {
+      shares(dir, files);
+    } else if (c_masked->parsed()) {
+      masked(dir, files);
+    } else if (c_unmask->parsed()) {
+      unmask(dir, files, text, out, threads);
+    }
+  });
+}

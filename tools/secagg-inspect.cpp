@@ -1,0 +1,43 @@
+// secagg-inspect: print any secagg message, vector or state file.
+#include <fmt/format.h>
+
+#include "common.hpp"
+#include "error.hpp"
+#include "fileio.hpp"
+#include "pack.hpp"
+#include "vectors.hpp"
+
+using namespace secagg;
+
+int main(int argc, char** argv) {
+  CLI::App app{"Print secagg messages, vectors and state files: a one-line summary each (default), JSON (--json), or "
+               "a vector's elements as decimal text (--text). Secret key material in state files is shown as "
+               "\"redacted\" unless --show-secrets is given.",
+               "secagg-inspect"};
+  std::vector<std::string> files;
+  bool json = false, text = false, show_secrets = false;
+  app.add_option("files", files, "Files to inspect ('-' for stdin)")->required();
+  app.add_flag("--json", json, "Print each file as JSON");
+  app.add_flag("--text", text, "Print a vector or masked input's elements, one per line");
+  app.add_flag("--show-secrets", show_secrets, "Include secret keys, seeds and shares in --json output");
+  return tool::run(app, argc, argv, [&] {
+    if (json && text) throw Error(Exit::usage, "--json and --text exclude each other");
+    std::string out;
+    for (const auto& f : files) {
+      Envelope env = tool::read_message(f);
+      std::string origin = f == "-" ? "<stdin>" : f;
+      if (text) {
+        if (env.type != MsgType::vector && env.type != MsgType::masked_input)
+          throw Error(Exit::data, fmt::format("{}: --text needs a vector, this is a {} message", origin, type_name(env.type)));
+        auto body = decode_body<RingVector>(env, origin);
+        if (body.modulus < 2) throw Error(Exit::data, origin + ": vector has no valid modulus");
+        out += vector_text(unpack(body.packed, body.length, Modulus{body.modulus}.bits()));
+      } else if (json) {
+        out += to_json(env, show_secrets);
+      } else {
+        out += fmt::format("{}: {}\n", origin, summary(env));
+      }
+    }
+    tool::write_output("-", out);
+  });
+}

@@ -1,0 +1,44 @@
+// secagg-keygen: round 0 (AdvertiseKeys) for one client.
+#include <fmt/format.h>
+
+#include "client.hpp"
+#include "common.hpp"
+#include "error.hpp"
+#include "fileio.hpp"
+#include "params.hpp"
+#include "random.hpp"
+
+using namespace secagg;
+
+int main(int argc, char** argv) {
+  CLI::App app{
+      "Round 0 (AdvertiseKeys): make a client's two X25519 key pairs, save them in a new state file (mode 0600) "
+      "and write the public keys as an advertise-keys message for secagg-collect keys.",
+      "secagg-keygen"};
+  std::string params_path, state_path, out = "-";
+  uint32_t id = 0;
+  app.add_option("--params", params_path, "Session parameters (S/params.msg from secagg-collect setup)")->required();
+  app.add_option("--id", id, "This client's id, 1..n")->required();
+  app.add_option("--state", state_path, "Client state file to create (refuses to overwrite)")->required();
+  app.add_option("-o,--output", out, "Where to write the advertise-keys message (default: stdout)");
+  return tool::run(app, argc, argv, [&] {
+    Envelope env = tool::read_message(params_path);
+    if (env.type != MsgType::params)
+      throw Error(Exit::data, fmt::format("{}: is a {} message, not session parameters", params_path, type_name(env.type)));
+    Params p = decode_body<Params>(env, params_path);
+    try {
+      validate_params(p);
+    } catch (const Error& e) {
+      throw Error(Exit::data, fmt::format("{}: invalid session parameters: {}", params_path, e.what()));
+    }
+    if (id < 1 || id > p.clients)
+      throw Error(Exit::usage, fmt::format("--id {} is outside the session's ids [1, {}]", id, p.clients));
+    if (path_exists(state_path))
+      throw Error(Exit::cantcreat, fmt::format("{}: already exists; refusing to overwrite a client state", state_path));
+    random_context(fmt::format("keygen {}", id));
+    ClientState st = client_keygen(p, env.session, id);
+    Bytes msg = client_advertise(st);
+    tool::write_state(state_path, st);
+    tool::write_output(out, msg);
+  });
+}

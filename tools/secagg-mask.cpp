@@ -1,0 +1,32 @@
+// secagg-mask: round 2 (MaskedInputCollection) for one client.
+#include "client.hpp"
+#include "common.hpp"
+#include "fileio.hpp"
+#include "protocol.hpp"
+#include "vectors.hpp"
+
+using namespace secagg;
+
+int main(int argc, char** argv) {
+  CLI::App app{
+      "Round 2 (MaskedInputCollection): decrypt the shares in this client's inbox (which defines U2), then mask the "
+      "input: y = x + PRG(b) + sum of signed pairwise masks PRG(s_uv) over U2, mod R. The input holds the session's "
+      "length of integers in [0, R), as decimal text or a binary vector.",
+      "secagg-mask"};
+  std::string state_path, inbox_path, input = "-", out = "-";
+  unsigned threads = default_threads();
+  app.add_option("--state", state_path, "Client state file")->required();
+  app.add_option("--inbox", inbox_path, "This client's inbox (S/inbox-<id>.msg from secagg-collect shares)")->required();
+  app.add_option("--input", input, "Input vector, text or binary (default: stdin)");
+  app.add_option("-o,--output", out, "Where to write the masked-input message (default: stdout)");
+  app.add_option("--threads", threads, "Threads for mask expansion (default: all cores)")->check(CLI::Range(1u, 256u));
+  return tool::run(app, argc, argv, [&] {
+    ClientState st = tool::read_state(state_path);
+    Envelope inbox = tool::read_message(inbox_path);
+    Bytes raw = read_file(input);
+    auto x = read_vector(raw, st.params.ring(), st.params.length, &st.session, input == "-" ? "<stdin>" : input);
+    Bytes msg = client_mask(st, inbox, inbox_path, x, threads);
+    tool::write_state(state_path, st);
+    tool::write_output(out, msg);
+  });
+}

@@ -1,0 +1,27 @@
+// secagg-share: round 1 (ShareKeys) for one client.
+#include <fmt/format.h>
+
+#include "client.hpp"
+#include "common.hpp"
+#include "random.hpp"
+
+using namespace secagg;
+
+int main(int argc, char** argv) {
+  CLI::App app{
+      "Round 1 (ShareKeys): check the roster U1, draw the self-mask seed b, Shamir-share b and the mask secret key "
+      "among U1 (threshold t), and encrypt each share for its holder. Updates the state file.",
+      "secagg-share"};
+  std::string state_path, roster_path, out = "-";
+  app.add_option("--state", state_path, "Client state file (from secagg-keygen)")->required();
+  app.add_option("--roster", roster_path, "Round 0 roster (S/roster.msg from secagg-collect keys)")->required();
+  app.add_option("-o,--output", out, "Where to write the share-keys message (default: stdout)");
+  return tool::run(app, argc, argv, [&] {
+    ClientState st = tool::read_state(state_path);
+    Envelope roster = tool::read_message(roster_path);
+    random_context(fmt::format("share {}", st.id));
+    Bytes msg = client_share(st, roster, roster_path);
+    tool::write_state(state_path, st);
+    tool::write_output(out, msg);
+  });
+}

@@ -1,0 +1,25 @@
+// secagg-unmask: round 4 (Unmasking) for one client.
+#include "client.hpp"
+#include "common.hpp"
+
+using namespace secagg;
+
+int main(int argc, char** argv) {
+  CLI::App app{
+      "Round 4 (Unmasking): check the survivor set U3 (a subset of U2, at least t clients, including this one) and "
+      "reveal shares of b_v for every v in U3 and of the mask key of every v in U2 \\ U3 - never both for one v, and "
+      "only once per session (the state file records the answer).",
+      "secagg-unmask"};
+  std::string state_path, survivors_path, out = "-";
+  app.add_option("--state", state_path, "Client state file")->required();
+  app.add_option("--survivors", survivors_path, "Survivor set U3 (S/survivors.msg from secagg-collect masked)")->required();
+  app.add_option("-o,--output", out, "Where to write the unmask-shares message (default: stdout)");
+  return tool::run(app, argc, argv, [&] {
+    ClientState st = tool::read_state(state_path);
+    Envelope survivors = tool::read_message(survivors_path);
+    Bytes msg = client_unmask(st, survivors, survivors_path);
+    // The state records the answer before the answer leaves, so no crash can lead to a second one.
+    tool::write_state(state_path, st);
+    tool::write_output(out, msg);
+  });
+}
