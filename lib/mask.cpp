@@ -20,7 +20,7 @@ __extension__ typedef unsigned __int128 u128;
 // chunk after the first starts on a PRG block boundary.
 constexpr size_t kChunkBytes = 16384;
 
-// Elements per vectorized group (see kernel_pow2_32).
+// Elements per vectorized group (see pow2_body).
 constexpr size_t kGroup = 16;
 
 inline uint32_t load_le32(const uint8_t* p) {
@@ -101,7 +101,9 @@ bool cpu_has_avx2() {
 }
 #endif
 
-// Other R <= 2^24: 8-byte word w, floor(w * R / 2^64).
+// Other R <= 2^24: 8-byte word w, floor(w * R / 2^64). Scalar: x86 has no
+// vector 64x64->128 multiply, and GCC's auto-vectorized emulation in 32-bit lanes measured
+// slower than one MUL per element.
 template <bool Minus>
 void kernel_mulhi_64(uint64_t* __restrict acc, const uint8_t* __restrict ks, size_t n,
                      uint64_t R) {
@@ -181,8 +183,10 @@ void add_mask(PrgKind kind, const uint8_t seed[32], Modulus m, Sign sign, uint64
 
   Keystream ks(kind, seed);
   alignas(64) uint8_t buf[kChunkBytes];
-  Wipe wipe{buf, sizeof buf};
   const uint64_t per = kChunkBytes / wb;  // elements per chunk
+  // Wipe only what the stream was written to: short ranges are common (callers
+  // tile the vector so the accumulator stays in cache across seeds).
+  Wipe wipe{buf, static_cast<size_t>(std::min(end - begin, per) * wb)};
   uint64_t i = begin;
   while (i < end) {
     // Chunks end on multiples of `per` elements (kChunkBytes bytes of stream),

@@ -94,14 +94,14 @@ SECAGG_BODY(ClientState)
 namespace {
 
 template <class T>
-void body_json(cereal::JSONOutputArchive& ar, const Envelope& env) {
-  T body = decode_body<T>(env, "message");
+void body_json(cereal::JSONOutputArchive& ar, const Envelope& env, const std::string& origin) {
+  T body = decode_body<T>(env, origin);
   ar(cereal::make_nvp("body", body));
 }
 
 }  // namespace
 
-std::string to_json(const Envelope& env, bool show_secrets) {
+std::string to_json(const Envelope& env, bool show_secrets, const std::string& origin) {
   std::ostringstream os;
   ser::show_secrets = show_secrets;
   {
@@ -113,17 +113,17 @@ std::string to_json(const Envelope& env, bool show_secrets) {
        cereal::make_nvp("session", session), cereal::make_nvp("sender", env.sender),
        cereal::make_nvp("recipient", env.recipient));
     switch (env.type) {
-      case MsgType::params: body_json<Params>(ar, env); break;
-      case MsgType::advertise_keys: body_json<AdvertiseKeys>(ar, env); break;
-      case MsgType::roster: body_json<Roster>(ar, env); break;
+      case MsgType::params: body_json<Params>(ar, env, origin); break;
+      case MsgType::advertise_keys: body_json<AdvertiseKeys>(ar, env, origin); break;
+      case MsgType::roster: body_json<Roster>(ar, env, origin); break;
       case MsgType::share_keys:
-      case MsgType::inbox: body_json<SealedShares>(ar, env); break;
+      case MsgType::inbox: body_json<SealedShares>(ar, env, origin); break;
       case MsgType::masked_input:
-      case MsgType::vector: body_json<RingVector>(ar, env); break;
+      case MsgType::vector: body_json<RingVector>(ar, env, origin); break;
       case MsgType::survivors:
-      case MsgType::server_round1: body_json<IdList>(ar, env); break;
-      case MsgType::unmask_shares: body_json<UnmaskShares>(ar, env); break;
-      case MsgType::client_state: body_json<ClientState>(ar, env); break;
+      case MsgType::server_round1: body_json<IdList>(ar, env, origin); break;
+      case MsgType::unmask_shares: body_json<UnmaskShares>(ar, env, origin); break;
+      case MsgType::client_state: body_json<ClientState>(ar, env, origin); break;
     }
   }
   ser::show_secrets = false;
@@ -131,36 +131,36 @@ std::string to_json(const Envelope& env, bool show_secrets) {
   return os.str();
 }
 
-std::string summary(const Envelope& env) {
+std::string summary(const Envelope& env, const std::string& origin) {
   std::string head = fmt::format("{} round={} session={} sender={} recipient={}", type_name(env.type),
                                  env.round == kNoRound ? std::string("-") : std::to_string(env.round),
                                  session_hex(env.session), env.sender, env.recipient);
   std::string what;
   switch (env.type) {
     case MsgType::params: {
-      auto p = decode_body<Params>(env, "message");
+      auto p = decode_body<Params>(env, origin);
       what = fmt::format("clients={} threshold={} neighbours={} modulus={} length={} prg={}", p.clients, p.threshold,
                          p.neighbours, p.modulus, p.length, prg_name(p.prg_kind()));
       break;
     }
-    case MsgType::roster: what = fmt::format("u1={}", decode_body<Roster>(env, "message").clients.size()); break;
+    case MsgType::roster: what = fmt::format("u1={}", decode_body<Roster>(env, origin).clients.size()); break;
     case MsgType::share_keys:
-    case MsgType::inbox: what = fmt::format("shares={}", decode_body<SealedShares>(env, "message").shares.size()); break;
+    case MsgType::inbox: what = fmt::format("shares={}", decode_body<SealedShares>(env, origin).shares.size()); break;
     case MsgType::masked_input:
     case MsgType::vector: {
-      auto v = decode_body<RingVector>(env, "message");
+      auto v = decode_body<RingVector>(env, origin);
       what = fmt::format("modulus={} length={}", v.modulus, v.length);
       break;
     }
     case MsgType::survivors:
-    case MsgType::server_round1: what = fmt::format("ids={}", decode_body<IdList>(env, "message").ids.size()); break;
+    case MsgType::server_round1: what = fmt::format("ids={}", decode_body<IdList>(env, origin).ids.size()); break;
     case MsgType::unmask_shares: {
-      auto u = decode_body<UnmaskShares>(env, "message");
+      auto u = decode_body<UnmaskShares>(env, origin);
       what = fmt::format("self_mask_shares={} mask_key_shares={}", u.self_mask.size(), u.mask_key.size());
       break;
     }
     case MsgType::client_state: {
-      auto s = decode_body<ClientState>(env, "message");
+      auto s = decode_body<ClientState>(env, origin);
       what = fmt::format("client={} stage={} u1={} u2={}", s.id, s.stage, s.roster.clients.size(), s.u2.size());
       break;
     }

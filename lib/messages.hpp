@@ -145,6 +145,16 @@ struct HeldShares {
   }
 };
 
+// A key shared with one peer (the share-encryption key of round 1, kept for round 2).
+struct PeerKey {
+  uint32_t peer = 0;
+  Secret32 key;
+  template <class A>
+  void serialize(A& ar) {
+    ar(CEREAL_NVP(peer), cereal::make_nvp("key", ser::secret(key)));
+  }
+};
+
 // The last round a client completed.
 enum class ClientStage : uint8_t { advertised = 0, shared = 1, masked = 2, unmasked = 4 };
 
@@ -156,6 +166,7 @@ struct ClientState {
   Secret32 c_sk, s_sk, b_seed;
   Key32 c_pk{}, s_pk{};
   Roster roster;                    // U1, from round 0
+  std::vector<PeerKey> share_keys;  // per client of U1, made in round 1, used to open the inbox
   std::vector<uint32_t> u2;         // from the inbox, round 1
   std::vector<HeldShares> held;     // decrypted inbox
   std::vector<uint32_t> u3;         // the survivor set answered in round 4
@@ -164,7 +175,8 @@ struct ClientState {
     ar(CEREAL_NVP(params), cereal::make_nvp("session", ser::fixed(session)), CEREAL_NVP(id), CEREAL_NVP(stage),
        cereal::make_nvp("c_sk", ser::secret(c_sk)), cereal::make_nvp("s_sk", ser::secret(s_sk)),
        cereal::make_nvp("b_seed", ser::secret(b_seed)), cereal::make_nvp("c_pk", ser::fixed(c_pk)),
-       cereal::make_nvp("s_pk", ser::fixed(s_pk)), CEREAL_NVP(roster), cereal::make_nvp("u2", ser::list(u2)),
+       cereal::make_nvp("s_pk", ser::fixed(s_pk)), CEREAL_NVP(roster), cereal::make_nvp("share_keys", ser::list(share_keys)),
+       cereal::make_nvp("u2", ser::list(u2)),
        cereal::make_nvp("held", ser::list(held)), cereal::make_nvp("u3", ser::list(u3)));
   }
 };
@@ -179,8 +191,8 @@ template <class T>
 T decode_body(const Envelope& env, const std::string& origin);
 
 // Render any envelope as JSON (header fields plus body).
-std::string to_json(const Envelope& env, bool show_secrets);
+std::string to_json(const Envelope& env, bool show_secrets, const std::string& origin);
 // One line: type, round, session, sender, recipient, and a body summary.
-std::string summary(const Envelope& env);
+std::string summary(const Envelope& env, const std::string& origin);
 
 }  // namespace secagg

@@ -108,7 +108,7 @@ std::optional<PrgKind> prg_from_name(std::string_view name) {
 struct Keystream::Impl {
   // aes128ctr: the key lives only in ctx's key schedule; prefix = seed[16..24).
   // chacha20: key = the whole seed.
-  std::optional<CipherCtx> ctx;  // aes128ctr only; created once, only the IV is re-set
+  std::optional<CipherCtx> ctx;  // aes128ctr only; created once, then only the IV is re-set
   uint8_t prefix[8]{};
   uint8_t key[32]{};
   // aes128ctr: the byte offset the context's counter state stands at, so that

@@ -3,6 +3,7 @@
 // and the checks that an incoming message is the one expected.
 #pragma once
 #include <cstdint>
+#include <functional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -46,6 +47,8 @@ struct SignedSeed {
 void apply_masks(PrgKind prg, Modulus m, std::span<const SignedSeed> seeds, uint64_t* acc, uint64_t begin,
                  uint64_t end, unsigned threads);
 unsigned default_threads();
+// Run f(i) for i in [0, n) on up to `threads` threads; rethrows the first failure.
+void parallel_for(size_t n, unsigned threads, const std::function<void(size_t)>& f);
 
 // Incoming-message checks; each throws Error(Exit::data) with a message that names origin.
 std::string round_label(MsgType type);  // "round 2 (masked-input)"

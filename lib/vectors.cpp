@@ -11,6 +11,19 @@
 namespace secagg {
 namespace {
 
+// A token from an untrusted file, safe to print on one terminal line.
+std::string printable(std::string_view word) {
+  std::string out;
+  for (char c : word.substr(0, 40)) {
+    auto u = static_cast<unsigned char>(c);
+    if (u < 0x20 || u >= 0x7f)
+      out += fmt::format("\\x{:02x}", u);
+    else
+      out.push_back(c);
+  }
+  return word.size() > 40 ? out + "..." : out;
+}
+
 std::vector<uint64_t> parse_text(std::span<const uint8_t> bytes, Modulus m, const std::string& origin) {
   std::vector<uint64_t> out;
   const char* p = reinterpret_cast<const char*>(bytes.data());
@@ -30,10 +43,10 @@ std::vector<uint64_t> parse_text(std::span<const uint8_t> bytes, Modulus m, cons
     auto [ptr, ec] = std::from_chars(word.data(), word.data() + word.size(), v);
     if (ec == std::errc::result_out_of_range || (ec == std::errc() && ptr == word.data() + word.size() && v >= m.R))
       throw Error(Exit::data, fmt::format("{}: line {}: element {} is '{}', outside [0, {})", origin, line, out.size(),
-                                          word, m.R));
+                                          printable(word), m.R));
     if (ec != std::errc() || ptr != word.data() + word.size())
       throw Error(Exit::data, fmt::format("{}: line {}: element {} is '{}', not a non-negative decimal integer", origin,
-                                          line, out.size(), word.substr(0, 40)));
+                                          line, out.size(), printable(word)));
     out.push_back(v);
   }
   return out;

@@ -33,9 +33,9 @@ int main(int argc, char** argv) {
         if (body.modulus < 2) throw Error(Exit::data, origin + ": vector has no valid modulus");
         out += vector_text(unpack(body.packed, body.length, Modulus{body.modulus}.bits()));
       } else if (json) {
-        out += to_json(env, show_secrets);
+        out += to_json(env, show_secrets, origin);
       } else {
-        out += fmt::format("{}: {}\n", origin, summary(env));
+        out += fmt::format("{}: {}\n", origin, summary(env, origin));
       }
     }
     tool::write_output("-", out);
