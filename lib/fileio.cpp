@@ -32,6 +32,15 @@ void write_all(int fd, const uint8_t* p, size_t n, const std::string& name) {
 
 }  // namespace
 
+// Make a rename durable: without this a power failure could bring back the old file
+// (for a client state: one that has not yet recorded an unmasking answer).
+static void sync_directory(const std::string& dir) {
+  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return;
+  ::fsync(fd);
+  ::close(fd);
+}
+
 Bytes read_file(const std::string& path) {
   int fd = path == "-" ? 0 : ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   std::string name = path == "-" ? "<stdin>" : path;
@@ -108,6 +117,7 @@ void write_file_atomic(const std::string& path, std::span<const uint8_t> data, m
     errno = e;
     throw Error(Exit::cantcreat, path + ": cannot create: " + why());
   }
+  sync_directory(dir.string());
 }
 
 void write_file_atomic(const std::string& path, std::string_view text, mode_t mode, Overwrite overwrite) {

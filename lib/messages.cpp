@@ -57,6 +57,11 @@ struct SpanBuf : std::streambuf {
 
 template <class T>
 T decode_body(const Envelope& env, const std::string& origin) {
+  // cereal's portable archive starts with an endianness byte and would byte-swap a body
+  // marked big-endian; secagg writes little-endian only, so one encoding per message.
+  if (env.body.empty() || env.body[0] != 1)
+    throw Error(Exit::data, fmt::format("{}: malformed {} body: it does not start with the little-endian marker 0x01",
+                                        origin, type_name(env.type)));
   SpanBuf buf(env.body);
   std::istream is(&buf);
   T body{};

@@ -35,13 +35,22 @@ struct Params {
   uint64_t length = 0;      // elements per vector
   uint8_t prg = static_cast<uint8_t>(PrgKind::aes128ctr);
   uint8_t insecure_threshold = 0;  // 1 if setup was told to accept t <= n/2
+  // Quantization spec (secagg-quantize). quant_bits 0: inputs are ring elements already.
+  // Otherwise element 0 of every ring vector is the client's weight and elements
+  // 1..length-1 are its floats, clipped to [-clip, clip], mapped onto [0, 2^quant_bits - 1]
+  // and multiplied by the weight (at most max_weight).
+  uint8_t quant_bits = 0;
+  double clip = 0;
+  uint64_t max_weight = 0;
 
   Modulus ring() const { return Modulus{modulus}; }
+  bool quantized() const { return quant_bits != 0; }
   PrgKind prg_kind() const { return static_cast<PrgKind>(prg); }
   template <class A>
   void serialize(A& ar) {
     ar(CEREAL_NVP(clients), CEREAL_NVP(threshold), CEREAL_NVP(neighbours), CEREAL_NVP(modulus),
-       CEREAL_NVP(length), CEREAL_NVP(prg), CEREAL_NVP(insecure_threshold));
+       CEREAL_NVP(length), CEREAL_NVP(prg), CEREAL_NVP(insecure_threshold), CEREAL_NVP(quant_bits), CEREAL_NVP(clip),
+       CEREAL_NVP(max_weight));
   }
 };
 

@@ -6,6 +6,21 @@
 
 namespace secagg {
 
+uint64_t min_modulus_for(uint32_t n, uint64_t max_weight, unsigned bits) {
+  if (bits < 1 || bits > 62) return 0;
+  __extension__ using u128 = unsigned __int128;
+  u128 need = u128{n} * max_weight * ((u128{1} << bits) - 1) + 1;
+  return need > (u128{1} << 62) ? 0 : static_cast<uint64_t>(need);
+}
+
+unsigned auto_modulus_bits(uint32_t n, uint64_t max_weight, unsigned bits) {
+  uint64_t need = min_modulus_for(n, max_weight, bits);
+  if (need == 0) return 0;
+  unsigned b = 1;
+  while ((uint64_t{1} << b) < need) ++b;
+  return b;
+}
+
 uint32_t min_secure_threshold(uint32_t n) { return n / 2 + 1; }
 
 void validate_params(const Params& p) {
@@ -24,6 +39,26 @@ void validate_params(const Params& p) {
     throw bad(fmt::format("length is {}; it must be in [1, 2^30]", p.length));
   if (p.prg != static_cast<uint8_t>(PrgKind::aes128ctr) && p.prg != static_cast<uint8_t>(PrgKind::chacha20))
     throw bad(fmt::format("unknown PRG {}", p.prg));
+  if (p.quantized()) {
+    if (p.quant_bits > 32) throw bad(fmt::format("quantization bits is {}; it must be in [1, 32]", p.quant_bits));
+    if (!(p.clip > 0) || p.clip > 1e300)
+      throw bad(fmt::format("clip is {}; it must be a finite number above 0", p.clip));
+    if (p.max_weight < 1 || p.max_weight > (uint64_t{1} << 32))
+      throw bad(fmt::format("max weight is {}; it must be in [1, 2^32]", p.max_weight));
+    if (p.length < 2) throw bad("a quantized session needs at least one value besides the weight");
+    uint64_t need = min_modulus_for(p.clients, p.max_weight, p.quant_bits);
+    if (need == 0)
+      throw bad(fmt::format("{} clients x max weight {} x (2^{} - 1) does not fit below 2^62: lower --bits or "
+                            "--max-weight",
+                            p.clients, p.max_weight, p.quant_bits));
+    if (p.modulus < need)
+      throw bad(fmt::format("modulus {} could wrap: the sum of {} clients x max weight {} x (2^{} - 1) needs R >= {} "
+                            "(--modulus {} or --modulus-bits {}, or --modulus-bits auto)",
+                            p.modulus, p.clients, p.max_weight, p.quant_bits, need, need,
+                            auto_modulus_bits(p.clients, p.max_weight, p.quant_bits)));
+  } else if (p.clip != 0 || p.max_weight != 0) {
+    throw bad("clip and max weight belong to a quantization spec: give --bits too");
+  }
   if (p.neighbours != p.clients - 1)
     throw bad(fmt::format("neighbours is {}; this version supports full SecAgg only (neighbours = clients - 1 = {})",
                           p.neighbours, p.clients - 1));

@@ -11,8 +11,17 @@ inline constexpr uint64_t kMaxLength = uint64_t{1} << 30;
 // Throws Error(Exit::usage) naming the bound a parameter set breaks:
 // 2 <= n <= 2^20; 1 <= t <= n; t > n/2 (the protocol paper's bound for an
 // honest-but-curious server) unless insecure_threshold is set; R in [2, 2^62];
-// 1 <= length <= 2^30; a known PRG; neighbours == n - 1 (full SecAgg).
+// 1 <= length <= 2^30; a known PRG; neighbours == n - 1 (full SecAgg). With a
+// quantization spec: 1 <= bits <= 32, 0 < clip < inf, 1 <= max_weight <= 2^32,
+// length >= 2 (weight plus at least one value), and R >= min_modulus_for(n, max_weight, bits).
 void validate_params(const Params& p);
+
+// The smallest modulus with which the sum of n quantized, weighted inputs cannot wrap:
+// n * max_weight * (2^bits - 1) + 1 (seed 000 footnote 8, seed 001 section 3.5).
+// Returns 0 if it exceeds 2^62.
+uint64_t min_modulus_for(uint32_t n, uint64_t max_weight, unsigned bits);
+// The smallest power-of-two exponent b with 2^b >= min_modulus_for(...); 0 if none <= 62.
+unsigned auto_modulus_bits(uint32_t n, uint64_t max_weight, unsigned bits);
 
 // The smallest threshold that meets the T1 bound t > n/2.
 uint32_t min_secure_threshold(uint32_t n);

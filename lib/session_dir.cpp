@@ -14,7 +14,7 @@ Envelope SessionDir::read(const std::string& name, MsgType type, const char* mad
   Bytes b = read_file(p);
   Envelope env = open_envelope(b, p);
   if (env.type != type)
-    throw Error(Exit::data, fmt::format("{}: is a {} message, expected {}", p, type_name(env.type), type_name(type)));
+    throw Error(Exit::data, fmt::format("{}: is a message of type {}, expected {}", p, type_name(env.type), type_name(type)));
   return env;
 }
 

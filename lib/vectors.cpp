@@ -60,7 +60,7 @@ std::vector<uint64_t> read_vector(std::span<const uint8_t> bytes, Modulus m, uin
   if (looks_like_envelope(bytes)) {
     Envelope env = open_envelope(bytes, origin);
     if (env.type != MsgType::vector && env.type != MsgType::masked_input)
-      throw Error(Exit::data, fmt::format("{}: is a {} message, not a vector", origin, type_name(env.type)));
+      throw Error(Exit::data, fmt::format("{}: is a message of type {}, not a vector", origin, type_name(env.type)));
     SessionId zero{};
     if (session && env.session != zero && env.session != *session)
       throw Error(Exit::data, fmt::format("{}: vector belongs to session {}, not {}", origin, session_hex(env.session),

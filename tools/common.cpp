@@ -12,6 +12,7 @@ namespace secagg::tool {
 int run(CLI::App& app, int argc, char** argv, const std::function<void()>& body) {
   const std::string name = app.get_name();
   app.footer(kExitCodes);
+  for (CLI::App* sub : app.get_subcommands({})) sub->footer(kExitCodes);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -55,7 +56,7 @@ ClientState read_state(const std::string& path) {
   }
   sodium_memzero(b.data(), b.size());
   if (env.type != MsgType::client_state)
-    throw Error(Exit::data, path + ": is a " + std::string(type_name(env.type)) + " message, not a client state file");
+    throw Error(Exit::data, path + ": is a message of type " + std::string(type_name(env.type)) + ", not a client state file");
   ClientState st = decode_body<ClientState>(env, path);
   sodium_memzero(env.body.data(), env.body.size());
   return st;

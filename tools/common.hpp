@@ -29,6 +29,6 @@ void write_output(const std::string& path, std::string_view text);
 // Shown at the end of every tool's --help.
 inline constexpr const char* kExitCodes =
     "Exit status: 0 success, 1 protocol aborted or refused, 64 usage, 65 bad input data, 66 missing input, "
-    "70 internal error, 73 cannot create output, 74 I/O error.";
+    "70 internal error, 73 cannot create output, 74 I/O error, 77 permission denied.";
 
 }  // namespace secagg::tool

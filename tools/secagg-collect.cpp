@@ -1,4 +1,6 @@
 // secagg-collect: every server step of a session, one subcommand per round.
+#include <charconv>
+
 #include <fmt/format.h>
 
 #include "common.hpp"
@@ -23,10 +25,29 @@ std::vector<Incoming> read_all(const std::vector<std::string>& files) {
   return in;
 }
 
-void setup(const std::string& dir, Params p, int modulus_bits, uint64_t modulus, const std::string& prg) {
-  if ((modulus_bits != 0) == (modulus != 0))
-    throw Error(Exit::usage, "give exactly one of --modulus-bits and --modulus");
-  p.modulus = modulus_bits ? Modulus::from_bits(static_cast<unsigned>(modulus_bits)).R : Modulus::make(modulus).R;
+void setup(const std::string& dir, Params p, const std::string& modulus_bits, uint64_t modulus,
+           const std::string& prg) {
+  if (modulus_bits.empty() == (modulus == 0)) throw Error(Exit::usage, "give exactly one of --modulus-bits and --modulus");
+  if (p.quantized() && p.clip == 0) throw Error(Exit::usage, "--bits needs --clip (the range [-clip, clip] of values)");
+  if (p.quantized() && p.max_weight == 0) p.max_weight = 1;
+  if (modulus_bits == "auto") {
+    if (!p.quantized()) throw Error(Exit::usage, "--modulus-bits auto needs a quantization spec (--bits, --clip)");
+    unsigned b = auto_modulus_bits(p.clients, p.max_weight, p.quant_bits);
+    if (b == 0)
+      throw Error(Exit::usage, fmt::format("{} clients x max weight {} x (2^{} - 1) does not fit below 2^62",
+                                           p.clients, p.max_weight, p.quant_bits));
+    p.modulus = Modulus::from_bits(b).R;
+  } else if (!modulus_bits.empty()) {
+    unsigned b = 0;
+    auto [ptr, ec] = std::from_chars(modulus_bits.data(), modulus_bits.data() + modulus_bits.size(), b);
+    if (ec != std::errc() || ptr != modulus_bits.data() + modulus_bits.size())
+      throw Error(Exit::usage, fmt::format("--modulus-bits '{}' is neither a number nor 'auto'", modulus_bits));
+    p.modulus = Modulus::from_bits(b).R;
+  } else {
+    p.modulus = Modulus::make(modulus).R;
+  }
+  // With a quantization spec, --length counts the floats; the ring vector adds the weight.
+  if (p.quantized()) ++p.length;
   auto kind = prg_from_name(prg);
   if (!kind) throw Error(Exit::usage, fmt::format("--prg '{}' is not one of aes128ctr, chacha20", prg));
   p.prg = static_cast<uint8_t>(*kind);
@@ -76,6 +97,7 @@ void unmask(const std::string& dir, const std::vector<std::string>& files, bool 
             unsigned threads) {
   SessionDir s(dir);
   auto [p, sid] = s.params();
+  s.require_absent("aggregate.vec", "round 4");
   Roster roster = s.roster(sid);
   auto u2 = s.u2(sid);
   auto u3 = s.survivors(sid);
@@ -93,13 +115,14 @@ void unmask(const std::string& dir, const std::vector<std::string>& files, bool 
     for (size_t i = 0; i < sum.size(); ++i) sum[i] = ring.add(sum[i], y[i] % ring.R);
   }
   remove_masks(p, sid, roster, u3, rec, sum.data(), 0, sum.size(), threads);
-  for (const auto& m : in) write_file_atomic(s.unmask_path(m.env.sender), seal_envelope(m.env));
+  // The user's copy first: if it cannot be written, nothing is recorded and the step can be rerun.
   Bytes vec = vector_message(sum, ring, sid);
-  write_file_atomic(s.path("aggregate.vec"), vec);
   if (text)
     tool::write_output(out, vector_text(sum));
   else
     tool::write_output(out, vec);
+  for (const auto& m : in) write_file_atomic(s.unmask_path(m.env.sender), seal_envelope(m.env));
+  write_file_atomic(s.path("aggregate.vec"), vec);
 }
 
 }  // namespace
@@ -114,17 +137,24 @@ int main(int argc, char** argv) {
   std::vector<std::string> files;
 
   Params p;
-  int modulus_bits = 0;
+  std::string modulus_bits;
   uint64_t modulus = 0;
+  unsigned quant_bits = 0;
   std::string prg = "aes128ctr";
   bool insecure = false;
   auto* c_setup = app.add_subcommand("setup", "Create a session directory and its parameters (S/params.msg)");
   c_setup->add_option("--session", dir, "Session directory to create")->required();
   c_setup->add_option("--clients", p.clients, "Number of clients n (ids 1..n)")->required();
   c_setup->add_option("--threshold", p.threshold, "Shamir threshold t; must exceed n/2")->required();
-  c_setup->add_option("--modulus-bits", modulus_bits, "Work modulo R = 2^bits (1..62)");
+  c_setup->add_option("--modulus-bits", modulus_bits,
+                      "Work modulo R = 2^bits (1..62); 'auto': the smallest that cannot wrap with the quantization spec");
   c_setup->add_option("--modulus", modulus, "Work modulo R, any integer in [2, 2^62]");
-  c_setup->add_option("--length", p.length, "Elements per input vector")->required();
+  c_setup->add_option("--length", p.length,
+                      "Elements per input vector; with --bits, floats per update (the ring vector adds the weight)")
+      ->required();
+  c_setup->add_option("--bits", quant_bits, "Quantization: map each float onto [0, 2^bits - 1] (1..32)");
+  c_setup->add_option("--clip", p.clip, "Quantization: clip floats to [-clip, clip]");
+  c_setup->add_option("--max-weight", p.max_weight, "Quantization: largest client weight (default 1)");
   c_setup->add_option("--prg", prg, "Mask PRG: aes128ctr (default) or chacha20");
   c_setup->add_flag("--insecure-low-threshold", insecure,
                     "Accept t <= n/2, which lets a server unmask individual inputs (teaching only)");
@@ -151,6 +181,8 @@ int main(int argc, char** argv) {
   return tool::run(app, argc, argv, [&] {
     if (c_setup->parsed()) {
       p.insecure_threshold = insecure ? 1 : 0;
+      if (quant_bits > 255) throw Error(Exit::usage, "--bits must be in [1, 32]");
+      p.quant_bits = static_cast<uint8_t>(quant_bits);
       setup(dir, p, modulus_bits, modulus, prg);
     } else if (c_keys->parsed()) {
       keys(dir, files);

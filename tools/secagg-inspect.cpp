@@ -28,7 +28,7 @@ int main(int argc, char** argv) {
       std::string origin = f == "-" ? "<stdin>" : f;
       if (text) {
         if (env.type != MsgType::vector && env.type != MsgType::masked_input)
-          throw Error(Exit::data, fmt::format("{}: --text needs a vector, this is a {} message", origin, type_name(env.type)));
+          throw Error(Exit::data, fmt::format("{}: --text needs a vector, this is a message of type {}", origin, type_name(env.type)));
         auto body = decode_body<RingVector>(env, origin);
         if (body.modulus < 2) throw Error(Exit::data, origin + ": vector has no valid modulus");
         out += vector_text(unpack(body.packed, body.length, Modulus{body.modulus}.bits()));

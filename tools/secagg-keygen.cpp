@@ -24,7 +24,7 @@ int main(int argc, char** argv) {
   return tool::run(app, argc, argv, [&] {
     Envelope env = tool::read_message(params_path);
     if (env.type != MsgType::params)
-      throw Error(Exit::data, fmt::format("{}: is a {} message, not session parameters", params_path, type_name(env.type)));
+      throw Error(Exit::data, fmt::format("{}: is a message of type {}, not session parameters", params_path, type_name(env.type)));
     Params p = decode_body<Params>(env, params_path);
     try {
       validate_params(p);
@@ -38,7 +38,8 @@ int main(int argc, char** argv) {
     random_context(fmt::format("keygen {}", id));
     ClientState st = client_keygen(p, env.session, id);
     Bytes msg = client_advertise(st);
-    tool::write_state(state_path, st);
+    // A failed output must not leave a state behind that blocks a retry: message first.
     tool::write_output(out, msg);
+    tool::write_state(state_path, st);
   });
 }

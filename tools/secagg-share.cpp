@@ -21,7 +21,9 @@ int main(int argc, char** argv) {
     Envelope roster = tool::read_message(roster_path);
     random_context(fmt::format("share {}", st.id));
     Bytes msg = client_share(st, roster, roster_path);
-    tool::write_state(state_path, st);
+    // A lost output can be retried (fresh b, fresh sharing) because the state is saved last;
+    // two sharings of one key each still need t shares, so a retry reveals nothing.
     tool::write_output(out, msg);
+    tool::write_state(state_path, st);
   });
 }

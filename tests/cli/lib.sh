@@ -350,6 +350,7 @@ walk_setup() {
 
 walk_ids() {
   (
+    # shellcheck source=/dev/null
     source "$1/walk.conf"
     case $2 in
       ALL) echo "$W_ALL" ;; U1) echo "$W_U1" ;; U2) echo "$W_U2" ;; U3) echo "$W_U3" ;; U4) echo "$W_U4" ;;
@@ -373,6 +374,7 @@ walk_to() {
   upto=$(_stage_index "$2")
   (
     cd "$dir"
+    # shellcheck source=/dev/null
     source walk.conf
     local k i files
     for ((k = W_DONE + 1; k <= upto; k++)); do

@@ -3,6 +3,7 @@
 # the aggregate must be the exact plaintext sum of the survivors' inputs. Then the same
 # walk with other moduli and the ChaCha20 PRG, -o outputs, '-' as stdin, state file
 # modes, and secagg-inspect (summary, --json, --text, secrets redacted).
+# shellcheck source=tests/cli/lib.sh
 source "$(dirname "$0")/lib.sh"
 
 R32=4294967296
@@ -151,6 +152,7 @@ section "variants: other moduli and PRGs, -o everywhere"
 variant() {  # variant DIR N T LEN DROPS SETUP-ARGS...
   local dir=$1 n=$2 t=$3 len=$4 drops=$5
   shift 5
+  # shellcheck disable=SC2086 # $drops is a list of options
   walk_setup "$dir" sum -n "$n" -t "$t" -l "$len" --seed "${#dir}" $drops -- "$@"
   # shellcheck disable=SC2046
   check_sum "$dir/sum.txt" $(walk_xfiles "$dir" U3) "$(walk_modulus "$dir")"

@@ -3,6 +3,7 @@
 # survivor set keeps at least t clients, the session yields the exact sum of the inputs
 # of U3; when a round has fewer than t answers, the server aborts (exit 1) naming the
 # round and the counts, and writes nothing for the next round.
+# shellcheck source=tests/cli/lib.sh
 source "$(dirname "$0")/lib.sh"
 
 # dropout_session DIR N T DROPS...: a whole walk, then the exact-sum check over U3.

@@ -4,6 +4,7 @@
 # per session (exit 1, state file unchanged, no output); an answer never reveals both
 # shares of one client. Setup refuses insecure or malformed parameters (exit 64), and
 # every tool's command line is checked (unknown flag 64, --help 0).
+# shellcheck source=tests/cli/lib.sh
 source "$(dirname "$0")/lib.sh"
 
 # n=5, t=3; client 5 drops in round 1 and client 4 in round 2: U2 = 1..4, U3 = 1 2 3.

@@ -10,6 +10,7 @@
 # U3 = 1 2 3) is walked step by step; before each step, the step is fed the bad inputs.
 # Since nothing bad may change anything, A then completes with the exact sum. Session W,
 # of the same shape, supplies messages from another session.
+# shellcheck source=tests/cli/lib.sh
 source "$(dirname "$0")/lib.sh"
 
 walk_setup W sum -l 100 --seed 7 --drop1 5 --drop2 4
