@@ -108,33 +108,52 @@ ShareRound collect_shares(const Params& p, const SessionId& sid, const Roster& r
   return out;
 }
 
+MaskedCollector::MaskedCollector(const Params& p, const SessionId& sid, std::vector<uint32_t> u2)
+    : p_(p), sid_(sid), u2_(std::move(u2)), sum_(p.length, 0) {}
+
+void MaskedCollector::add(const Incoming& m) {
+  expect_message(m.env, m.origin, MsgType::masked_input, sid_);
+  expect_recipient(m.env, m.origin, kServerId);
+  const uint32_t u = m.env.sender;
+  if (!contains(u2_, u))
+    throw Error(Exit::data, fmt::format("{}: round 2 (masked-input) message is from client {}, which is not in U2 (the "
+                                        "clients whose shares were delivered)",
+                                        m.origin, u));
+  if (auto it = seen_.find(u); it != seen_.end())
+    throw Error(Exit::data, fmt::format("{}: duplicate round 2 (masked-input) message from client {} (also in {})",
+                                        m.origin, u, it->second));
+  Modulus ring = p_.ring();
+  auto body = decode_body<RingVector>(m.env, m.origin);
+  if (body.modulus != ring.R || body.length != p_.length)
+    throw Error(Exit::data, fmt::format("{}: round 2 (masked-input) from client {} has modulus {} and length {}, the "
+                                        "session has {} and {}",
+                                        m.origin, u, body.modulus, body.length, ring.R, p_.length));
+  std::vector<uint64_t> y;
+  try {
+    y = unpack(body.packed, body.length, ring.bits());
+  } catch (const Error& e) {
+    throw Error(Exit::data, fmt::format("{}: round 2 (masked-input) from client {}: {}", m.origin, u, e.what()));
+  }
+  for (size_t i = 0; i < y.size(); ++i)
+    if (y[i] >= ring.R)
+      throw Error(Exit::data, fmt::format("{}: round 2 (masked-input) from client {}: element {} is outside [0, {})",
+                                          m.origin, u, i, ring.R));
+  for (size_t i = 0; i < y.size(); ++i) sum_[i] = ring.add(sum_[i], y[i]);
+  seen_.emplace(u, m.origin);
+}
+
+std::vector<uint32_t> MaskedCollector::finish() const {
+  std::vector<uint32_t> u3;
+  for (auto& [id, origin] : seen_) u3.push_back(id);
+  require_threshold(p_, u3.size(), u2_.size(), "round 2 (masked-input)", "U3");
+  return u3;
+}
+
 MaskedRound collect_masked(const Params& p, const SessionId& sid, std::span<const uint32_t> u2,
                            std::span<const Incoming> masked) {
-  auto msgs = by_sender(masked, MsgType::masked_input, sid, u2, "U2 (the clients whose shares were delivered)");
-  MaskedRound out;
-  Modulus ring = p.ring();
-  for (const Incoming* m : msgs) {
-    auto body = decode_body<RingVector>(m->env, m->origin);
-    if (body.modulus != ring.R || body.length != p.length)
-      throw Error(Exit::data, fmt::format("{}: round 2 (masked-input) from client {} has modulus {} and length {}, the "
-                                          "session has {} and {}",
-                                          m->origin, m->env.sender, body.modulus, body.length, ring.R, p.length));
-    std::vector<uint64_t> y;
-    try {
-      y = unpack(body.packed, body.length, ring.bits());
-    } catch (const Error& e) {
-      throw Error(Exit::data, fmt::format("{}: round 2 (masked-input) from client {}: {}", m->origin, m->env.sender,
-                                          e.what()));
-    }
-    for (size_t i = 0; i < y.size(); ++i)
-      if (y[i] >= ring.R)
-        throw Error(Exit::data, fmt::format("{}: round 2 (masked-input) from client {}: element {} is outside [0, {})",
-                                            m->origin, m->env.sender, i, ring.R));
-    out.u3.push_back(m->env.sender);
-    out.inputs.emplace(m->env.sender, std::move(y));
-  }
-  require_threshold(p, out.u3.size(), u2.size(), "round 2 (masked-input)", "U3");
-  return out;
+  MaskedCollector c(p, sid, std::vector<uint32_t>(u2.begin(), u2.end()));
+  for (const auto& m : masked) c.add(m);
+  return {c.finish(), std::move(c.sum())};
 }
 
 Recovered recover_secrets(const Params& p, const SessionId& sid, const Roster& roster, std::span<const uint32_t> u2,

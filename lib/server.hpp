@@ -31,10 +31,31 @@ struct ShareRound {
 ShareRound collect_shares(const Params& p, const SessionId& sid, const Roster& roster,
                           std::span<const Incoming> shares);
 
-// Round 2: U3 (clients whose masked input arrived) and the masked vectors, unpacked.
+// Round 2, streaming: each masked input is checked and added into the running sum as it
+// arrives, so the server holds one vector however many clients there are.
+class MaskedCollector {
+ public:
+  MaskedCollector(const Params& p, const SessionId& sid, std::vector<uint32_t> u2);
+  // Checks one message (type, session, sender in U2, not a duplicate, modulus, length,
+  // elements < R) and adds it. On Error(Exit::data) the sum and U3 are unchanged.
+  void add(const Incoming& m);
+  // U3, sorted. Throws Error(Exit::aborted) if it has fewer than t clients.
+  std::vector<uint32_t> finish() const;
+  // The sum mod R of the masked inputs added so far.
+  std::vector<uint64_t>& sum() { return sum_; }
+
+ private:
+  Params p_;
+  SessionId sid_;
+  std::vector<uint32_t> u2_;
+  std::map<uint32_t, std::string> seen_;  // sender -> origin
+  std::vector<uint64_t> sum_;
+};
+
+// Round 2 over a batch of messages: U3 and the sum of their masked inputs.
 struct MaskedRound {
   std::vector<uint32_t> u3;
-  std::map<uint32_t, std::vector<uint64_t>> inputs;
+  std::vector<uint64_t> sum;
 };
 MaskedRound collect_masked(const Params& p, const SessionId& sid, std::span<const uint32_t> u2,
                            std::span<const Incoming> masked);

@@ -6,6 +6,7 @@
 //   inbox-<id>.msg      round 1          the shares addressed to client <id>
 //   u2.msg              round 1          U2 (written last: marks round 1 as collected)
 //   masked-<id>.msg     round 2          client <id>'s masked input, as received
+//   masked-sum.vec      round 2          the sum mod R of the masked inputs of U3
 //   survivors.msg       round 2          U3 (written last: marks round 2 as collected)
 //   unmask-<id>.msg     round 4          client <id>'s unmasking answer, as received
 //   aggregate.vec       round 4          the sum of the inputs of U3, mod R

@@ -90,6 +90,7 @@ void masked(const std::string& dir, const std::vector<std::string>& files) {
   auto in = read_all(files);
   MaskedRound r = collect_masked(p, sid, u2, in);
   for (const auto& m : in) write_file_atomic(s.masked_path(m.env.sender), seal_envelope(m.env));
+  write_file_atomic(s.path("masked-sum.vec"), vector_message(r.sum, p.ring(), sid));
   write_file_atomic(s.path("survivors.msg"), encode(MsgType::survivors, sid, kServerId, kServerId, IdList{r.u3}));
 }
 
@@ -104,16 +105,8 @@ void unmask(const std::string& dir, const std::vector<std::string>& files, bool 
   auto in = read_all(files);
   Recovered rec = recover_secrets(p, sid, roster, u2, u3, in);
   Modulus ring = p.ring();
-  std::vector<uint64_t> sum(p.length, 0);
-  for (uint32_t u : u3) {
-    std::string path = s.masked_path(u);
-    Envelope env = s.read("masked-" + std::to_string(u) + ".msg", MsgType::masked_input, "secagg-collect masked");
-    auto body = decode_body<RingVector>(env, path);
-    if (env.sender != u || env.session != sid || body.length != p.length || body.modulus != ring.R)
-      throw Error(Exit::data, fmt::format("{}: is not client {}'s masked input for this session", path, u));
-    auto y = unpack(body.packed, body.length, ring.bits());
-    for (size_t i = 0; i < sum.size(); ++i) sum[i] = ring.add(sum[i], y[i] % ring.R);
-  }
+  std::vector<uint64_t> sum = read_vector(read_file(s.path("masked-sum.vec")), ring, p.length, &sid,
+                                          s.path("masked-sum.vec"));
   remove_masks(p, sid, roster, u3, rec, sum.data(), 0, sum.size(), threads);
   // The user's copy first: if it cannot be written, nothing is recorded and the step can be rerun.
   Bytes vec = vector_message(sum, ring, sid);

@@ -381,11 +381,11 @@ damaged_session() {  # damaged_session FILE KIND CODE NEEDLE...: a copy C of A/S
   assert_absent "$OUT" C/aggregate.vec
   assert_unchanged C
 }
-for f in params.msg roster.msg u2.msg survivors.msg masked-2.msg; do
+for f in params.msg roster.msg u2.msg survivors.msg masked-sum.vec; do
   damaged_session "$f" corrupt 65 checksum
   damaged_session "$f" missing 66
 done
-for f in roster.msg u2.msg survivors.msg masked-2.msg; do damaged_session "$f" foreign 65; done
+for f in roster.msg u2.msg survivors.msg masked-sum.vec; do damaged_session "$f" foreign 65; done
 rm -rf C
 guard A/S
 bad 66 A/nosuchsession -- secagg-collect unmask --session A/nosuchsession --text -o "$OUT" A/unmask1.msg

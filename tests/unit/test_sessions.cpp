@@ -259,12 +259,7 @@ Outcome run_session(const Plan& pl, const Tamper& tamper = {}) {
   out.u4 = rec.responders;
 
   // Sum the masked inputs of U3 mod R, then remove the masks (secagg-collect unmask).
-  Modulus ring = p.ring();
-  std::vector<uint64_t> sum(p.length, 0);
-  for (uint32_t u : out.u3) {
-    const auto& y = r2.inputs.at(u);
-    for (size_t i = 0; i < sum.size(); ++i) sum[i] = ring.add(sum[i], y[i] % ring.R);
-  }
+  std::vector<uint64_t> sum = std::move(r2.sum);
   remove_masks(p, sid, roster, out.u3, rec, sum.data(), 0, sum.size(), pl.threads);
   out.aggregate = std::move(sum);
   return out;
