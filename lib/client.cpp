@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "crypto.hpp"
+#include "graph.hpp"
 #include "error.hpp"
 #include "pack.hpp"
 #include "params.hpp"
@@ -77,24 +78,33 @@ Bytes client_share(ClientState& st, const Envelope& env, const std::string& orig
   if (u1.size() < st.params.threshold)
     throw refuse(origin, fmt::format("round 0 roster U1 has {} clients, fewer than the threshold {}: refusing to go on",
                                      u1.size(), st.params.threshold));
+  // Shares go to this client's closed neighbourhood N[u] only (all of U1 in full SecAgg).
+  NeighbourGraph graph(st.session, roster, st.params.neighbours);
+  auto span_holders = graph.closed(st.id);
+  std::vector<uint32_t> holders(span_holders.begin(), span_holders.end());
+  if (holders.size() < st.params.threshold)
+    throw refuse(origin, fmt::format("client {}'s neighbourhood in U1 has {} clients, fewer than the threshold {}: "
+                                     "refusing to go on",
+                                     st.id, holders.size(), st.params.threshold));
 
   ClientState next = st;
   next.roster = roster;
   next.share_keys.clear();
   random_bytes(next.b_seed.data(), 32);
   Secret32 mask_key = next.s_sk;
-  auto key_shares = shamir::split(mask_key, st.params.threshold, u1);
-  auto mask_shares = shamir::split(next.b_seed, st.params.threshold, u1);
+  auto key_shares = shamir::split(mask_key, st.params.threshold, holders);
+  auto mask_shares = shamir::split(next.b_seed, st.params.threshold, holders);
   SealedShares out;
-  out.shares.reserve(u1.size());
-  for (size_t i = 0; i < u1.size(); ++i) {
-    uint32_t v = u1[i];
+  out.shares.reserve(holders.size());
+  for (size_t i = 0; i < holders.size(); ++i) {
+    uint32_t v = holders[i];
+    const RosterEntry* peer = roster.find(v);
     SecretBytes pt = encode_share_plaintext(st.id, v, key_shares[i], mask_shares[i]);
     SealedShare s;
     s.peer = v;
     random_bytes(s.nonce.data(), s.nonce.size());
     // A low-order key makes the agreement fail here (Exit::data naming the peer): no separate pre-check.
-    Secret32 k = in_context(origin, [&] { return share_key(st.c_sk, roster.clients[i].c_pk, st.session, st.id, v); });
+    Secret32 k = in_context(origin, [&] { return share_key(st.c_sk, peer->c_pk, st.session, st.id, v); });
     s.ciphertext = aead_seal(k, s.nonce, share_ad(st.session, st.id, v), pt);
     next.share_keys.push_back({v, k});  // the same key opens v's share for us in round 2
     out.shares.push_back(std::move(s));
@@ -120,10 +130,13 @@ Bytes client_mask(ClientState& st, const Envelope& env, const std::string& origi
   SealedShares inbox = decode_body<SealedShares>(env, origin);
   std::vector<uint32_t> u2;
   for (auto& s : inbox.shares) u2.push_back(s.peer);
-  std::vector<uint32_t> u1 = st.roster.ids();
+  // A client sees U2 only within its neighbourhood: the senders of its inbox, N[u] ∩ U2.
+  std::vector<uint32_t> neighbourhood;
+  for (const auto& k : st.share_keys) neighbourhood.push_back(k.peer);
   if (!sorted_unique(u2)) throw Error(Exit::data, origin + ": inbox senders are not sorted and unique");
-  if (!is_subset(u2, u1))
-    throw refuse(origin, "round 1 survivor set U2 is not a subset of the roster U1: refusing to go on");
+  if (!is_subset(u2, neighbourhood))
+    throw refuse(origin, "round 1 survivor set U2 is not a subset of this client's neighbourhood in the roster U1: "
+                         "refusing to go on");
   if (!contains(u2, st.id)) throw Error(Exit::data, fmt::format("{}: inbox lacks client {}'s own share", origin, st.id));
   if (u2.size() < st.params.threshold)
     throw refuse(origin, fmt::format("round 1 survivor set U2 has {} clients, fewer than the threshold {}: refusing to "
@@ -184,12 +197,21 @@ Bytes client_unmask(ClientState& st, const Envelope& env, const std::string& ori
   IdList body = decode_body<IdList>(env, origin);
   const auto& u3 = body.ids;
   if (!sorted_unique(u3)) throw Error(Exit::data, origin + ": survivor ids are not sorted and unique");
-  if (!is_subset(u3, st.u2))
+  // Checked within this client's neighbourhood, which is all it can see (all of U1 in full SecAgg).
+  NeighbourGraph graph(st.session, st.roster, st.params.neighbours);
+  std::vector<uint32_t> local_u3;
+  bool outsider = false;  // a survivor that never was in U1 cannot be in U2 either
+  for (uint32_t v : u3) {
+    if (!st.roster.find(v)) outsider = true;
+    if (graph.adjacent(st.id, v)) local_u3.push_back(v);
+  }
+  if (outsider || !is_subset(local_u3, st.u2))
     throw refuse(origin, "round 2 survivor set U3 is not a subset of the previous round's U2: refusing to unmask");
-  if (u3.size() < st.params.threshold)
-    throw refuse(origin, fmt::format("round 2 survivor set U3 has {} clients, fewer than the threshold {}: refusing to "
-                                     "unmask",
-                                     u3.size(), st.params.threshold));
+  if (local_u3.size() < st.params.threshold)
+    throw refuse(origin, fmt::format("round 2 survivor set U3 has {} clients{}, fewer than the threshold {}: refusing "
+                                     "to unmask",
+                                     local_u3.size(), graph.full() ? "" : " in this client's neighbourhood",
+                                     st.params.threshold));
   if (!contains(u3, st.id))
     throw refuse(origin, fmt::format("survivor set U3 does not include client {} although it sent its masked input: "
                                      "refusing to unmask",

@@ -29,10 +29,22 @@ void validate_params(const Params& p) {
     throw bad(fmt::format("clients is {}; it must be in [2, {}]", p.clients, kMaxClients));
   if (p.threshold < 1 || p.threshold > p.clients)
     throw bad(fmt::format("threshold is {}; it must be in [1, clients = {}]", p.threshold, p.clients));
-  if (!p.insecure_threshold && p.threshold < min_secure_threshold(p.clients))
-    throw bad(fmt::format("threshold {} is not above n/2 = {}{}: the server could unmask individual inputs "
-                          "(use t >= {}, or --insecure-low-threshold to accept that)",
-                          p.threshold, p.clients / 2, p.clients % 2 ? ".5" : "", min_secure_threshold(p.clients)));
+  if (p.neighbours < 1 || p.neighbours > p.clients - 1)
+    throw bad(fmt::format("neighbours is {}; it must be in [2, clients - 1 = {}]", p.neighbours, p.clients - 1));
+  if (p.neighbours < p.clients - 1 && p.neighbours < 2)
+    throw bad("neighbours must be at least 2 (a graph of degree 1 falls apart into pairs)");
+  // Shares of a client's secrets go to its closed neighbourhood: k + 1 holders (n in full SecAgg).
+  const uint32_t holders = p.neighbours + 1;
+  if (p.threshold > holders)
+    throw bad(fmt::format("threshold {} exceeds the {} holders of each client's shares (neighbours + 1): nothing "
+                          "could ever be recovered",
+                          p.threshold, holders));
+  if (!p.insecure_threshold && p.threshold < min_secure_threshold(holders))
+    throw bad(fmt::format("threshold {} is not above half of the {} share holders ({}): the server could unmask "
+                          "individual inputs (use t >= {}, or --insecure-low-threshold to accept that)",
+                          p.threshold, holders,
+                          holders == p.clients ? std::string("n") : std::string("neighbours + 1"),
+                          min_secure_threshold(holders)));
   if (p.modulus < 2 || p.modulus > kMaxModulus)
     throw bad(fmt::format("modulus is {}; it must be in [2, 2^62]", p.modulus));
   if (p.length < 1 || p.length > kMaxLength)
@@ -59,9 +71,6 @@ void validate_params(const Params& p) {
   } else if (p.clip != 0 || p.max_weight != 0) {
     throw bad("clip and max weight belong to a quantization spec: give --bits too");
   }
-  if (p.neighbours != p.clients - 1)
-    throw bad(fmt::format("neighbours is {}; this version supports full SecAgg only (neighbours = clients - 1 = {})",
-                          p.neighbours, p.clients - 1));
 }
 
 }  // namespace secagg

@@ -11,7 +11,8 @@ inline constexpr uint64_t kMaxLength = uint64_t{1} << 30;
 // Throws Error(Exit::usage) naming the bound a parameter set breaks:
 // 2 <= n <= 2^20; 1 <= t <= n; t > n/2 (the protocol paper's bound for an
 // honest-but-curious server) unless insecure_threshold is set; R in [2, 2^62];
-// 1 <= length <= 2^30; a known PRG; neighbours == n - 1 (full SecAgg). With a
+// 1 <= length <= 2^30; a known PRG; neighbours k in [2, n - 1] (n - 1: full SecAgg),
+// t <= k + 1 and t > (k + 1)/2 (half of each client's share holders). With a
 // quantization spec: 1 <= bits <= 32, 0 < clip < inf, 1 <= max_weight <= 2^32,
 // length >= 2 (weight plus at least one value), and R >= min_modulus_for(n, max_weight, bits).
 void validate_params(const Params& p);

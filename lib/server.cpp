@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "crypto.hpp"
+#include "graph.hpp"
 #include "error.hpp"
 #include "pack.hpp"
 #include "protocol.hpp"
@@ -74,6 +75,7 @@ ShareRound collect_shares(const Params& p, const SessionId& sid, const Roster& r
                           std::span<const Incoming> shares) {
   std::vector<uint32_t> u1 = roster.ids();
   auto msgs = by_sender(shares, MsgType::share_keys, sid, u1, "the roster U1");
+  NeighbourGraph graph(sid, roster, p.neighbours);
   std::vector<std::pair<uint32_t, SealedShares>> bodies;
   const size_t ct_len = kSharePlaintextBytes + kAeadTagBytes;
   for (const Incoming* m : msgs) {
@@ -86,25 +88,25 @@ ShareRound collect_shares(const Params& p, const SessionId& sid, const Roster& r
                                             "expected {}",
                                             m->origin, m->env.sender, s.peer, s.ciphertext.size(), ct_len));
     }
-    if (to != u1)
+    auto holders = graph.closed(m->env.sender);
+    if (!std::equal(to.begin(), to.end(), holders.begin(), holders.end()))
       throw Error(Exit::data, fmt::format("{}: round 1 (share-keys) from client {} does not carry exactly one share for "
-                                          "each client of U1",
+                                          "each client of its neighbourhood in U1",
                                           m->origin, m->env.sender));
     bodies.emplace_back(m->env.sender, std::move(body));
   }
   ShareRound out;
   for (auto& [u, b] : bodies) out.u2.push_back(u);
   require_threshold(p, out.u2.size(), u1.size(), "round 1 (share-keys)", "U2");
-  for (uint32_t v : out.u2) {
-    size_t vi = static_cast<size_t>(std::lower_bound(u1.begin(), u1.end(), v) - u1.begin());
-    SealedShares inbox;
-    for (auto& [u, b] : bodies) {
-      SealedShare s = b.shares[vi];
-      s.peer = u;
-      inbox.shares.push_back(std::move(s));
+  for (uint32_t v : out.u2) out.inboxes.emplace(v, SealedShares{});
+  for (auto& [u, b] : bodies)  // ascending u, so every inbox comes out sorted by sender
+    for (auto& s : b.shares) {
+      auto it = out.inboxes.find(s.peer);
+      if (it == out.inboxes.end()) continue;  // addressed to a client that dropped in round 1
+      SealedShare fwd = std::move(s);
+      fwd.peer = u;
+      it->second.shares.push_back(std::move(fwd));
     }
-    out.inboxes.emplace(v, std::move(inbox));
-  }
   return out;
 }
 
@@ -159,56 +161,87 @@ MaskedRound collect_masked(const Params& p, const SessionId& sid, std::span<cons
 Recovered recover_secrets(const Params& p, const SessionId& sid, const Roster& roster, std::span<const uint32_t> u2,
                           std::span<const uint32_t> u3, std::span<const Incoming> responses) {
   auto msgs = by_sender(responses, MsgType::unmask_shares, sid, u3, "U3 (the survivors)");
+  NeighbourGraph graph(sid, roster, p.neighbours);
   std::vector<uint32_t> dropped;
   std::set_difference(u2.begin(), u2.end(), u3.begin(), u3.end(), std::back_inserter(dropped));
 
-  std::vector<uint32_t> responders;
-  std::vector<UnmaskShares> bodies;
+  // Each responder v must answer for exactly its neighbours: b shares for N[v] ∩ U3, mask-key
+  // shares for N[v] ∩ (U2 \ U3).
+  std::map<uint32_t, UnmaskShares> bodies;
   for (const Incoming* m : msgs) {
+    const uint32_t v = m->env.sender;
     auto body = decode_body<UnmaskShares>(m->env, m->origin);
-    auto check = [&](const std::vector<OwnedShare>& shares, std::span<const uint32_t> owners, const char* kind) {
+    std::vector<uint32_t> want_b, want_key;
+    for (uint32_t u : graph.closed(v)) {
+      if (contains(u3, u))
+        want_b.push_back(u);
+      else if (contains(dropped, u))
+        want_key.push_back(u);
+    }
+    auto check = [&](const std::vector<OwnedShare>& shares, const std::vector<uint32_t>& owners, const char* kind) {
       bool ok = shares.size() == owners.size();
-      for (size_t i = 0; ok && i < shares.size(); ++i)
-        ok = shares[i].owner == owners[i] && shares[i].share.x == m->env.sender;
+      for (size_t i = 0; ok && i < shares.size(); ++i) ok = shares[i].owner == owners[i] && shares[i].share.x == v;
       if (!ok)
         throw Error(Exit::data, fmt::format("{}: round 4 (unmask-shares) from client {} does not carry exactly one {} "
                                             "share per client it should",
-                                            m->origin, m->env.sender, kind));
+                                            m->origin, v, kind));
     };
-    check(body.self_mask, u3, "self-mask");
-    check(body.mask_key, dropped, "mask-key");
-    responders.push_back(m->env.sender);
-    bodies.push_back(std::move(body));
+    check(body.self_mask, want_b, "self-mask");
+    check(body.mask_key, want_key, "mask-key");
+    bodies.emplace(v, std::move(body));
   }
-  require_threshold(p, responders.size(), u3.size(), "round 4 (unmask-shares)", "U4");
-
-  // Use the first t responders for every secret: one Lagrange coefficient set serves all.
-  const size_t t = p.threshold;
-  std::vector<uint32_t> xs(responders.begin(), responders.begin() + static_cast<long>(t));
-  shamir::LagrangeCache cache;
   Recovered rec;
-  rec.responders = responders;
-  std::vector<shamir::Share> shares(t);
-  for (size_t i = 0; i < u3.size(); ++i) {
-    for (size_t r = 0; r < t; ++r) shares[r] = bodies[r].self_mask[i].share;
-    rec.self_seeds.emplace_back(u3[i], shamir::reconstruct(shares, &cache));
+  for (auto& [v, b] : bodies) rec.responders.push_back(v);
+  require_threshold(p, rec.responders.size(), u3.size(), "round 4 (unmask-shares)", "U4");
+
+  // Reconstruct u's secret from the first t responders of N[u] (by id). In full SecAgg that is
+  // one responder set for every secret, so one set of Lagrange coefficients serves them all.
+  const size_t t = p.threshold;
+  shamir::LagrangeCache cache;
+  std::vector<shamir::Share> shares;
+  auto gather = [&](uint32_t owner, bool self_mask) {
+    shares.clear();
+    for (uint32_t r : graph.closed(owner)) {
+      auto it = bodies.find(r);
+      if (it == bodies.end()) continue;
+      const auto& list = self_mask ? it->second.self_mask : it->second.mask_key;
+      auto s = std::lower_bound(list.begin(), list.end(), owner,
+                                [](const OwnedShare& o, uint32_t id) { return o.owner < id; });
+      shares.push_back(s->share);
+      if (shares.size() == t) return;
+    }
+    throw Error(Exit::aborted, fmt::format("round 4 (unmask-shares): only {} of client {}'s neighbours answered, fewer "
+                                           "than the threshold {}: its {} cannot be recovered: session aborted",
+                                           shares.size(), owner, t, self_mask ? "self mask" : "mask key"));
+  };
+  for (uint32_t u : u3) {
+    gather(u, true);
+    Secret32 b;
+    try {
+      b = shamir::reconstruct(shares, &cache);
+    } catch (const Error&) {
+      throw Error(Exit::data, fmt::format("round 4 (unmask-shares): the shares of client {}'s self-mask seed are "
+                                          "inconsistent (a responder sent a bad share)",
+                                          u));
+    }
+    rec.self_seeds.emplace_back(u, b);
   }
-  for (size_t i = 0; i < dropped.size(); ++i) {
-    for (size_t r = 0; r < t; ++r) shares[r] = bodies[r].mask_key[i].share;
+  for (uint32_t d : dropped) {
+    gather(d, false);
     Secret32 sk;
     try {
       sk = shamir::reconstruct(shares, &cache);
     } catch (const Error&) {
       throw Error(Exit::data, fmt::format("round 4 (unmask-shares): the shares of client {}'s mask key are "
                                           "inconsistent (a responder sent a bad share)",
-                                          dropped[i]));
+                                          d));
     }
-    const RosterEntry* e = roster.find(dropped[i]);
+    const RosterEntry* e = roster.find(d);
     if (!e || x25519_public(sk) != e->s_pk)
       throw Error(Exit::data, fmt::format("round 4 (unmask-shares): the reconstructed mask key of client {} does not "
                                           "match the key it advertised (a responder sent a bad share)",
-                                          dropped[i]));
-    rec.mask_keys.emplace_back(dropped[i], sk);
+                                          d));
+    rec.mask_keys.emplace_back(d, sk);
   }
   return rec;
 }
@@ -217,9 +250,11 @@ void remove_masks(const Params& p, const SessionId& sid, const Roster& roster, s
                   const Recovered& rec, uint64_t* sum, uint64_t begin, uint64_t end, unsigned threads) {
   std::vector<SignedSeed> seeds;
   for (auto& [u, b] : rec.self_seeds) seeds.push_back({b, Sign::minus});
-  // y_v carries sign(v, d) PRG(s_vd) for a dropped d: take it back out.
+  // y_v carries sign(v, d) PRG(s_vd) for each dropped neighbour d: take it back out.
+  NeighbourGraph graph(sid, roster, p.neighbours);
   for (auto& [d, sk] : rec.mask_keys)
-    for (uint32_t v : u3) {
+    for (uint32_t v : graph.closed(d)) {
+      if (v == d || !contains(u3, v)) continue;
       const RosterEntry* e = roster.find(v);
       seeds.push_back({pairwise_seed(sk, e->s_pk, sid, d, v), v < d ? Sign::minus : Sign::plus});
     }

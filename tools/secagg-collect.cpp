@@ -138,7 +138,7 @@ int main(int argc, char** argv) {
   auto* c_setup = app.add_subcommand("setup", "Create a session directory and its parameters (S/params.msg)");
   c_setup->add_option("--session", dir, "Session directory to create")->required();
   c_setup->add_option("--clients", p.clients, "Number of clients n (ids 1..n)")->required();
-  c_setup->add_option("--threshold", p.threshold, "Shamir threshold t; must exceed n/2")->required();
+  c_setup->add_option("--threshold", p.threshold, "Shamir threshold t; must exceed half of each client's share holders (n/2 in full SecAgg)")->required();
   c_setup->add_option("--modulus-bits", modulus_bits,
                       "Work modulo R = 2^bits (1..62); 'auto': the smallest that cannot wrap with the quantization spec");
   c_setup->add_option("--modulus", modulus, "Work modulo R, any integer in [2, 2^62]");
@@ -149,6 +149,9 @@ int main(int argc, char** argv) {
   c_setup->add_option("--clip", p.clip, "Quantization: clip floats to [-clip, clip]");
   c_setup->add_option("--max-weight", p.max_weight, "Quantization: largest client weight (default 1)");
   c_setup->add_option("--prg", prg, "Mask PRG: aes128ctr (default) or chacha20");
+  c_setup->add_option("--neighbours", p.neighbours,
+                      "SecAgg+: each client shares keys and masks with k neighbours (2..n-1; default n-1, full SecAgg); "
+                      "its shares have k+1 holders");
   c_setup->add_flag("--insecure-low-threshold", insecure,
                     "Accept t <= n/2, which lets a server unmask individual inputs (teaching only)");
 

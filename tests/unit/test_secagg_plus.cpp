@@ -1,0 +1,232 @@
+// SecAgg+ (k < n - 1): the neighbour graph, and random sessions with dropouts.
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <map>
+#include <random>
+#include <set>
+
+#include <fmt/format.h>
+
+#include "client.hpp"
+#include "error.hpp"
+#include "graph.hpp"
+#include "params.hpp"
+#include "server.hpp"
+
+using namespace secagg;
+
+namespace {
+
+Roster random_roster(std::mt19937_64& rng, uint32_t n, const std::vector<uint32_t>& absent = {}) {
+  Roster r;
+  for (uint32_t id = 1; id <= n; ++id) {
+    if (std::find(absent.begin(), absent.end(), id) != absent.end()) continue;
+    RosterEntry e;
+    e.id = id;
+    for (auto& b : e.c_pk) b = static_cast<uint8_t>(rng());
+    for (auto& b : e.s_pk) b = static_cast<uint8_t>(rng());
+    r.clients.push_back(e);
+  }
+  return r;
+}
+
+}  // namespace
+
+TEST_CASE("the neighbour graph is symmetric, k-regular (k+1 for one client when k and |U1| are odd) and connected") {
+  std::mt19937_64 rng(7);
+  SessionId sid{};
+  for (uint32_t m : {4u, 5u, 10u, 11u, 37u, 100u}) {
+    for (uint32_t k = 2; k < m - 1; k += (m > 20 ? 7 : 1)) {
+      Roster roster = random_roster(rng, m);
+      NeighbourGraph g(sid, roster, k);
+      REQUIRE_FALSE(g.full());
+      size_t over = 0;
+      for (auto& e : roster.clients) {
+        auto c = g.closed(e.id);
+        CHECK(std::binary_search(c.begin(), c.end(), e.id));
+        size_t degree = c.size() - 1;
+        CHECK_MESSAGE((degree == k || degree == k + 1), "m=", m, " k=", k, " degree=", degree);
+        over += degree == k + 1;
+        for (uint32_t v : c) CHECK(g.adjacent(v, e.id));
+      }
+      CHECK(over == ((k % 2 == 1 && m % 2 == 1) ? 1u : 0u));
+      // Connected: a search from the first client reaches everyone.
+      std::set<uint32_t> seen{roster.clients[0].id};
+      std::vector<uint32_t> todo{roster.clients[0].id};
+      while (!todo.empty()) {
+        uint32_t u = todo.back();
+        todo.pop_back();
+        for (uint32_t v : g.closed(u))
+          if (seen.insert(v).second) todo.push_back(v);
+      }
+      CHECK(seen.size() == m);
+    }
+  }
+}
+
+TEST_CASE("every party derives the same graph, and it depends on the session, the roster's keys and U1") {
+  std::mt19937_64 rng(11);
+  SessionId sid{};
+  sid[0] = 1;
+  Roster roster = random_roster(rng, 30);
+  NeighbourGraph a(sid, roster, 6), b(sid, roster, 6);
+  auto same = [&](const NeighbourGraph& x, const NeighbourGraph& y, const Roster& r) {
+    for (auto& e : r.clients) {
+      auto cx = x.closed(e.id), cy = y.closed(e.id);
+      if (!std::equal(cx.begin(), cx.end(), cy.begin(), cy.end())) return false;
+    }
+    return true;
+  };
+  CHECK(same(a, b, roster));
+  SessionId other = sid;
+  other[15] ^= 1;
+  CHECK_FALSE(same(a, NeighbourGraph(other, roster, 6), roster));
+  Roster changed = roster;
+  changed.clients[3].s_pk[0] ^= 1;
+  CHECK_FALSE(same(a, NeighbourGraph(sid, changed, 6), roster));
+  CHECK(NeighbourGraph(sid, roster, 29).full());
+}
+
+TEST_CASE("the graph does not depend on the order in which the server received the keys") {
+  Params p;
+  p.clients = 12;
+  p.threshold = 4;
+  p.neighbours = 4;
+  p.modulus = 1 << 16;
+  p.length = 4;
+  validate_params(p);
+  SessionId sid = new_session_id();
+  std::vector<ClientState> cs;
+  std::vector<Incoming> adverts;
+  for (uint32_t id = 1; id <= p.clients; ++id) {
+    cs.push_back(client_keygen(p, sid, id));
+    adverts.push_back({fmt::format("adv{}", id), open_envelope(client_advertise(cs.back()), "adv")});
+  }
+  Roster r1 = collect_keys(p, sid, adverts);
+  std::reverse(adverts.begin(), adverts.end());
+  std::swap(adverts[2], adverts[7]);
+  Roster r2 = collect_keys(p, sid, adverts);
+  NeighbourGraph g1(sid, r1, p.neighbours), g2(sid, r2, p.neighbours);
+  for (uint32_t id = 1; id <= p.clients; ++id) {
+    auto a = g1.closed(id), b = g2.closed(id);
+    CHECK(std::equal(a.begin(), a.end(), b.begin(), b.end()));
+  }
+}
+
+namespace {
+
+struct PlusOutcome {
+  int aborted = -1;  // server abort round, -1: completed
+  std::vector<uint32_t> u3;
+  std::vector<uint64_t> aggregate;
+  std::string message;
+};
+
+// One SecAgg+ session. vanish[id-1] = round before which the client disappears (99: never).
+// A client that refuses a step (Exit::aborted: its neighbourhood fell below t) drops out too.
+PlusOutcome run_plus(const Params& p, const std::vector<int>& vanish, const std::vector<std::vector<uint64_t>>& x) {
+  PlusOutcome out;
+  SessionId sid = new_session_id();
+  std::vector<ClientState> st;
+  std::vector<Incoming> in;
+  auto alive = [&](uint32_t id, int r) { return vanish[id - 1] > r; };
+  auto step = [&](int round, auto&& f) {
+    try {
+      f();
+      return true;
+    } catch (const Error& e) {
+      if (e.code() != Exit::aborted) throw;
+      out.aborted = round;
+      out.message = e.what();
+      return false;
+    }
+  };
+  for (uint32_t id = 1; id <= p.clients; ++id) st.push_back(client_keygen(p, sid, id));
+  for (uint32_t id = 1; id <= p.clients; ++id)
+    if (alive(id, 0)) in.push_back({"adv", open_envelope(client_advertise(st[id - 1]), "adv")});
+  Roster roster;
+  if (!step(0, [&] { roster = collect_keys(p, sid, in); })) return out;
+  Envelope roster_env = open_envelope(encode(MsgType::roster, sid, kServerId, kServerId, roster), "roster");
+  in.clear();
+  for (auto& e : roster.clients)
+    if (alive(e.id, 1)) in.push_back({"shares", open_envelope(client_share(st[e.id - 1], roster_env, "r"), "s")});
+  ShareRound r1;
+  if (!step(1, [&] { r1 = collect_shares(p, sid, roster, in); })) return out;
+  std::vector<Incoming> masked;
+  for (uint32_t id : r1.u2) {
+    if (!alive(id, 2)) continue;
+    Envelope inbox = open_envelope(encode(MsgType::inbox, sid, kServerId, id, r1.inboxes.at(id)), "inbox");
+    try {
+      masked.push_back({"masked", open_envelope(client_mask(st[id - 1], inbox, "inbox", x[id - 1], 1), "m")});
+    } catch (const Error& e) {
+      if (e.code() != Exit::aborted) throw;  // refused: its neighbourhood in U2 is below t
+    }
+  }
+  MaskedRound r2;
+  if (!step(2, [&] { r2 = collect_masked(p, sid, r1.u2, masked); })) return out;
+  out.u3 = r2.u3;
+  Envelope surv = open_envelope(encode(MsgType::survivors, sid, kServerId, kServerId, IdList{r2.u3}), "survivors");
+  std::vector<Incoming> answers;
+  for (uint32_t id : r2.u3) {
+    if (!alive(id, 4)) continue;
+    try {
+      answers.push_back({"unmask", open_envelope(client_unmask(st[id - 1], surv, "survivors"), "u")});
+    } catch (const Error& e) {
+      if (e.code() != Exit::aborted) throw;
+    }
+  }
+  Recovered rec;
+  if (!step(4, [&] { rec = recover_secrets(p, sid, roster, r1.u2, r2.u3, answers); })) return out;
+  out.aggregate = std::move(r2.sum);
+  remove_masks(p, sid, roster, r2.u3, rec, out.aggregate.data(), 0, out.aggregate.size(), 2);
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("random SecAgg+ sessions give the plaintext sum of U3 or abort with a threshold message") {
+  std::mt19937_64 rng(0x5ecA66u);
+  int completed = 0, aborted = 0;
+  for (int s = 0; s < 120; ++s) {
+    Params p;
+    p.clients = static_cast<uint32_t>(std::uniform_int_distribution<int>(5, 40)(rng));
+    p.neighbours = static_cast<uint32_t>(std::uniform_int_distribution<int>(2, static_cast<int>(p.clients) - 2)(rng));
+    uint32_t holders = p.neighbours + 1;
+    p.threshold = std::uniform_int_distribution<uint32_t>(holders / 2 + 1, holders)(rng);
+    const uint64_t moduli[] = {2, 3, 1u << 16, 1000003, uint64_t{1} << 32, (uint64_t{1} << 62) - 57};
+    p.modulus = moduli[rng() % 6];
+    p.length = 1 + rng() % 50;
+    p.prg = static_cast<uint8_t>(rng() % 2 ? PrgKind::aes128ctr : PrgKind::chacha20);
+    validate_params(p);
+    double drop = std::uniform_real_distribution<double>(0, 0.25)(rng);
+    std::vector<int> vanish(p.clients, 99);
+    for (auto& v : vanish)
+      if (std::uniform_real_distribution<double>(0, 1)(rng) < drop) v = std::array{0, 1, 2, 4}[rng() % 4];
+    std::vector<std::vector<uint64_t>> x(p.clients, std::vector<uint64_t>(p.length));
+    for (auto& xi : x)
+      for (auto& e : xi) e = rng() % p.modulus;
+    CAPTURE(s);
+    CAPTURE(p.clients);
+    CAPTURE(p.neighbours);
+    CAPTURE(p.threshold);
+    CAPTURE(p.modulus);
+    PlusOutcome o = run_plus(p, vanish, x);
+    bool nobody_drops = std::all_of(vanish.begin(), vanish.end(), [](int v) { return v == 99; });
+    if (nobody_drops) CHECK_MESSAGE(o.aborted == -1, "aborted without dropouts: ", o.message);
+    if (o.aborted >= 0) {
+      ++aborted;
+      CHECK(o.message.find("threshold") != std::string::npos);
+      continue;
+    }
+    ++completed;
+    std::vector<uint64_t> want(p.length, 0);
+    Modulus ring = p.ring();
+    for (uint32_t id : o.u3)
+      for (size_t i = 0; i < want.size(); ++i) want[i] = ring.add(want[i], x[id - 1][i]);
+    CHECK(o.aggregate == want);
+  }
+  MESSAGE("SecAgg+ sessions: ", completed, " completed, ", aborted, " aborted");
+  CHECK(completed > 50);
+  CHECK(aborted > 0);
+}
