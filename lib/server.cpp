@@ -214,28 +214,19 @@ Recovered recover_secrets(const Params& p, const SessionId& sid, const Roster& r
                                            "than the threshold {}: its {} cannot be recovered: session aborted",
                                            shares.size(), owner, t, self_mask ? "self mask" : "mask key"));
   };
-  for (uint32_t u : u3) {
-    gather(u, true);
-    Secret32 b;
+  auto recover = [&](uint32_t owner, bool self_mask) {
+    gather(owner, self_mask);
     try {
-      b = shamir::reconstruct(shares, &cache);
+      return shamir::reconstruct(shares, &cache);
     } catch (const Error&) {
-      throw Error(Exit::data, fmt::format("round 4 (unmask-shares): the shares of client {}'s self-mask seed are "
-                                          "inconsistent (a responder sent a bad share)",
-                                          u));
+      throw Error(Exit::data, fmt::format("round 4 (unmask-shares): the shares of client {}'s {} are inconsistent (a "
+                                          "responder sent a bad share)",
+                                          owner, self_mask ? "self-mask seed" : "mask key"));
     }
-    rec.self_seeds.emplace_back(u, b);
-  }
+  };
+  for (uint32_t u : u3) rec.self_seeds.emplace_back(u, recover(u, true));
   for (uint32_t d : dropped) {
-    gather(d, false);
-    Secret32 sk;
-    try {
-      sk = shamir::reconstruct(shares, &cache);
-    } catch (const Error&) {
-      throw Error(Exit::data, fmt::format("round 4 (unmask-shares): the shares of client {}'s mask key are "
-                                          "inconsistent (a responder sent a bad share)",
-                                          d));
-    }
+    Secret32 sk = recover(d, false);
     const RosterEntry* e = roster.find(d);
     if (!e || x25519_public(sk) != e->s_pk)
       throw Error(Exit::data, fmt::format("round 4 (unmask-shares): the reconstructed mask key of client {} does not "
