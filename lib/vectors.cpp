@@ -5,40 +5,16 @@
 #include <fmt/format.h>
 
 #include "error.hpp"
+#include "tokens.hpp"
 #include "messages.hpp"
 #include "pack.hpp"
 
 namespace secagg {
 namespace {
 
-// A token from an untrusted file, safe to print on one terminal line.
-std::string printable(std::string_view word) {
-  std::string out;
-  for (char c : word.substr(0, 40)) {
-    auto u = static_cast<unsigned char>(c);
-    if (u < 0x20 || u >= 0x7f)
-      out += fmt::format("\\x{:02x}", u);
-    else
-      out.push_back(c);
-  }
-  return word.size() > 40 ? out + "..." : out;
-}
-
 std::vector<uint64_t> parse_text(std::span<const uint8_t> bytes, Modulus m, const std::string& origin) {
   std::vector<uint64_t> out;
-  const char* p = reinterpret_cast<const char*>(bytes.data());
-  const char* end = p + bytes.size();
-  size_t line = 1;
-  auto space = [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f'; };
-  while (p < end) {
-    if (space(*p)) {
-      if (*p == '\n') ++line;
-      ++p;
-      continue;
-    }
-    const char* tok = p;
-    while (p < end && !space(*p)) ++p;
-    std::string_view word(tok, static_cast<size_t>(p - tok));
+  for_each_token(bytes, [&](std::string_view word, size_t line) {
     uint64_t v = 0;
     auto [ptr, ec] = std::from_chars(word.data(), word.data() + word.size(), v);
     if (ec == std::errc::result_out_of_range || (ec == std::errc() && ptr == word.data() + word.size() && v >= m.R))
@@ -48,7 +24,7 @@ std::vector<uint64_t> parse_text(std::span<const uint8_t> bytes, Modulus m, cons
       throw Error(Exit::data, fmt::format("{}: line {}: element {} is '{}', not a non-negative decimal integer", origin,
                                           line, out.size(), printable(word)));
     out.push_back(v);
-  }
+  });
   return out;
 }
 
