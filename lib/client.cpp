@@ -61,7 +61,7 @@ Bytes client_advertise(const ClientState& st) {
   return encode(MsgType::advertise_keys, st.session, st.id, kServerId, AdvertiseKeys{st.c_pk, st.s_pk});
 }
 
-Bytes client_share(ClientState& st, const Envelope& env, const std::string& origin) {
+Bytes client_share(ClientState& st, const Envelope& env, const std::string& origin, unsigned threads) {
   expect_message(env, origin, MsgType::roster, st.session);
   expect_sender(env, origin, kServerId);
   expect_stage(st, ClientStage::advertised, origin, "share its keys");
@@ -95,20 +95,29 @@ Bytes client_share(ClientState& st, const Envelope& env, const std::string& orig
   auto key_shares = shamir::split(mask_key, st.params.threshold, holders);
   auto mask_shares = shamir::split(next.b_seed, st.params.threshold, holders);
   SealedShares out;
-  out.shares.reserve(holders.size());
+  out.shares.resize(holders.size());
   for (size_t i = 0; i < holders.size(); ++i) {
-    uint32_t v = holders[i];
-    const RosterEntry* peer = roster.find(v);
-    SecretBytes pt = encode_share_plaintext(st.id, v, key_shares[i], mask_shares[i]);
-    SealedShare s;
-    s.peer = v;
-    random_bytes(s.nonce.data(), s.nonce.size());
-    // A low-order key makes the agreement fail here (Exit::data naming the peer): no separate pre-check.
-    Secret32 k = in_context(origin, [&] { return share_key(st.c_sk, peer->c_pk, st.session, st.id, v); });
-    s.ciphertext = aead_seal(k, s.nonce, share_ad(st.session, st.id, v), pt);
-    next.share_keys.push_back({v, k});  // the same key opens v's share for us in round 2
-    out.shares.push_back(std::move(s));
+    out.shares[i].peer = holders[i];
+    random_bytes(out.shares[i].nonce.data(), out.shares[i].nonce.size());
   }
+  // Both agreements with every neighbour happen here, on all threads: the share key (kept: it
+  // also opens the neighbour's share for us in round 2) and the pairwise mask seed (kept: round 2
+  // then only expands masks, which is the step a slow client must finish in time).
+  // A low-order key makes an agreement fail (Exit::data naming the peer): no separate pre-check.
+  next.share_keys.assign(holders.size(), PeerKey{});
+  next.mask_seeds.assign(holders.size(), PeerKey{});
+  parallel_for(holders.size(), threads, [&](size_t i) {
+    const uint32_t v = holders[i];
+    const RosterEntry* peer = roster.find(v);
+    Secret32 k = in_context(origin, [&] { return share_key(st.c_sk, peer->c_pk, st.session, st.id, v); });
+    SecretBytes pt = encode_share_plaintext(st.id, v, key_shares[i], mask_shares[i]);
+    out.shares[i].ciphertext = aead_seal(k, out.shares[i].nonce, share_ad(st.session, st.id, v), pt);
+    next.share_keys[i] = {v, k};
+    next.mask_seeds[i].peer = v;
+    if (v != st.id)
+      next.mask_seeds[i].key =
+          in_context(origin, [&] { return pairwise_seed(st.s_sk, peer->s_pk, st.session, st.id, v); });
+  });
   next.stage = static_cast<uint8_t>(ClientStage::shared);
   Bytes msg = encode(MsgType::share_keys, st.session, st.id, kServerId, out);
   st = next;
@@ -165,18 +174,12 @@ Bytes client_mask(ClientState& st, const Envelope& env, const std::string& origi
     next.held.push_back(h);
   }
 
-  std::vector<SignedSeed> seeds(u2.size());
-  seeds[0] = {st.b_seed, Sign::plus};
-  std::vector<uint32_t> peers;
-  for (uint32_t v : u2)
-    if (v != st.id) peers.push_back(v);
-  // One X25519 agreement per peer: ~57 us each, so spread them over the threads too.
-  parallel_for(peers.size(), threads, [&](size_t i) {
-    uint32_t v = peers[i];
-    const RosterEntry* peer = st.roster.find(v);
-    seeds[i + 1] = {in_context(origin, [&] { return pairwise_seed(st.s_sk, peer->s_pk, st.session, st.id, v); }),
-                    st.id < v ? Sign::plus : Sign::minus};
-  });
+  // The pairwise seeds were agreed in round 1; mask with the neighbours that reached U2.
+  std::vector<SignedSeed> seeds;
+  seeds.reserve(u2.size());
+  seeds.push_back({st.b_seed, Sign::plus});
+  for (const auto& s : st.mask_seeds)
+    if (s.peer != st.id && contains(u2, s.peer)) seeds.push_back({s.key, st.id < s.peer ? Sign::plus : Sign::minus});
   std::vector<uint64_t> y(x.begin(), x.end());
   apply_masks(st.params.prg_kind(), ring, seeds, y.data(), 0, y.size(), threads);
   RingVector body{ring.R, y.size(), pack(y, ring.bits())};

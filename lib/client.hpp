@@ -18,7 +18,9 @@ Bytes client_advertise(const ClientState& st);
 
 // Round 1 (ShareKeys): check the roster U1, pick the self-mask seed b, share b and the mask
 // secret key among U1, and encrypt each share for its holder.
-Bytes client_share(ClientState& st, const Envelope& roster, const std::string& origin);
+// The X25519 agreements with every neighbour (share keys and pairwise mask seeds, both kept in
+// the state) run on `threads` threads.
+Bytes client_share(ClientState& st, const Envelope& roster, const std::string& origin, unsigned threads = 1);
 
 // Round 2 (MaskedInputCollection): check and decrypt the inbox (defining U2), then
 // y = x + PRG(b) + sum over v in U2 of sign(u, v) PRG(s_uv), mod R.

@@ -175,7 +175,8 @@ struct ClientState {
   Secret32 c_sk, s_sk, b_seed;
   Key32 c_pk{}, s_pk{};
   Roster roster;                    // U1, from round 0
-  std::vector<PeerKey> share_keys;  // per client of U1, made in round 1, used to open the inbox
+  std::vector<PeerKey> share_keys;  // per client of N[u], made in round 1, used to open the inbox
+  std::vector<PeerKey> mask_seeds;  // per client of N[u], agreed in round 1, expanded in round 2
   std::vector<uint32_t> u2;         // from the inbox, round 1
   std::vector<HeldShares> held;     // decrypted inbox
   std::vector<uint32_t> u3;         // the survivor set answered in round 4
@@ -185,6 +186,7 @@ struct ClientState {
        cereal::make_nvp("c_sk", ser::secret(c_sk)), cereal::make_nvp("s_sk", ser::secret(s_sk)),
        cereal::make_nvp("b_seed", ser::secret(b_seed)), cereal::make_nvp("c_pk", ser::fixed(c_pk)),
        cereal::make_nvp("s_pk", ser::fixed(s_pk)), CEREAL_NVP(roster), cereal::make_nvp("share_keys", ser::list(share_keys)),
+       cereal::make_nvp("mask_seeds", ser::list(mask_seeds)),
        cereal::make_nvp("u2", ser::list(u2)),
        cereal::make_nvp("held", ser::list(held)), cereal::make_nvp("u3", ser::list(u3)));
   }

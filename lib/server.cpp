@@ -241,14 +241,23 @@ void remove_masks(const Params& p, const SessionId& sid, const Roster& roster, s
                   const Recovered& rec, uint64_t* sum, uint64_t begin, uint64_t end, unsigned threads) {
   std::vector<SignedSeed> seeds;
   for (auto& [u, b] : rec.self_seeds) seeds.push_back({b, Sign::minus});
-  // y_v carries sign(v, d) PRG(s_vd) for each dropped neighbour d: take it back out.
+  // y_v carries sign(v, d) PRG(s_vd) for each dropped neighbour d: take it back out. One X25519
+  // agreement per (d, v) pair, so they run on all threads.
   NeighbourGraph graph(sid, roster, p.neighbours);
+  struct Pair {
+    const Secret32* sk;
+    uint32_t d, v;
+  };
+  std::vector<Pair> pairs;
   for (auto& [d, sk] : rec.mask_keys)
-    for (uint32_t v : graph.closed(d)) {
-      if (v == d || !contains(u3, v)) continue;
-      const RosterEntry* e = roster.find(v);
-      seeds.push_back({pairwise_seed(sk, e->s_pk, sid, d, v), v < d ? Sign::minus : Sign::plus});
-    }
+    for (uint32_t v : graph.closed(d))
+      if (v != d && contains(u3, v)) pairs.push_back({&sk, d, v});
+  const size_t first = seeds.size();
+  seeds.resize(first + pairs.size());
+  parallel_for(pairs.size(), threads, [&](size_t i) {
+    const Pair& q = pairs[i];
+    seeds[first + i] = {pairwise_seed(*q.sk, roster.find(q.v)->s_pk, sid, q.d, q.v), q.v < q.d ? Sign::minus : Sign::plus};
+  });
   apply_masks(p.prg_kind(), p.ring(), seeds, sum, begin, end, threads);
 }
 

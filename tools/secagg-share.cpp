@@ -3,6 +3,7 @@
 
 #include "client.hpp"
 #include "common.hpp"
+#include "protocol.hpp"
 #include "random.hpp"
 
 using namespace secagg;
@@ -16,11 +17,13 @@ int main(int argc, char** argv) {
   app.add_option("--state", state_path, "Client state file (from secagg-keygen)")->required();
   app.add_option("--roster", roster_path, "Round 0 roster (S/roster.msg from secagg-collect keys)")->required();
   app.add_option("-o,--output", out, "Where to write the share-keys message (default: stdout)");
+  unsigned threads = default_threads();
+  app.add_option("--threads", threads, "Threads for the key agreements (default: all cores)")->check(CLI::Range(1u, 256u));
   return tool::run(app, argc, argv, [&] {
     ClientState st = tool::read_state(state_path);
     Envelope roster = tool::read_message(roster_path);
     random_context(fmt::format("share {}", st.id));
-    Bytes msg = client_share(st, roster, roster_path);
+    Bytes msg = client_share(st, roster, roster_path, threads);
     // A lost output can be retried (fresh b, fresh sharing) because the state is saved last;
     // two sharings of one key each still need t shares, so a retry reveals nothing.
     tool::write_output(out, msg);
