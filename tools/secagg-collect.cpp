@@ -6,6 +6,7 @@
 #include "common.hpp"
 #include "error.hpp"
 #include "fileio.hpp"
+#include "graph_bounds.hpp"
 #include "pack.hpp"
 #include "params.hpp"
 #include "protocol.hpp"
@@ -23,6 +24,42 @@ std::vector<Incoming> read_all(const std::vector<std::string>& files) {
   in.reserve(files.size());
   for (const auto& f : files) in.push_back({f, tool::read_message(f)});
   return in;
+}
+
+struct GraphSpec {
+  std::string neighbours;  // "", a number, or "auto"
+  bool threshold_given = false;
+  double corruption = -1, dropout = -1;  // < 0: not stated
+};
+
+// Fills p.neighbours (and p.threshold for auto) and checks the Bell et al. bounds when rates are stated.
+void size_graph(Params& p, const GraphSpec& g) {
+  const bool stated = g.corruption >= 0 || g.dropout >= 0;
+  const double corruption = std::max(g.corruption, 0.0), dropout = std::max(g.dropout, 0.0);
+  if (corruption >= 1 || dropout >= 1 || corruption + dropout > 0.9)
+    throw Error(Exit::usage, "rates must be below 1 and --corruption-rate + --dropout-rate at most 0.9");
+  if (g.neighbours == "auto") {
+    const double c = stated ? corruption : 0.05, d = stated ? dropout : 0.05;
+    auto choice = choose_graph(p.clients, c, d);
+    if (!choice) {
+      p.neighbours = p.clients - 1;  // nothing sparser works: full SecAgg
+      if (!g.threshold_given) p.threshold = min_secure_threshold(p.clients);
+      return;
+    }
+    p.neighbours = choice->neighbours;
+    if (!g.threshold_given) p.threshold = choice->threshold;
+  } else if (!g.neighbours.empty()) {
+    auto [ptr, ec] = std::from_chars(g.neighbours.data(), g.neighbours.data() + g.neighbours.size(), p.neighbours);
+    if (ec != std::errc() || ptr != g.neighbours.data() + g.neighbours.size())
+      throw Error(Exit::usage, fmt::format("--neighbours '{}' is neither a number nor 'auto'", g.neighbours));
+  } else {
+    p.neighbours = p.clients - 1;
+  }
+  if (!g.threshold_given && g.neighbours != "auto") throw Error(Exit::usage, "--threshold is required");
+  if (stated && p.neighbours < p.clients - 1) {
+    std::string why = check_graph(p.clients, p.neighbours, p.threshold, corruption, dropout);
+    if (!why.empty()) throw Error(Exit::usage, why);
+  }
 }
 
 void setup(const std::string& dir, Params p, const std::string& modulus_bits, uint64_t modulus,
@@ -51,7 +88,6 @@ void setup(const std::string& dir, Params p, const std::string& modulus_bits, ui
   auto kind = prg_from_name(prg);
   if (!kind) throw Error(Exit::usage, fmt::format("--prg '{}' is not one of aes128ctr, chacha20", prg));
   p.prg = static_cast<uint8_t>(*kind);
-  if (p.neighbours == 0 && p.clients > 0) p.neighbours = p.clients - 1;
   validate_params(p);
   SessionDir s(dir);
   s.require_absent("params.msg", "setup");
@@ -138,7 +174,10 @@ int main(int argc, char** argv) {
   auto* c_setup = app.add_subcommand("setup", "Create a session directory and its parameters (S/params.msg)");
   c_setup->add_option("--session", dir, "Session directory to create")->required();
   c_setup->add_option("--clients", p.clients, "Number of clients n (ids 1..n)")->required();
-  c_setup->add_option("--threshold", p.threshold, "Shamir threshold t; must exceed half of each client's share holders (n/2 in full SecAgg)")->required();
+  GraphSpec graph;
+  c_setup->add_option("--threshold", p.threshold,
+                      "Shamir threshold t; must exceed half of each client's share holders (n/2 in full SecAgg); "
+                      "required unless --neighbours auto");
   c_setup->add_option("--modulus-bits", modulus_bits,
                       "Work modulo R = 2^bits (1..62); 'auto': the smallest that cannot wrap with the quantization spec");
   c_setup->add_option("--modulus", modulus, "Work modulo R, any integer in [2, 2^62]");
@@ -149,9 +188,16 @@ int main(int argc, char** argv) {
   c_setup->add_option("--clip", p.clip, "Quantization: clip floats to [-clip, clip]");
   c_setup->add_option("--max-weight", p.max_weight, "Quantization: largest client weight (default 1)");
   c_setup->add_option("--prg", prg, "Mask PRG: aes128ctr (default) or chacha20");
-  c_setup->add_option("--neighbours", p.neighbours,
+  c_setup->add_option("--neighbours", graph.neighbours,
                       "SecAgg+: each client shares keys and masks with k neighbours (2..n-1; default n-1, full SecAgg); "
-                      "its shares have k+1 holders");
+                      "its shares have k+1 holders. 'auto': the fewest that meet Bell et al.'s bounds for the stated "
+                      "rates (default 5% each), with the smallest safe threshold");
+  c_setup->add_option("--dropout-rate", graph.dropout,
+                      "SecAgg+: fraction of clients expected to drop out; with it, setup checks k and t against Bell "
+                      "et al.'s correctness bound");
+  c_setup->add_option("--corruption-rate", graph.corruption,
+                      "SecAgg+: fraction of clients that may collude with the server; with it, setup checks k and t "
+                      "against Bell et al.'s security bound");
   c_setup->add_flag("--insecure-low-threshold", insecure,
                     "Accept t <= n/2, which lets a server unmask individual inputs (teaching only)");
 
@@ -177,6 +223,9 @@ int main(int argc, char** argv) {
   return tool::run(app, argc, argv, [&] {
     if (c_setup->parsed()) {
       p.insecure_threshold = insecure ? 1 : 0;
+      graph.threshold_given = c_setup->count("--threshold") > 0;
+      if (p.clients < 2) throw Error(Exit::usage, fmt::format("--clients {} is below 2", p.clients));
+      size_graph(p, graph);
       if (quant_bits > 255) throw Error(Exit::usage, "--bits must be in [1, 32]");
       p.quant_bits = static_cast<uint8_t>(quant_bits);
       setup(dir, p, modulus_bits, modulus, prg);

@@ -29,3 +29,14 @@ must secagg-collect masked --session S masked*.msg
 for i in $(seq 1 10); do must secagg-unmask --state c$i --survivors S/survivors.msg -o unmask$i.msg; done
 must secagg-collect unmask --session S unmask*.msg --text -o sum.txt
 check_sum sum.txt $(for i in $(seq 1 10); do echo x$i.txt; done) 4294967296
+
+section "setup sizes the graph for stated dropout and corruption rates (Bell et al.)"
+must secagg-collect setup --session F --clients 500 --neighbours 50 --threshold 26 --dropout-rate 0.05 --corruption-rate 0.05 --modulus-bits 32 --length 8
+expect_exit 64 secagg-collect setup --session G --clients 500 --neighbours 20 --threshold 11 --dropout-rate 0.05 --corruption-rate 0.05 --modulus-bits 32 --length 8
+expect_err "no threshold works"
+expect_exit 64 secagg-collect setup --session G --clients 500 --neighbours 50 --threshold 15 --dropout-rate 0.05 --corruption-rate 0.05 --modulus-bits 32 --length 8
+expect_err "too low"
+assert_absent G
+must secagg-collect setup --session H --clients 500 --neighbours auto --modulus-bits 32 --length 8
+check "auto picks 28 neighbours and threshold 16 for 500 clients at 5%/5%" \
+  grep -q "threshold=16 neighbours=28" <(secagg-inspect H/params.msg)

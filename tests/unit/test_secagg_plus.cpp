@@ -11,6 +11,7 @@
 #include "client.hpp"
 #include "error.hpp"
 #include "graph.hpp"
+#include "graph_bounds.hpp"
 #include "params.hpp"
 #include "server.hpp"
 
@@ -229,4 +230,30 @@ TEST_CASE("random SecAgg+ sessions give the plaintext sum of U3 or abort with a 
   MESSAGE("SecAgg+ sessions: ", completed, " completed, ", aborted, " aborted");
   CHECK(completed > 50);
   CHECK(aborted > 0);
+}
+
+TEST_CASE("graph sizing follows Bell et al.'s bounds for stated dropout and corruption rates") {
+  // Flower's evaluation: 51 share holders (k = 50), threshold 26, 5% dropouts and 5% corrupted.
+  for (uint32_t n : {100u, 200u, 500u, 1000u}) CHECK(check_graph(n, 50, 26, 0.05, 0.05).empty());
+  // Too few neighbours: no threshold is both secure and correct.
+  CHECK(check_graph(500, 20, 11, 0.05, 0.05).find("no threshold works") != std::string::npos);
+  // Too low a threshold: corrupted neighbours could reach it.
+  CHECK(check_graph(500, 50, 15, 0.05, 0.05).find("too low") != std::string::npos);
+  // Too high a threshold: surviving neighbours may not reach it.
+  CHECK(check_graph(500, 50, 40, 0.05, 0.05).find("too high") != std::string::npos);
+  // A very sparse graph falls apart once bad clients are removed.
+  CHECK(check_graph(500, 4, 3, 0.05, 0.05).find("falls apart") != std::string::npos);
+
+  auto c = choose_graph(1000, 0.05, 0.05);
+  REQUIRE(c.has_value());
+  CHECK(c->neighbours % 2 == 0);
+  CHECK(check_graph(1000, c->neighbours, c->threshold, 0.05, 0.05).empty());
+  // It is the fewest: two fewer neighbours fail.
+  CHECK_FALSE(check_graph(1000, c->neighbours - 2, c->threshold, 0.05, 0.05).empty());
+  // More dropouts or corruption never need fewer neighbours.
+  auto worse = choose_graph(1000, 0.1, 0.1);
+  REQUIRE(worse.has_value());
+  CHECK(worse->neighbours >= c->neighbours);
+  // With 45% corrupted and 45% dropping out no graph sparser than full SecAgg works.
+  CHECK_FALSE(choose_graph(20, 0.45, 0.45).has_value());
 }
