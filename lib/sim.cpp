@@ -1,0 +1,516 @@
+#include "sim.hpp"
+
+#include <time.h>
+
+#include <algorithm>
+#include <array>
+#include <atomic>
+#include <cmath>
+#include <mutex>
+#include <optional>
+
+#include <fmt/format.h>
+
+#include "client.hpp"
+#include "envelope.hpp"
+#include "error.hpp"
+#include "pack.hpp"
+#include "params.hpp"
+#include "protocol.hpp"
+#include "server.hpp"
+
+namespace secagg {
+namespace {
+
+__extension__ typedef unsigned __int128 u128;
+
+constexpr int kNever = 5;
+
+bool valid_round(int r) { return r == 0 || r == 1 || r == 2 || r == 4; }
+
+double clock_ms(clockid_t id) {
+  timespec ts{};
+  clock_gettime(id, &ts);
+  return static_cast<double>(ts.tv_sec) * 1e3 + static_cast<double>(ts.tv_nsec) / 1e6;
+}
+double thread_cpu_ms() { return clock_ms(CLOCK_THREAD_CPUTIME_ID); }
+double process_cpu_ms() { return clock_ms(CLOCK_PROCESS_CPUTIME_ID); }
+double wall_ms() { return clock_ms(CLOCK_MONOTONIC); }
+
+// splitmix64: fast, and good enough for simulated inputs and dropout draws.
+uint64_t mix64(uint64_t z) {
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  return z ^ (z >> 31);
+}
+struct SplitMix {
+  uint64_t s;
+  uint64_t next() { return mix64(s += 0x9e3779b97f4a7c15ULL); }
+  // In [0, r), r >= 1 (bias below r / 2^64).
+  uint64_t below(uint64_t r) { return static_cast<uint64_t>((static_cast<u128>(next()) * r) >> 64); }
+};
+
+void release(Bytes& b) { Bytes().swap(b); }
+
+// Lower median and maximum of the values of `ids` (indexed by id - 1).
+template <class T>
+std::pair<T, T> median_max(const std::vector<T>& v, const std::vector<uint32_t>& ids) {
+  if (ids.empty()) return {T{}, T{}};
+  std::vector<T> x;
+  x.reserve(ids.size());
+  for (uint32_t id : ids) x.push_back(v[id - 1]);
+  auto mid = x.begin() + static_cast<long>((x.size() - 1) / 2);
+  std::nth_element(x.begin(), mid, x.end());
+  T med = *mid;
+  return {med, *std::max_element(x.begin(), x.end())};
+}
+
+// The measurements of one round, per client (index id - 1).
+struct RoundData {
+  int round = 0;
+  bool ran = false;
+  std::vector<uint32_t> delivered;  // clients whose message reached the server, sorted
+  std::vector<double> cpu;
+  std::vector<uint64_t> sent, received;
+  uint32_t refused = 0;
+  double server_cpu = 0, server_wall = 0, wall = 0;
+  void init(int r, uint32_t n) {
+    round = r;
+    ran = true;
+    cpu.assign(n, 0);
+    sent.assign(n, 0);
+    received.assign(n, 0);
+  }
+};
+
+SimRound summarize(const RoundData& d, uint64_t raw) {
+  SimRound s;
+  s.round = d.round;
+  s.clients = static_cast<uint32_t>(d.delivered.size());
+  s.refused = d.refused;
+  std::tie(s.client_cpu_median_ms, s.client_cpu_max_ms) = median_max(d.cpu, d.delivered);
+  std::tie(s.sent_median, s.sent_max) = median_max(d.sent, d.delivered);
+  std::tie(s.received_median, s.received_max) = median_max(d.received, d.delivered);
+  s.server_cpu_ms = d.server_cpu;
+  s.server_wall_ms = d.server_wall;
+  s.wall_ms = d.wall;
+  s.expansion = raw ? static_cast<double>(s.sent_median) / static_cast<double>(raw) : 0;
+  return s;
+}
+
+// Progress over five phases (the client work of rounds 0, 1, 2, 4, then the server's mask
+// removal), weighted by a rough estimate of their cost.
+class Progress {
+ public:
+  static constexpr int kUnmask = 4;
+  Progress(std::function<void(double, std::string_view)> cb, std::array<double, 5> w) : cb_(std::move(cb)), w_(w) {
+    for (double x : w_) total_ += x;
+    if (!(total_ > 0)) total_ = 1;
+  }
+  void at(int phase, double within, std::string_view stage) {
+    if (!cb_) return;
+    std::lock_guard g(m_);
+    double f = 0;
+    for (int i = 0; i < phase; ++i) f += w_[static_cast<size_t>(i)];
+    f += w_[static_cast<size_t>(phase)] * std::clamp(within, 0.0, 1.0);
+    f = std::clamp(f / total_, 0.0, 1.0);
+    last_ = std::max(last_, f);
+    cb_(last_, stage);
+  }
+  void done() {
+    if (!cb_) return;
+    std::lock_guard g(m_);
+    last_ = 1;
+    cb_(1.0, "done");
+  }
+
+ private:
+  std::function<void(double, std::string_view)> cb_;
+  std::array<double, 5> w_;
+  double total_ = 0;
+  double last_ = 0;
+  std::mutex m_;
+};
+
+constexpr std::string_view kStage[] = {"round 0 (advertise-keys)", "round 1 (share-keys)", "round 2 (masked-input)",
+                                       "round 4 (unmask-shares)", "round 4: removing masks"};
+
+}  // namespace
+
+std::vector<int> plan_dropouts(const SimConfig& cfg) {
+  const uint32_t n = cfg.params.clients;
+  std::vector<int> vanish(n, kNever);
+  for (const auto& d : cfg.drops) {
+    if (!valid_round(d.round))
+      throw Error(Exit::usage, fmt::format("dropout round {} is not one of 0, 1, 2, 4", d.round));
+    for (uint32_t id : d.ids) {
+      if (id < 1 || id > n)
+        throw Error(Exit::usage, fmt::format("client {} (to drop at round {}) is outside [1, {}]", id, d.round, n));
+      int& v = vanish[id - 1];
+      if (v != kNever && v != d.round)
+        throw Error(Exit::usage, fmt::format("client {} is listed to drop at round {} and at round {}", id,
+                                             std::min(v, d.round), std::max(v, d.round)));
+      v = d.round;
+    }
+  }
+  if (!(cfg.dropout_fraction >= 0 && cfg.dropout_fraction <= 1))
+    throw Error(Exit::usage, fmt::format("dropout fraction {} is outside [0, 1]", cfg.dropout_fraction));
+  if (!valid_round(cfg.dropout_round))
+    throw Error(Exit::usage, fmt::format("dropout round {} is not one of 0, 1, 2, 4", cfg.dropout_round));
+  if (cfg.dropout_fraction > 0) {
+    std::vector<uint32_t> candidates;
+    for (uint32_t id = 1; id <= n; ++id)
+      if (vanish[id - 1] > cfg.dropout_round) candidates.push_back(id);
+    const auto want = std::min<uint64_t>(static_cast<uint64_t>(std::llround(cfg.dropout_fraction * n)),
+                                         candidates.size());
+    SplitMix g{mix64(cfg.seed ^ 0x64726f706f757473ULL)};
+    for (uint64_t i = 0; i < want; ++i) {
+      uint64_t j = i + g.below(candidates.size() - i);
+      std::swap(candidates[i], candidates[j]);
+      vanish[candidates[i] - 1] = cfg.dropout_round;
+    }
+  }
+  return vanish;
+}
+
+std::vector<uint64_t> sim_input(uint64_t seed, uint32_t id, const Params& p) {
+  SplitMix g{mix64(seed * 0x9e3779b97f4a7c15ULL + mix64(0x696e707574ULL + id))};
+  std::vector<uint64_t> x(p.length);
+  for (auto& e : x) e = g.below(p.modulus);
+  return x;
+}
+
+SimReport run_simulation(const SimConfig& cfg) {
+  const double start = wall_ms();
+  Params p = cfg.params;
+  if (p.neighbours == 0 && p.clients > 0) p.neighbours = p.clients - 1;
+  if (p.threshold == 0) p.threshold = min_secure_threshold(p.neighbours + 1);
+  validate_params(p);
+  const std::vector<int> vanish = plan_dropouts(cfg);
+  const uint32_t n = p.clients;
+  const unsigned threads = std::max(1u, cfg.threads);
+  const Modulus ring = p.ring();
+  const uint64_t L = p.length;
+
+  SimReport rep;
+  rep.params = p;
+  rep.seed = cfg.seed;
+  rep.threads = threads;
+  rep.raw_input_bytes = packed_size(L, ring.bits());
+
+  // Progress weights: rough microseconds of work per phase, from the planned set sizes.
+  auto planned = [&](int r) {
+    double c = 0;
+    for (int v : vanish) c += v > r;
+    return c;
+  };
+  const double hold = std::min<double>(p.neighbours + 1.0, n);
+  const double T = threads, Ld = static_cast<double>(L);
+  const double dropped_before_2 = planned(1) - planned(2);
+  // Measured on the development machine: ~40 us per X25519 agreement (with the share
+  // encryption of round 1), ~0.7 ns per mask element added, ~3 ns per input element made.
+  Progress progress(cfg.progress,
+                    {planned(0) * 60 / T, planned(1) * hold * 40 / T,
+                     planned(2) * (hold * (40 + Ld * 0.0007) + Ld * 0.003) / T, planned(4) * hold * 1 / T,
+                     dropped_before_2 * hold * 40 + (planned(2) + dropped_before_2 * hold) * Ld * 0.0007 / T});
+
+  std::array<RoundData, 4> rd;
+  std::mutex refusal_mutex;
+
+  // One client's step, on a worker thread: its CPU time and message size are recorded; a refusal
+  // (Exit::aborted) leaves the client out of the round; any other failure is a bug.
+  auto client_step = [&](RoundData& d, uint32_t id, const std::function<Bytes()>& f) -> Bytes {
+    const double c0 = thread_cpu_ms();
+    try {
+      Bytes m = f();
+      d.cpu[id - 1] = thread_cpu_ms() - c0;
+      d.sent[id - 1] = m.size();
+      return m;
+    } catch (const Error& e) {
+      if (e.code() != Exit::aborted)
+        throw Error(Exit::software, fmt::format("client {} failed in round {} (a bug in secagg): {}", id, d.round,
+                                                e.what()));
+      std::lock_guard g(refusal_mutex);
+      ++d.refused;
+      if (rep.first_refusal.empty()) rep.first_refusal = fmt::format("client {}: {}", id, e.what());
+      return {};
+    }
+  };
+  // The server's step, with no client work running: process CPU and wall time. Returns false
+  // (and records the abort) if the server aborted the session.
+  auto server_step = [&](RoundData& d, const std::function<void()>& f) -> bool {
+    const double c0 = process_cpu_ms(), w0 = wall_ms();
+    bool ok = true;
+    try {
+      f();
+    } catch (const Error& e) {
+      if (e.code() != Exit::aborted)
+        throw Error(Exit::software,
+                    fmt::format("the server refused an honest client's message in round {} (a bug in secagg): {}",
+                                d.round, e.what()));
+      rep.outcome = SimOutcome::aborted;
+      rep.abort_round = d.round;
+      rep.message = e.what();
+      ok = false;
+    }
+    d.server_cpu += process_cpu_ms() - c0;
+    d.server_wall += wall_ms() - w0;
+    return ok;
+  };
+  // Open the delivered messages in parallel (server side), freeing the bytes.
+  // Threads only for a few MiB or more: starting one can cost milliseconds.
+  auto threads_for = [&](uint64_t bytes) { return bytes >= (uint64_t{4} << 20) ? threads : 1u; };
+  auto open_all = [&](std::vector<Bytes>& msgs, const std::vector<uint32_t>& ids, const char* name) {
+    std::vector<Incoming> in(msgs.size());
+    uint64_t bytes = 0;
+    for (const auto& m : msgs) bytes += m.size();
+    parallel_for(msgs.size(), threads_for(bytes), [&](size_t i) {
+      if (msgs[i].empty()) return;
+      in[i].origin = fmt::format("{}-{}.msg", name, ids[i]);
+      in[i].env = open_envelope(msgs[i], in[i].origin);
+      release(msgs[i]);
+    });
+    std::vector<Incoming> out;
+    out.reserve(in.size());
+    for (auto& m : in)
+      if (!m.origin.empty()) out.push_back(std::move(m));
+    return out;
+  };
+  auto delivered_of = [](const std::vector<Bytes>& msgs, const std::vector<uint32_t>& ids) {
+    std::vector<uint32_t> d;
+    for (size_t i = 0; i < ids.size(); ++i)
+      if (!msgs[i].empty()) d.push_back(ids[i]);
+    return d;
+  };
+  auto participants = [&](const std::vector<uint32_t>& set, int r) {
+    std::vector<uint32_t> ids;
+    for (uint32_t id : set)
+      if (vanish[id - 1] > r) ids.push_back(id);
+    return ids;
+  };
+  auto finish = [&]() -> SimReport {
+    for (auto& d : rd)
+      if (d.ran) rep.rounds.push_back(summarize(d, rep.raw_input_bytes));
+    // Totals over the clients of the last round that ran: they took part in every earlier one.
+    const RoundData* last = nullptr;
+    for (auto& d : rd)
+      if (d.ran) last = &d;
+    RoundData tot;
+    tot.init(-1, n);
+    if (last) {
+      tot.delivered = last->delivered;
+      for (auto& d : rd) {
+        if (!d.ran) continue;
+        for (uint32_t id : tot.delivered) {
+          tot.cpu[id - 1] += d.cpu[id - 1];
+          tot.sent[id - 1] += d.sent[id - 1];
+          tot.received[id - 1] += d.received[id - 1];
+        }
+        tot.server_cpu += d.server_cpu;
+        tot.server_wall += d.server_wall;
+        tot.wall += d.wall;
+      }
+    }
+    rep.total = summarize(tot, rep.raw_input_bytes);
+    rep.wall_ms = wall_ms() - start;
+    progress.done();
+    return rep;
+  };
+
+  // Setup: the clients read the parameters from the params message, as secagg-keygen does.
+  const SessionId sid = new_session_id();
+  const Bytes params_msg = encode(MsgType::params, sid, kServerId, kServerId, p);
+  const Envelope params_env = open_envelope(params_msg, "params.msg");
+  const Params cp = decode_body<Params>(params_env, "params.msg");
+  std::vector<ClientState> st(n);
+
+  // Round 0: keys.
+  Roster roster;
+  Bytes roster_msg;
+  {
+    RoundData& d = rd[0];
+    d.init(0, n);
+    const double w0 = wall_ms();
+    std::vector<uint32_t> all(n);
+    for (uint32_t i = 0; i < n; ++i) all[i] = i + 1;
+    const auto ids = participants(all, 0);
+    std::vector<Bytes> msgs(ids.size());
+    std::atomic<size_t> done{0};
+    progress.at(0, 0, kStage[0]);
+    parallel_for(ids.size(), threads, [&](size_t i) {
+      const uint32_t id = ids[i];
+      msgs[i] = client_step(d, id, [&] {
+        st[id - 1] = client_keygen(cp, params_env.session, id);
+        return client_advertise(st[id - 1]);
+      });
+      progress.at(0, static_cast<double>(++done) / static_cast<double>(ids.size()), kStage[0]);
+    });
+    d.delivered = delivered_of(msgs, ids);
+    bool ok = server_step(d, [&] {
+      auto in = open_all(msgs, ids, "adv");
+      roster = collect_keys(p, sid, in);
+      roster_msg = encode(MsgType::roster, sid, kServerId, kServerId, roster);
+    });
+    d.wall = wall_ms() - w0;
+    if (!ok) return finish();
+    rep.u1 = static_cast<uint32_t>(roster.clients.size());
+    for (uint32_t id : d.delivered) d.received[id - 1] = roster_msg.size();
+  }
+  const std::vector<uint32_t> u1 = roster.ids();
+
+  // Round 1: shares.
+  std::vector<uint32_t> u2;
+  std::vector<Bytes> inbox_msg(n);
+  {
+    RoundData& d = rd[1];
+    d.init(1, n);
+    const double w0 = wall_ms();
+    const auto ids = participants(u1, 1);
+    std::vector<Bytes> msgs(ids.size());
+    std::atomic<size_t> done{0};
+    progress.at(1, 0, kStage[1]);
+    parallel_for(ids.size(), threads, [&](size_t i) {
+      const uint32_t id = ids[i];
+      msgs[i] = client_step(d, id, [&] {
+        Envelope env = open_envelope(roster_msg, "roster.msg");
+        return client_share(st[id - 1], env, "roster.msg");
+      });
+      progress.at(1, static_cast<double>(++done) / static_cast<double>(ids.size()), kStage[1]);
+    });
+    d.delivered = delivered_of(msgs, ids);
+    bool ok = server_step(d, [&] {
+      ShareRound r;
+      {
+        auto in = open_all(msgs, ids, "shares");
+        r = collect_shares(p, sid, roster, in);
+      }
+      u2 = r.u2;
+      std::vector<std::pair<const uint32_t, SealedShares>*> boxes;
+      for (auto& e : r.inboxes) boxes.push_back(&e);
+      uint64_t bytes = 0;
+      for (auto* b : boxes) bytes += b->second.shares.size() * (kSharePlaintextBytes + 64);
+      parallel_for(boxes.size(), threads_for(bytes), [&](size_t i) {
+        const uint32_t v = boxes[i]->first;
+        inbox_msg[v - 1] = encode(MsgType::inbox, sid, kServerId, v, boxes[i]->second);
+        SealedShares().shares.swap(boxes[i]->second.shares);
+      });
+    });
+    d.wall = wall_ms() - w0;
+    if (!ok) return finish();
+    rep.u2 = static_cast<uint32_t>(u2.size());
+    for (uint32_t id : d.delivered) d.received[id - 1] = inbox_msg[id - 1].size();
+  }
+
+  // Round 2: masked inputs, made in batches and summed by the server as they arrive.
+  std::vector<uint32_t> u3;
+  Bytes survivors_msg;
+  std::vector<uint64_t> sum;
+  std::vector<uint64_t> expected(L, 0);  // the plaintext sum of the inputs that reached the server
+  {
+    RoundData& d = rd[2];
+    d.init(2, n);
+    const double w0 = wall_ms();
+    const auto ids = participants(u2, 2);
+    std::optional<MaskedCollector> coll;
+    server_step(d, [&] { coll.emplace(p, sid, u2); });
+    // Per client in flight: its input, the client's masked copy, the packed message, the
+    // server's unpacked copy. Keep a batch within ~256 MiB, but at least two per thread, and a
+    // multiple of the threads so that none idles at the end of a batch.
+    const uint64_t per_client = 3 * 8 * L + packed_size(L, ring.bits()) + 1;
+    uint64_t fit = std::max<uint64_t>(2 * threads, (uint64_t{256} << 20) / per_client);
+    fit -= fit % threads;
+    const size_t batch = static_cast<size_t>(std::max<uint64_t>(1, std::min<uint64_t>(ids.size(), fit)));
+    size_t done = 0;
+    progress.at(2, 0, kStage[2]);
+    for (size_t b0 = 0; b0 < ids.size(); b0 += batch) {
+      const size_t cnt = std::min(batch, ids.size() - b0);
+      const std::vector<uint32_t> bids(ids.begin() + static_cast<long>(b0), ids.begin() + static_cast<long>(b0 + cnt));
+      std::vector<Bytes> msgs(cnt);
+      std::vector<std::vector<uint64_t>> xs(cnt);
+      std::atomic<size_t> batch_done{0};
+      parallel_for(cnt, threads, [&](size_t i) {
+        const uint32_t id = bids[i];
+        xs[i] = sim_input(cfg.seed, id, p);  // the client's input file: not timed
+        const std::string origin = fmt::format("inbox-{}.msg", id);
+        msgs[i] = client_step(d, id, [&] {
+          Envelope env = open_envelope(inbox_msg[id - 1], origin);
+          return client_mask(st[id - 1], env, origin, xs[i], 1);
+        });
+        release(inbox_msg[id - 1]);
+        progress.at(2, static_cast<double>(done + ++batch_done) / static_cast<double>(ids.size()), kStage[2]);
+      });
+      done += cnt;
+      const auto delivered = delivered_of(msgs, bids);
+      d.delivered.insert(d.delivered.end(), delivered.begin(), delivered.end());
+      server_step(d, [&] {
+        auto in = open_all(msgs, bids, "masked");
+        for (auto& m : in) {
+          coll->add(m);
+          release(m.env.body);
+        }
+      });
+      for (size_t i = 0; i < cnt; ++i) {
+        if (!std::binary_search(delivered.begin(), delivered.end(), bids[i])) continue;
+        for (uint64_t e = 0; e < L; ++e) expected[e] = ring.add(expected[e], xs[i][e]);
+      }
+    }
+    for (auto& b : inbox_msg) release(b);
+    bool ok = server_step(d, [&] {
+      u3 = coll->finish();
+      survivors_msg = encode(MsgType::survivors, sid, kServerId, kServerId, IdList{u3});
+    });
+    d.wall = wall_ms() - w0;
+    if (!ok) return finish();
+    sum = std::move(coll->sum());
+    coll.reset();
+    rep.u3 = static_cast<uint32_t>(u3.size());
+    for (uint32_t id : d.delivered) d.received[id - 1] = survivors_msg.size();
+  }
+
+  // Round 4: unmasking.
+  {
+    RoundData& d = rd[3];
+    d.init(4, n);
+    const double w0 = wall_ms();
+    const auto ids = participants(u3, 4);
+    std::vector<Bytes> msgs(ids.size());
+    std::atomic<size_t> done{0};
+    progress.at(3, 0, kStage[3]);
+    parallel_for(ids.size(), threads, [&](size_t i) {
+      const uint32_t id = ids[i];
+      msgs[i] = client_step(d, id, [&] {
+        Envelope env = open_envelope(survivors_msg, "survivors.msg");
+        return client_unmask(st[id - 1], env, "survivors.msg");
+      });
+      progress.at(3, static_cast<double>(++done) / static_cast<double>(ids.size()), kStage[3]);
+    });
+    d.delivered = delivered_of(msgs, ids);
+    std::vector<ClientState>().swap(st);
+    bool ok = server_step(d, [&] {
+      Recovered rec;
+      {
+        auto in = open_all(msgs, ids, "unmask");
+        rec = recover_secrets(p, sid, roster, u2, u3, in);
+      }
+      rep.u4 = static_cast<uint32_t>(rec.responders.size());
+      progress.at(Progress::kUnmask, 0, kStage[4]);
+      remove_masks(p, sid, roster, u3, rec, sum.data(), 0, sum.size(), threads);
+    });
+    d.wall = wall_ms() - w0;
+    if (!ok) return finish();
+  }
+
+  // The check.
+  uint64_t wrong = 0, first = 0;
+  for (uint64_t i = 0; i < L; ++i)
+    if (sum[i] != expected[i] && wrong++ == 0) first = i;
+  if (wrong) {
+    rep.outcome = SimOutcome::mismatched;
+    rep.message = fmt::format("the aggregate does not match the plaintext sum of U3: {} of {} elements differ, the "
+                              "first is element {} ({}, expected {})",
+                              wrong, L, first, sum[first], expected[first]);
+  }
+  return finish();
+}
+
+}  // namespace secagg

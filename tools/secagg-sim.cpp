@@ -1,0 +1,256 @@
+// secagg-sim: a whole session (n clients and the server) in one process, with a dropout
+// schedule, per-round costs, and a check against the plaintext sum. The session itself is
+// lib/sim (run_simulation); this file parses arguments and prints.
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include <charconv>
+#include <chrono>
+#include <condition_variable>
+#include <cstdio>
+#include <mutex>
+#include <thread>
+
+#include <fmt/format.h>
+
+#include "common.hpp"
+#include "error.hpp"
+#include "fileio.hpp"
+#include "protocol.hpp"
+#include "sim.hpp"
+
+using namespace secagg;
+
+namespace {
+
+// A one-line progress bar on stderr, redrawn by its own thread: shown only once the run has
+// taken more than a second, and cleared when it stops.
+class ProgressBar {
+ public:
+  explicit ProgressBar(bool enabled) : start_(std::chrono::steady_clock::now()) {
+    if (enabled) thread_ = std::thread([this] { loop(); });
+  }
+  ~ProgressBar() { stop(); }
+  ProgressBar(const ProgressBar&) = delete;
+  ProgressBar& operator=(const ProgressBar&) = delete;
+
+  void update(double fraction, std::string_view stage) {
+    std::lock_guard g(m_);
+    fraction_ = fraction;
+    stage_ = stage;
+  }
+  void stop() {
+    if (!thread_.joinable()) return;
+    {
+      std::lock_guard g(m_);
+      stop_ = true;
+    }
+    cv_.notify_all();
+    thread_.join();
+    if (drawn_) {
+      std::fputs("\r\033[K", stderr);
+      std::fflush(stderr);
+    }
+  }
+
+ private:
+  void loop() {
+    std::unique_lock lock(m_);
+    // Nothing for the first second, then a redraw five times a second.
+    auto next = start_ + std::chrono::seconds(1);
+    while (!cv_.wait_until(lock, next, [this] { return stop_; })) {
+      draw(std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count());
+      next = std::chrono::steady_clock::now() + std::chrono::milliseconds(200);
+    }
+  }
+  static std::string duration(double s) {
+    if (s < 60) return fmt::format("{:.0f}s", s);
+    if (s < 3600) return fmt::format("{}m{:02}s", static_cast<int>(s) / 60, static_cast<int>(s) % 60);
+    return fmt::format("{}h{:02}m", static_cast<int>(s) / 3600, static_cast<int>(s) / 60 % 60);
+  }
+  void draw(double elapsed) {
+    int cols = 80;
+    winsize ws{};
+    if (ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0) cols = ws.ws_col;
+    std::string tail = fmt::format(" {:3.0f}%  {}  {}", fraction_ * 100, stage_, duration(elapsed));
+    if (fraction_ > 0.02 && fraction_ < 1)
+      tail += fmt::format(", ~{} left", duration(elapsed * (1 - fraction_) / fraction_));
+    const std::string head = "secagg-sim: [";
+    const int width = std::clamp(cols - 1 - static_cast<int>(head.size() + 1 + tail.size()), 10, 40);
+    const int filled = std::clamp(static_cast<int>(fraction_ * width + 0.5), 0, width);
+    std::string line = head + std::string(static_cast<size_t>(filled), '#') +
+                       std::string(static_cast<size_t>(width - filled), '-') + "]" + tail;
+    if (static_cast<int>(line.size()) > cols - 1) line.resize(static_cast<size_t>(std::max(cols - 1, 0)));
+    std::fprintf(stderr, "\r%s\033[K", line.c_str());
+    std::fflush(stderr);
+    drawn_ = true;
+  }
+
+  std::chrono::steady_clock::time_point start_;
+  std::thread thread_;
+  std::mutex m_;
+  std::condition_variable cv_;
+  bool stop_ = false;
+  bool drawn_ = false;
+  double fraction_ = 0;
+  std::string stage_ = "starting";
+};
+
+uint64_t parse_uint(std::string_view s, const std::string& what) {
+  uint64_t v = 0;
+  auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (s.empty() || ec != std::errc() || ptr != s.data() + s.size())
+    throw Error(Exit::usage, fmt::format("{}: '{}' is not a non-negative integer", what, s));
+  return v;
+}
+
+// --drop ROUND:IDS, IDS a comma-separated list of ids and ranges a-b.
+SimDrop parse_drop(const std::string& spec) {
+  const std::string what = fmt::format("--drop '{}'", spec);
+  auto colon = spec.find(':');
+  if (colon == std::string::npos) throw Error(Exit::usage, what + ": expected ROUND:ID,ID,...");
+  SimDrop d;
+  d.round = static_cast<int>(std::min<uint64_t>(parse_uint(std::string_view(spec).substr(0, colon), what), 1000));
+  std::string_view rest = std::string_view(spec).substr(colon + 1);
+  if (rest.empty()) throw Error(Exit::usage, what + ": no client ids after the colon");
+  while (!rest.empty()) {
+    auto comma = rest.find(',');
+    std::string_view item = rest.substr(0, comma);
+    rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
+    auto dash = item.find('-');
+    uint64_t lo = parse_uint(item.substr(0, dash), what);
+    uint64_t hi = dash == std::string_view::npos ? lo : parse_uint(item.substr(dash + 1), what);
+    if (hi < lo) throw Error(Exit::usage, fmt::format("{}: range {} is empty", what, item));
+    if (hi > kMaxClients) throw Error(Exit::usage, fmt::format("{}: client id {} is above {}", what, hi, kMaxClients));
+    for (uint64_t id = lo; id <= hi; ++id) d.ids.push_back(static_cast<uint32_t>(id));
+  }
+  return d;
+}
+
+std::string modulus_text(uint64_t R) {
+  Modulus m{R};
+  return m.pow2() ? fmt::format("2^{}", m.bits()) : fmt::format("{}", R);
+}
+
+const char* result_word(const SimReport& r, bool upper) {
+  switch (r.outcome) {
+    case SimOutcome::matched: return upper ? "OK" : "ok";
+    case SimOutcome::mismatched: return upper ? "MISMATCH" : "mismatch";
+    case SimOutcome::aborted: return upper ? "ABORTED" : "aborted";
+  }
+  return "?";
+}
+
+std::string table(const SimReport& r) {
+  std::string out = fmt::format("{:>5} {:>7} {:>11} {:>11} {:>13} {:>14} {:>10} {:>10} {:>9}\n", "round", "clients",
+                                "cpu med ms", "cpu max ms", "server cpu ms", "server wall ms", "sent B", "recv B",
+                                "expansion");
+  auto row = [&](const std::string& name, const SimRound& s) {
+    out += fmt::format("{:>5} {:>7} {:>11.3f} {:>11.3f} {:>13.3f} {:>14.3f} {:>10} {:>10} {:>9.4f}\n", name, s.clients,
+                       s.client_cpu_median_ms, s.client_cpu_max_ms, s.server_cpu_ms, s.server_wall_ms, s.sent_median,
+                       s.received_median, s.expansion);
+  };
+  for (const auto& s : r.rounds) row(std::to_string(s.round), s);
+  if (!r.rounds.empty()) row("total", r.total);
+  uint32_t refused = 0;
+  for (const auto& s : r.rounds) refused += s.refused;
+  if (refused)
+    out += fmt::format("note: {} client(s) refused to go on; the first: {}\n", refused, r.first_refusal);
+  return out;
+}
+
+std::string summary(const SimReport& r) {
+  const Params& p = r.params;
+  auto set = [](uint32_t v) { return v ? std::to_string(v) : std::string("-"); };
+  std::string result = result_word(r, true);
+  if (r.outcome == SimOutcome::aborted) result += fmt::format(" at round {}", r.abort_round);
+  return fmt::format("n={} t={} k={} length={} R={} prg={} threads={} seed={} U1={} U2={} U3={} U4={} wall={:.3f}s "
+                     "result={}\n",
+                     p.clients, p.threshold, p.neighbours, p.length, modulus_text(p.modulus), prg_name(p.prg_kind()),
+                     r.threads, r.seed, set(r.u1), set(r.u2), set(r.u3), set(r.u4), r.wall_ms / 1000, result);
+}
+
+constexpr const char* kCsvHeader =
+    "n,t,k,length,modulus,prg,threads,seed,round,clients,refused,client_cpu_median_ms,client_cpu_max_ms,"
+    "server_cpu_ms,server_wall_ms,round_wall_ms,sent_median_bytes,sent_max_bytes,received_median_bytes,"
+    "received_max_bytes,raw_input_bytes,expansion,result\n";
+
+std::string csv(const SimReport& r) {
+  const Params& p = r.params;
+  std::string out = kCsvHeader;
+  for (const auto& s : r.rounds)
+    out += fmt::format("{},{},{},{},{},{},{},{},{},{},{},{:.3f},{:.3f},{:.3f},{:.3f},{:.3f},{},{},{},{},{},{:.6f},{}\n",
+                       p.clients, p.threshold, p.neighbours, p.length, p.modulus, prg_name(p.prg_kind()), r.threads,
+                       r.seed, s.round, s.clients, s.refused, s.client_cpu_median_ms, s.client_cpu_max_ms,
+                       s.server_cpu_ms, s.server_wall_ms, s.wall_ms, s.sent_median, s.sent_max, s.received_median,
+                       s.received_max, r.raw_input_bytes, s.expansion, result_word(r, false));
+  return out;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"Run a whole secure-aggregation session in one process: n clients and the server, through the same "
+               "library code the tools use and with every message passed as bytes, with a dropout schedule. Checks "
+               "the aggregate against the plaintext sum of the inputs, and reports per round the clients' CPU time, "
+               "the server's CPU and wall time, the bytes each client sent and received, and the communication "
+               "expansion.",
+               "secagg-sim"};
+  SimConfig cfg;
+  unsigned bits = 32;
+  uint64_t modulus = 0;
+  std::string prg = "aes128ctr";
+  std::vector<std::string> drops;
+  std::string csv_path;
+  bool quiet = false;
+  cfg.threads = default_threads();
+  app.add_option("--clients", cfg.params.clients, "Number of clients n (ids 1..n)")->required();
+  app.add_option("--threshold", cfg.params.threshold,
+                 "Shamir threshold t (default: floor(n/2) + 1, or floor((k+1)/2) + 1 with --neighbours k)");
+  app.add_option("--length", cfg.params.length, "Elements per input vector")->required();
+  auto* o_bits = app.add_option("--modulus-bits", bits, "Work modulo R = 2^bits, 1..62 (default 32)")
+                     ->check(CLI::Range(1u, 62u));
+  auto* o_mod = app.add_option("--modulus", modulus, "Work modulo R, any integer in [2, 2^62]");
+  o_bits->excludes(o_mod);
+  app.add_option("--prg", prg, "Mask PRG: aes128ctr (default) or chacha20");
+  app.add_option("--neighbours", cfg.params.neighbours,
+                 "Neighbours per client k (default n - 1: full SecAgg; fewer: SecAgg+)");
+  auto* o_dropout =
+      app.add_option("--dropout", cfg.dropout_fraction,
+                     "Fraction of the n clients (0..1) that drop at --dropout-round, drawn with the seed");
+  app.add_option("--dropout-round", cfg.dropout_round,
+                 "Round whose message the --dropout clients never deliver: 0, 1, 2 (default) or 4")
+      ->needs(o_dropout);
+  app.add_option("--drop", drops,
+                 "ROUND:ID,ID,... (ids or ranges a-b): these clients never deliver their message of ROUND "
+                 "(0, 1, 2, 4) and take no further part; repeatable")
+      ->allow_extra_args(false);
+  app.add_option("--seed", cfg.seed, "Seed of the inputs and of the --dropout choice (default 1)");
+  app.add_option("--threads", cfg.threads, "Threads (default: all cores)")->check(CLI::Range(1u, 256u));
+  app.add_option("--csv", csv_path,
+                 "Also write one CSV row per round to this file ('-': stdout, instead of the table)");
+  app.add_flag("--quiet", quiet, "Print only the summary line (no table, no progress bar)");
+
+  return tool::run(app, argc, argv, [&] {
+    cfg.params.modulus = o_mod->count() ? Modulus::make(modulus).R : Modulus::from_bits(bits).R;
+    auto kind = prg_from_name(prg);
+    if (!kind) throw Error(Exit::usage, fmt::format("--prg '{}' is not one of aes128ctr, chacha20", prg));
+    cfg.params.prg = static_cast<uint8_t>(*kind);
+    for (const auto& d : drops) cfg.drops.push_back(parse_drop(d));
+
+    SimReport rep;
+    {
+      ProgressBar bar(!quiet && isatty(STDERR_FILENO));
+      cfg.progress = [&bar](double f, std::string_view stage) { bar.update(f, stage); };
+      rep = run_simulation(cfg);
+    }
+    const bool csv_stdout = csv_path == "-";
+    if (!csv_stdout) {
+      std::string out = quiet ? summary(rep) : table(rep) + summary(rep);
+      tool::write_output("-", out);
+    }
+    if (!csv_path.empty()) tool::write_output(csv_path, csv(rep));
+    if (rep.outcome == SimOutcome::aborted) throw Error(Exit::aborted, rep.message);
+    if (rep.outcome == SimOutcome::mismatched) throw Error(Exit::software, rep.message);
+  });
+}
