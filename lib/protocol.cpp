@@ -1,8 +1,6 @@
 #include "protocol.hpp"
 
 #include <algorithm>
-#include <atomic>
-#include <mutex>
 #include <thread>
 
 #include <fmt/format.h>
@@ -77,32 +75,6 @@ unsigned default_threads() {
   return n == 0 ? 1 : n;
 }
 
-void parallel_for(size_t n, unsigned threads, const std::function<void(size_t)>& f) {
-  if (threads <= 1 || n < 2) {
-    for (size_t i = 0; i < n; ++i) f(i);
-    return;
-  }
-  std::atomic<size_t> next{0};
-  std::exception_ptr failure;
-  std::mutex failure_mutex;
-  auto worker = [&] {
-    for (size_t i; (i = next.fetch_add(1)) < n;) {
-      try {
-        f(i);
-      } catch (...) {
-        std::lock_guard g(failure_mutex);
-        if (!failure) failure = std::current_exception();
-        next = n;
-      }
-    }
-  };
-  std::vector<std::thread> pool;
-  for (unsigned t = 1; t < std::min<size_t>(threads, n); ++t) pool.emplace_back(worker);
-  worker();
-  for (auto& t : pool) t.join();
-  if (failure) std::rethrow_exception(failure);
-}
-
 void apply_masks(PrgKind prg, Modulus m, std::span<const SignedSeed> seeds, uint64_t* acc, uint64_t begin,
                  uint64_t end, unsigned threads) {
   // 16 Ki elements (128 KiB of accumulator) per chunk: the chunk stays in L2 while every seed's
@@ -119,25 +91,13 @@ void apply_masks(PrgKind prg, Modulus m, std::span<const SignedSeed> seeds, uint
     work(begin, end);
     return;
   }
+  // One contiguous slice per thread, so each keeps its own part of acc in its cache.
   threads = static_cast<unsigned>(std::min<uint64_t>(threads, n / kChunk));
-  std::vector<std::thread> pool;
-  std::exception_ptr failure;
-  std::mutex failure_mutex;
-  uint64_t per = (n + threads - 1) / threads;
-  for (unsigned i = 0; i < threads; ++i) {
+  const uint64_t per = (n / threads + kChunk - 1) / kChunk * kChunk;
+  parallel_for(threads, threads, [&](size_t i) {
     uint64_t lo = begin + i * per, hi = std::min(end, lo + per);
-    if (lo >= hi) break;
-    pool.emplace_back([&, lo, hi] {
-      try {
-        work(lo, hi);
-      } catch (...) {
-        std::lock_guard g(failure_mutex);
-        failure = std::current_exception();
-      }
-    });
-  }
-  for (auto& t : pool) t.join();
-  if (failure) std::rethrow_exception(failure);
+    if (lo < hi) work(lo, hi);
+  });
 }
 
 std::string round_label(MsgType type) {

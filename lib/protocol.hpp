@@ -12,6 +12,7 @@
 #include "crypto.hpp"
 #include "mask.hpp"
 #include "messages.hpp"
+#include "thread_pool.hpp"
 
 namespace secagg {
 
@@ -47,8 +48,6 @@ struct SignedSeed {
 void apply_masks(PrgKind prg, Modulus m, std::span<const SignedSeed> seeds, uint64_t* acc, uint64_t begin,
                  uint64_t end, unsigned threads);
 unsigned default_threads();
-// Run f(i) for i in [0, n) on up to `threads` threads; rethrows the first failure.
-void parallel_for(size_t n, unsigned threads, const std::function<void(size_t)>& f);
 
 // Incoming-message checks; each throws Error(Exit::data) with a message that names origin.
 std::string round_label(MsgType type);  // "round 2 (masked-input)"
