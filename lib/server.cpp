@@ -1,6 +1,7 @@
 #include "server.hpp"
 
 #include <algorithm>
+#include <optional>
 #include <set>
 
 #include <fmt/format.h>
@@ -158,6 +159,41 @@ MaskedRound collect_masked(const Params& p, const SessionId& sid, std::span<cons
   return {c.finish(), std::move(c.sum())};
 }
 
+UnmaskShares check_unmask_shares(const Params& p, const SessionId& sid, const Roster& roster,
+                                 std::span<const uint32_t> u2, std::span<const uint32_t> u3, const Incoming& m,
+                                 const NeighbourGraph* graph) {
+  expect_message(m.env, m.origin, MsgType::unmask_shares, sid);
+  expect_recipient(m.env, m.origin, kServerId);
+  const uint32_t v = m.env.sender;
+  if (!contains(u3, v))
+    throw Error(Exit::data, fmt::format("{}: round 4 (unmask-shares) message is from client {}, which is not in U3 (the "
+                                        "survivors)",
+                                        m.origin, v));
+  std::optional<NeighbourGraph> own;
+  if (!graph) graph = &own.emplace(sid, roster, p.neighbours);
+  auto body = decode_body<UnmaskShares>(m.env, m.origin);
+  // A responder answers for exactly its neighbours: b shares for N[v] ∩ U3, mask-key shares
+  // for N[v] ∩ (U2 \ U3).
+  std::vector<uint32_t> want_b, want_key;
+  for (uint32_t u : graph->closed(v)) {
+    if (contains(u3, u))
+      want_b.push_back(u);
+    else if (contains(u2, u))
+      want_key.push_back(u);
+  }
+  auto check = [&](const std::vector<OwnedShare>& shares, const std::vector<uint32_t>& owners, const char* kind) {
+    bool ok = shares.size() == owners.size();
+    for (size_t i = 0; ok && i < shares.size(); ++i) ok = shares[i].owner == owners[i] && shares[i].share.x == v;
+    if (!ok)
+      throw Error(Exit::data, fmt::format("{}: round 4 (unmask-shares) from client {} does not carry exactly one {} "
+                                          "share per client it should",
+                                          m.origin, v, kind));
+  };
+  check(body.self_mask, want_b, "self-mask");
+  check(body.mask_key, want_key, "mask-key");
+  return body;
+}
+
 Recovered recover_secrets(const Params& p, const SessionId& sid, const Roster& roster, std::span<const uint32_t> u2,
                           std::span<const uint32_t> u3, std::span<const Incoming> responses) {
   auto msgs = by_sender(responses, MsgType::unmask_shares, sid, u3, "U3 (the survivors)");
@@ -165,31 +201,8 @@ Recovered recover_secrets(const Params& p, const SessionId& sid, const Roster& r
   std::vector<uint32_t> dropped;
   std::set_difference(u2.begin(), u2.end(), u3.begin(), u3.end(), std::back_inserter(dropped));
 
-  // Each responder v must answer for exactly its neighbours: b shares for N[v] ∩ U3, mask-key
-  // shares for N[v] ∩ (U2 \ U3).
   std::map<uint32_t, UnmaskShares> bodies;
-  for (const Incoming* m : msgs) {
-    const uint32_t v = m->env.sender;
-    auto body = decode_body<UnmaskShares>(m->env, m->origin);
-    std::vector<uint32_t> want_b, want_key;
-    for (uint32_t u : graph.closed(v)) {
-      if (contains(u3, u))
-        want_b.push_back(u);
-      else if (contains(dropped, u))
-        want_key.push_back(u);
-    }
-    auto check = [&](const std::vector<OwnedShare>& shares, const std::vector<uint32_t>& owners, const char* kind) {
-      bool ok = shares.size() == owners.size();
-      for (size_t i = 0; ok && i < shares.size(); ++i) ok = shares[i].owner == owners[i] && shares[i].share.x == v;
-      if (!ok)
-        throw Error(Exit::data, fmt::format("{}: round 4 (unmask-shares) from client {} does not carry exactly one {} "
-                                            "share per client it should",
-                                            m->origin, v, kind));
-    };
-    check(body.self_mask, want_b, "self-mask");
-    check(body.mask_key, want_key, "mask-key");
-    bodies.emplace(v, std::move(body));
-  }
+  for (const Incoming* m : msgs) bodies.emplace(m->env.sender, check_unmask_shares(p, sid, roster, u2, u3, *m, &graph));
   Recovered rec;
   for (auto& [v, b] : bodies) rec.responders.push_back(v);
   require_threshold(p, rec.responders.size(), u3.size(), "round 4 (unmask-shares)", "U4");

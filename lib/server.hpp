@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "graph.hpp"
 #include "messages.hpp"
 
 namespace secagg {
@@ -67,6 +68,13 @@ struct Recovered {
   std::vector<std::pair<uint32_t, Secret32>> mask_keys;   // u in U2 \ U3
   std::vector<uint32_t> responders;                       // U4
 };
+// Round 4, one message: checks type, session, that the sender is in U3, and that it answers
+// exactly for its neighbours (self-mask shares for N[v] ∩ U3, mask-key shares for
+// N[v] ∩ (U2 \ U3)). Does not check for duplicates across messages. Throws Error(Exit::data).
+UnmaskShares check_unmask_shares(const Params& p, const SessionId& sid, const Roster& roster,
+                                 std::span<const uint32_t> u2, std::span<const uint32_t> u3, const Incoming& m,
+                                 const NeighbourGraph* graph = nullptr);  // built from (sid, roster) if null
+
 Recovered recover_secrets(const Params& p, const SessionId& sid, const Roster& roster, std::span<const uint32_t> u2,
                           std::span<const uint32_t> u3, std::span<const Incoming> responses);
 

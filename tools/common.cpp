@@ -1,18 +1,24 @@
 #include "common.hpp"
 
+#include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <new>
 
 #include "error.hpp"
 #include "fileio.hpp"
+#include "net/client_io.hpp"
+#include "protocol.hpp"
 #include "random.hpp"
 
 namespace secagg::tool {
 
 int run(CLI::App& app, int argc, char** argv, const std::function<void()>& body) {
   const std::string name = app.get_name();
-  app.footer(kExitCodes);
-  for (CLI::App* sub : app.get_subcommands({})) sub->footer(kExitCodes);
+  const std::string footer = app.get_footer().empty() ? std::string(kExitCodes) : app.get_footer();
+  app.footer(footer);
+  for (CLI::App* sub : app.get_subcommands({}))
+    if (sub->get_footer().empty()) sub->footer(footer);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -75,5 +81,52 @@ void write_state(const std::string& path, const ClientState& st) {
 
 void write_output(const std::string& path, std::span<const uint8_t> data) { write_file_atomic(path, data); }
 void write_output(const std::string& path, std::string_view text) { write_file_atomic(path, text); }
+
+void add_net_flags(CLI::App& app, NetFlags& f, const char* recv_help) {
+  app.add_option("--connect", f.connect,
+                 "Socket mode: send the message to the server at HOST:PORT (secagg-collect serve) instead of "
+                 "writing it out, and wait for the server's next-round message");
+  app.add_option("--recv", f.recv, recv_help);
+  app.add_option("--timeout", f.timeout,
+                 "Socket mode: seconds to wait for the server's answer once connected (default 600)")
+      ->check(CLI::PositiveNumber);
+  app.add_option("--connect-timeout", f.connect_timeout,
+                 "Socket mode: seconds to keep retrying a refused connection (default 10; 0: try once)")
+      ->check(CLI::NonNegativeNumber);
+}
+
+bool net_mode(const NetFlags& f) {
+  if (f.connect.empty()) {
+    if (!f.recv.empty()) throw Error(Exit::usage, "--recv needs --connect");
+    return false;
+  }
+  if (f.recv_required && f.recv.empty())
+    throw Error(Exit::usage, "--connect needs --recv FILE (where to save the server's next-round message)");
+  net::parse_host_port(f.connect, "--connect");
+  return true;
+}
+
+namespace {
+std::chrono::milliseconds ms(double s) {
+  return std::chrono::milliseconds(static_cast<long long>(std::llround(std::min(s, 1e9) * 1000.0)));
+}
+}  // namespace
+
+void net_round(const NetFlags& f, std::span<const uint8_t> msg, const Params& p, const SessionId& sid,
+               MsgType reply_type, uint32_t recipient, const std::function<void()>& on_sent) {
+  net::HostPort server = net::parse_host_port(f.connect, "--connect");
+  net::ExchangeOptions opt;
+  opt.timeout = ms(f.timeout);
+  opt.connect_timeout = ms(f.connect_timeout);
+  opt.max_reply_body = net::max_server_body(p);
+  opt.on_sent = on_sent;
+  Bytes reply = net::exchange(server, msg, opt);
+  const std::string origin = "answer from " + server.str();
+  Envelope env = open_envelope(reply, origin);
+  expect_message(env, origin, reply_type, sid);
+  expect_sender(env, origin, kServerId);
+  if (recipient != kServerId) expect_recipient(env, origin, recipient);
+  if (!f.recv.empty()) write_file_atomic(f.recv, reply);
+}
 
 }  // namespace secagg::tool

@@ -1,5 +1,7 @@
 // secagg-collect: every server step of a session, one subcommand per round.
 #include <charconv>
+#include <cmath>
+#include <cstdio>
 
 #include <fmt/format.h>
 
@@ -7,6 +9,7 @@
 #include "error.hpp"
 #include "fileio.hpp"
 #include "graph_bounds.hpp"
+#include "net/serve.hpp"
 #include "pack.hpp"
 #include "params.hpp"
 #include "protocol.hpp"
@@ -154,6 +157,32 @@ void unmask(const std::string& dir, const std::vector<std::string>& files, bool 
   write_file_atomic(s.path("aggregate.vec"), vec);
 }
 
+void serve(const std::string& dir, net::ServeOptions opt, double round_timeout, double frame_timeout, bool verbose,
+           bool text, const std::string& out) {
+  auto ms = [](double s) {
+    return std::chrono::milliseconds(static_cast<long long>(std::llround(std::min(s, 1e9) * 1000.0)));
+  };
+  opt.round_timeout = ms(round_timeout);
+  opt.frame_timeout = ms(frame_timeout);
+  opt.on_aggregate = [&](const std::vector<uint64_t>& sum, const Bytes& vec) {
+    // The user's copy first, as in 'unmask'.
+    if (text)
+      tool::write_output(out, vector_text(sum));
+    else
+      tool::write_output(out, vec);
+  };
+  auto line = [](const std::string& m) {
+    // One line per event; nothing from the network may break the line or drive a terminal.
+    std::string clean;
+    for (unsigned char ch : m) clean += (ch < 0x20 || ch == 0x7f) ? '?' : static_cast<char>(ch);
+    std::fprintf(stderr, "secagg-collect: %s\n", clean.c_str());
+  };
+  net::ServeLog log;
+  log.warn = line;
+  if (verbose) log.info = line;
+  net::run_server(SessionDir(dir), opt, log);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -220,6 +249,32 @@ int main(int argc, char** argv) {
   c_unmask->add_option("-o,--output", out, "Where to write the aggregate (default: stdout)");
   c_unmask->add_option("--threads", threads, "Threads for mask removal (default: all cores)")->check(CLI::Range(1u, 256u));
 
+  net::ServeOptions sopt;
+  double round_timeout = 120, frame_timeout = 30;
+  bool verbose = false;
+  auto* c_serve = app.add_subcommand(
+      "serve", "Socket mode: run every server round of the session over TCP in one process, writing into the session "
+               "directory what the round subcommands write, and the aggregate to S/aggregate.vec and the output");
+  c_serve->add_option("--session", dir, "Session directory (from secagg-collect setup)")->required();
+  c_serve->add_option("--listen", sopt.listen, "Address to listen on, HOST:PORT (port 0: any free port)")->required();
+  c_serve->add_option("--round-timeout", round_timeout,
+                      "Seconds each round waits for its clients before it closes with those that answered (default "
+                      "120)")
+      ->check(CLI::PositiveNumber);
+  c_serve->add_option("--frame-timeout", frame_timeout,
+                      "Seconds a connection may take to deliver its message, and to take its answer (default 30)")
+      ->check(CLI::PositiveNumber);
+  c_serve->add_option("--port-file", sopt.port_file, "Write the port listened on to this file once listening");
+  c_serve->add_flag("--resume", sopt.resume,
+                    "Continue a session whose earlier rounds are already in the session directory");
+  c_serve->add_option("--max-connections", sopt.max_connections,
+                      "Connections open at once; more are closed at once (default 2n + 64)");
+  c_serve->add_flag("--text", text, "Write the aggregate as decimal text, one element per line");
+  c_serve->add_option("-o,--output", out, "Where to write the aggregate (default: stdout)");
+  c_serve->add_option("--threads", threads, "Threads for mask removal (default: all cores)")->check(CLI::Range(1u, 256u));
+  c_serve->add_flag("-v,--verbose", verbose, "Log every round's opening and closing and every accepted message");
+  c_serve->footer(tool::kExitCodesNet);
+
   return tool::run(app, argc, argv, [&] {
     if (c_setup->parsed()) {
       p.insecure_threshold = insecure ? 1 : 0;
@@ -237,6 +292,9 @@ int main(int argc, char** argv) {
       masked(dir, files);
     } else if (c_unmask->parsed()) {
       unmask(dir, files, text, out, threads);
+    } else if (c_serve->parsed()) {
+      sopt.threads = threads;
+      serve(dir, sopt, round_timeout, frame_timeout, verbose, text, out);
     }
   });
 }

@@ -20,8 +20,15 @@ int main(int argc, char** argv) {
   app.add_option("--params", params_path, "Session parameters (S/params.msg from secagg-collect setup)")->required();
   app.add_option("--id", id, "This client's id, 1..n")->required();
   app.add_option("--state", state_path, "Client state file to create (refuses to overwrite)")->required();
-  app.add_option("-o,--output", out, "Where to write the advertise-keys message (default: stdout)");
+  auto* out_opt = app.add_option("-o,--output", out,
+                                 "Where to write the advertise-keys message (default: stdout; with --connect: "
+                                 "nowhere unless given)");
+  tool::NetFlags net;
+  tool::add_net_flags(app, net,
+                      "Socket mode: where to save the server's roster (U1), the file secagg-share --roster reads");
+  app.footer(tool::kExitCodesNet);
   return tool::run(app, argc, argv, [&] {
+    const bool networked = tool::net_mode(net);
     Envelope env = tool::read_message(params_path);
     if (env.type != MsgType::params)
       throw Error(Exit::data, fmt::format("{}: is a message of type {}, not session parameters", params_path, type_name(env.type)));
@@ -38,6 +45,13 @@ int main(int argc, char** argv) {
     random_context(fmt::format("keygen {}", id));
     ClientState st = client_keygen(p, env.session, id);
     Bytes msg = client_advertise(st);
+    if (networked) {
+      if (out_opt->count() > 0) tool::write_output(out, msg);
+      // The state is saved once the message has left: a server that cannot be reached leaves
+      // nothing behind, so the step can simply be retried.
+      tool::net_round(net, msg, p, env.session, MsgType::roster, kServerId, [&] { tool::write_state(state_path, st); });
+      return;
+    }
     // A failed output must not leave a state behind that blocks a retry: message first.
     tool::write_output(out, msg);
     tool::write_state(state_path, st);

@@ -18,9 +18,17 @@ int main(int argc, char** argv) {
   app.add_option("--state", state_path, "Client state file")->required();
   app.add_option("--inbox", inbox_path, "This client's inbox (S/inbox-<id>.msg from secagg-collect shares)")->required();
   app.add_option("--input", input, "Input vector, text or binary (default: stdin)");
-  app.add_option("-o,--output", out, "Where to write the masked-input message (default: stdout)");
+  auto* out_opt = app.add_option("-o,--output", out,
+                                 "Where to write the masked-input message (default: stdout; with --connect: nowhere "
+                                 "unless given)");
+  tool::NetFlags net;
+  tool::add_net_flags(app, net,
+                      "Socket mode: where to save the survivor set U3 from the server, the file secagg-unmask "
+                      "--survivors reads");
+  app.footer(tool::kExitCodesNet);
   app.add_option("--threads", threads, "Threads for mask expansion (default: all cores)")->check(CLI::Range(1u, 256u));
   return tool::run(app, argc, argv, [&] {
+    const bool networked = tool::net_mode(net);
     ClientState st = tool::read_state(state_path);
     Envelope inbox = tool::read_message(inbox_path);
     Bytes raw = read_file(input);
@@ -29,6 +37,11 @@ int main(int argc, char** argv) {
     // State first: two masked inputs under the same masks would reveal x1 - x2, so a client
     // whose output was lost must not mask again.
     tool::write_state(state_path, st);
+    if (networked) {
+      if (out_opt->count() > 0) tool::write_output(out, msg);
+      tool::net_round(net, msg, st.params, st.session, MsgType::survivors, kServerId, {});
+      return;
+    }
     tool::write_output(out, msg);
   });
 }

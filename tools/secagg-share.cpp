@@ -16,16 +16,30 @@ int main(int argc, char** argv) {
   std::string state_path, roster_path, out = "-";
   app.add_option("--state", state_path, "Client state file (from secagg-keygen)")->required();
   app.add_option("--roster", roster_path, "Round 0 roster (S/roster.msg from secagg-collect keys)")->required();
-  app.add_option("-o,--output", out, "Where to write the share-keys message (default: stdout)");
+  auto* out_opt = app.add_option("-o,--output", out,
+                                 "Where to write the share-keys message (default: stdout; with --connect: nowhere "
+                                 "unless given)");
+  tool::NetFlags net;
+  tool::add_net_flags(app, net,
+                      "Socket mode: where to save this client's inbox from the server, the file secagg-mask --inbox "
+                      "reads");
+  app.footer(tool::kExitCodesNet);
   unsigned threads = default_threads();
   app.add_option("--threads", threads, "Threads for the key agreements (default: all cores)")->check(CLI::Range(1u, 256u));
   return tool::run(app, argc, argv, [&] {
+    const bool networked = tool::net_mode(net);
     ClientState st = tool::read_state(state_path);
     Envelope roster = tool::read_message(roster_path);
     random_context(fmt::format("share {}", st.id));
     Bytes msg = client_share(st, roster, roster_path, threads);
     // A lost output can be retried (fresh b, fresh sharing) because the state is saved last;
     // two sharings of one key each still need t shares, so a retry reveals nothing.
+    if (networked) {
+      if (out_opt->count() > 0) tool::write_output(out, msg);
+      tool::net_round(net, msg, st.params, st.session, MsgType::inbox, st.id,
+                      [&] { tool::write_state(state_path, st); });
+      return;
+    }
     tool::write_output(out, msg);
     tool::write_state(state_path, st);
   });

@@ -13,13 +13,27 @@ int main(int argc, char** argv) {
   std::string state_path, survivors_path, out = "-";
   app.add_option("--state", state_path, "Client state file")->required();
   app.add_option("--survivors", survivors_path, "Survivor set U3 (S/survivors.msg from secagg-collect masked)")->required();
-  app.add_option("-o,--output", out, "Where to write the unmask-shares message (default: stdout)");
+  auto* out_opt = app.add_option("-o,--output", out,
+                                 "Where to write the unmask-shares message (default: stdout; with --connect: nowhere "
+                                 "unless given)");
+  tool::NetFlags net;
+  net.recv_required = false;
+  tool::add_net_flags(app, net,
+                      "Socket mode: where to save the aggregate the server answers with once the session is done "
+                      "(optional)");
+  app.footer(tool::kExitCodesNet);
   return tool::run(app, argc, argv, [&] {
+    const bool networked = tool::net_mode(net);
     ClientState st = tool::read_state(state_path);
     Envelope survivors = tool::read_message(survivors_path);
     Bytes msg = client_unmask(st, survivors, survivors_path);
     // The state records the answer before the answer leaves, so no crash can lead to a second one.
     tool::write_state(state_path, st);
+    if (networked) {
+      if (out_opt->count() > 0) tool::write_output(out, msg);
+      tool::net_round(net, msg, st.params, st.session, MsgType::vector, kServerId, {});
+      return;
+    }
     tool::write_output(out, msg);
   });
 }

@@ -1,0 +1,520 @@
+#include "net/serve.hpp"
+
+#include <algorithm>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+
+#include <boost/asio.hpp>
+#include <fmt/format.h>
+
+#include "crypto.hpp"
+#include "error.hpp"
+#include "fileio.hpp"
+#include "net/frame.hpp"
+#include "protocol.hpp"
+#include "server.hpp"
+#include "vectors.hpp"
+
+namespace secagg::net {
+namespace {
+
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+using boost::system::error_code;
+
+double seconds(std::chrono::milliseconds ms) { return static_cast<double>(ms.count()) / 1000.0; }
+
+MsgType round_type(uint8_t round) {
+  switch (round) {
+    case 0: return MsgType::advertise_keys;
+    case 1: return MsgType::share_keys;
+    case 2: return MsgType::masked_input;
+    default: return MsgType::unmask_shares;
+  }
+}
+
+// One TCP connection: at most one message in, at most one answer out.
+struct Conn {
+  explicit Conn(asio::io_context& io) : sock(io), timer(io) {}
+  tcp::socket sock;
+  asio::steady_timer timer;
+  std::string peer;
+  std::array<uint8_t, kHeaderBytes> header{};
+  Bytes frame;
+  bool identified = false;  // the header named a sender
+  uint32_t claimed = 0;
+  bool have_frame = false;
+  bool open = true;
+  uint8_t probe = 0;
+  std::string who() const {
+    return identified ? fmt::format("client {} at {}", claimed, peer) : fmt::format("peer {}", peer);
+  }
+};
+using ConnPtr = std::shared_ptr<Conn>;
+
+// One client's accepted message of the current round.
+struct Reply {
+  uint32_t id = 0;
+  ConnPtr conn;
+  std::shared_ptr<const Bytes> bytes;
+};
+
+struct Got {
+  Digest32 digest{};
+  ConnPtr conn;                 // where its answer goes (null: reloaded from S, or gone)
+  std::optional<Incoming> msg;  // kept for rounds 0, 1 and 4 (round 2 streams into the sum)
+};
+
+class Server {
+ public:
+  Server(const SessionDir& s, const ServeOptions& o, const ServeLog& log) : s_(s), o_(o), log_(log) {}
+  void run();
+
+ private:
+  void load();
+  void listen();
+  void open_round(uint8_t r);
+  void accept_next();
+  void start(const ConnPtr& c);
+  void read_body(const ConnPtr& c, uint64_t len);
+  void on_frame(const ConnPtr& c);
+  void accept_message(const ConnPtr& c, Incoming in);
+  void watch(const ConnPtr& c);
+  void refuse(const ConnPtr& c, const std::string& why);
+  void close_conn(const ConnPtr& c);
+  void close_round(bool at_deadline);
+  void collect(std::vector<Reply>& replies);
+  void send(const ConnPtr& c, std::shared_ptr<const Bytes> reply);
+  void fail(std::exception_ptr e);
+  void maybe_stop();
+  void warn(const std::string& m) { if (log_.warn) log_.warn(m); }
+  void info(const std::string& m) { if (log_.info) log_.info(m); }
+  std::vector<Incoming> kept() const;
+
+  const SessionDir& s_;
+  ServeOptions o_;
+  ServeLog log_;
+  asio::io_context io_;
+  tcp::acceptor acc_{io_};
+  asio::steady_timer round_timer_{io_};
+  Params p_;
+  SessionId sid_{};
+  uint8_t round_ = 0;
+  bool closing_ = false;
+  bool done_ = false;
+  std::vector<uint32_t> expected_;
+  std::map<uint32_t, Got> got_;
+  std::set<ConnPtr> conns_;
+  size_t pending_writes_ = 0;
+  Roster roster_;
+  std::vector<uint32_t> u2_, u3_;
+  std::optional<MaskedCollector> collector_;
+  std::exception_ptr failure_;
+};
+
+// Which round the session directory is at, and the messages of that round already saved.
+void Server::load() {
+  std::tie(p_, sid_) = s_.params();
+  s_.require_absent("aggregate.vec", "round 4");
+  if (!path_exists(s_.path("roster.msg"))) {
+    round_ = 0;
+    return;
+  }
+  if (!o_.resume)
+    throw Error(Exit::cantcreat, fmt::format("{}: already exists: this session has started; use 'serve --resume' to "
+                                             "continue it",
+                                             s_.path("roster.msg")));
+  roster_ = s_.roster(sid_);
+  if (!path_exists(s_.path("u2.msg"))) {
+    round_ = 1;
+    return;
+  }
+  u2_ = s_.u2(sid_);
+  if (!path_exists(s_.path("survivors.msg"))) {
+    round_ = 2;
+    return;
+  }
+  u3_ = s_.survivors(sid_);
+  round_ = 4;
+}
+
+void Server::listen() {
+  HostPort hp = parse_host_port(o_.listen, "--listen");
+  tcp::resolver resolver(io_);
+  error_code ec;
+  auto eps = resolver.resolve(hp.host, hp.port, ec);
+  if (ec || eps.empty()) throw Error(Exit::usage, fmt::format("--listen {}: cannot resolve: {}", hp.str(), ec.message()));
+  tcp::endpoint ep = eps.begin()->endpoint();
+  acc_.open(ep.protocol(), ec);
+  if (!ec) acc_.set_option(tcp::acceptor::reuse_address(true), ec);
+  if (!ec) acc_.bind(ep, ec);
+  if (!ec) acc_.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) throw Error(Exit::tempfail, fmt::format("cannot listen on {}: {}", hp.str(), ec.message()));
+  uint16_t port = acc_.local_endpoint().port();
+  if (!o_.port_file.empty()) write_file_atomic(o_.port_file, fmt::format("{}\n", port));
+  info(fmt::format("listening on {}:{}", ep.address().to_string(), port));
+}
+
+void Server::run() {
+  parse_host_port(o_.listen, "--listen");
+  load();
+  if (o_.max_connections == 0) o_.max_connections = 2 * size_t{p_.clients} + 64;
+  listen();
+  open_round(round_);
+  accept_next();
+  io_.run();
+  if (failure_) std::rethrow_exception(failure_);
+}
+
+void Server::open_round(uint8_t r) {
+  round_ = r;
+  got_.clear();
+  closing_ = false;
+  switch (r) {
+    case 0:
+      expected_.resize(p_.clients);
+      for (uint32_t i = 0; i < p_.clients; ++i) expected_[i] = i + 1;
+      break;
+    case 1: expected_ = roster_.ids(); break;
+    case 2: expected_ = u2_; break;
+    default: expected_ = u3_; break;
+  }
+  // A resumed round starts from the messages already saved in the directory.
+  if (r == 2) {
+    collector_.emplace(p_, sid_, u2_);
+    for (uint32_t id : u2_) {
+      std::string f = s_.masked_path(id);
+      if (!path_exists(f)) continue;
+      Bytes b = read_file(f);
+      collector_->add({f, open_envelope(b, f)});
+      got_[id] = {blake2b_256(b), nullptr, std::nullopt};
+    }
+  } else if (r == 4) {
+    for (uint32_t id : u3_) {
+      std::string f = s_.unmask_path(id);
+      if (!path_exists(f)) continue;
+      Bytes b = read_file(f);
+      Incoming in{f, open_envelope(b, f)};
+      expect_message(in.env, f, MsgType::unmask_shares, sid_);
+      got_[id] = {blake2b_256(b), nullptr, std::move(in)};
+    }
+  }
+  info(fmt::format("round {}: open: expecting {} clients within {} s{}", r, expected_.size(),
+                   seconds(o_.round_timeout),
+                   got_.empty() ? "" : fmt::format(" ({} already answered before the restart)", got_.size())));
+  round_timer_.expires_after(o_.round_timeout);
+  round_timer_.async_wait([this, r](error_code ec) {
+    if (!ec && round_ == r && !done_) close_round(true);
+  });
+  if (got_.size() == expected_.size()) asio::post(io_, [this, r] { if (round_ == r) close_round(false); });
+}
+
+void Server::accept_next() {
+  auto c = std::make_shared<Conn>(io_);
+  acc_.async_accept(c->sock, [this, c](error_code ec) {
+    if (done_ || ec == asio::error::operation_aborted) return;
+    if (ec) {
+      warn(fmt::format("accepting a connection failed: {}", ec.message()));
+    } else {
+      start(c);
+    }
+    accept_next();
+  });
+}
+
+void Server::start(const ConnPtr& c) {
+  error_code ec;
+  auto ep = c->sock.remote_endpoint(ec);
+  c->peer = ec ? std::string("unknown peer") : fmt::format("{}:{}", ep.address().to_string(), ep.port());
+  if (conns_.size() >= o_.max_connections) {
+    warn(fmt::format("round {}: refused: {}: already {} connections open", round_, c->who(), conns_.size()));
+    c->open = false;
+    c->sock.close(ec);
+    return;
+  }
+  conns_.insert(c);
+  c->timer.expires_after(o_.frame_timeout);
+  c->timer.async_wait([this, c](error_code e) {
+    if (e || !c->open || c->have_frame) return;
+    refuse(c, fmt::format("{}: no complete message within {} s of connecting (--frame-timeout)", c->who(),
+                          seconds(o_.frame_timeout)));
+  });
+  asio::async_read(c->sock, asio::buffer(c->header), [this, c](error_code e, size_t n) {
+    if (!c->open) return;
+    if (e) {
+      if (n == 0)
+        warn(fmt::format("round {}: {}: closed the connection without sending a message", round_, c->who()));
+      else
+        warn(fmt::format("round {}: {}: disconnected after {} bytes of a message", round_, c->who(), n));
+      close_conn(c);
+      return;
+    }
+    if (looks_like_envelope(c->header)) {
+      c->identified = true;
+      c->claimed = frame_sender(c->header);
+    }
+    uint64_t len = 0;
+    try {
+      len = frame_body_length(c->header, max_client_body(p_, round_), c->who());
+    } catch (const Error& err) {
+      refuse(c, err.what());
+      return;
+    }
+    read_body(c, len);
+  });
+}
+
+void Server::read_body(const ConnPtr& c, uint64_t len) {
+  c->frame.resize(kHeaderBytes + len + kChecksumBytes);
+  std::copy(c->header.begin(), c->header.end(), c->frame.begin());
+  asio::async_read(c->sock, asio::buffer(c->frame.data() + kHeaderBytes, len + kChecksumBytes),
+                   [this, c](error_code e, size_t n) {
+                     if (!c->open) return;
+                     if (e) {
+                       warn(fmt::format("round {}: {}: disconnected after {} of {} bytes of a message", round_,
+                                        c->who(), kHeaderBytes + n, c->frame.size()));
+                       close_conn(c);
+                       return;
+                     }
+                     c->have_frame = true;
+                     c->timer.cancel();
+                     on_frame(c);
+                   });
+}
+
+void Server::on_frame(const ConnPtr& c) {
+  if (done_ || closing_) {
+    refuse(c, fmt::format("{}: arrived while round {} was closing", c->who(), round_));
+    return;
+  }
+  try {
+    Incoming in{c->who(), open_envelope(c->frame, c->who())};
+    const uint32_t id = in.env.sender;
+    auto it = got_.find(id);
+    if (it != got_.end() && it->second.digest == blake2b_256(c->frame)) {
+      // The very message already accepted: a client that lost its connection and sent again.
+      ConnPtr& old = it->second.conn;
+      if (old && old->open)
+        throw Error(Exit::data, fmt::format("{}: duplicate: this round {} message of client {} already arrived on a "
+                                            "connection that is still open ({})",
+                                            c->who(), round_, id, old->peer));
+      old = c;
+      warn(fmt::format("round {}: {}: reconnected and sent its message again; the answer will go there", round_,
+                       c->who()));
+      watch(c);
+      return;
+    }
+    expect_message(in.env, in.origin, round_type(round_), sid_);
+    if (it != got_.end())
+      throw Error(Exit::data, fmt::format("{}: client {} already sent a different {} message", in.origin, id,
+                                          round_label(round_type(round_))));
+    accept_message(c, std::move(in));
+  } catch (const Error& e) {
+    if (e.code() != Exit::data) {
+      fail(std::current_exception());
+      return;
+    }
+    refuse(c, e.what());
+  }
+}
+
+void Server::accept_message(const ConnPtr& c, Incoming in) {
+  const uint32_t id = in.env.sender;
+  // Check this one message with the round's own collect step; the threshold is checked at the close.
+  Params one = p_;
+  one.threshold = 0;
+  std::span<const Incoming> single(&in, 1);
+  std::optional<Incoming> keep;
+  switch (round_) {
+    case 0: collect_keys(one, sid_, single); keep = std::move(in); break;
+    case 1: collect_shares(one, sid_, roster_, single); keep = std::move(in); break;
+    case 2:
+      collector_->add(in);
+      write_file_atomic(s_.masked_path(id), c->frame);
+      break;
+    default:
+      check_unmask_shares(p_, sid_, roster_, u2_, u3_, in);
+      write_file_atomic(s_.unmask_path(id), c->frame);
+      keep = std::move(in);
+      break;
+  }
+  got_[id] = {blake2b_256(c->frame), c, std::move(keep)};
+  c->frame.clear();
+  c->frame.shrink_to_fit();
+  info(fmt::format("round {}: {}: accepted ({} of {})", round_, c->who(), got_.size(), expected_.size()));
+  watch(c);
+  if (got_.size() == expected_.size()) {
+    const uint8_t r = round_;
+    asio::post(io_, [this, r] { if (round_ == r) close_round(false); });
+  }
+}
+
+// After its message, a client only waits: a byte or a disconnect ends the connection (the
+// message still counts, but the answer has nowhere to go).
+void Server::watch(const ConnPtr& c) {
+  asio::async_read(c->sock, asio::buffer(&c->probe, 1), [this, c](error_code e, size_t) {
+    if (!c->open) return;
+    if (!e)
+      warn(fmt::format("round {}: {}: sent more after its message; connection closed (the message counts)", round_,
+                       c->who()));
+    else
+      warn(fmt::format("round {}: {}: disconnected while waiting for the end of the round (its message counts; it "
+                       "will not receive the next round's message)",
+                       round_, c->who()));
+    close_conn(c);
+  });
+}
+
+void Server::refuse(const ConnPtr& c, const std::string& why) {
+  warn(fmt::format("round {}: refused: {}", round_, why));
+  close_conn(c);
+}
+
+void Server::close_conn(const ConnPtr& c) {
+  if (!c->open) return;
+  c->open = false;
+  error_code ec;
+  c->timer.cancel();
+  c->sock.shutdown(tcp::socket::shutdown_both, ec);
+  c->sock.close(ec);
+  conns_.erase(c);
+}
+
+std::vector<Incoming> Server::kept() const {
+  std::vector<Incoming> in;
+  for (const auto& [id, g] : got_)
+    if (g.msg) in.push_back(*g.msg);
+  return in;
+}
+
+// The round's collect step over the accepted messages; writes what file mode writes and
+// lists the answers to send.
+void Server::collect(std::vector<Reply>& replies) {
+  auto to_all = [&](Bytes b) {
+    auto shared = std::make_shared<const Bytes>(std::move(b));
+    for (auto& [id, g] : got_) replies.push_back({id, g.conn, shared});
+  };
+  switch (round_) {
+    case 0: {
+      roster_ = collect_keys(p_, sid_, kept());
+      Bytes b = encode(MsgType::roster, sid_, kServerId, kServerId, roster_);
+      write_file_atomic(s_.path("roster.msg"), b);
+      to_all(std::move(b));
+      break;
+    }
+    case 1: {
+      ShareRound r = collect_shares(p_, sid_, roster_, kept());
+      for (auto& [v, inbox] : r.inboxes) {
+        Bytes b = encode(MsgType::inbox, sid_, kServerId, v, inbox);
+        write_file_atomic(s_.inbox_path(v), b);
+        auto it = got_.find(v);
+        if (it != got_.end()) replies.push_back({v, it->second.conn, std::make_shared<const Bytes>(std::move(b))});
+      }
+      write_file_atomic(s_.path("u2.msg"), encode(MsgType::server_round1, sid_, kServerId, kServerId, IdList{r.u2}));
+      u2_ = r.u2;
+      break;
+    }
+    case 2: {
+      u3_ = collector_->finish();
+      write_file_atomic(s_.path("masked-sum.vec"), vector_message(collector_->sum(), p_.ring(), sid_));
+      Bytes b = encode(MsgType::survivors, sid_, kServerId, kServerId, IdList{u3_});
+      write_file_atomic(s_.path("survivors.msg"), b);
+      collector_.reset();
+      to_all(std::move(b));
+      break;
+    }
+    default: {
+      Recovered rec = recover_secrets(p_, sid_, roster_, u2_, u3_, kept());
+      Modulus ring = p_.ring();
+      std::vector<uint64_t> sum = read_vector(read_file(s_.path("masked-sum.vec")), ring, p_.length, &sid_,
+                                              s_.path("masked-sum.vec"));
+      remove_masks(p_, sid_, roster_, u3_, rec, sum.data(), 0, sum.size(), o_.threads);
+      Bytes vec = vector_message(sum, ring, sid_);
+      if (o_.on_aggregate) o_.on_aggregate(sum, vec);
+      write_file_atomic(s_.path("aggregate.vec"), vec);
+      to_all(std::move(vec));
+      break;
+    }
+  }
+}
+
+void Server::close_round(bool at_deadline) {
+  if (closing_ || done_) return;
+  closing_ = true;
+  round_timer_.cancel();
+  for (uint32_t id : expected_)
+    if (!got_.count(id)) warn(fmt::format("round {}: client {}: dropped: no message before the deadline", round_, id));
+  info(fmt::format("round {}: closed{}: {} of {} clients answered", round_, at_deadline ? " at the deadline" : "",
+                   got_.size(), expected_.size()));
+  std::vector<Reply> replies;
+  try {
+    collect(replies);
+  } catch (...) {
+    fail(std::current_exception());
+    return;
+  }
+  for (auto& r : replies) {
+    if (r.conn && r.conn->open)
+      send(r.conn, r.bytes);
+    else
+      warn(fmt::format("round {}: client {}: not connected: its answer was not delivered", round_, r.id));
+  }
+  const uint8_t next = round_ == 0 ? 1 : round_ == 1 ? 2 : round_ == 2 ? 4 : 5;
+  if (next == 5) {
+    done_ = true;
+    error_code ec;
+    acc_.close(ec);
+    std::vector<ConnPtr> idle;
+    for (const auto& c : conns_)
+      if (!c->have_frame) idle.push_back(c);
+    for (const auto& c : idle) refuse(c, fmt::format("{}: the session is over", c->who()));
+    maybe_stop();
+    return;
+  }
+  open_round(next);
+}
+
+void Server::send(const ConnPtr& c, std::shared_ptr<const Bytes> reply) {
+  ++pending_writes_;
+  c->timer.expires_after(o_.frame_timeout);
+  c->timer.async_wait([this, c](error_code e) {
+    if (e || !c->open) return;
+    warn(fmt::format("round {}: {}: did not take its answer within {} s; connection closed", round_, c->who(),
+                     seconds(o_.frame_timeout)));
+    close_conn(c);
+  });
+  const uint8_t r = round_;
+  asio::async_write(c->sock, asio::buffer(*reply), [this, c, reply, r](error_code e, size_t) {
+    --pending_writes_;
+    if (e && c->open)
+      warn(fmt::format("round {}: {}: could not deliver the answer: {}", r, c->who(), e.message()));
+    close_conn(c);
+    maybe_stop();
+  });
+}
+
+void Server::maybe_stop() {
+  if (done_ && pending_writes_ == 0) io_.stop();
+}
+
+void Server::fail(std::exception_ptr e) {
+  failure_ = e;
+  done_ = true;
+  error_code ec;
+  acc_.close(ec);
+  round_timer_.cancel();
+  std::vector<ConnPtr> all(conns_.begin(), conns_.end());
+  for (const auto& c : all) close_conn(c);
+  io_.stop();
+}
+
+}  // namespace
+
+void run_server(const SessionDir& s, const ServeOptions& opt, const ServeLog& log) {
+  Server server(s, opt, log);
+  server.run();
+}
+
+}  // namespace secagg::net

@@ -1,0 +1,44 @@
+// The server side of socket mode: every remaining round of a session, in one process, over
+// TCP (Boost.Asio, one io_context, one thread). It writes into the session directory exactly
+// what the file-mode steps (secagg-collect keys, shares, masked, unmask) write, so a networked
+// session can be audited and replayed with the file-mode tools.
+//
+// A round closes when every client expected in it has sent an accepted message, or when its
+// deadline passes; the round's collect step (server.hpp) then either yields the next round's
+// messages, sent to every client that answered, or aborts the session (fewer than t clients):
+// then every connection is closed without an answer and run_server throws Error(Exit::aborted).
+// A client that disconnects, stalls, sends an oversized frame, garbage or a message that is
+// refused is a dropout for that round (one log line each), never a failure of the server.
+#pragma once
+#include <chrono>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "bytes.hpp"
+#include "session_dir.hpp"
+
+namespace secagg::net {
+
+struct ServeOptions {
+  std::string listen;  // HOST:PORT; port 0 picks a free port
+  std::chrono::milliseconds round_timeout{120000};
+  // A connection must deliver its whole message within this time of connecting, and take
+  // its answer within this time of it being sent.
+  std::chrono::milliseconds frame_timeout{30000};
+  std::string port_file;  // if set, the bound port is written there (decimal, newline)
+  bool resume = false;    // continue a session whose earlier rounds are in the directory
+  unsigned threads = 1;   // for mask removal
+  size_t max_connections = 0;  // open connections at once; 0: 2n + 64
+  // Called with the aggregate (and its vector message) before S/aggregate.vec is written.
+  std::function<void(const std::vector<uint64_t>&, const Bytes&)> on_aggregate;
+};
+
+struct ServeLog {
+  std::function<void(const std::string&)> warn;  // dropouts, refusals: always shown
+  std::function<void(const std::string&)> info;  // progress (shown with -v)
+};
+
+void run_server(const SessionDir& s, const ServeOptions& opt, const ServeLog& log);
+
+}  // namespace secagg::net
