@@ -92,8 +92,10 @@ void apply_masks(PrgKind prg, Modulus m, std::span<const SignedSeed> seeds, uint
     return;
   }
   // One contiguous slice per thread, so each keeps its own part of acc in its cache.
-  threads = static_cast<unsigned>(std::min<uint64_t>(threads, n / kChunk));
-  const uint64_t per = (n / threads + kChunk - 1) / kChunk * kChunk;
+  // Slices of whole chunks that together cover all of [begin, end): the last may be shorter.
+  const uint64_t chunks = (n + kChunk - 1) / kChunk;
+  threads = static_cast<unsigned>(std::min<uint64_t>(threads, chunks));
+  const uint64_t per = (chunks + threads - 1) / threads * kChunk;
   parallel_for(threads, threads, [&](size_t i) {
     uint64_t lo = begin + i * per, hi = std::min(end, lo + per);
     if (lo < hi) work(lo, hi);

@@ -1,0 +1,38 @@
+// apply_masks must add every seed's mask to every element of the range, however the range is
+// split between threads (a slicing bug once left the last elements of a vector unmasked).
+#include <doctest/doctest.h>
+
+#include "error.hpp"
+#include "mask.hpp"
+#include "protocol.hpp"
+#include "random.hpp"
+
+using namespace secagg;
+
+TEST_CASE("apply_masks covers every element for any length, offset and thread count") {
+  const Modulus m = Modulus::from_bits(16);
+  std::vector<SignedSeed> seeds(3);
+  for (size_t i = 0; i < seeds.size(); ++i) {
+    random_bytes(seeds[i].seed.data(), 32);
+    seeds[i].sign = i == 1 ? Sign::minus : Sign::plus;
+  }
+  const uint64_t c = 16384;  // apply_masks' chunk
+  for (uint64_t n : {uint64_t{1}, c - 1, c, c + 1, 2 * c - 1, 2 * c, 2 * c + 1, 3 * c + 7, 4 * c + 1, 4 * c + 2,
+                     5 * c - 3, 8 * c + 5}) {
+    for (uint64_t begin : {uint64_t{0}, uint64_t{5}, c + 3}) {
+      std::vector<uint64_t> want(n, 0);
+      for (const auto& s : seeds) {
+        auto mask = expand_mask(PrgKind::aes128ctr, s.seed.data(), m, begin, begin + n);
+        for (uint64_t i = 0; i < n; ++i) want[i] = s.sign == Sign::plus ? m.add(want[i], mask[i]) : m.sub(want[i], mask[i]);
+      }
+      for (unsigned threads : {1u, 2u, 3u, 4u, 7u}) {
+        std::vector<uint64_t> got(n, 0);
+        apply_masks(PrgKind::aes128ctr, m, seeds, got.data(), begin, begin + n, threads);
+        CAPTURE(n);
+        CAPTURE(begin);
+        CAPTURE(threads);
+        CHECK(got == want);
+      }
+    }
+  }
+}
