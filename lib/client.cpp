@@ -72,6 +72,18 @@ Bytes client_share(ClientState& st, const Envelope& env, const std::string& orig
     if (e.id < 1 || e.id > st.params.clients)
       throw Error(Exit::data, fmt::format("{}: roster lists client {}, outside [1, {}]", origin, e.id, st.params.clients));
   }
+  {
+    // The paper's round 1 asserts every public key in U1 is distinct (and no client reuses one key
+    // for both purposes): a repeated key would mean a copied or relayed identity.
+    std::vector<Key32> keys;
+    for (auto& e : roster.clients) {
+      keys.push_back(e.c_pk);
+      keys.push_back(e.s_pk);
+    }
+    std::sort(keys.begin(), keys.end());
+    if (std::adjacent_find(keys.begin(), keys.end()) != keys.end())
+      throw Error(Exit::data, origin + ": roster repeats a public key");
+  }
   const RosterEntry* self = roster.find(st.id);
   if (!self || self->c_pk != st.c_pk || self->s_pk != st.s_pk)
     throw Error(Exit::data, fmt::format("{}: roster does not list client {} with the keys it advertised", origin, st.id));
@@ -184,6 +196,14 @@ Bytes client_mask(ClientState& st, const Envelope& env, const std::string& origi
   apply_masks(st.params.prg_kind(), ring, seeds, y.data(), 0, y.size(), threads);
   RingVector body{ring.R, y.size(), pack(y, ring.bits())};
   next.stage = static_cast<uint8_t>(ClientStage::masked);
+  // Forward secrecy: once y has been computed nothing needs the private keys, the self-mask seed or
+  // the pairwise seeds again (only the shares held for others are still to be revealed), so the
+  // state stops carrying them; a stolen state file then cannot unmask y.
+  next.c_sk = Secret32{};
+  next.s_sk = Secret32{};
+  next.b_seed = Secret32{};
+  next.mask_seeds.clear();
+  next.share_keys.clear();
   Bytes msg = encode(MsgType::masked_input, st.session, st.id, kServerId, body);
   st = next;
   return msg;
@@ -229,6 +249,7 @@ Bytes client_unmask(ClientState& st, const Envelope& env, const std::string& ori
   ClientState next = st;
   next.u3 = u3;
   next.stage = static_cast<uint8_t>(ClientStage::unmasked);
+  next.held.clear();  // answered: the shares are of no further use, and the stage refuses a second request
   Bytes msg = encode(MsgType::unmask_shares, st.session, st.id, kServerId, out);
   st = next;
   return msg;

@@ -89,7 +89,7 @@ void write_file_atomic(const std::string& path, std::span<const uint8_t> data, m
   std::string tmp = (dir / ("." + target.filename().string() + ".tmp-" + suffix)).string();
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
   if (fd < 0) {
-    Exit code = errno == EACCES ? Exit::cantcreat : Exit::cantcreat;
+    Exit code = errno == EACCES || errno == EPERM ? Exit::noperm : Exit::cantcreat;
     throw Error(code, path + ": cannot create: " + why());
   }
   try {

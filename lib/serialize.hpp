@@ -3,6 +3,7 @@
 // vectors read from untrusted bytes cannot announce more elements than the
 // body has bytes, so a forged length never turns into a huge allocation.
 #pragma once
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <string>
@@ -114,7 +115,10 @@ template <class A, class T>
 void load(A& ar, List<T>& l) {
   cereal::size_type n;
   ar(cereal::make_size_tag(n));
-  if (n > count_limit) throw Error(Exit::data, "a list announces more entries than the message holds");
+  // Every entry takes at least min(sizeof(T), 32) bytes on the wire (true of every list type in
+  // the format), so a forged count cannot make the allocation outgrow the body by much.
+  if (n > count_limit / std::min<size_t>(sizeof(T), 32))
+    throw Error(Exit::data, "a list announces more entries than the message holds");
   l.ref.clear();
   l.ref.resize(n);
   for (auto& e : l.ref) ar(e);

@@ -68,6 +68,13 @@ Roster collect_keys(const Params& p, const SessionId& sid, std::span<const Incom
                                           m->origin, m->env.sender));
     roster.clients.push_back({m->env.sender, body.c_pk, body.s_pk});
   }
+  std::map<Key32, uint32_t> owner;
+  for (const auto& e : roster.clients)
+    for (const Key32* k : {&e.c_pk, &e.s_pk})
+      if (auto [it, fresh] = owner.emplace(*k, e.id); !fresh)
+        throw Error(Exit::data, fmt::format("round 0 (advertise-keys): client {} advertises a public key that client {} "
+                                            "also advertises",
+                                            e.id, it->second));
   require_threshold(p, roster.clients.size(), p.clients, "round 0 (advertise-keys)", "U1");
   return roster;
 }

@@ -102,6 +102,7 @@ class Pool {
 
 void parallel_for(size_t n, unsigned threads, const std::function<void(size_t)>& f) {
   if (threads > n) threads = static_cast<unsigned>(n);
+  if (threads > 256) threads = 256;
   if (threads > 1 && Pool::get().run(n, threads, f)) return;
   for (size_t i = 0; i < n; ++i) f(i);
 }

@@ -34,6 +34,8 @@ int main(int argc, char** argv) {
     Bytes raw = read_file(input);
     auto x = read_vector(raw, st.params.ring(), st.params.length, &st.session, input == "-" ? "<stdin>" : input);
     Bytes msg = client_mask(st, inbox, inbox_path, x, threads);
+    sodium_memzero(raw.data(), raw.size());  // the private input is not needed any more
+    sodium_memzero(x.data(), x.size() * sizeof x[0]);
     // State first: two masked inputs under the same masks would reveal x1 - x2, so a client
     // whose output was lost must not mask again.
     tool::write_state(state_path, st);

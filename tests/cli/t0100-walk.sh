@@ -19,12 +19,14 @@ expect_exit 0 secagg-collect keys --session S adv*.msg
 check "keys writes S/roster.msg" test -f S/roster.msg
 for i in 1 2 3 4 5; do
   expect_exit 0 secagg-share --state "c$i" --roster S/roster.msg >"shares$i.msg"
+  cp -p "c$i" "c$i.round1"  # a state that still holds its secrets, for the inspect checks below
 done
 expect_exit 0 secagg-collect shares --session S shares*.msg
 for i in 1 2 3 4 5; do check "shares writes S/inbox-$i.msg" test -f "S/inbox-$i.msg"; done
 check "shares writes S/u2.msg" test -f S/u2.msg
 for i in 1 2 3; do
   expect_exit 0 secagg-mask --state "c$i" --inbox "S/inbox-$i.msg" --input "x$i.txt" >"masked$i.msg"
+  cp -p "c$i" "c$i.round2"
 done
 # '-' is standard input.
 expect_exit 0 secagg-mask --state c4 --inbox S/inbox-4.msg --input - <x4.txt >masked4.msg
@@ -85,16 +87,29 @@ check "inspect - reads stdin" grep -q '^<stdin>: advertise-keys round=0 ' out.tx
 expect_exit 0 secagg-inspect adv1.msg adv2.msg >out.txt
 check "inspect prints one line per file" test "$(wc -l <out.txt)" = 2
 
-expect_exit 0 secagg-inspect --json c1 >state.json
+expect_exit 0 secagg-inspect --json --show-secrets c1 >final.json
+check "after round 4 the state holds no secret key, seed or share" "$PY" -c '
+import json
+b = json.load(open("final.json"))["body"]
+for k in ("c_sk", "s_sk", "b_seed"): assert set(b[k]) == {"0"}, (k, b[k])
+assert not b["held"] and not b["mask_seeds"] and not b["share_keys"], b'
+expect_exit 0 secagg-inspect --json c1.round1 >state.json
 check "state --json: c_sk, s_sk, b_seed and held shares are redacted" "$PY" -c '
 import json
 b = json.load(open("state.json"))["body"]
 assert b["c_sk"] == "redacted" and b["s_sk"] == "redacted" and b["b_seed"] == "redacted", b
+assert b["mask_seeds"] and b["share_keys"], "no pairwise seeds or share keys"
+for k in b["mask_seeds"] + b["share_keys"]:
+    assert k["key"] == "redacted", k'
+expect_exit 0 secagg-inspect --json c1.round2 >state2.json
+check "state --json after round 2: held shares are redacted" "$PY" -c '
+import json
+b = json.load(open("state2.json"))["body"]
 assert b["held"], "no held shares"
 for h in b["held"]:
     assert h["key_share"]["y"] == "redacted" and h["mask_share"]["y"] == "redacted", h'
 check "c_sk shows \"redacted\"" grep -q '"c_sk": "redacted"' state.json
-expect_exit 0 secagg-inspect --json --show-secrets c1 >secret.json
+expect_exit 0 secagg-inspect --json --show-secrets c1.round1 >secret.json
 # Whatever --show-secrets adds, the plain --json shows as "redacted" (so a secret field added
 # later is covered too), and no secret value appears anywhere in the plain output.
 same_but_redacted() {  # same_but_redacted PLAIN.json SECRET.json SUMMARY.txt
@@ -120,7 +135,7 @@ leaked = [x for x in secrets if x in text]
 assert not leaked, f"secret values in the plain output: {leaked[:2]}"
 PYEOF
 }
-secagg-inspect c1 >state-summary.txt
+secagg-inspect c1.round1 >state-summary.txt
 check "state: every secret is redacted without --show-secrets" same_but_redacted state.json secret.json state-summary.txt
 c_sk=$("$PY" -c 'import json; print(json.load(open("secret.json"))["body"]["c_sk"])')
 s_sk=$("$PY" -c 'import json; print(json.load(open("secret.json"))["body"]["s_sk"])')
@@ -128,7 +143,7 @@ check "--show-secrets shows c_sk as 64 hex digits" grep -Eqx '[0-9a-f]{64}' <<<"
 check "--show-secrets shows s_sk as 64 hex digits" grep -Eqx '[0-9a-f]{64}' <<<"$s_sk"
 check "c_sk and s_sk differ" test "$c_sk" != "$s_sk"
 check "without --show-secrets, c_sk appears nowhere" \
-  bash -c "! grep -q '$c_sk' state.json && ! secagg-inspect c1 | grep -q '$c_sk'"
+  bash -c "! grep -q '$c_sk' state.json && ! secagg-inspect c1.round1 | grep -q '$c_sk'"
 expect_exit 0 secagg-inspect --json unmask1.msg >u.json
 check "unmask shares are redacted without --show-secrets" "$PY" -c '
 import json
