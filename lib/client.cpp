@@ -39,6 +39,29 @@ auto in_context(const std::string& origin, F&& f) {
 
 }  // namespace
 
+void validate_state(const ClientState& st, const std::string& origin) {
+  auto bad = [&](const std::string& what) { return Error(Exit::data, origin + ": client state " + what); };
+  try {
+    validate_params(st.params);
+  } catch (const Error& e) {
+    throw bad(std::string("has invalid session parameters: ") + e.what());
+  }
+  if (st.stage > static_cast<uint8_t>(ClientStage::unmasked) || st.stage == 3) throw bad("has an unknown stage");
+  if (st.id < 1 || st.id > st.params.clients) throw bad("has a client id outside the session's ids");
+  auto peers = [](const std::vector<PeerKey>& v) {
+    std::vector<uint32_t> ids;
+    for (auto& k : v) ids.push_back(k.peer);
+    return ids;
+  };
+  std::vector<uint32_t> held;
+  for (auto& h : st.held) held.push_back(h.from);
+  if (!sorted_unique(st.roster.ids()) || !sorted_unique(st.u2) || !sorted_unique(st.u3) ||
+      !sorted_unique(peers(st.share_keys)) || !sorted_unique(peers(st.mask_seeds)) || !sorted_unique(held))
+    throw bad("has an id list that is not sorted and unique");
+  if (st.stage >= static_cast<uint8_t>(ClientStage::shared) && !st.roster.find(st.id))
+    throw bad("has a roster that does not list the client itself");
+}
+
 ClientState client_keygen(const Params& params, const SessionId& session, uint32_t id) {
   validate_params(params);
   if (id < 1 || id > params.clients)

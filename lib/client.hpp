@@ -11,6 +11,10 @@
 
 namespace secagg {
 
+// Checks a client state read from a file (which a tamperer could re-checksum): valid params, a
+// known stage, the id in [1, n], sorted unique id lists. Throws Error(Exit::data) naming origin.
+void validate_state(const ClientState& st, const std::string& origin);
+
 // Round 0 (AdvertiseKeys): fresh key pairs; returns the new state. The params must be
 // valid (validate_params) and id in [1, n].
 ClientState client_keygen(const Params& params, const SessionId& session, uint32_t id);

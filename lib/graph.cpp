@@ -34,6 +34,10 @@ struct Draw {
 
 NeighbourGraph::NeighbourGraph(const SessionId& sid, const Roster& roster, uint32_t k) {
   ids_ = roster.ids();
+  // Rosters come from files (a client's state, the server's session directory) that a
+  // tamperer can re-checksum, so the order the construction relies on is checked, not assumed.
+  for (size_t i = 1; i < ids_.size(); ++i)
+    if (ids_[i - 1] >= ids_[i]) throw Error(Exit::data, "roster ids are not sorted and unique");
   const size_t m = ids_.size();
   if (k >= m - 1 || m <= 2) {
     full_ = true;

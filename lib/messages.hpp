@@ -1,6 +1,7 @@
 // Message bodies (one struct per message type), their cereal serialization,
 // and the typed encode/decode that wraps them in envelopes.
 #pragma once
+#include <cmath>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -49,8 +50,19 @@ struct Params {
   template <class A>
   void serialize(A& ar) {
     ar(CEREAL_NVP(clients), CEREAL_NVP(threshold), CEREAL_NVP(neighbours), CEREAL_NVP(modulus),
-       CEREAL_NVP(length), CEREAL_NVP(prg), CEREAL_NVP(insecure_threshold), CEREAL_NVP(quant_bits), CEREAL_NVP(clip),
-       CEREAL_NVP(max_weight));
+       CEREAL_NVP(length), CEREAL_NVP(prg), CEREAL_NVP(insecure_threshold), CEREAL_NVP(quant_bits));
+    if constexpr (ser::is_text<A>) {
+      // JSON has no NaN or infinity; a forged body may carry them, and inspect must still print JSON.
+      if (!std::isfinite(clip)) {
+        std::string c = std::isnan(clip) ? "nan" : clip > 0 ? "inf" : "-inf";
+        ar(cereal::make_nvp("clip", c));
+      } else {
+        ar(CEREAL_NVP(clip));
+      }
+    } else {
+      ar(CEREAL_NVP(clip));
+    }
+    ar(CEREAL_NVP(max_weight));
   }
 };
 

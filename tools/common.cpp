@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <new>
 
+#include "client.hpp"
 #include "error.hpp"
 #include "fileio.hpp"
 #include "net/client_io.hpp"
@@ -65,6 +66,7 @@ ClientState read_state(const std::string& path) {
     throw Error(Exit::data, path + ": is a message of type " + std::string(type_name(env.type)) + ", not a client state file");
   ClientState st = decode_body<ClientState>(env, path);
   sodium_memzero(env.body.data(), env.body.size());
+  validate_state(st, path);
   return st;
 }
 
