@@ -18,15 +18,22 @@ namespace secagg {
 namespace {
 
 // Messages of one round, sorted by sender; refuses duplicates and senders outside `allowed`.
+// One client message of a round: its type, session, recipient (the server), and a sender in
+// the set the round expects answers from.
+void expect_client_message(const Incoming& m, MsgType type, const SessionId& sid, std::span<const uint32_t> allowed,
+                           const char* set_name) {
+  expect_message(m.env, m.origin, type, sid);
+  expect_recipient(m.env, m.origin, kServerId);
+  if (!contains(allowed, m.env.sender))
+    throw Error(Exit::data, fmt::format("{}: {} message is from client {}, which is not in {}", m.origin,
+                                        round_label(type), m.env.sender, set_name));
+}
+
 std::vector<const Incoming*> by_sender(std::span<const Incoming> in, MsgType type, const SessionId& sid,
                                        std::span<const uint32_t> allowed, const char* set_name) {
   std::map<uint32_t, const Incoming*> seen;
   for (const auto& m : in) {
-    expect_message(m.env, m.origin, type, sid);
-    expect_recipient(m.env, m.origin, kServerId);
-    if (!contains(allowed, m.env.sender))
-      throw Error(Exit::data, fmt::format("{}: {} message is from client {}, which is not in {}", m.origin,
-                                          round_label(type), m.env.sender, set_name));
+    expect_client_message(m, type, sid, allowed, set_name);
     auto [it, fresh] = seen.emplace(m.env.sender, &m);
     if (!fresh)
       throw Error(Exit::data, fmt::format("{}: duplicate {} message from client {} (also in {})", m.origin,
@@ -122,13 +129,8 @@ MaskedCollector::MaskedCollector(const Params& p, const SessionId& sid, std::vec
     : p_(p), sid_(sid), u2_(std::move(u2)), sum_(p.length, 0) {}
 
 void MaskedCollector::add(const Incoming& m) {
-  expect_message(m.env, m.origin, MsgType::masked_input, sid_);
-  expect_recipient(m.env, m.origin, kServerId);
+  expect_client_message(m, MsgType::masked_input, sid_, u2_, "U2 (the clients whose shares were delivered)");
   const uint32_t u = m.env.sender;
-  if (!contains(u2_, u))
-    throw Error(Exit::data, fmt::format("{}: round 2 (masked-input) message is from client {}, which is not in U2 (the "
-                                        "clients whose shares were delivered)",
-                                        m.origin, u));
   if (auto it = seen_.find(u); it != seen_.end())
     throw Error(Exit::data, fmt::format("{}: duplicate round 2 (masked-input) message from client {} (also in {})",
                                         m.origin, u, it->second));
@@ -169,13 +171,8 @@ MaskedRound collect_masked(const Params& p, const SessionId& sid, std::span<cons
 UnmaskShares check_unmask_shares(const Params& p, const SessionId& sid, const Roster& roster,
                                  std::span<const uint32_t> u2, std::span<const uint32_t> u3, const Incoming& m,
                                  const NeighbourGraph* graph) {
-  expect_message(m.env, m.origin, MsgType::unmask_shares, sid);
-  expect_recipient(m.env, m.origin, kServerId);
+  expect_client_message(m, MsgType::unmask_shares, sid, u3, "U3 (the survivors)");
   const uint32_t v = m.env.sender;
-  if (!contains(u3, v))
-    throw Error(Exit::data, fmt::format("{}: round 4 (unmask-shares) message is from client {}, which is not in U3 (the "
-                                        "survivors)",
-                                        m.origin, v));
   std::optional<NeighbourGraph> own;
   if (!graph) graph = &own.emplace(sid, roster, p.neighbours);
   auto body = decode_body<UnmaskShares>(m.env, m.origin);
