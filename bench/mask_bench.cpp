@@ -3,13 +3,26 @@
 // Builds a session in which client 1 has `neighbours` peers and a vector of `length`
 // elements mod 2^bits, writes client 1's state and inbox to a scratch directory, then
 // times, in the same run:
-//   keystream  the session PRG alone producing the bytes masking must expand
-//              ((1 + neighbours) * length * word bytes)
-//   library    client_mask() in-process (decrypt inbox, X25519 agreements, fused expand+add, pack)
-//   tool       the real secagg-mask executable on those files (process start, I/O included)
-// and prints each as a ratio to the keystream time. Reports medians of `reps` runs.
+//   keystream    the session PRG alone, on one core, producing the bytes masking must expand
+//                ((1 + neighbours) * length * word bytes) in 64 KiB chunks: the limit
+//   apply_masks  the fused expansion and addition of those masks alone (lib/protocol.cpp)
+//   client_mask  the whole round-2 step in-process (decrypt the inbox, apply_masks, pack, encode)
+//   pack, encode, checksum   parts of client_mask after the masking: packing the masked vector
+//                in bits(R) bits per element, encoding its envelope, and the envelope's BLAKE2b-256
+//                checksum alone (part of encode)
+//   tool         the real secagg-mask executable on those files (process start, I/O included)
+// and prints each as a ratio to the keystream time. Every figure is the median of `reps` runs, in
+// wall time and in process CPU time; the keystream's own time is thread CPU time on one core, the
+// least sensitive to other work on the machine. Ratios: wall / limit and CPU / limit.
+//
+// --csv FILE appends one line per stage (header if the file is new):
+//   prg,bits,neighbours,length,threads,stage,bytes,wall_ms,cpu_ms,wall_ratio,cpu_ratio
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
 #include <algorithm>
-#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -17,12 +30,13 @@
 #include <vector>
 
 #include <fmt/format.h>
-#include <sys/wait.h>
 
 #include "client.hpp"
+#include "crypto.hpp"
 #include "fileio.hpp"
 #include "mask.hpp"
 #include "messages.hpp"
+#include "pack.hpp"
 #include "params.hpp"
 #include "prg.hpp"
 #include "protocol.hpp"
@@ -31,22 +45,42 @@
 #include "vectors.hpp"
 
 using namespace secagg;
-using Clock = std::chrono::steady_clock;
 
 namespace {
 
-double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
+double clock_ms(clockid_t id) {
+  timespec ts{};
+  clock_gettime(id, &ts);
+  return static_cast<double>(ts.tv_sec) * 1e3 + static_cast<double>(ts.tv_nsec) / 1e6;
+}
 
+struct Timing {
+  double wall_ms = 0, cpu_ms = 0;
+};
+
+// Medians of wall and CPU time over `reps` runs. CPU is the process's (all threads) or, with
+// thread_only, the calling thread's. Child processes are not counted in process CPU time, so
+// for the tool run the CPU figure is the children's, from getrusage.
 template <class F>
-double median_time(int reps, F&& f) {
-  std::vector<double> t;
+Timing median_time(int reps, bool thread_only, F&& f) {
+  std::vector<double> w, c;
+  const clockid_t cpu = thread_only ? CLOCK_THREAD_CPUTIME_ID : CLOCK_PROCESS_CPUTIME_ID;
   for (int i = 0; i < reps; ++i) {
-    auto t0 = Clock::now();
+    const double w0 = clock_ms(CLOCK_MONOTONIC), c0 = clock_ms(cpu);
     f();
-    t.push_back(seconds_since(t0));
+    c.push_back(clock_ms(cpu) - c0);
+    w.push_back(clock_ms(CLOCK_MONOTONIC) - w0);
   }
-  std::sort(t.begin(), t.end());
-  return t[t.size() / 2];
+  std::sort(w.begin(), w.end());
+  std::sort(c.begin(), c.end());
+  return {w[w.size() / 2], c[c.size() / 2]};
+}
+
+double children_cpu_ms() {
+  rusage ru{};
+  getrusage(RUSAGE_CHILDREN, &ru);
+  return static_cast<double>(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1e3 +
+         static_cast<double>(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e3;
 }
 
 struct Options {
@@ -57,6 +91,7 @@ struct Options {
   int reps = 15;
   unsigned threads = 1;
   std::string tool_dir = ".";
+  std::string csv;
 };
 
 int run(const Options& o) {
@@ -69,6 +104,7 @@ int run(const Options& o) {
   p.prg = static_cast<uint8_t>(o.prg);
   validate_params(p);
   SessionId sid = new_session_id();
+  const Modulus ring = p.ring();
 
   // Rounds 0 and 1 for every client, so client 1 gets a real inbox.
   std::vector<ClientState> clients;
@@ -91,43 +127,100 @@ int run(const Options& o) {
   const std::string state = (dir / "c1").string(), inbox_path = (dir / "inbox-1.msg").string(),
                     input = (dir / "x1.vec").string(), out = (dir / "masked1.msg").string();
   write_file_atomic(inbox_path, inbox);
-  write_file_atomic(input, vector_message(x, p.ring(), sid));
+  write_file_atomic(input, vector_message(x, ring, sid));
   Bytes state_bytes = encode(MsgType::client_state, sid, 1, 1, clients[0]);
 
-  // The limit: the session PRG producing exactly the bytes client 1 must expand.
-  const size_t word = mask_word_bytes(p.ring());
+  // The limit: the session PRG producing exactly the bytes client 1 must expand, on one core.
+  const size_t word = mask_word_bytes(ring);
   const uint64_t stream_bytes = uint64_t{p.clients} * p.length * word;
   std::vector<uint8_t> buf(64 * 1024);
   Secret32 seed;
   random_bytes(seed.data(), 32);
-  double t_stream = median_time(o.reps, [&] {
+  Timing t_stream = median_time(o.reps, true, [&] {
     Keystream ks(o.prg, seed.data());
     for (uint32_t s = 0; s < p.clients; ++s)
       for (uint64_t off = 0; off < p.length * word; off += buf.size())
         ks.generate(off, buf.data(), std::min<uint64_t>(buf.size(), p.length * word - off));
   });
+  const double limit = t_stream.cpu_ms;
 
-  double t_lib = median_time(o.reps, [&] {
+  // Client 1's seeds, as client_mask forms them (no dropouts: every neighbour is in U2).
+  std::vector<SignedSeed> seeds{{clients[0].b_seed, Sign::plus}};
+  for (const auto& s : clients[0].mask_seeds)
+    if (s.peer != 1) seeds.push_back({s.key, s.peer > 1 ? Sign::plus : Sign::minus});
+  std::vector<uint64_t> y = x;
+  Timing t_apply = median_time(o.reps, false, [&] {
+    apply_masks(o.prg, ring, seeds, y.data(), 0, y.size(), o.threads);
+  });
+  Timing t_lib = median_time(o.reps, false, [&] {
     ClientState st = clients[0];
     client_mask(st, inbox_env, "inbox", x, o.threads);
+  });
+  Timing t_pack = median_time(o.reps, true, [&] {
+    Bytes b = pack(y, ring.bits());
+    asm volatile("" : : "r"(b.data()) : "memory");
+  });
+  const RingVector body{ring.R, y.size(), pack(y, ring.bits())};
+  Bytes masked_msg;
+  Timing t_encode = median_time(o.reps, true, [&] {
+    masked_msg = encode(MsgType::masked_input, sid, 1, kServerId, body);
+  });
+  Timing t_sum = median_time(o.reps, true, [&] {
+    Digest32 d = blake2b_256(masked_msg);
+    asm volatile("" : : "r"(d.data()) : "memory");
   });
 
   std::string cmd = fmt::format("{}/secagg-mask --state {} --inbox {} --input {} -o {} --threads {}", o.tool_dir, state,
                                 inbox_path, input, out, o.threads);
-  double t_tool = median_time(o.reps, [&] {
+  std::vector<double> tool_cpu;
+  tool_cpu.reserve(static_cast<size_t>(o.reps));
+  Timing t_tool = median_time(o.reps, false, [&] {
     write_file_atomic(state, state_bytes, 0600);  // each run starts from round 1 again
+    const double c0 = children_cpu_ms();
     int rc = std::system(cmd.c_str());
     if (rc != 0) throw Error(Exit::software, "secagg-mask failed in the benchmark: " + cmd);
+    tool_cpu.push_back(children_cpu_ms() - c0);
   });
+  std::sort(tool_cpu.begin(), tool_cpu.end());
+  t_tool.cpu_ms = tool_cpu[tool_cpu.size() / 2];
   std::filesystem::remove_all(dir);
 
+  struct Row {
+    const char* stage;
+    const char* what;
+    Timing t;
+    bool ratio;
+  };
+  const std::vector<Row> rows = {
+      {"keystream", "keystream alone, 1 core (the limit)", t_stream, true},
+      {"apply_masks", "apply_masks (expand + add, library)", t_apply, true},
+      {"client_mask", "client_mask (whole round-2 step, library)", t_lib, true},
+      {"pack", "  of which: pack the masked vector", t_pack, false},
+      {"encode", "  of which: encode its envelope", t_encode, false},
+      {"checksum", "    of which: BLAKE2b-256 checksum", t_sum, false},
+      {"tool", "secagg-mask (executable, with I/O)", t_tool, true},
+  };
   fmt::print("mask benchmark: 1 client, {} neighbours, length {}, R = 2^{}, prg {}, {} thread(s), median of {}\n",
              o.neighbours, o.length, o.bits, prg_name(o.prg), o.threads, o.reps);
-  fmt::print("  {:<44} {:>9.2f} ms  {:>6.2f} GB/s\n", fmt::format("keystream alone ({:.1f} MB)", stream_bytes / 1e6),
-             t_stream * 1e3, stream_bytes / t_stream / 1e9);
-  fmt::print("  {:<44} {:>9.2f} ms  ratio {:.2f}\n", "client_mask (library, in-process)", t_lib * 1e3, t_lib / t_stream);
-  fmt::print("  {:<44} {:>9.2f} ms  ratio {:.2f}\n", "secagg-mask (executable, with I/O)", t_tool * 1e3,
-             t_tool / t_stream);
+  fmt::print("  keystream: {:.1f} MB at {:.2f} GB/s on one core\n", stream_bytes / 1e6, stream_bytes / limit / 1e6);
+  fmt::print("  {:<44} {:>10} {:>10} {:>8} {:>8}\n", "stage", "wall ms", "CPU ms", "wall/lim", "CPU/lim");
+  for (const auto& r : rows) {
+    std::string ratios = r.ratio ? fmt::format("{:>8.2f} {:>8.2f}", r.t.wall_ms / limit, r.t.cpu_ms / limit)
+                                 : fmt::format("{:>8} {:>8}", "", "");
+    fmt::print("  {:<44} {:>10.3f} {:>10.3f} {}\n", r.what, r.t.wall_ms, r.t.cpu_ms, ratios);
+  }
+  if (!o.csv.empty()) {
+    const bool fresh = !std::filesystem::exists(o.csv);
+    std::FILE* f = std::fopen(o.csv.c_str(), "a");
+    if (!f) throw Error(Exit::cantcreat, "cannot open " + o.csv);
+    if (fresh) std::fputs("prg,bits,neighbours,length,threads,stage,bytes,wall_ms,cpu_ms,wall_ratio,cpu_ratio\n", f);
+    for (const auto& r : rows)
+      fmt::print(f, "{},{},{},{},{},{},{},{:.4f},{:.4f},{:.4f},{:.4f}\n", prg_name(o.prg), o.bits, o.neighbours,
+                 o.length, r.stage == std::string("keystream") ? 1 : o.threads, r.stage,
+                 r.ratio ? stream_bytes : masked_msg.size(), r.t.wall_ms, r.t.cpu_ms, r.t.wall_ms / limit,
+                 r.t.cpu_ms / limit);
+    std::fclose(f);
+  }
   return 0;
 }
 
@@ -150,6 +243,7 @@ int main(int argc, char** argv) {
     else if (a == "--reps") o.reps = std::stoi(next());
     else if (a == "--threads") o.threads = static_cast<unsigned>(std::stoul(next()));
     else if (a == "--tools") o.tool_dir = next();
+    else if (a == "--csv") o.csv = next();
     else if (a == "--prg") {
       auto k = prg_from_name(next());
       if (!k) {
@@ -160,9 +254,13 @@ int main(int argc, char** argv) {
     } else {
       std::fprintf(stderr,
                    "usage: mask_bench [--neighbours K] [--length L] [--bits B] [--prg aes128ctr|chacha20] [--reps N] "
-                   "[--threads T] [--tools DIR]\n");
+                   "[--threads T] [--tools DIR] [--csv FILE]\n");
       return 64;
     }
+  }
+  if (o.reps < 1 || o.threads < 1) {
+    std::fprintf(stderr, "mask_bench: --reps and --threads must be at least 1\n");
+    return 64;
   }
   try {
     crypto_init();

@@ -10,13 +10,17 @@
 #include <optional>
 
 #include <fmt/format.h>
+#include <sodium.h>
 
 #include "client.hpp"
 #include "envelope.hpp"
 #include "error.hpp"
+#include "graph.hpp"
+#include "mask.hpp"
 #include "pack.hpp"
 #include "params.hpp"
 #include "protocol.hpp"
+#include "random.hpp"
 #include "server.hpp"
 
 namespace secagg {
@@ -72,18 +76,25 @@ struct RoundData {
   std::vector<uint32_t> delivered;  // clients whose message reached the server, sorted
   std::vector<double> cpu;
   std::vector<uint64_t> sent, received;
+  std::vector<uint64_t> keystream;  // bytes of keystream the client's step expands
   uint32_t refused = 0;
   double server_cpu = 0, server_wall = 0, wall = 0;
+  uint64_t server_keystream = 0, agreements = 0;
+  double recover_cpu = 0, recover_wall = 0, unmask_cpu = 0, unmask_wall = 0;
   void init(int r, uint32_t n) {
     round = r;
     ran = true;
     cpu.assign(n, 0);
     sent.assign(n, 0);
     received.assign(n, 0);
+    keystream.assign(n, 0);
   }
 };
 
-SimRound summarize(const RoundData& d, uint64_t raw) {
+// Milliseconds the session PRG takes to make `bytes` of keystream on one core at `gbps`.
+double limit_ms(uint64_t bytes, double gbps) { return gbps > 0 ? static_cast<double>(bytes) / (gbps * 1e6) : 0; }
+
+SimRound summarize(const RoundData& d, uint64_t raw, double gbps) {
   SimRound s;
   s.round = d.round;
   s.clients = static_cast<uint32_t>(d.delivered.size());
@@ -95,6 +106,23 @@ SimRound summarize(const RoundData& d, uint64_t raw) {
   s.server_wall_ms = d.server_wall;
   s.wall_ms = d.wall;
   s.expansion = raw ? static_cast<double>(s.sent_median) / static_cast<double>(raw) : 0;
+
+  s.client_keystream_median = median_max(d.keystream, d.delivered).first;
+  s.client_limit_ms = limit_ms(s.client_keystream_median, gbps);
+  std::vector<double> ratio(d.cpu.size(), 0);
+  for (uint32_t id : d.delivered) {
+    const double lim = limit_ms(d.keystream[id - 1], gbps);
+    if (lim > 0) ratio[id - 1] = d.cpu[id - 1] / lim;
+  }
+  s.client_limit_ratio = median_max(ratio, d.delivered).first;
+  s.server_keystream = d.server_keystream;
+  s.server_limit_ms = limit_ms(d.server_keystream, gbps);
+  s.recover_cpu_ms = d.recover_cpu;
+  s.recover_wall_ms = d.recover_wall;
+  s.unmask_cpu_ms = d.unmask_cpu;
+  s.unmask_wall_ms = d.unmask_wall;
+  s.unmask_agreements = d.agreements;
+  s.unmask_limit_ratio = s.server_limit_ms > 0 ? d.unmask_wall / s.server_limit_ms : 0;
   return s;
 }
 
@@ -136,6 +164,33 @@ constexpr std::string_view kStage[] = {"round 0 (advertise-keys)", "round 1 (sha
                                        "round 4 (unmask-shares)", "round 4: removing masks"};
 
 }  // namespace
+
+double measure_keystream_gbps(PrgKind kind, uint64_t bytes) {
+  if (bytes == 0) return 0;
+  constexpr size_t kChunk = size_t{64} << 10;
+  std::vector<uint8_t> buf(kChunk);
+  Secret32 seed;
+  random_bytes(seed.data(), seed.size());
+  Keystream ks(kind, seed.data());
+  uint64_t offset = 0;  // one continuing stream, as a mask is expanded
+  auto run = [&](uint64_t n) {
+    for (uint64_t done = 0; done < n; done += kChunk) {
+      ks.generate(offset, buf.data(), kChunk);
+      offset += kChunk;
+    }
+  };
+  run(std::min<uint64_t>(bytes / 16, uint64_t{8} << 20));  // warm-up: caches, the frequency
+  const uint64_t part = std::max<uint64_t>((bytes / 3 + kChunk - 1) / kChunk, 1) * kChunk;
+  double best = 0;
+  for (int i = 0; i < 3; ++i) {
+    const double c0 = thread_cpu_ms();
+    run(part);
+    const double t = thread_cpu_ms() - c0;
+    if (i == 0 || t < best) best = t;
+  }
+  sodium_memzero(buf.data(), buf.size());
+  return static_cast<double>(part) / (std::max(best, 1e-6) * 1e6);
+}
 
 std::vector<int> plan_dropouts(const SimConfig& cfg) {
   const uint32_t n = cfg.params.clients;
@@ -181,12 +236,14 @@ std::vector<uint64_t> sim_input(uint64_t seed, uint32_t id, const Params& p) {
 }
 
 SimReport run_simulation(const SimConfig& cfg) {
-  const double start = wall_ms();
   Params p = cfg.params;
   if (p.neighbours == 0 && p.clients > 0) p.neighbours = p.clients - 1;
   if (p.threshold == 0) p.threshold = min_secure_threshold(p.neighbours + 1);
   validate_params(p);
   const std::vector<int> vanish = plan_dropouts(cfg);
+  // The limit every ratio is against: measured here, with nothing else of the run going on.
+  const double gbps = measure_keystream_gbps(p.prg_kind(), cfg.keystream_probe_bytes);
+  const double start = wall_ms();
   const uint32_t n = p.clients;
   const unsigned threads = std::max(1u, cfg.threads);
   const Modulus ring = p.ring();
@@ -197,6 +254,9 @@ SimReport run_simulation(const SimConfig& cfg) {
   rep.seed = cfg.seed;
   rep.threads = threads;
   rep.raw_input_bytes = packed_size(L, ring.bits());
+  rep.keystream_gbps = gbps;
+  const uint64_t word = mask_word_bytes(ring);
+  rep.mask_word_bytes = static_cast<size_t>(word);
 
   // Progress weights: rough microseconds of work per phase, from the planned set sizes.
   auto planned = [&](int r) {
@@ -290,7 +350,7 @@ SimReport run_simulation(const SimConfig& cfg) {
   };
   auto finish = [&]() -> SimReport {
     for (auto& d : rd)
-      if (d.ran) rep.rounds.push_back(summarize(d, rep.raw_input_bytes));
+      if (d.ran) rep.rounds.push_back(summarize(d, rep.raw_input_bytes, gbps));
     // Totals over the clients of the last round that ran: they took part in every earlier one.
     const RoundData* last = nullptr;
     for (auto& d : rd)
@@ -305,13 +365,20 @@ SimReport run_simulation(const SimConfig& cfg) {
           tot.cpu[id - 1] += d.cpu[id - 1];
           tot.sent[id - 1] += d.sent[id - 1];
           tot.received[id - 1] += d.received[id - 1];
+          tot.keystream[id - 1] += d.keystream[id - 1];
         }
         tot.server_cpu += d.server_cpu;
         tot.server_wall += d.server_wall;
         tot.wall += d.wall;
+        tot.server_keystream += d.server_keystream;
+        tot.agreements += d.agreements;
+        tot.recover_cpu += d.recover_cpu;
+        tot.recover_wall += d.recover_wall;
+        tot.unmask_cpu += d.unmask_cpu;
+        tot.unmask_wall += d.unmask_wall;
       }
     }
-    rep.total = summarize(tot, rep.raw_input_bytes);
+    rep.total = summarize(tot, rep.raw_input_bytes, gbps);
     rep.wall_ms = wall_ms() - start;
     progress.done();
     return rep;
@@ -357,6 +424,9 @@ SimReport run_simulation(const SimConfig& cfg) {
     for (uint32_t id : d.delivered) d.received[id - 1] = roster_msg.size();
   }
   const std::vector<uint32_t> u1 = roster.ids();
+  // The neighbour graph, for the keystream each step must expand (not timed: every party derives
+  // it inside the library calls that are).
+  const NeighbourGraph graph(sid, roster, p.neighbours);
 
   // Round 1: shares.
   std::vector<uint32_t> u2;
@@ -411,6 +481,12 @@ SimReport run_simulation(const SimConfig& cfg) {
     d.init(2, n);
     const double w0 = wall_ms();
     const auto ids = participants(u2, 2);
+    // Each client adds its self mask and one pairwise mask per neighbour in U2.
+    for (uint32_t id : ids) {
+      uint64_t masks = 1;
+      for (uint32_t v : graph.closed(id)) masks += v != id && contains(u2, v);
+      d.keystream[id - 1] = masks * L * word;
+    }
     std::optional<MaskedCollector> coll;
     server_step(d, [&] { coll.emplace(p, sid, u2); });
     // Per client in flight: its input, the client's masked copy, the packed message, the
@@ -486,15 +562,30 @@ SimReport run_simulation(const SimConfig& cfg) {
     });
     d.delivered = delivered_of(msgs, ids);
     std::vector<ClientState>().swap(st);
+    // The server removes |U3| self masks and, for each dropped client of U2 \ U3, one pairwise
+    // mask per surviving neighbour (each needing an X25519 agreement).
+    {
+      std::vector<uint32_t> dropped;
+      std::set_difference(u2.begin(), u2.end(), u3.begin(), u3.end(), std::back_inserter(dropped));
+      for (uint32_t x : dropped)
+        for (uint32_t v : graph.closed(x)) d.agreements += v != x && contains(u3, v);
+      d.server_keystream = (u3.size() + d.agreements) * L * word;
+    }
     bool ok = server_step(d, [&] {
       Recovered rec;
       {
         auto in = open_all(msgs, ids, "unmask");
+        const double c0 = process_cpu_ms(), w0 = wall_ms();
         rec = recover_secrets(p, sid, roster, u2, u3, in);
+        d.recover_cpu = process_cpu_ms() - c0;
+        d.recover_wall = wall_ms() - w0;
       }
       rep.u4 = static_cast<uint32_t>(rec.responders.size());
       progress.at(Progress::kUnmask, 0, kStage[4]);
+      const double c0 = process_cpu_ms(), w0 = wall_ms();
       remove_masks(p, sid, roster, u3, rec, sum.data(), 0, sum.size(), threads);
+      d.unmask_cpu = process_cpu_ms() - c0;
+      d.unmask_wall = wall_ms() - w0;
     });
     d.wall = wall_ms() - w0;
     if (!ok) return finish();

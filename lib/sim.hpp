@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "messages.hpp"
+#include "prg.hpp"
 
 namespace secagg {
 
@@ -46,6 +47,10 @@ struct SimConfig {
   // Threads: clients are processed in parallel over this many threads (each client's own work
   // on one), and the server's steps use them too (opening messages, removing masks).
   unsigned threads = 1;
+  // Bytes of keystream the session PRG makes on one core, before the session starts, to measure
+  // its raw throughput (SimReport::keystream_gbps): Keystream::generate in 64 KiB chunks, in three
+  // runs of a third each, the fastest counted. 0 skips the measurement (and every ratio is 0).
+  uint64_t keystream_probe_bytes = uint64_t{384} << 20;
   // Called with the fraction of the estimated work done (non-decreasing, in [0, 1]) and the
   // current stage ("round 2 (masked-input)", ...). Called from worker threads, but never
   // concurrently; it must be quick.
@@ -69,6 +74,25 @@ struct SimRound {
   // the round (0: the roster, 1: its inbox, 2: the survivor list, 4: nothing).
   uint64_t sent_median = 0, sent_max = 0, received_median = 0, received_max = 0;
   double expansion = 0;  // sent_median / raw input bytes
+
+  // The keystream a step must expand, against the session PRG's raw single-core throughput
+  // (SimReport::keystream_gbps): the "limit" is the time that PRG takes to make those bytes on one
+  // core, and a ratio is a measured time over its limit.
+  // Clients (round 2): (1 + the pairwise masks the client adds) x length x mask word bytes; the
+  // median over the clients, its limit, and the median over the clients of CPU time / limit.
+  uint64_t client_keystream_median = 0;
+  double client_limit_ms = 0, client_limit_ratio = 0;
+  // Server (round 4): (|U3| self masks + one pairwise mask per (dropped client of U2 \ U3,
+  // surviving neighbour in U3) pair) x length x mask word bytes, and its limit.
+  uint64_t server_keystream = 0;
+  double server_limit_ms = 0;
+  // Round 4's server step, split: recover_secrets (Shamir reconstruction of the self-mask seeds
+  // and dropped clients' mask keys, with the checks of the responses) and remove_masks (the X25519
+  // agreements for the dropped pairs, then the expansion of every mask), CPU and wall time; the
+  // number of those agreements; and remove_masks' wall time over server_limit_ms.
+  double recover_cpu_ms = 0, recover_wall_ms = 0, unmask_cpu_ms = 0, unmask_wall_ms = 0;
+  uint64_t unmask_agreements = 0;
+  double unmask_limit_ratio = 0;
 };
 
 enum class SimOutcome { matched, mismatched, aborted };
@@ -78,6 +102,10 @@ struct SimReport {
   uint64_t seed = 0;
   unsigned threads = 1;
   uint64_t raw_input_bytes = 0;  // one input vector packed in bits(R) bits per element
+  // Raw single-core throughput of the session PRG, 10^9 bytes per second of thread CPU time,
+  // measured before the session (SimConfig::keystream_probe_bytes); 0 if not measured.
+  double keystream_gbps = 0;
+  size_t mask_word_bytes = 0;  // keystream bytes per element of a mask
   std::vector<SimRound> rounds;  // the rounds that ran, in order
   // Per-client sums over the rounds that ran, over the clients of the last round that ran
   // (they took part in every earlier one); server figures and wall time are summed.
@@ -89,8 +117,13 @@ struct SimReport {
   // aborted: the server's message; mismatched: where the aggregate differs; matched: empty.
   std::string message;
   std::string first_refusal;  // the first client refusal, if any
-  double wall_ms = 0;
+  double wall_ms = 0;  // the session, without the keystream measurement
 };
+
+// Raw single-core throughput of `kind`'s keystream in 10^9 bytes per second of thread CPU time:
+// Keystream::generate over `bytes` bytes in 64 KiB chunks, in three runs of a third each (after a
+// short warm-up), the fastest counted.
+double measure_keystream_gbps(PrgKind kind, uint64_t bytes);
 
 // The round each client drops at (index id - 1; 5 = never), from the config's schedule.
 // Throws Error(Exit::usage) for a bad round, id, fraction or a client listed twice.

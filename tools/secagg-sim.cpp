@@ -141,6 +141,32 @@ const char* result_word(const SimReport& r, bool upper) {
   return "?";
 }
 
+// The keystream lines under the table: each stage's time against the time the session PRG takes
+// to make the keystream that stage expands, on one core.
+std::string limits(const SimReport& r) {
+  if (!(r.keystream_gbps > 0)) return {};
+  std::string out = fmt::format("limit: {} keystream at {:.2f} GB/s on one core ({}-byte mask words)\n",
+                                prg_name(r.params.prg_kind()), r.keystream_gbps, r.mask_word_bytes);
+  for (const auto& s : r.rounds) {
+    if (s.round == 2 && s.client_keystream_median > 0)
+      out += fmt::format("  round 2 client: {:.1f} MB of keystream, limit {:.3f} ms; CPU {:.3f} ms median = {:.2f}x\n",
+                         s.client_keystream_median / 1e6, s.client_limit_ms, s.client_cpu_median_ms,
+                         s.client_limit_ratio);
+    if (s.round == 4 && s.server_keystream > 0) {
+      out += fmt::format("  round 4 server: {:.1f} MB of keystream, limit {:.3f} ms; remove_masks {:.3f} ms wall = "
+                         "{:.2f}x ({:.3f} ms CPU, {} X25519)\n",
+                         s.server_keystream / 1e6, s.server_limit_ms, s.unmask_wall_ms, s.unmask_limit_ratio,
+                         s.unmask_cpu_ms, s.unmask_agreements);
+      const double server = r.total.server_wall_ms;
+      out += fmt::format("  round 4 server: recover_secrets {:.3f} ms wall ({:.3f} ms CPU) = {:.2f}% of the server's "
+                         "{:.3f} ms wall\n",
+                         s.recover_wall_ms, s.recover_cpu_ms, server > 0 ? 100 * s.recover_wall_ms / server : 0.0,
+                         server);
+    }
+  }
+  return out;
+}
+
 std::string table(const SimReport& r) {
   std::string out = fmt::format("{:>5} {:>7} {:>11} {:>11} {:>13} {:>14} {:>10} {:>10} {:>9}\n", "round", "clients",
                                 "cpu med ms", "cpu max ms", "server cpu ms", "server wall ms", "sent B", "recv B",
@@ -152,6 +178,7 @@ std::string table(const SimReport& r) {
   };
   for (const auto& s : r.rounds) row(std::to_string(s.round), s);
   if (!r.rounds.empty()) row("total", r.total);
+  out += limits(r);
   uint32_t refused = 0;
   for (const auto& s : r.rounds) refused += s.refused;
   if (refused)
@@ -173,17 +200,23 @@ std::string summary(const SimReport& r) {
 constexpr const char* kCsvHeader =
     "n,t,k,length,modulus,prg,threads,seed,round,clients,refused,client_cpu_median_ms,client_cpu_max_ms,"
     "server_cpu_ms,server_wall_ms,round_wall_ms,sent_median_bytes,sent_max_bytes,received_median_bytes,"
-    "received_max_bytes,raw_input_bytes,expansion,result\n";
+    "received_max_bytes,raw_input_bytes,expansion,result,keystream_gbps,client_keystream_bytes,client_limit_ms,"
+    "client_limit_ratio,server_keystream_bytes,server_limit_ms,recover_cpu_ms,recover_wall_ms,unmask_cpu_ms,"
+    "unmask_wall_ms,unmask_agreements,unmask_limit_ratio\n";
 
 std::string csv(const SimReport& r) {
   const Params& p = r.params;
   std::string out = kCsvHeader;
   for (const auto& s : r.rounds)
-    out += fmt::format("{},{},{},{},{},{},{},{},{},{},{},{:.3f},{:.3f},{:.3f},{:.3f},{:.3f},{},{},{},{},{},{:.6f},{}\n",
+    out += fmt::format("{},{},{},{},{},{},{},{},{},{},{},{:.3f},{:.3f},{:.3f},{:.3f},{:.3f},{},{},{},{},{},{:.6f},{},"
+                       "{:.3f},{},{:.3f},{:.4f},{},{:.3f},{:.3f},{:.3f},{:.3f},{:.3f},{},{:.4f}\n",
                        p.clients, p.threshold, p.neighbours, p.length, p.modulus, prg_name(p.prg_kind()), r.threads,
                        r.seed, s.round, s.clients, s.refused, s.client_cpu_median_ms, s.client_cpu_max_ms,
                        s.server_cpu_ms, s.server_wall_ms, s.wall_ms, s.sent_median, s.sent_max, s.received_median,
-                       s.received_max, r.raw_input_bytes, s.expansion, result_word(r, false));
+                       s.received_max, r.raw_input_bytes, s.expansion, result_word(r, false), r.keystream_gbps,
+                       s.client_keystream_median, s.client_limit_ms, s.client_limit_ratio, s.server_keystream,
+                       s.server_limit_ms, s.recover_cpu_ms, s.recover_wall_ms, s.unmask_cpu_ms, s.unmask_wall_ms,
+                       s.unmask_agreements, s.unmask_limit_ratio);
   return out;
 }
 

@@ -3,8 +3,10 @@
 # dropouts at each round (random and explicit) the aggregate matches the plaintext sum
 # (exit 0, result=OK) and the survivor sets have the sizes the schedule implies; a schedule
 # that leaves fewer than t clients aborts at the right round (exit 1, the server's message
-# naming it); the CSV has the documented header and one row per round; --quiet prints only
-# the summary; bad schedules and options are usage errors.
+# naming it); the CSV has the documented header and one row per round; the keystream each
+# stage must expand (client round 2, server round 4) follows from the survivor sets and the
+# graph, and the ratios to the measured keystream speed are there; --quiet prints only the
+# summary; bad schedules and options are usage errors.
 # shellcheck source=tests/cli/lib.sh
 source "$(dirname "$0")/lib.sh"
 
@@ -13,7 +15,7 @@ if [[ ! -x $SECAGG_BIN/secagg-sim ]]; then
   exit 1
 fi
 
-CSV_HEADER='n,t,k,length,modulus,prg,threads,seed,round,clients,refused,client_cpu_median_ms,client_cpu_max_ms,server_cpu_ms,server_wall_ms,round_wall_ms,sent_median_bytes,sent_max_bytes,received_median_bytes,received_max_bytes,raw_input_bytes,expansion,result'
+CSV_HEADER='n,t,k,length,modulus,prg,threads,seed,round,clients,refused,client_cpu_median_ms,client_cpu_max_ms,server_cpu_ms,server_wall_ms,round_wall_ms,sent_median_bytes,sent_max_bytes,received_median_bytes,received_max_bytes,raw_input_bytes,expansion,result,keystream_gbps,client_keystream_bytes,client_limit_ms,client_limit_ratio,server_keystream_bytes,server_limit_ms,recover_cpu_ms,recover_wall_ms,unmask_cpu_ms,unmask_wall_ms,unmask_agreements,unmask_limit_ratio'
 
 # summary FILE: the summary line (the last line of a run's stdout).
 summary() { tail -n 1 "$1"; }
@@ -47,7 +49,12 @@ check "table header" grep -q '^round clients  *cpu med ms  *cpu max ms  *server 
 check "rows 0 1 2 4 total" test "$(rows none.out)" = "0 1 2 4 total"
 has_all none.out n=10 t=6 k=9 length=1000 R=2^32 prg=aes128ctr seed=1 U1=10 U2=10 U3=10 U4=10 result=OK
 check "summary starts with n=" grep -q '^n=10 t=6 ' <(summary none.out)
-check "7 lines: header, 5 rows, summary" test "$(wc -l <none.out)" = 7
+check "11 lines: header, 5 rows, 4 limit lines, summary" test "$(wc -l <none.out)" = 11
+check "limit line" grep -q '^limit: aes128ctr keystream at [0-9]*\.[0-9][0-9] GB/s on one core (4-byte mask words)$' none.out
+# 10 clients, no dropouts: each masks with its self mask and 9 pairwise masks of 1000 4-byte words.
+check "round 2 client keystream" grep -q '^  round 2 client: 0\.0 MB of keystream, limit [0-9.]* ms; CPU [0-9.]* ms median = [0-9.]*x$' none.out
+check "round 4 remove_masks" grep -q '^  round 4 server: 0\.0 MB of keystream, limit [0-9.]* ms; remove_masks [0-9.]* ms wall = [0-9.]*x ([0-9.]* ms CPU, 0 X25519)$' none.out
+check "round 4 recover_secrets" grep -q "^  round 4 server: recover_secrets [0-9.]* ms wall ([0-9.]* ms CPU) = [0-9.]*% of the server's [0-9.]* ms wall$" none.out
 
 expect_exit 0 secagg-sim --clients 12 --threshold 12 --length 300 --modulus 1000003 --prg chacha20 --threads 1 >all.out
 has_all all.out n=12 t=12 R=1000003 prg=chacha20 threads=1 U4=12 result=OK
@@ -100,7 +107,7 @@ section "CSV"
 expect_exit 0 secagg-sim --clients 10 --length 1000 --csv s.csv >s.out
 check "s.csv: documented header" test "$(head -n 1 s.csv)" = "$CSV_HEADER"
 check "s.csv: one row per round" test "$(csv_col s.csv round)" = "0 1 2 4"
-check "s.csv: every row has 23 fields" test "$(awk -F, '{ print NF }' s.csv | sort -u)" = 23
+check "s.csv: every row has 35 fields" test "$(awk -F, '{ print NF }' s.csv | sort -u)" = 35
 check "s.csv: clients" test "$(csv_col s.csv clients)" = "10 10 10 10"
 check "s.csv: result ok" test "$(csv_col s.csv result)" = "ok ok ok ok"
 check "s.csv: raw input is 1000 x 32 bits" test "$(csv_col s.csv raw_input_bytes)" = "4000 4000 4000 4000"
@@ -110,6 +117,50 @@ check "s.csv: round 2 sends 4000 < bytes < 4200 ($masked)" test "$masked" -gt 40
 check "s.csv: round 4 receives nothing" test "$(csv_col s.csv received_max_bytes | cut -d' ' -f4)" = 0
 check "s.csv: round 2 expansion" test "$(csv_col s.csv expansion | cut -d' ' -f3)" = "$("$PY" -c "print(f'{$masked/4000:.6f}')")"
 check "s.out: the table still goes to stdout" test "$(rows s.out)" = "0 1 2 4 total"
+# The keystream: measured once, the same on every row; round 2 clients expand (1 + 9) x 1000 x 4
+# bytes, the round 4 server 10 self masks x 1000 x 4 and no pairwise mask.
+gbps=$(csv_col s.csv keystream_gbps | cut -d' ' -f1)
+check "s.csv: keystream speed measured ($gbps GB/s)" "$PY" -c "import sys; sys.exit(not float('$gbps') > 0.05)"
+check "s.csv: one keystream speed" test "$(csv_col s.csv keystream_gbps)" = "$gbps $gbps $gbps $gbps"
+check "s.csv: client keystream" test "$(csv_col s.csv client_keystream_bytes)" = "0 0 40000 0"
+check "s.csv: server keystream" test "$(csv_col s.csv server_keystream_bytes)" = "0 0 0 40000"
+check "s.csv: no agreements without dropouts" test "$(csv_col s.csv unmask_agreements)" = "0 0 0 0"
+# The limits are the bytes at the measured speed; the ratios and stage times are there, and only
+# there, for the stages that expand keystream.
+check "s.csv: limits and ratios" "$PY" - s.csv <<'EOF'
+import csv, sys
+ok = True
+for r in csv.DictReader(open(sys.argv[1])):
+    g = float(r["keystream_gbps"])
+    for kind, lim in (("client_keystream_bytes", "client_limit_ms"), ("server_keystream_bytes", "server_limit_ms")):
+        want = int(r[kind]) / (g * 1e6)
+        ok &= abs(float(r[lim]) - want) <= 0.0005 + want * 0.01
+    four = r["round"] == "4"
+    ok &= (float(r["client_limit_ratio"]) > 0) == (r["round"] == "2")
+    ok &= (float(r["unmask_limit_ratio"]) > 0) == four and (float(r["unmask_cpu_ms"]) > 0) == four
+    ok &= float(r["recover_cpu_ms"]) >= 0 and (float(r["recover_wall_ms"]) == 0 or four)
+sys.exit(not ok)
+EOF
+# Dropouts before round 2 (n=20, 2 of them): each client of U2 still masks with 19 others; the
+# server removes 18 self masks and, for each dropped client, one mask per survivor: 36 agreements.
+expect_exit 0 secagg-sim --clients 20 --length 1000 --dropout 0.1 --csv k2.csv >/dev/null
+check "k2.csv: client keystream (1 + 19) x 1000 x 4" test "$(csv_col k2.csv client_keystream_bytes | cut -d' ' -f3)" = 80000
+check "k2.csv: 36 agreements" test "$(csv_col k2.csv unmask_agreements | cut -d' ' -f4)" = 36
+check "k2.csv: server keystream (18 + 36) x 1000 x 4" test "$(csv_col k2.csv server_keystream_bytes | cut -d' ' -f4)" = 216000
+# Dropouts at round 1: U2 has 18 clients, and each masks with the 17 others only.
+expect_exit 0 secagg-sim --clients 20 --length 1000 --dropout 0.1 --dropout-round 1 --csv k1.csv >/dev/null
+check "k1.csv: client keystream (1 + 17) x 1000 x 4" test "$(csv_col k1.csv client_keystream_bytes | cut -d' ' -f3)" = 72000
+check "k1.csv: no agreements" test "$(csv_col k1.csv unmask_agreements | cut -d' ' -f4)" = 0
+# A modulus that is not a power of two, above 2^24, takes 16-byte words.
+expect_exit 0 secagg-sim --clients 10 --length 1000 --modulus 4294967291 --csv k16.csv >/dev/null
+check "k16.csv: 16-byte words" test "$(csv_col k16.csv client_keystream_bytes | cut -d' ' -f3)" = 160000
+# SecAgg+ (k = 8): a client masks with its 8 neighbours; each of the 3 dropped clients has 6 to 8
+# surviving neighbours.
+expect_exit 0 secagg-sim --clients 30 --neighbours 8 --length 1000 --dropout 0.1 --csv kp.csv >/dev/null
+check "kp.csv: client keystream (1 + 8) x 1000 x 4" test "$(csv_col kp.csv client_keystream_bytes | cut -d' ' -f3)" = 36000
+agree=$(csv_col kp.csv unmask_agreements | cut -d' ' -f4)
+check "kp.csv: 18 to 24 agreements ($agree)" test "$agree" -ge 18 -a "$agree" -le 24
+check "kp.csv: server keystream (27 + agreements) x 4000" test "$(csv_col kp.csv server_keystream_bytes | cut -d' ' -f4)" = $(((27 + agree) * 4000))
 # To stdout: nothing but the CSV.
 expect_exit 0 secagg-sim --clients 10 --length 1000 --csv - >c.out
 check "--csv -: header first" test "$(head -n 1 c.out)" = "$CSV_HEADER"
@@ -118,6 +169,7 @@ check "--csv -: header and 4 rows only" test "$(wc -l <c.out)" = 5
 expect_exit 1 secagg-sim --clients 10 --length 1000 --drop 1:1-5 --csv a.csv >/dev/null
 check "a.csv: rows of rounds 0 and 1" test "$(csv_col a.csv round)" = "0 1"
 check "a.csv: result aborted" test "$(csv_col a.csv result)" = "aborted aborted"
+check "a.csv: no keystream before round 2" test "$(csv_col a.csv client_keystream_bytes)" = "0 0"
 expect_exit 73 secagg-sim --clients 10 --length 100 --csv no/such/dir/x.csv >/dev/null
 assert_absent no/such/dir/x.csv
 
