@@ -180,7 +180,10 @@ def report(outdir):
     table("Figure 4, number of clients (SecAgg+: 51 shares = --neighbours 50, t = 26, R = 2^24, length 100,000; "
           "dropouts after round 1, i.e. before the masked input):", fig_n)
     table("Figure 4, vector length (n = 100, same parameters):", fig_len)
-    table("The protocol paper's case (full SecAgg, n = 500, length 100,000, R = 2^24, t = 251):", full)
+    if full:
+        m = next(iter(full.values()))
+        table(f"The protocol paper's case (full SecAgg, n = {m['n']}, length {m['length']:,}, R = 2^24, "
+              f"t = {m['t']}):", full)
 
     # Gnuplot data: one file per sweep and dropout rate.
     for name, cfgs, x in (("fig4-n", fig_n, "n"), ("fig4-length", fig_len, "length")):
@@ -231,7 +234,7 @@ def report(outdir):
           f"median {med(r2):.2f}x, range {min(r2):.2f}-{max(r2):.2f}x: {verdict(med(r2) <= TARGET_CLIENT)}")
     for c in sorted(full):
         m = full[c]
-        p(f"     secagg-sim round-2 client step, full SecAgg n={m['n']} ({m['n'] - 1 - m['dropout'] * 0:.0f} pairwise "
+        p(f"     secagg-sim round-2 client step, full SecAgg n={m['n']} ({m['n'] - 1} pairwise "
           f"masks), {m['dropout'] * 100:.0f}% dropouts: {m['r2_client_ratio']:.2f}x: "
           f"{verdict(m['r2_client_ratio'] <= TARGET_CLIENT)}")
     for prg in ("aes128ctr", "chacha20"):

@@ -78,7 +78,7 @@ quietly() {
       exit 70
     }
     read -r WALL RSS OTHER <"$OUT/.time"
-    awk -v o="$OTHER" -v m="$MAX_OTHER" 'BEGIN { exit !(o > m) }' && ((attempt < RETRIES)) || break
+    if ((attempt >= RETRIES)) || ! awk -v o="$OTHER" -v m="$MAX_OTHER" 'BEGIN { exit !(o > m) }'; then break; fi
     echo "  (other processes used $OTHER cores meanwhile: running it again in 10 s)" >&2
     sleep 10
   done

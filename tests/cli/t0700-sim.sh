@@ -182,16 +182,16 @@ check "--quiet abort: one line" test "$(wc -l <q1.out)" = 1
 
 section "progress bar: on a terminal only, once the run takes more than a second"
 # expect_exit 0 requires an empty stderr: no bar into a file.
-expect_exit 0 secagg-sim --clients 60 --length 500000 >long.out
+expect_exit 0 secagg-sim --clients 60 --length 1000000 >long.out
 has_all long.out U4=60 result=OK
 check "long: took more than a second" "$PY" -c "import sys; sys.exit(not float('$(summary long.out)'.split('wall=')[1].split('s')[0]) > 1)"
 if command -v script >/dev/null 2>&1; then
   # Under a pseudo-terminal (util-linux script): the bar is drawn, then erased before the table.
-  expect_exit 0 script -qec "secagg-sim --clients 60 --length 500000" /dev/null >tty.out
+  expect_exit 0 script -qec "secagg-sim --clients 60 --length 1000000" /dev/null >tty.out
   check "tty: a bar was drawn" grep -q 'secagg-sim: \[#*-*\] *[0-9]*%  round' tty.out
   check "tty: the bar is erased before the table" grep -q $'\r\033\[Kround clients' tty.out
   check "tty: the result" grep -q 'result=OK' tty.out
-  expect_exit 0 script -qec "secagg-sim --clients 60 --length 500000 --quiet" /dev/null >ttyq.out
+  expect_exit 0 script -qec "secagg-sim --clients 60 --length 1000000 --quiet" /dev/null >ttyq.out
   check "tty --quiet: no bar" test -z "$(grep 'secagg-sim: \[' ttyq.out || true)"
 else
   echo "$TEST_NAME: script(1) not found: the terminal case is not checked"
