@@ -31,6 +31,7 @@
 
 #include <fmt/format.h>
 
+#include "args.hpp"
 #include "client.hpp"
 #include "crypto.hpp"
 #include "fileio.hpp"
@@ -228,15 +229,9 @@ int run(const Options& o) {
 
 int main(int argc, char** argv) {
   Options o;
-  for (int i = 1; i < argc; ++i) {
-    std::string a = argv[i];
-    auto next = [&]() -> std::string {
-      if (i + 1 >= argc) {
-        std::fprintf(stderr, "mask_bench: %s needs a value\n", a.c_str());
-        std::exit(64);
-      }
-      return argv[++i];
-    };
+  bench::Args args("mask_bench", argc, argv);
+  for (std::string a; args.next(a);) {
+    auto next = [&] { return args.value(); };
     if (a == "--neighbours") o.neighbours = static_cast<uint32_t>(std::stoul(next()));
     else if (a == "--length") o.length = std::stoull(next());
     else if (a == "--bits") o.bits = static_cast<unsigned>(std::stoul(next()));

@@ -26,6 +26,7 @@
 
 #include <fmt/format.h>
 
+#include "args.hpp"
 #include "client.hpp"
 #include "envelope.hpp"
 #include "graph.hpp"
@@ -182,15 +183,9 @@ int run(const Options& o) {
 
 int main(int argc, char** argv) {
   Options o;
-  for (int i = 1; i < argc; ++i) {
-    std::string a = argv[i];
-    auto next = [&]() -> std::string {
-      if (i + 1 >= argc) {
-        std::fprintf(stderr, "recover_bench: %s needs a value\n", a.c_str());
-        std::exit(64);
-      }
-      return argv[++i];
-    };
+  bench::Args args("recover_bench", argc, argv);
+  for (std::string a; args.next(a);) {
+    auto next = [&] { return args.value(); };
     if (a == "--clients") o.clients = static_cast<uint32_t>(std::stoul(next()));
     else if (a == "--neighbours") o.neighbours = static_cast<uint32_t>(std::stoul(next()));
     else if (a == "--dropout") o.dropout = std::stod(next());
