@@ -81,6 +81,51 @@ void kernel_pow2(uint64_t* __restrict acc, const uint8_t* __restrict ks, size_t 
   pow2_body<W, Minus>(acc, ks, n, mask);
 }
 
+// Tile kernels for power-of-two R (add_masks): tile[j] +/-= word j of ks, wrapping in T, and
+// acc[j] = (acc[j] + tile[j]) & mask. Same fixed-count grouping as pow2_body, for the vectorizer.
+template <class T>
+inline T load_word(const uint8_t* p) {
+  if constexpr (sizeof(T) == 4)
+    return load_le32(p);
+  else
+    return load_le64(p);
+}
+
+template <class T, bool Minus>
+[[gnu::always_inline]] inline void tile_body(T* __restrict tile, const uint8_t* __restrict ks, size_t n) {
+  size_t i = 0;
+  for (; i + kGroup <= n; i += kGroup) {
+    T* __restrict a = tile + i;
+    const uint8_t* __restrict k = ks + sizeof(T) * i;
+    for (size_t j = 0; j < kGroup; ++j) {
+      T w = load_word<T>(k + sizeof(T) * j);
+      a[j] = Minus ? T(a[j] - w) : T(a[j] + w);
+    }
+  }
+  for (; i < n; ++i) {
+    T w = load_word<T>(ks + sizeof(T) * i);
+    tile[i] = Minus ? T(tile[i] - w) : T(tile[i] + w);
+  }
+}
+
+template <class T>
+[[gnu::always_inline]] inline void flush_body(uint64_t* __restrict acc, const T* __restrict tile, size_t n,
+                                              uint64_t mask) {
+  size_t i = 0;
+  for (; i + kGroup <= n; i += kGroup)
+    for (size_t j = 0; j < kGroup; ++j) acc[i + j] = (acc[i + j] + tile[i + j]) & mask;
+  for (; i < n; ++i) acc[i] = (acc[i] + tile[i]) & mask;
+}
+
+template <class T, bool Minus>
+void tile_add(T* __restrict tile, const uint8_t* __restrict ks, size_t n) {
+  tile_body<T, Minus>(tile, ks, n);
+}
+template <class T>
+void tile_flush(uint64_t* __restrict acc, const T* __restrict tile, size_t n, uint64_t mask) {
+  flush_body<T>(acc, tile, n, mask);
+}
+
 #if defined(__GNUC__) && defined(__x86_64__)
 #define SECAGG_MASK_AVX2 1
 // The same loop compiled for AVX2 (4 lanes instead of SSE2's 2), chosen at
@@ -90,6 +135,16 @@ __attribute__((target("avx2"))) void kernel_pow2_avx2(uint64_t* __restrict acc,
                                                       const uint8_t* __restrict ks, size_t n,
                                                       uint64_t mask) {
   pow2_body<W, Minus>(acc, ks, n, mask);
+}
+
+template <class T, bool Minus>
+__attribute__((target("avx2"))) void tile_add_avx2(T* __restrict tile, const uint8_t* __restrict ks, size_t n) {
+  tile_body<T, Minus>(tile, ks, n);
+}
+template <class T>
+__attribute__((target("avx2"))) void tile_flush_avx2(uint64_t* __restrict acc, const T* __restrict tile, size_t n,
+                                                     uint64_t mask) {
+  flush_body<T>(acc, tile, n, mask);
 }
 
 bool cpu_has_avx2() {
@@ -129,6 +184,7 @@ void kernel_mulhi_128(uint64_t* __restrict acc, const uint8_t* __restrict ks, si
 }
 
 using Kernel = void (*)(uint64_t* __restrict, const uint8_t* __restrict, size_t, uint64_t);
+
 
 // Wipes the keystream buffer however add_mask leaves.
 struct Wipe {
@@ -196,6 +252,72 @@ void add_mask(PrgKind kind, const uint8_t seed[32], Modulus m, Sign sign, uint64
     ks.generate(i * wb, buf, count * wb);
     kernel(acc + (i - begin), buf, count, param);
     i = stop;
+  }
+}
+
+namespace {
+
+template <class T>
+void add_masks_tiled(PrgKind kind, Modulus m, std::span<const SignedSeed> seeds, uint64_t* acc, uint64_t begin,
+                     uint64_t end) {
+  using Add = void (*)(T* __restrict, const uint8_t* __restrict, size_t);
+  using Flush = void (*)(uint64_t* __restrict, const T* __restrict, size_t, uint64_t);
+  Add plus = tile_add<T, false>, minus = tile_add<T, true>;
+  Flush flush = tile_flush<T>;
+#ifdef SECAGG_MASK_AVX2
+  if (cpu_has_avx2()) {
+    plus = tile_add_avx2<T, false>;
+    minus = tile_add_avx2<T, true>;
+    flush = tile_flush_avx2<T>;
+  }
+#endif
+  if (end > std::numeric_limits<uint64_t>::max() / sizeof(T))
+    throw Error(Exit::usage, "mask range end " + std::to_string(end) + " is too large");
+  // One stream per seed for the whole range: consecutive tiles continue its counter, so a seed
+  // is keyed once, not once per tile.
+  std::vector<Keystream> streams;
+  streams.reserve(seeds.size());
+  for (const auto& s : seeds) streams.emplace_back(kind, s.seed.data());
+
+  constexpr size_t kTile = kChunkBytes / sizeof(T);
+  alignas(64) T tile[kTile];
+  alignas(64) uint8_t buf[kChunkBytes];
+  const size_t first = static_cast<size_t>(std::min<uint64_t>(end - begin, kTile));
+  Wipe wipe_tile{tile, first * sizeof(T)}, wipe_buf{buf, first * sizeof(T)};
+  for (uint64_t i = begin; i < end; i += kTile) {
+    const size_t n = static_cast<size_t>(std::min<uint64_t>(end - i, kTile));
+    std::memset(tile, 0, n * sizeof(T));
+    for (size_t k = 0; k < seeds.size(); ++k) {
+      streams[k].generate(i * sizeof(T), buf, n * sizeof(T));
+      (seeds[k].sign == Sign::minus ? minus : plus)(tile, buf, n);
+    }
+    flush(acc + (i - begin), tile, n, m.R - 1);
+  }
+}
+
+}  // namespace
+
+void add_masks(PrgKind kind, Modulus m, std::span<const SignedSeed> seeds, uint64_t* acc, uint64_t begin,
+               uint64_t end) {
+  if (m.R < 2 || m.R > kMaxModulus)
+    throw Error(Exit::usage, "modulus " + std::to_string(m.R) + " is outside [2, 2^62]");
+  if (begin > end)
+    throw Error(Exit::usage, "mask range [" + std::to_string(begin) + ", " + std::to_string(end) +
+                                 ") is reversed");
+  if (begin == end || seeds.empty()) return;
+  if (m.pow2()) {
+    if (mask_word_bytes(m) == 4)
+      add_masks_tiled<uint32_t>(kind, m, seeds, acc, begin, end);
+    else
+      add_masks_tiled<uint64_t>(kind, m, seeds, acc, begin, end);
+    return;
+  }
+  // Other R need a modular reduction per element and seed anyway: add each mask into acc in
+  // chunks that stay in L2 across the seeds.
+  constexpr uint64_t kChunk = 16384;
+  for (uint64_t c = begin; c < end; c += kChunk) {
+    const uint64_t ce = std::min(end, c + kChunk);
+    for (const auto& s : seeds) add_mask(kind, s.seed.data(), m, s.sign, acc + (c - begin), c, ce);
   }
 }
 

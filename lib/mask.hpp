@@ -10,8 +10,10 @@
 #pragma once
 #include <cstddef>
 #include <cstdint>
+#include <span>
 #include <vector>
 
+#include "bytes.hpp"
 #include "modulus.hpp"
 #include "prg.hpp"
 
@@ -26,6 +28,20 @@ enum class Sign : int { plus = 1, minus = -1 };
 // cache-sized chunks, so the whole mask is never materialised.
 void add_mask(PrgKind kind, const uint8_t seed[32], Modulus m, Sign sign, uint64_t* acc,
               uint64_t begin, uint64_t end);
+
+// One mask of a sum: the seed it expands and whether it is added or subtracted.
+struct SignedSeed {
+  Secret32 seed;
+  Sign sign = Sign::plus;
+};
+
+// For i in [begin, end): acc[i - begin] += sum over seeds of sign * mask_i (mod R), on the
+// calling thread. For power-of-two R the masks are summed in a 16 KiB tile of wrapping 32- or
+// 64-bit words (R divides 2^32 or 2^64, so wrapping is exact mod R) while the tile and the
+// keystream block both sit in L1, and each seed's stream runs on without re-keying; acc is
+// touched once per tile, not once per seed.
+void add_masks(PrgKind kind, Modulus m, std::span<const SignedSeed> seeds, uint64_t* acc, uint64_t begin,
+               uint64_t end);
 
 // The mask itself, elements [begin, end) (tests and tools that show it).
 std::vector<uint64_t> expand_mask(PrgKind kind, const uint8_t seed[32], Modulus m, uint64_t begin,

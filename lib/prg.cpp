@@ -200,6 +200,8 @@ Keystream::Keystream(PrgKind kind, const uint8_t seed[32]) : kind_(kind) {
 }
 
 Keystream::~Keystream() = default;
+Keystream::Keystream(Keystream&&) noexcept = default;
+Keystream& Keystream::operator=(Keystream&&) noexcept = default;
 
 void Keystream::generate(uint64_t offset, uint8_t* out, size_t n) {
   if (n == 0) return;

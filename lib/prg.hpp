@@ -27,6 +27,8 @@ class Keystream {
   ~Keystream();
   Keystream(const Keystream&) = delete;
   Keystream& operator=(const Keystream&) = delete;
+  Keystream(Keystream&&) noexcept;
+  Keystream& operator=(Keystream&&) noexcept;
 
   // Write n bytes of the stream starting at byte `offset` (any alignment) to out.
   void generate(uint64_t offset, uint8_t* out, size_t n);

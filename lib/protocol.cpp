@@ -77,15 +77,9 @@ unsigned default_threads() {
 
 void apply_masks(PrgKind prg, Modulus m, std::span<const SignedSeed> seeds, uint64_t* acc, uint64_t begin,
                  uint64_t end, unsigned threads) {
-  // 16 Ki elements (128 KiB of accumulator) per chunk: the chunk stays in L2 while every seed's
-  // mask is added into it.
+  // Slices are whole multiples of this many elements, so threads never share a cache line of acc.
   constexpr uint64_t kChunk = 16384;
-  auto work = [&](uint64_t lo, uint64_t hi) {
-    for (uint64_t c = lo; c < hi; c += kChunk) {
-      uint64_t ce = std::min(hi, c + kChunk);
-      for (const auto& s : seeds) add_mask(prg, s.seed.data(), m, s.sign, acc + (c - begin), c, ce);
-    }
-  };
+  auto work = [&](uint64_t lo, uint64_t hi) { add_masks(prg, m, seeds, acc + (lo - begin), lo, hi); };
   uint64_t n = end > begin ? end - begin : 0;
   if (threads <= 1 || n < 2 * kChunk || seeds.empty()) {
     work(begin, end);

@@ -41,10 +41,6 @@ bool usable_public_key(const Key32& pk);
 
 // Add the sign(u, v) * PRG(seed) masks for many seeds into acc over [0, length), splitting the
 // range between `threads` threads and working in cache-sized chunks.
-struct SignedSeed {
-  Secret32 seed;
-  Sign sign = Sign::plus;
-};
 void apply_masks(PrgKind prg, Modulus m, std::span<const SignedSeed> seeds, uint64_t* acc, uint64_t begin,
                  uint64_t end, unsigned threads);
 unsigned default_threads();

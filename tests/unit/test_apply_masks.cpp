@@ -36,3 +36,32 @@ TEST_CASE("apply_masks covers every element for any length, offset and thread co
     }
   }
 }
+
+// add_masks has three paths (32-bit tiles for R <= 2^32 a power of two, 64-bit tiles above,
+// per-seed modular adds for other R); each must equal the single-seed reference add_mask.
+TEST_CASE("add_masks equals the sum of single-seed masks for every modulus class and both PRGs") {
+  std::vector<SignedSeed> seeds(5);
+  for (size_t i = 0; i < seeds.size(); ++i) {
+    random_bytes(seeds[i].seed.data(), 32);
+    seeds[i].sign = i % 2 ? Sign::minus : Sign::plus;
+  }
+  for (uint64_t R : {uint64_t{2}, uint64_t{1} << 16, uint64_t{1} << 32, uint64_t{1} << 33, uint64_t{1} << 62,
+                     uint64_t{1000003}, (uint64_t{1} << 40) + 15}) {
+    const Modulus m = Modulus::make(R);
+    for (PrgKind prg : {PrgKind::aes128ctr, PrgKind::chacha20}) {
+      for (uint64_t n : {uint64_t{1}, uint64_t{17}, uint64_t{4096}, uint64_t{4097}, uint64_t{20000}}) {
+        for (uint64_t begin : {uint64_t{0}, uint64_t{3}, uint64_t{4099}}) {
+          std::vector<uint64_t> start(n), want(n);
+          for (uint64_t i = 0; i < n; ++i) start[i] = want[i] = (i * 2654435761u) % R;
+          for (const auto& s : seeds) add_mask(prg, s.seed.data(), m, s.sign, want.data(), begin, begin + n);
+          std::vector<uint64_t> got = start;
+          add_masks(prg, m, seeds, got.data(), begin, begin + n);
+          CAPTURE(R);
+          CAPTURE(n);
+          CAPTURE(begin);
+          CHECK(got == want);
+        }
+      }
+    }
+  }
+}
