@@ -20,6 +20,12 @@
 
 namespace secagg {
 
+// N[u] alone, without the rest of the graph: what a client needs. O(|U1|) time (the
+// permutation) and O(k) memory, where the whole graph is O(|U1| k): with this a client's cost
+// stays flat as the session grows. Identical to NeighbourGraph(sid, roster, k).closed(u); empty if
+// u is not in U1.
+std::vector<uint32_t> closed_neighbourhood(const SessionId& sid, const Roster& roster, uint32_t k, uint32_t u);
+
 class NeighbourGraph {
  public:
   NeighbourGraph(const SessionId& sid, const Roster& roster, uint32_t k);

@@ -90,12 +90,17 @@ size_t packed_size(size_t n, unsigned bits) {
 
 Bytes pack(std::span<const uint64_t> v, unsigned bits) {
   Bytes out(packed_size(v.size(), bits));
-  uint8_t* dst = out.data();
+  pack_into(v, bits, out.data());
+  return out;
+}
+
+void pack_into(std::span<const uint64_t> v, unsigned bits, uint8_t* dst) {
+  check_bits(bits);
   switch (bits) {
-    case 8: pack_words<uint8_t>(v, dst); return out;
-    case 16: pack_words<uint16_t>(v, dst); return out;
-    case 32: pack_words<uint32_t>(v, dst); return out;
-    case 64: pack_words<uint64_t>(v, dst); return out;
+    case 8: pack_words<uint8_t>(v, dst); return;
+    case 16: pack_words<uint16_t>(v, dst); return;
+    case 32: pack_words<uint32_t>(v, dst); return;
+    case 64: pack_words<uint64_t>(v, dst); return;
     default: break;
   }
   // bits < 64 here. A bit buffer of up to 127 bits; the low 64 go out whenever they are full.
@@ -118,7 +123,6 @@ Bytes pack(std::span<const uint64_t> v, unsigned bits) {
     *dst++ = static_cast<uint8_t>(acc);
     acc >>= 8;
   }
-  return out;
 }
 
 std::vector<uint64_t> unpack(std::span<const uint8_t> data, size_t n, unsigned bits) {

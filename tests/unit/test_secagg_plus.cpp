@@ -66,6 +66,26 @@ TEST_CASE("the neighbour graph is symmetric, k-regular (k+1 for one client when 
   }
 }
 
+// Clients compute only their own neighbourhood (closed_neighbourhood); the server builds the
+// whole graph. Any difference would make a client's shares and masks disagree with the server.
+TEST_CASE("a client's own neighbourhood equals its row of the whole graph") {
+  std::mt19937_64 rng(19);
+  SessionId sid{};
+  for (uint32_t m : {2u, 3u, 4u, 5u, 10u, 11u, 37u, 100u, 101u}) {
+    for (uint32_t k = 1; k <= m; k += (m > 20 ? 6 : 1)) {
+      Roster roster = random_roster(rng, m + 3, {2, m / 2 + 1, m + 2});
+      NeighbourGraph g(sid, roster, k);
+      for (auto& e : roster.clients) {
+        auto whole = g.closed(e.id);
+        CAPTURE(m);
+        CAPTURE(k);
+        CHECK(closed_neighbourhood(sid, roster, k, e.id) == std::vector<uint32_t>(whole.begin(), whole.end()));
+      }
+      CHECK(closed_neighbourhood(sid, roster, k, 2).empty());
+    }
+  }
+}
+
 TEST_CASE("every party derives the same graph, and it depends on the session, the roster's keys and U1") {
   std::mt19937_64 rng(11);
   SessionId sid{};
