@@ -93,7 +93,7 @@ int run(const Options& o) {
     shares[i] = {"shares", open_envelope(client_share(st[i], open_envelope(roster_msg, "roster"), "roster"), "shares")};
   });
   const ShareRound r1 = collect_shares(p, sid, roster, shares);
-  MaskedCollector coll(p, sid, r1.u2);
+  MaskedCollector coll(p, sid, roster, r1.u2);
   const std::vector<uint64_t> x(p.length, 1);
   for (uint32_t i = dropped_n; i < n; ++i) {
     const Envelope inbox = open_envelope(encode(MsgType::inbox, sid, kServerId, i + 1, r1.inboxes.at(i + 1)), "inbox");

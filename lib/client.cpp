@@ -77,11 +77,15 @@ ClientState client_keygen(const Params& params, const SessionId& session, uint32
   st.c_pk = c.pk;
   st.s_sk = s.sk;
   st.s_pk = s.pk;
+  random_bytes(st.sig_seed.data(), st.sig_seed.size());
+  st.sig_pk = ed25519_public(st.sig_seed);
   return st;
 }
 
+// Self-signed: the server keeps a key only from a client that holds its secret half.
 Bytes client_advertise(const ClientState& st) {
-  return encode(MsgType::advertise_keys, st.session, st.id, kServerId, AdvertiseKeys{st.c_pk, st.s_pk});
+  return encode_signed(MsgType::advertise_keys, st.session, st.id, kServerId,
+                       AdvertiseKeys{st.c_pk, st.s_pk, st.sig_pk}, st.sig_seed);
 }
 
 Bytes client_share(ClientState& st, const Envelope& env, const std::string& origin, unsigned threads) {
@@ -102,13 +106,16 @@ Bytes client_share(ClientState& st, const Envelope& env, const std::string& orig
     for (auto& e : roster.clients) {
       keys.push_back(e.c_pk);
       keys.push_back(e.s_pk);
+      keys.push_back(e.sig_pk);
     }
     std::sort(keys.begin(), keys.end());
     if (std::adjacent_find(keys.begin(), keys.end()) != keys.end())
       throw Error(Exit::data, origin + ": roster repeats a public key");
   }
+  // The roster must carry this client's own keys, signing key included: a server (or a network
+  // attacker) that replaced them to speak for this client is caught here, by the victim.
   const RosterEntry* self = roster.find(st.id);
-  if (!self || self->c_pk != st.c_pk || self->s_pk != st.s_pk)
+  if (!self || self->c_pk != st.c_pk || self->s_pk != st.s_pk || self->sig_pk != st.sig_pk)
     throw Error(Exit::data, fmt::format("{}: roster does not list client {} with the keys it advertised", origin, st.id));
   if (u1.size() < st.params.threshold)
     throw refuse(origin, fmt::format("round 0 roster U1 has {} clients, fewer than the threshold {}: refusing to go on",
@@ -154,7 +161,7 @@ Bytes client_share(ClientState& st, const Envelope& env, const std::string& orig
           in_context(origin, [&] { return pairwise_seed(st.s_sk, peer->s_pk, st.session, st.id, v); });
   });
   next.stage = static_cast<uint8_t>(ClientStage::shared);
-  Bytes msg = encode(MsgType::share_keys, st.session, st.id, kServerId, out);
+  Bytes msg = encode_signed(MsgType::share_keys, st.session, st.id, kServerId, out, st.sig_seed);
   st = next;
   return msg;
 }
@@ -221,13 +228,14 @@ Bytes client_mask(ClientState& st, const Envelope& env, const std::string& origi
   next.stage = static_cast<uint8_t>(ClientStage::masked);
   // Forward secrecy: once y has been computed nothing needs the private keys, the self-mask seed or
   // the pairwise seeds again (only the shares held for others are still to be revealed), so the
-  // state stops carrying them; a stolen state file then cannot unmask y.
+  // state stops carrying them; a stolen state file then cannot unmask y. The signing key stays:
+  // it signs the round-4 answer.
   next.c_sk = Secret32{};
   next.s_sk = Secret32{};
   next.b_seed = Secret32{};
   next.mask_seeds.clear();
   next.share_keys.clear();
-  Bytes msg = encode(MsgType::masked_input, st.session, st.id, kServerId, body);
+  Bytes msg = encode_signed(MsgType::masked_input, st.session, st.id, kServerId, body, st.sig_seed);
   st = next;
   return msg;
 }
@@ -273,7 +281,10 @@ Bytes client_unmask(ClientState& st, const Envelope& env, const std::string& ori
   next.u3 = u3;
   next.stage = static_cast<uint8_t>(ClientStage::unmasked);
   next.held.clear();  // answered: the shares are of no further use, and the stage refuses a second request
-  Bytes msg = encode(MsgType::unmask_shares, st.session, st.id, kServerId, out);
+  // This is the client's last message: the signing key goes too, so a stolen state file cannot
+  // speak for the client afterwards.
+  next.sig_seed = Secret32{};
+  Bytes msg = encode_signed(MsgType::unmask_shares, st.session, st.id, kServerId, out, st.sig_seed);
   st = next;
   return msg;
 }

@@ -15,12 +15,15 @@ namespace secagg {
 // known stage, the id in [1, n], sorted unique id lists. Throws Error(Exit::data) naming origin.
 void validate_state(const ClientState& st, const std::string& origin);
 
-// Round 0 (AdvertiseKeys): fresh key pairs; returns the new state. The params must be
-// valid (validate_params) and id in [1, n].
+// Round 0 (AdvertiseKeys): two fresh X25519 key pairs and an Ed25519 signing key; returns the
+// new state. The params must be valid (validate_params) and id in [1, n].
 ClientState client_keygen(const Params& params, const SessionId& session, uint32_t id);
+// The advertise-keys message, signed with the signing key it advertises. Every later message
+// of the client is signed with that key too (signature.hpp).
 Bytes client_advertise(const ClientState& st);
 
-// Round 1 (ShareKeys): check the roster U1, pick the self-mask seed b, share b and the mask
+// Round 1 (ShareKeys): check the roster U1 (it must list this client with all three of its
+// keys, and no key twice), pick the self-mask seed b, share b and the mask
 // secret key among U1, and encrypt each share for its holder.
 // The X25519 agreements with every neighbour (share keys and pairwise mask seeds, both kept in
 // the state) run on `threads` threads.
@@ -32,8 +35,8 @@ Bytes client_mask(ClientState& st, const Envelope& inbox, const std::string& ori
                   unsigned threads);
 
 // Round 4 (Unmasking): check U3 (subset of U2, at least t, includes this client, first
-// request), then reveal shares of b_v for v in U3 and of the mask key of v in U2 \ U3.
-// Refusals are Error(Exit::aborted).
+// request), then reveal shares of b_v for v in U3 and of the mask key of v in U2 \ U3. The
+// state drops the signing key: this is the client's last message. Refusals are Error(Exit::aborted).
 Bytes client_unmask(ClientState& st, const Envelope& survivors, const std::string& origin);
 
 }  // namespace secagg

@@ -14,6 +14,8 @@ static_assert(crypto_aead_xchacha20poly1305_ietf_KEYBYTES == kAeadKeyBytes);
 static_assert(crypto_aead_xchacha20poly1305_ietf_NPUBBYTES == kAeadNonceBytes);
 static_assert(crypto_aead_xchacha20poly1305_ietf_ABYTES == kAeadTagBytes);
 static_assert(crypto_generichash_BYTES == 32);
+static_assert(crypto_sign_SEEDBYTES == 32 && crypto_sign_PUBLICKEYBYTES == 32);
+static_assert(crypto_sign_BYTES == kSignatureBytes && crypto_sign_SECRETKEYBYTES == 64);
 
 X25519KeyPair x25519_keypair() {
   crypto_init();
@@ -71,6 +73,37 @@ Digest32 blake2b_256(std::span<const uint8_t> data) {
   if (crypto_generichash(out.data(), out.size(), data.data(), data.size(), nullptr, 0) != 0)
     throw Error(Exit::software, "BLAKE2b failed");
   return out;
+}
+
+namespace {
+// The expanded secret key (seed || public key), wiped on every path.
+struct ExpandedSigningKey {
+  Key32 pk{};
+  std::array<uint8_t, crypto_sign_SECRETKEYBYTES> sk{};
+  explicit ExpandedSigningKey(const Secret32& seed) {
+    crypto_init();
+    if (crypto_sign_seed_keypair(pk.data(), sk.data(), seed.data()) != 0)
+      throw Error(Exit::software, "crypto_sign_seed_keypair failed");
+  }
+  ~ExpandedSigningKey() { sodium_memzero(sk.data(), sk.size()); }
+  ExpandedSigningKey(const ExpandedSigningKey&) = delete;
+  ExpandedSigningKey& operator=(const ExpandedSigningKey&) = delete;
+};
+}  // namespace
+
+Key32 ed25519_public(const Secret32& seed) { return ExpandedSigningKey(seed).pk; }
+
+Signature64 ed25519_sign(const Secret32& seed, std::span<const uint8_t> message) {
+  ExpandedSigningKey key(seed);
+  Signature64 sig{};
+  if (crypto_sign_detached(sig.data(), nullptr, message.data(), message.size(), key.sk.data()) != 0)
+    throw Error(Exit::software, "crypto_sign_detached failed");
+  return sig;
+}
+
+bool ed25519_verify(const Key32& pk, const Signature64& sig, std::span<const uint8_t> message) {
+  crypto_init();
+  return crypto_sign_verify_detached(sig.data(), message.data(), message.size(), pk.data()) == 0;
 }
 
 Bytes aead_seal(const Secret32& key, std::span<const uint8_t, kAeadNonceBytes> nonce,

@@ -1,5 +1,6 @@
 // The public-key and symmetric primitives of the protocol, all from libsodium:
-// X25519 agreement, BLAKE2b key derivation and hashing, XChaCha20-Poly1305.
+// X25519 agreement, Ed25519 signatures, BLAKE2b key derivation and hashing,
+// XChaCha20-Poly1305.
 #pragma once
 #include <array>
 #include <cstdint>
@@ -31,6 +32,15 @@ Secret32 derive_pair_key(const Secret32& shared, std::string_view label,
 
 using Digest32 = std::array<uint8_t, 32>;
 Digest32 blake2b_256(std::span<const uint8_t> data);
+
+// Ed25519. A signing key is kept as its 32-byte seed only; the 64-byte expanded key exists
+// only inside ed25519_sign and is wiped there.
+inline constexpr size_t kSignatureBytes = 64;
+using Signature64 = std::array<uint8_t, kSignatureBytes>;
+Key32 ed25519_public(const Secret32& seed);  // crypto_sign_seed_keypair
+Signature64 ed25519_sign(const Secret32& seed, std::span<const uint8_t> message);
+// False for a bad signature, and for a public key libsodium refuses (small order, non-canonical).
+bool ed25519_verify(const Key32& pk, const Signature64& sig, std::span<const uint8_t> message);
 
 // XChaCha20-Poly1305 (IETF construction).
 inline constexpr size_t kAeadKeyBytes = 32, kAeadNonceBytes = 24, kAeadTagBytes = 16;

@@ -2,6 +2,8 @@
 
 #include <cstring>
 
+#include <fmt/format.h>
+
 #include "crypto.hpp"
 #include "error.hpp"
 #include "le.hpp"
@@ -24,6 +26,20 @@ uint8_t round_of(MsgType type) {
 
 bool valid_type(uint8_t type) { return type >= 1 && type <= 11; }
 
+bool signed_type(MsgType type) {
+  switch (type) {
+    case MsgType::advertise_keys:
+    case MsgType::share_keys:
+    case MsgType::masked_input:
+    case MsgType::unmask_shares: return true;
+    default: return false;
+  }
+}
+
+size_t trailer_bytes(uint8_t type) {
+  return kChecksumBytes + (valid_type(type) && signed_type(static_cast<MsgType>(type)) ? kSignatureBytes : 0);
+}
+
 std::string_view type_name(MsgType type) {
   switch (type) {
     case MsgType::params: return "params";
@@ -41,9 +57,16 @@ std::string_view type_name(MsgType type) {
   return "unknown";
 }
 
-Bytes seal_envelope(const Envelope& env) {
+namespace {
+
+Bytes seal(const Envelope& env, const ChecksumSigner* sign) {
+  const bool is_signed = signed_type(env.type);
+  if (!is_signed && env.signature)
+    throw Error(Exit::software, fmt::format("a {} message carries no signature", type_name(env.type)));
+  if (is_signed && !env.signature && !sign)
+    throw Error(Exit::software, fmt::format("a {} message must be signed", type_name(env.type)));
   Bytes out;
-  out.reserve(kHeaderBytes + env.body.size() + kChecksumBytes);
+  out.reserve(kHeaderBytes + env.body.size() + trailer_bytes(static_cast<uint8_t>(env.type)));
   out.insert(out.end(), kMagic.begin(), kMagic.end());
   le::put16(out, kFormatVersion);
   out.push_back(static_cast<uint8_t>(env.type));
@@ -55,8 +78,17 @@ Bytes seal_envelope(const Envelope& env) {
   out.insert(out.end(), env.body.begin(), env.body.end());
   Digest32 sum = blake2b_256(out);
   out.insert(out.end(), sum.begin(), sum.end());
+  if (is_signed) {
+    Signature64 sig = sign ? (*sign)(sum) : *env.signature;
+    out.insert(out.end(), sig.begin(), sig.end());
+  }
   return out;
 }
+
+}  // namespace
+
+Bytes seal_envelope(const Envelope& env) { return seal(env, nullptr); }
+Bytes seal_envelope(const Envelope& env, const ChecksumSigner& sign) { return seal(env, &sign); }
 
 bool looks_like_envelope(std::span<const uint8_t> bytes) {
   return bytes.size() >= kMagic.size() && std::memcmp(bytes.data(), kMagic.data(), kMagic.size()) == 0;
@@ -75,7 +107,14 @@ Envelope open_envelope(std::span<const uint8_t> bytes, const std::string& origin
               std::to_string(kFormatVersion) + ")");
   uint64_t body_len = le::get64(bytes.data() + 32);
   if (body_len > kMaxBodyBytes) throw bad("body length " + std::to_string(body_len) + " is beyond the format's limit");
-  uint64_t want = kHeaderBytes + body_len + kChecksumBytes;
+  // The trailer's length depends on the type; an unknown type is refused after the checksum.
+  const uint8_t type = bytes[6];
+  const size_t trailer = trailer_bytes(type);
+  uint64_t want = kHeaderBytes + body_len + trailer;
+  if (trailer > kChecksumBytes && bytes.size() == want - kSignatureBytes)
+    throw bad(fmt::format("missing signature: this {} message ends after its checksum, without its sender's "
+                          "{}-byte signature",
+                          type_name(static_cast<MsgType>(type)), kSignatureBytes));
   if (bytes.size() < want)
     throw bad("truncated: " + std::to_string(bytes.size()) + " bytes, the header announces " + std::to_string(want));
   if (bytes.size() > want)
@@ -83,7 +122,6 @@ Envelope open_envelope(std::span<const uint8_t> bytes, const std::string& origin
   Digest32 sum = blake2b_256(bytes.first(kHeaderBytes + body_len));
   if (sodium_memcmp(sum.data(), bytes.data() + kHeaderBytes + body_len, kChecksumBytes) != 0)
     throw bad("checksum mismatch: the message is corrupted");
-  uint8_t type = bytes[6];
   if (!valid_type(type)) throw bad("unknown message type " + std::to_string(type));
   Envelope env;
   env.type = static_cast<MsgType>(type);
@@ -91,6 +129,11 @@ Envelope open_envelope(std::span<const uint8_t> bytes, const std::string& origin
   if (env.round != round_of(env.type))
     throw bad(std::string(type_name(env.type)) + " message carries round " + std::to_string(env.round) +
               ", expected " + std::to_string(round_of(env.type)));
+  env.checksum = sum;
+  if (trailer > kChecksumBytes) {
+    env.signature.emplace();
+    std::memcpy(env.signature->data(), bytes.data() + kHeaderBytes + body_len + kChecksumBytes, kSignatureBytes);
+  }
   std::memcpy(env.session.data(), bytes.data() + 8, kSessionIdBytes);
   env.sender = le::get32(bytes.data() + 24);
   env.recipient = le::get32(bytes.data() + 28);

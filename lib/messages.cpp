@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "error.hpp"
+#include "signature.hpp"
 
 namespace secagg {
 
@@ -23,8 +24,10 @@ std::vector<uint32_t> Roster::ids() const {
   return out;
 }
 
+namespace {
+
 template <class T>
-Bytes encode(MsgType type, const SessionId& session, uint32_t sender, uint32_t recipient, const T& body) {
+Envelope make_envelope(MsgType type, const SessionId& session, uint32_t sender, uint32_t recipient, const T& body) {
   std::ostringstream os(std::ios::binary);
   {
     cereal::PortableBinaryOutputArchive ar(os);
@@ -39,9 +42,24 @@ Bytes encode(MsgType type, const SessionId& session, uint32_t sender, uint32_t r
   std::string s = std::move(os).str();
   env.body.assign(s.begin(), s.end());
   if (type == MsgType::client_state) sodium_memzero(s.data(), s.size());
+  return env;
+}
+
+}  // namespace
+
+template <class T>
+Bytes encode(MsgType type, const SessionId& session, uint32_t sender, uint32_t recipient, const T& body) {
+  Envelope env = make_envelope(type, session, sender, recipient, body);
   Bytes out = seal_envelope(env);
   if (type == MsgType::client_state) sodium_memzero(env.body.data(), env.body.size());
   return out;
+}
+
+template <class T>
+Bytes encode_signed(MsgType type, const SessionId& session, uint32_t sender, uint32_t recipient, const T& body,
+                    const Secret32& signing_seed) {
+  return seal_envelope(make_envelope(type, session, sender, recipient, body),
+                       [&](const Digest32& checksum) { return sign_checksum(signing_seed, checksum); });
 }
 
 namespace {
@@ -83,8 +101,9 @@ T decode_body(const Envelope& env, const std::string& origin) {
   return body;
 }
 
-#define SECAGG_BODY(T)                                                                 \
-  template Bytes encode<T>(MsgType, const SessionId&, uint32_t, uint32_t, const T&); \
+#define SECAGG_BODY(T)                                                                                     \
+  template Bytes encode<T>(MsgType, const SessionId&, uint32_t, uint32_t, const T&);                     \
+  template Bytes encode_signed<T>(MsgType, const SessionId&, uint32_t, uint32_t, const T&, const Secret32&); \
   template T decode_body<T>(const Envelope&, const std::string&);
 SECAGG_BODY(Params)
 SECAGG_BODY(AdvertiseKeys)
@@ -117,6 +136,11 @@ std::string to_json(const Envelope& env, bool show_secrets, const std::string& o
     ar(cereal::make_nvp("type", type), cereal::make_nvp("version", version), cereal::make_nvp("round", round),
        cereal::make_nvp("session", session), cereal::make_nvp("sender", env.sender),
        cereal::make_nvp("recipient", env.recipient));
+    // Not secret; shown whole so that an auditor can check it against the roster's sig_pk.
+    if (env.signature) {
+      std::string sig = to_hex(*env.signature);
+      ar(cereal::make_nvp("signature", sig));
+    }
     switch (env.type) {
       case MsgType::params: body_json<Params>(ar, env, origin); break;
       case MsgType::advertise_keys: body_json<AdvertiseKeys>(ar, env, origin); break;
@@ -140,6 +164,8 @@ std::string summary(const Envelope& env, const std::string& origin) {
   std::string head = fmt::format("{} round={} session={} sender={} recipient={}", type_name(env.type),
                                  env.round == kNoRound ? std::string("-") : std::to_string(env.round),
                                  session_hex(env.session), env.sender, env.recipient);
+  // Present, not verified: the key to check it against is in the roster (or, for an advert, the body).
+  if (env.signature) head += " signature=present";
   std::string what;
   switch (env.type) {
     case MsgType::params: {

@@ -67,11 +67,13 @@ struct Params {
 };
 
 struct AdvertiseKeys {
-  Key32 c_pk{};  // encrypts shares (round 1)
-  Key32 s_pk{};  // agrees pairwise masks (round 2)
+  Key32 c_pk{};    // encrypts shares (round 1)
+  Key32 s_pk{};    // agrees pairwise masks (round 2)
+  Key32 sig_pk{};  // Ed25519: signs this advert and every later message of the client
   template <class A>
   void serialize(A& ar) {
-    ar(cereal::make_nvp("c_pk", ser::fixed(c_pk)), cereal::make_nvp("s_pk", ser::fixed(s_pk)));
+    ar(cereal::make_nvp("c_pk", ser::fixed(c_pk)), cereal::make_nvp("s_pk", ser::fixed(s_pk)),
+       cereal::make_nvp("sig_pk", ser::fixed(sig_pk)));
   }
 };
 
@@ -79,9 +81,11 @@ struct RosterEntry {
   uint32_t id = 0;
   Key32 c_pk{};
   Key32 s_pk{};
+  Key32 sig_pk{};  // the server checks the client's later messages against it
   template <class A>
   void serialize(A& ar) {
-    ar(CEREAL_NVP(id), cereal::make_nvp("c_pk", ser::fixed(c_pk)), cereal::make_nvp("s_pk", ser::fixed(s_pk)));
+    ar(CEREAL_NVP(id), cereal::make_nvp("c_pk", ser::fixed(c_pk)), cereal::make_nvp("s_pk", ser::fixed(s_pk)),
+       cereal::make_nvp("sig_pk", ser::fixed(sig_pk)));
   }
 };
 
@@ -185,7 +189,8 @@ struct ClientState {
   uint32_t id = 0;
   uint8_t stage = 0;  // ClientStage
   Secret32 c_sk, s_sk, b_seed;
-  Key32 c_pk{}, s_pk{};
+  Secret32 sig_seed;  // Ed25519 signing key (its seed), kept until the client's last message
+  Key32 c_pk{}, s_pk{}, sig_pk{};
   Roster roster;                    // U1, from round 0
   std::vector<PeerKey> share_keys;  // per client of N[u], made in round 1, used to open the inbox
   std::vector<PeerKey> mask_seeds;  // per client of N[u], agreed in round 1, expanded in round 2
@@ -196,17 +201,23 @@ struct ClientState {
   void serialize(A& ar) {
     ar(CEREAL_NVP(params), cereal::make_nvp("session", ser::fixed(session)), CEREAL_NVP(id), CEREAL_NVP(stage),
        cereal::make_nvp("c_sk", ser::secret(c_sk)), cereal::make_nvp("s_sk", ser::secret(s_sk)),
-       cereal::make_nvp("b_seed", ser::secret(b_seed)), cereal::make_nvp("c_pk", ser::fixed(c_pk)),
-       cereal::make_nvp("s_pk", ser::fixed(s_pk)), CEREAL_NVP(roster), cereal::make_nvp("share_keys", ser::list(share_keys)),
+       cereal::make_nvp("b_seed", ser::secret(b_seed)), cereal::make_nvp("sig_seed", ser::secret(sig_seed)),
+       cereal::make_nvp("c_pk", ser::fixed(c_pk)), cereal::make_nvp("s_pk", ser::fixed(s_pk)),
+       cereal::make_nvp("sig_pk", ser::fixed(sig_pk)), CEREAL_NVP(roster), cereal::make_nvp("share_keys", ser::list(share_keys)),
        cereal::make_nvp("mask_seeds", ser::list(mask_seeds)),
        cereal::make_nvp("u2", ser::list(u2)),
        cereal::make_nvp("held", ser::list(held)), cereal::make_nvp("u3", ser::list(u3)));
   }
 };
 
-// Serialize a body into an envelope.
+// Serialize a body into an envelope (an unsigned type).
 template <class T>
 Bytes encode(MsgType type, const SessionId& session, uint32_t sender, uint32_t recipient, const T& body);
+// The same for a signed type (a client's round message), signed with the sender's round-0
+// signing key (signature.hpp).
+template <class T>
+Bytes encode_signed(MsgType type, const SessionId& session, uint32_t sender, uint32_t recipient, const T& body,
+                    const Secret32& signing_seed);
 
 // Decode an envelope's body as T, requiring every byte to be consumed.
 // Errors name `origin`. Throws Error(Exit::data).

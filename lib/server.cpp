@@ -13,27 +13,43 @@
 #include "protocol.hpp"
 #include "random.hpp"
 #include "shamir.hpp"
+#include "signature.hpp"
 
 namespace secagg {
 namespace {
 
-// Messages of one round, sorted by sender; refuses duplicates and senders outside `allowed`.
-// One client message of a round: its type, session, recipient (the server), and a sender in
-// the set the round expects answers from.
+// One client message of a round: its type, session, recipient (the server), a sender in the
+// set the round expects answers from and, after round 0, the sender's signature by the key it
+// advertised in round 0 (`keys`, the roster): the one check that stops a client, or anyone
+// else, from speaking for another id. Round 0's self-signature is checked by collect_keys,
+// which has the key from the body.
 void expect_client_message(const Incoming& m, MsgType type, const SessionId& sid, std::span<const uint32_t> allowed,
-                           const char* set_name) {
+                           const char* set_name, const Roster* keys) {
   expect_message(m.env, m.origin, type, sid);
   expect_recipient(m.env, m.origin, kServerId);
-  if (!contains(allowed, m.env.sender))
+  const uint32_t u = m.env.sender;
+  if (!contains(allowed, u))
     throw Error(Exit::data, fmt::format("{}: {} message is from client {}, which is not in {}", m.origin,
-                                        round_label(type), m.env.sender, set_name));
+                                        round_label(type), u, set_name));
+  if (type == MsgType::advertise_keys) return;
+  if (!keys) throw Error(Exit::software, "a round message was checked without the roster's signing keys");
+  const RosterEntry* e = keys->find(u);
+  if (!e)
+    throw Error(Exit::data, fmt::format("{}: {} message from client {}: the roster U1 has no round-0 key of client {} "
+                                        "to check its signature against",
+                                        m.origin, round_label(type), u, u));
+  if (!signed_by(m.env, e->sig_pk))
+    throw Error(Exit::data, fmt::format("{}: {} message from client {}: bad signature: not signed by client {}'s "
+                                        "round-0 key",
+                                        m.origin, round_label(type), u, u));
 }
 
+// Messages of one round, sorted by sender; refuses duplicates and senders outside `allowed`.
 std::vector<const Incoming*> by_sender(std::span<const Incoming> in, MsgType type, const SessionId& sid,
-                                       std::span<const uint32_t> allowed, const char* set_name) {
+                                       std::span<const uint32_t> allowed, const char* set_name, const Roster* keys) {
   std::map<uint32_t, const Incoming*> seen;
   for (const auto& m : in) {
-    expect_client_message(m, type, sid, allowed, set_name);
+    expect_client_message(m, type, sid, allowed, set_name, keys);
     auto [it, fresh] = seen.emplace(m.env.sender, &m);
     if (!fresh)
       throw Error(Exit::data, fmt::format("{}: duplicate {} message from client {} (also in {})", m.origin,
@@ -66,18 +82,24 @@ SessionId new_session_id() {
 }
 
 Roster collect_keys(const Params& p, const SessionId& sid, std::span<const Incoming> adverts) {
-  auto msgs = by_sender(adverts, MsgType::advertise_keys, sid, all_ids(p), "the session's ids [1, n]");
+  auto msgs = by_sender(adverts, MsgType::advertise_keys, sid, all_ids(p), "the session's ids [1, n]", nullptr);
   Roster roster;
   for (const Incoming* m : msgs) {
     auto body = decode_body<AdvertiseKeys>(m->env, m->origin);
     if (!usable_public_key(body.c_pk) || !usable_public_key(body.s_pk))
       throw Error(Exit::data, fmt::format("{}: round 0 (advertise-keys) from client {} has a low-order public key",
                                           m->origin, m->env.sender));
-    roster.clients.push_back({m->env.sender, body.c_pk, body.s_pk});
+    // Proof of possession: a client cannot advertise a signing key whose secret it lacks (someone
+    // else's, to have its messages pass as its own). Also refuses keys libsodium cannot use.
+    if (!signed_by(m->env, body.sig_pk))
+      throw Error(Exit::data, fmt::format("{}: round 0 (advertise-keys) message from client {}: bad signature: not "
+                                          "signed by the signing key it advertises",
+                                          m->origin, m->env.sender));
+    roster.clients.push_back({m->env.sender, body.c_pk, body.s_pk, body.sig_pk});
   }
   std::map<Key32, uint32_t> owner;
   for (const auto& e : roster.clients)
-    for (const Key32* k : {&e.c_pk, &e.s_pk})
+    for (const Key32* k : {&e.c_pk, &e.s_pk, &e.sig_pk})
       if (auto [it, fresh] = owner.emplace(*k, e.id); !fresh)
         throw Error(Exit::data, fmt::format("round 0 (advertise-keys): client {} advertises a public key that client {} "
                                             "also advertises",
@@ -89,7 +111,7 @@ Roster collect_keys(const Params& p, const SessionId& sid, std::span<const Incom
 ShareRound collect_shares(const Params& p, const SessionId& sid, const Roster& roster,
                           std::span<const Incoming> shares) {
   std::vector<uint32_t> u1 = roster.ids();
-  auto msgs = by_sender(shares, MsgType::share_keys, sid, u1, "the roster U1");
+  auto msgs = by_sender(shares, MsgType::share_keys, sid, u1, "the roster U1", &roster);
   NeighbourGraph graph(sid, roster, p.neighbours);
   std::vector<std::pair<uint32_t, SealedShares>> bodies;
   const size_t ct_len = kSharePlaintextBytes + kAeadTagBytes;
@@ -125,11 +147,14 @@ ShareRound collect_shares(const Params& p, const SessionId& sid, const Roster& r
   return out;
 }
 
-MaskedCollector::MaskedCollector(const Params& p, const SessionId& sid, std::vector<uint32_t> u2)
-    : p_(p), sid_(sid), u2_(std::move(u2)), sum_(p.length, 0) {}
+MaskedCollector::MaskedCollector(const Params& p, const SessionId& sid, const Roster& roster, std::vector<uint32_t> u2)
+    : p_(p), sid_(sid), u2_(std::move(u2)), sum_(p.length, 0) {
+  for (const auto& e : roster.clients)
+    if (contains(u2_, e.id)) keys_.clients.push_back(e);
+}
 
 void MaskedCollector::add(const Incoming& m) {
-  expect_client_message(m, MsgType::masked_input, sid_, u2_, "U2 (the clients whose shares were delivered)");
+  expect_client_message(m, MsgType::masked_input, sid_, u2_, "U2 (the clients whose shares were delivered)", &keys_);
   const uint32_t u = m.env.sender;
   if (auto it = seen_.find(u); it != seen_.end())
     throw Error(Exit::data, fmt::format("{}: duplicate round 2 (masked-input) message from client {} (also in {})",
@@ -161,9 +186,9 @@ std::vector<uint32_t> MaskedCollector::finish() const {
   return u3;
 }
 
-MaskedRound collect_masked(const Params& p, const SessionId& sid, std::span<const uint32_t> u2,
+MaskedRound collect_masked(const Params& p, const SessionId& sid, const Roster& roster, std::span<const uint32_t> u2,
                            std::span<const Incoming> masked) {
-  MaskedCollector c(p, sid, std::vector<uint32_t>(u2.begin(), u2.end()));
+  MaskedCollector c(p, sid, roster, std::vector<uint32_t>(u2.begin(), u2.end()));
   for (const auto& m : masked) c.add(m);
   return {c.finish(), std::move(c.sum())};
 }
@@ -171,7 +196,7 @@ MaskedRound collect_masked(const Params& p, const SessionId& sid, std::span<cons
 UnmaskShares check_unmask_shares(const Params& p, const SessionId& sid, const Roster& roster,
                                  std::span<const uint32_t> u2, std::span<const uint32_t> u3, const Incoming& m,
                                  const NeighbourGraph* graph) {
-  expect_client_message(m, MsgType::unmask_shares, sid, u3, "U3 (the survivors)");
+  expect_client_message(m, MsgType::unmask_shares, sid, u3, "U3 (the survivors)", &roster);
   const uint32_t v = m.env.sender;
   std::optional<NeighbourGraph> own;
   if (!graph) graph = &own.emplace(sid, roster, p.neighbours);
@@ -200,7 +225,7 @@ UnmaskShares check_unmask_shares(const Params& p, const SessionId& sid, const Ro
 
 Recovered recover_secrets(const Params& p, const SessionId& sid, const Roster& roster, std::span<const uint32_t> u2,
                           std::span<const uint32_t> u3, std::span<const Incoming> responses) {
-  auto msgs = by_sender(responses, MsgType::unmask_shares, sid, u3, "U3 (the survivors)");
+  auto msgs = by_sender(responses, MsgType::unmask_shares, sid, u3, "U3 (the survivors)", &roster);
   NeighbourGraph graph(sid, roster, p.neighbours);
   std::vector<uint32_t> dropped;
   std::set_difference(u2.begin(), u2.end(), u3.begin(), u3.end(), std::back_inserter(dropped));

@@ -21,7 +21,11 @@ struct Incoming {
 
 SessionId new_session_id();
 
-// Round 0: the advertised keys of U1, sorted by id.
+// Every client message of rounds 1, 2 and 4 must carry its sender's signature by the signing
+// key of its roster entry; one that does not is refused (Error(Exit::data)) like any bad message.
+
+// Round 0: the advertised keys of U1, sorted by id. Each advert must be signed by the signing
+// key it advertises.
 Roster collect_keys(const Params& p, const SessionId& sid, std::span<const Incoming> adverts);
 
 // Round 1: U2 (clients whose shares arrived) and, for each v in U2, its inbox.
@@ -36,9 +40,10 @@ ShareRound collect_shares(const Params& p, const SessionId& sid, const Roster& r
 // arrives, so the server holds one vector however many clients there are.
 class MaskedCollector {
  public:
-  MaskedCollector(const Params& p, const SessionId& sid, std::vector<uint32_t> u2);
-  // Checks one message (type, session, sender in U2, not a duplicate, modulus, length,
-  // elements < R) and adds it. On Error(Exit::data) the sum and U3 are unchanged.
+  // Keeps the signing keys of U2 from the roster (not the roster itself).
+  MaskedCollector(const Params& p, const SessionId& sid, const Roster& roster, std::vector<uint32_t> u2);
+  // Checks one message (type, session, sender in U2, its signature, not a duplicate, modulus,
+  // length, elements < R) and adds it. On Error(Exit::data) the sum and U3 are unchanged.
   void add(const Incoming& m);
   // U3, sorted. Throws Error(Exit::aborted) if it has fewer than t clients.
   std::vector<uint32_t> finish() const;
@@ -49,6 +54,7 @@ class MaskedCollector {
   Params p_;
   SessionId sid_;
   std::vector<uint32_t> u2_;
+  Roster keys_;                           // the roster entries of U2, for their signing keys
   std::map<uint32_t, std::string> seen_;  // sender -> origin
   std::vector<uint64_t> sum_;
 };
@@ -58,7 +64,7 @@ struct MaskedRound {
   std::vector<uint32_t> u3;
   std::vector<uint64_t> sum;
 };
-MaskedRound collect_masked(const Params& p, const SessionId& sid, std::span<const uint32_t> u2,
+MaskedRound collect_masked(const Params& p, const SessionId& sid, const Roster& roster, std::span<const uint32_t> u2,
                            std::span<const Incoming> masked);
 
 // Round 4: reconstruct the self-mask seeds of U3 and the mask keys of U2 \ U3 from the
@@ -68,7 +74,7 @@ struct Recovered {
   std::vector<std::pair<uint32_t, Secret32>> mask_keys;   // u in U2 \ U3
   std::vector<uint32_t> responders;                       // U4
 };
-// Round 4, one message: checks type, session, that the sender is in U3, and that it answers
+// Round 4, one message: checks type, session, that the sender is in U3, its signature, and that it answers
 // exactly for its neighbours (self-mask shares for N[v] ∩ U3, mask-key shares for
 // N[v] ∩ (U2 \ U3)). Does not check for duplicates across messages. Throws Error(Exit::data).
 UnmaskShares check_unmask_shares(const Params& p, const SessionId& sid, const Roster& roster,

@@ -488,7 +488,7 @@ SimReport run_simulation(const SimConfig& cfg) {
       d.keystream[id - 1] = masks * L * word;
     }
     std::optional<MaskedCollector> coll;
-    server_step(d, [&] { coll.emplace(p, sid, u2); });
+    server_step(d, [&] { coll.emplace(p, sid, roster, u2); });
     // Per client in flight: its input, the client's masked copy, the packed message, the
     // server's unpacked copy. Keep a batch within ~256 MiB, but at least two per thread, and a
     // multiple of the threads so that none idles at the end of a batch.

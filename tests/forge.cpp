@@ -4,12 +4,18 @@
 //
 //   forge survivors PARAMS_MSG IDS OUT          survivors message (sender 0) for PARAMS_MSG's session;
 //                                               IDS comma-separated ("" for none)
-//   forge flip IN OFFSET OUT                    flip the low bit of body byte OFFSET (negative: from the
+//   forge flip IN OFFSET OUT [SIGN]             flip the low bit of body byte OFFSET (negative: from the
 //                                               end of the body) and re-seal with a valid checksum
-//   forge retag IN OUT [--sender N] [--recipient N] [--session-from MSGFILE]
+//   forge retag IN OUT [--sender N] [--recipient N] [--session-from MSGFILE] [SIGN]
 //                                               same body, header fields changed, re-sealed
 //   forge setbyte IN OFFSET VALUE OUT           set raw file byte OFFSET (negative: from the end of the
 //                                               file) to VALUE, WITHOUT re-sealing
+//
+// SIGN, required for a signed type (a client's round message) and refused for others:
+//   --sign STATE        re-sign as the client of state file STATE (its signing key), so that a
+//                       test of a semantic check is not stopped by the signature check first
+//   --keep-signature    keep the original signature, which no longer matches: a message forged
+//                       by someone who lacks the sender's key
 //
 // OUT may be "-" for stdout. Exit 0 on success, 2 on misuse or any error.
 #include <cstdint>
@@ -23,6 +29,7 @@
 #include "error.hpp"
 #include "fileio.hpp"
 #include "messages.hpp"
+#include "signature.hpp"
 
 using namespace secagg;
 
@@ -31,8 +38,8 @@ namespace {
 [[noreturn]] void usage() {
   std::fputs(
       "usage: forge survivors PARAMS_MSG IDS OUT\n"
-      "       forge flip IN OFFSET OUT\n"
-      "       forge retag IN OUT [--sender N] [--recipient N] [--session-from MSGFILE]\n"
+      "       forge flip IN OFFSET OUT [--sign STATE | --keep-signature]\n"
+      "       forge retag IN OUT [--sender N] [--recipient N] [--session-from MSGFILE] [--sign STATE | --keep-signature]\n"
       "       forge setbyte IN OFFSET VALUE OUT\n",
       stderr);
   std::exit(2);
@@ -59,6 +66,40 @@ Envelope open_file(const std::string& path) {
   Bytes b = read_file(path);
   return open_envelope(b, path);
 }
+
+// How a re-sealed message gets its signature (SIGN above).
+struct Signing {
+  std::string state;  // --sign STATE
+  bool keep = false;  // --keep-signature
+  // Takes --sign STATE or --keep-signature at a[i]; false if a[i] is neither.
+  bool take(const std::vector<std::string>& a, size_t& i) {
+    if (a[i] == "--keep-signature") {
+      keep = true;
+    } else if (a[i] == "--sign" && i + 1 < a.size()) {
+      state = a[++i];
+    } else {
+      return false;
+    }
+    if (keep && !state.empty()) usage();
+    return true;
+  }
+  Bytes seal(const Envelope& env, const std::string& in) const {
+    if (!signed_type(env.type)) {
+      if (keep || !state.empty()) throw std::runtime_error(in + ": not a signed message; drop the SIGN option");
+      return seal_envelope(env);
+    }
+    if (keep) return seal_envelope(env);
+    if (state.empty())
+      throw std::runtime_error(in + ": a signed message: give --sign STATE (re-sign as that client) or "
+                                    "--keep-signature (leave the old, now invalid, signature)");
+    Envelope st_env = open_file(state);
+    if (st_env.type != MsgType::client_state) throw std::runtime_error(state + ": not a client state file");
+    ClientState st = decode_body<ClientState>(st_env, state);
+    if (st.sig_seed == Secret32{})
+      throw std::runtime_error(state + ": holds no signing key (the client has answered round 4)");
+    return seal_envelope(env, [&](const Digest32& sum) { return sign_checksum(st.sig_seed, sum); });
+  }
+};
 
 size_t resolve_offset(long long off, size_t size, const char* what) {
   long long idx = off < 0 ? static_cast<long long>(size) + off : off;
@@ -87,21 +128,26 @@ int cmd_survivors(const std::vector<std::string>& a) {
 }
 
 int cmd_flip(const std::vector<std::string>& a) {
-  if (a.size() != 3) usage();
+  if (a.size() < 3) usage();
+  Signing sign;
+  for (size_t i = 3; i < a.size(); ++i)
+    if (!sign.take(a, i)) usage();
   Envelope env = open_file(a[0]);
   size_t i = resolve_offset(to_int(a[1], "offset"), env.body.size(), "body");
   env.body[i] ^= 1;
-  write_file_atomic(a[2], seal_envelope(env));
+  write_file_atomic(a[2], sign.seal(env, a[0]));
   return 0;
 }
 
 int cmd_retag(const std::vector<std::string>& a) {
   if (a.size() < 2) usage();
   Envelope env = open_file(a[0]);
-  for (size_t i = 2; i < a.size(); i += 2) {
+  Signing sign;
+  for (size_t i = 2; i < a.size(); ++i) {
+    if (sign.take(a, i)) continue;
     if (i + 1 >= a.size()) usage();
     const std::string& flag = a[i];
-    const std::string& val = a[i + 1];
+    const std::string& val = a[++i];
     if (flag == "--sender")
       env.sender = to_u32(val, "sender");
     else if (flag == "--recipient")
@@ -111,7 +157,7 @@ int cmd_retag(const std::vector<std::string>& a) {
     else
       usage();
   }
-  write_file_atomic(a[1], seal_envelope(env));
+  write_file_atomic(a[1], sign.seal(env, a[0]));
   return 0;
 }
 

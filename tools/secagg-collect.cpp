@@ -125,9 +125,10 @@ void masked(const std::string& dir, const std::vector<std::string>& files) {
   SessionDir s(dir);
   auto [p, sid] = s.params();
   s.require_absent("survivors.msg", "round 2");
+  Roster roster = s.roster(sid);  // the signing keys the masked inputs are checked against
   auto u2 = s.u2(sid);
   auto in = read_all(files);
-  MaskedRound r = collect_masked(p, sid, u2, in);
+  MaskedRound r = collect_masked(p, sid, roster, u2, in);
   for (const auto& m : in) write_file_atomic(s.masked_path(m.env.sender), seal_envelope(m.env));
   write_file_atomic(s.path("masked-sum.vec"), vector_message(r.sum, p.ring(), sid));
   write_file_atomic(s.path("survivors.msg"), encode(MsgType::survivors, sid, kServerId, kServerId, IdList{r.u3}));

@@ -12,8 +12,9 @@ using namespace secagg;
 
 int main(int argc, char** argv) {
   CLI::App app{
-      "Round 0 (AdvertiseKeys): make a client's two X25519 key pairs, save them in a new state file (mode 0600) "
-      "and write the public keys as an advertise-keys message for secagg-collect keys.",
+      "Round 0 (AdvertiseKeys): make a client's two X25519 key pairs and its Ed25519 signing key (which signs "
+      "every message of the client), save them in a new state file (mode 0600) and write the public keys as a "
+      "signed advertise-keys message for secagg-collect keys.",
       "secagg-keygen"};
   std::string params_path, state_path, out = "-";
   uint32_t id = 0;

@@ -183,7 +183,7 @@ void Server::open_round(uint8_t r) {
   }
   // A resumed round starts from the messages already saved in the directory.
   if (r == 2) {
-    collector_.emplace(p_, sid_, u2_);
+    collector_.emplace(p_, sid_, roster_, u2_);
     for (uint32_t id : u2_) {
       std::string f = s_.masked_path(id);
       if (!path_exists(f)) continue;
@@ -267,9 +267,10 @@ void Server::start(const ConnPtr& c) {
 }
 
 void Server::read_body(const ConnPtr& c, uint64_t len) {
-  c->frame.resize(kHeaderBytes + len + kChecksumBytes);
+  const size_t trailer = trailer_bytes(c->header[6]);  // checksum, and the signature of a client message
+  c->frame.resize(kHeaderBytes + len + trailer);
   std::copy(c->header.begin(), c->header.end(), c->frame.begin());
-  asio::async_read(c->sock, asio::buffer(c->frame.data() + kHeaderBytes, len + kChecksumBytes),
+  asio::async_read(c->sock, asio::buffer(c->frame.data() + kHeaderBytes, len + trailer),
                    [this, c](error_code e, size_t n) {
                      if (!c->open) return;
                      if (e) {

@@ -30,7 +30,8 @@ def main():
         s.sendall(bytes(g.randrange(256) for _ in range(int(args[0]))))
     elif mode == "header":
         sender, body_len = int(args[0]), int(args[1])
-        s.sendall(b"SAGG" + struct.pack("<HBB", 1, 2, 0) + bytes(16) + struct.pack("<IIQ", sender, 0, body_len))
+        # Format version 2, type 2 (advertise-keys), round 0.
+        s.sendall(b"SAGG" + struct.pack("<HBB", 2, 2, 0) + bytes(16) + struct.pack("<IIQ", sender, 0, body_len))
     elif mode == "send":
         data = open(args[0], "rb").read()
         if "--half" in args:

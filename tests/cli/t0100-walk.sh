@@ -74,11 +74,28 @@ for f in S/*.msg S/aggregate.vec c1 adv1.msg shares1.msg masked1.msg unmask1.msg
     test "$(wc -l <out.txt)" = 1 -a "$(cut -d' ' -f1 out.txt)" = "$f:"
   expect_exit 0 secagg-inspect --json "$f" >out.json
   check "inspect --json $f is valid JSON with header fields" "$PY" -c '
-import json, sys
+import json, re, sys
 d = json.load(open("out.json"))
 assert {"type", "version", "round", "session", "sender", "recipient", "body"} <= set(d), d.keys()
-assert d["version"] == 1'
+assert d["version"] == 2
+# A client round message shows its signature (not a secret); no other kind has one.
+signed = d["type"] in ("advertise-keys", "share-keys", "masked-input", "unmask-shares")
+assert ("signature" in d) == signed, d.get("signature")
+assert not signed or re.fullmatch("[0-9a-f]{128}", d["signature"]), d["signature"]'
+  case $f in
+    adv*|shares*|masked*|unmask*|S/masked-*|S/unmask-*) check "summary of $f says it is signed" grep -q ' signature=present' out.txt ;;
+    *) check "summary of $f has no signature" bash -c '! grep -q signature out.txt' ;;
+  esac
 done
+expect_exit 0 secagg-inspect --json adv1.msg >adv.json
+expect_exit 0 secagg-inspect --json S/roster.msg >roster.json
+check "the advert and the roster carry the client's signing key (sig_pk)" "$PY" -c '
+import json
+a = json.load(open("adv.json"))["body"]
+r = json.load(open("roster.json"))["body"]["clients"]
+assert len(a["sig_pk"]) == 64 and a["sig_pk"] not in (a["c_pk"], a["s_pk"]), a
+assert r[0]["id"] == 1 and r[0]["sig_pk"] == a["sig_pk"], r[0]
+assert len({e["sig_pk"] for e in r}) == len(r), r' 
 check "summary of params shows the parameters" \
   grep -q 'params round=- .* clients=5 threshold=3 neighbours=4 modulus=4294967296 length=1000 prg=aes128ctr$' \
   <(secagg-inspect S/params.msg)
@@ -91,13 +108,14 @@ expect_exit 0 secagg-inspect --json --show-secrets c1 >final.json
 check "after round 4 the state holds no secret key, seed or share" "$PY" -c '
 import json
 b = json.load(open("final.json"))["body"]
-for k in ("c_sk", "s_sk", "b_seed"): assert set(b[k]) == {"0"}, (k, b[k])
+for k in ("c_sk", "s_sk", "b_seed", "sig_seed"): assert set(b[k]) == {"0"}, (k, b[k])
 assert not b["held"] and not b["mask_seeds"] and not b["share_keys"], b'
 expect_exit 0 secagg-inspect --json c1.round1 >state.json
 check "state --json: c_sk, s_sk, b_seed and held shares are redacted" "$PY" -c '
 import json
 b = json.load(open("state.json"))["body"]
 assert b["c_sk"] == "redacted" and b["s_sk"] == "redacted" and b["b_seed"] == "redacted", b
+assert b["sig_seed"] == "redacted" and len(b["sig_pk"]) == 64, b
 assert b["mask_seeds"] and b["share_keys"], "no pairwise seeds or share keys"
 for k in b["mask_seeds"] + b["share_keys"]:
     assert k["key"] == "redacted", k'

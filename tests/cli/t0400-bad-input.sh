@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # t0400-bad-input: every consuming step meets every bad input the envelope can carry:
-# truncated, corrupted (checksum), wrong version, trailing bytes, garbage, empty, another
-# session, another round, wrong sender or recipient, duplicates, tampered ciphertexts and
-# shares, bad input vectors. Each is exit 65 with one error line naming the file, no
+# truncated, corrupted (checksum), wrong version (1, the unsigned format), trailing bytes,
+# garbage, empty, a corrupted signature, another session, another round, wrong sender or
+# recipient, duplicates, tampered ciphertexts and shares, bad input vectors. (A client
+# speaking for another id is t0410's subject; here, a client message forged to test a check
+# behind the signature check is re-signed with the key of the client it claims to be from.) Each is exit 65 with one error line naming the file, no
 # output file (-o), and the state and session files unchanged. A missing input is 66, an
 # output that cannot be created 73.
 #
@@ -44,17 +46,21 @@ bad() {
 BAD_KINDS=(trunc short corrupt header checksum version magic bodylen trailing garbage empty)
 declare -A KIND_NEEDLE=(
   [trunc]=truncated [short]=truncated [corrupt]=checksum [header]=checksum [checksum]=checksum
-  [version]=version [magic]="not a secagg message" [bodylen]="" [trailing]="unexpected bytes"
+  [version]="format version 1 is not supported" [magic]="not a secagg message" [bodylen]="" [trailing]="unexpected bytes"
   [garbage]="not a secagg message" [empty]="not a secagg message")
+# A signed message (a client's) also gets NAME-signature.msg, its signature's last byte flipped.
 make_bad() {
-  local good=$1 p=A/bad/$2 size
+  local good=$1 p=A/bad/$2 size end
   size=$(stat -c %s "$good")
+  end=$((40 + $(body_len "$good") + 32))  # the end of the checksum; a signature follows, if any
   head -c $((size - 1)) "$good" >"$p-trunc.msg"
   head -c 20 "$good" >"$p-short.msg"
   xorbyte "$good" 42 1 "$p-corrupt.msg"       # a body byte
   xorbyte "$good" 24 2 "$p-header.msg"        # the sender id, not re-sealed
-  xorbyte "$good" $((size - 1)) 128 "$p-checksum.msg"
-  forge setbyte "$good" 4 2 "$p-version.msg"  # format version 2
+  xorbyte "$good" $((end - 1)) 128 "$p-checksum.msg"
+  rm -f "$p-signature.msg"
+  ((size == end)) || xorbyte "$good" $((size - 1)) 128 "$p-signature.msg"
+  forge setbyte "$good" 4 1 "$p-version.msg"  # format version 1, from before signatures
   forge setbyte "$good" 0 88 "$p-magic.msg"   # "XAGG"
   forge setbyte "$good" 39 255 "$p-bodylen.msg"
   { cat "$good"; printf 'x'; } >"$p-trailing.msg"
@@ -62,16 +68,20 @@ make_bad() {
   : >"$p-empty.msg"
 }
 # each_bad GOOD NAME cmd... : runs cmd once per damaged copy of GOOD, the copy in place of
-# the argument "@"; each must be refused with 65, naming the copy.
+# the argument "@"; each must be refused with 65, naming the copy (a bad signature: naming the
+# copy and the signature).
 each_bad() {
   local good=$1 name=$2 kind f a args
   shift 2
   make_bad "$good" "$name"
-  for kind in "${BAD_KINDS[@]}"; do
+  for kind in "${BAD_KINDS[@]}" signature; do
     f=A/bad/$name-$kind.msg
+    [[ -e $f ]] || continue
     args=()
     for a; do if [[ $a == @ ]]; then args+=("$f"); else args+=("$a"); fi; done
-    if [[ -n ${KIND_NEEDLE[$kind]} ]]; then
+    if [[ $kind == signature ]]; then
+      bad 65 "$f" "bad signature" -- "${args[@]}"
+    elif [[ -n ${KIND_NEEDLE[$kind]} ]]; then
       bad 65 "$f" "${KIND_NEEDLE[$kind]}" -- "${args[@]}"
     else
       bad 65 "$f" -- "${args[@]}"
@@ -122,18 +132,18 @@ bad 65 W/adv3.msg session -- "${KEYS[@]}" W/adv3.msg A/adv4.msg
 bad 65 W/shares3.msg "round 1" -- "${KEYS[@]}" W/shares3.msg
 bad 65 A/S/params.msg -- "${KEYS[@]}" A/S/params.msg
 bad 65 A/c3 "client-state" -- "${KEYS[@]}" A/c3
-forge retag A/adv3.msg A/bad/adv3-sender7.msg --sender 7
+forge retag A/adv3.msg A/bad/adv3-sender7.msg --sender 7 --sign A/c3
 bad 65 A/bad/adv3-sender7.msg "client 7" -- "${KEYS[@]}" A/bad/adv3-sender7.msg
-forge retag A/adv3.msg A/bad/adv3-sender0.msg --sender 0
+forge retag A/adv3.msg A/bad/adv3-sender0.msg --sender 0 --sign A/c3
 bad 65 A/bad/adv3-sender0.msg -- "${KEYS[@]}" A/bad/adv3-sender0.msg
-forge retag A/adv3.msg A/bad/adv3-to2.msg --recipient 2
+forge retag A/adv3.msg A/bad/adv3-to2.msg --recipient 2 --sign A/c3
 bad 65 A/bad/adv3-to2.msg -- "${KEYS[@]}" A/bad/adv3-to2.msg
-forge retag A/adv3.msg A/bad/adv3-session.msg --session-from W/adv3.msg
+forge retag A/adv3.msg A/bad/adv3-session.msg --session-from W/adv3.msg --sign A/c3
 bad 65 A/bad/adv3-session.msg session -- "${KEYS[@]}" A/bad/adv3-session.msg
 bad 65 duplicate "client 1" -- "${KEYS[@]}" A/adv1.msg A/adv3.msg
 cp A/adv2.msg A/bad/adv2-copy.msg
 bad 65 duplicate A/bad/adv2-copy.msg -- "${KEYS[@]}" A/adv3.msg A/bad/adv2-copy.msg
-forge retag A/adv3.msg A/bad/adv3-as2.msg --sender 2
+forge retag A/adv3.msg A/bad/adv3-as2.msg --sender 2 --sign A/c3
 bad 65 duplicate "client 2" -- "${KEYS[@]}" A/bad/adv3-as2.msg
 bad 66 A/adv9.msg -- "${KEYS[@]}" A/adv3.msg A/adv9.msg
 bad 66 A/nosession/params.msg -- secagg-collect keys --session A/nosession A/adv1.msg A/adv2.msg A/adv3.msg
@@ -182,16 +192,16 @@ assert_absent A/S/u2.msg A/S/inbox-1.msg A/S/inbox-4.msg
 bad 65 W/shares4.msg session -- "${SHARES[@]}" W/shares4.msg
 bad 65 A/adv4.msg "round 0" -- "${SHARES[@]}" A/adv4.msg
 bad 65 A/S/roster.msg -- "${SHARES[@]}" A/S/roster.msg
-forge retag A/shares4.msg A/bad/shares4-from9.msg --sender 9
+forge retag A/shares4.msg A/bad/shares4-from9.msg --sender 9 --sign A/c4
 bad 65 A/bad/shares4-from9.msg "client 9" -- "${SHARES[@]}" A/bad/shares4-from9.msg
-forge retag A/shares4.msg A/bad/shares4-to3.msg --recipient 3
+forge retag A/shares4.msg A/bad/shares4-to3.msg --recipient 3 --sign A/c4
 bad 65 A/bad/shares4-to3.msg -- "${SHARES[@]}" A/bad/shares4-to3.msg
 bad 65 duplicate "client 3" -- "${SHARES[@]}" A/shares3.msg
-forge retag A/shares4.msg A/bad/shares4-as1.msg --sender 1
+forge retag A/shares4.msg A/bad/shares4-as1.msg --sender 1 --sign A/c1
 bad 65 duplicate "client 1" -- "${SHARES[@]}" A/bad/shares4-as1.msg
-forge flip A/shares4.msg 0 A/bad/shares4-body0.msg
+forge flip A/shares4.msg 0 A/bad/shares4-body0.msg --sign A/c4
 bad 65 A/bad/shares4-body0.msg -- "${SHARES[@]}" A/bad/shares4-body0.msg
-forge flip A/shares4.msg "$(share_offset A/shares4.msg 0 peer)" A/bad/shares4-peer.msg  # share for 1 -> for 0
+forge flip A/shares4.msg "$(share_offset A/shares4.msg 0 peer)" A/bad/shares4-peer.msg --sign A/c4  # for 1 -> 0
 bad 65 A/bad/shares4-peer.msg "client 4" -- "${SHARES[@]}" A/bad/shares4-peer.msg
 bad 66 A/shares9.msg -- "${SHARES[@]}" A/shares4.msg A/shares9.msg
 assert_absent A/S/u2.msg A/S/inbox-1.msg
@@ -293,20 +303,20 @@ bad 65 W/masked3.msg session -- "${MASKED[@]}" W/masked3.msg
 bad 65 A/shares3.msg "round 1" -- "${MASKED[@]}" A/shares3.msg
 bad 65 A/S/inbox-3.msg -- "${MASKED[@]}" A/S/inbox-3.msg
 # From a client not in U2 (5 dropped in round 1), and from no client at all.
-forge retag A/masked3.msg A/bad/masked-from5.msg --sender 5
+forge retag A/masked3.msg A/bad/masked-from5.msg --sender 5 --sign A/c5
 bad 65 A/bad/masked-from5.msg "client 5" -- "${MASKED[@]}" A/masked3.msg A/bad/masked-from5.msg
-forge retag A/masked3.msg A/bad/masked-from0.msg --sender 0
+forge retag A/masked3.msg A/bad/masked-from0.msg --sender 0 --sign A/c3
 bad 65 A/bad/masked-from0.msg -- "${MASKED[@]}" A/bad/masked-from0.msg
-forge retag A/masked3.msg A/bad/masked-to2.msg --recipient 2
+forge retag A/masked3.msg A/bad/masked-to2.msg --recipient 2 --sign A/c3
 bad 65 A/bad/masked-to2.msg -- "${MASKED[@]}" A/bad/masked-to2.msg
 bad 65 duplicate "client 2" -- "${MASKED[@]}" A/masked2.msg A/masked3.msg
-forge retag A/masked3.msg A/bad/masked3-as1.msg --sender 1
+forge retag A/masked3.msg A/bad/masked3-as1.msg --sender 1 --sign A/c1
 bad 65 duplicate "client 1" -- "${MASKED[@]}" A/bad/masked3-as1.msg
-forge flip A/masked3.msg 0 A/bad/masked3-body0.msg
+forge flip A/masked3.msg 0 A/bad/masked3-body0.msg --sign A/c3
 bad 65 A/bad/masked3-body0.msg -- "${MASKED[@]}" A/bad/masked3-body0.msg
-forge flip A/masked3.msg 1 A/bad/masked3-modulus.msg
+forge flip A/masked3.msg 1 A/bad/masked3-modulus.msg --sign A/c3
 bad 65 A/bad/masked3-modulus.msg "client 3" -- "${MASKED[@]}" A/bad/masked3-modulus.msg
-forge flip A/masked3.msg 9 A/bad/masked3-length.msg
+forge flip A/masked3.msg 9 A/bad/masked3-length.msg --sign A/c3
 bad 65 A/bad/masked3-length.msg "client 3" -- "${MASKED[@]}" A/bad/masked3-length.msg
 bad 66 A/masked9.msg -- "${MASKED[@]}" A/masked3.msg A/masked9.msg
 assert_absent A/S/survivors.msg
@@ -333,6 +343,10 @@ bad 66 A/S/survivors-missing.msg -- "${UNMASK[@]}" A/S/survivors-missing.msg
 bad 65 A/S/survivors.msg session -- secagg-unmask --state W/c1 --survivors A/S/survivors.msg -o "$OUT"
 cp A/c1 A/bad/c1-copy3 && chmod 600 A/bad/c1-copy3
 bad 73 A/nodir/unmask.msg -- secagg-unmask --state A/bad/c1-copy3 --survivors A/S/survivors.msg -o A/nodir/unmask.msg
+# The round-4 answer is a client's last message: its state drops the signing key after it. Keep
+# copies with the key, to sign forged answers below.
+mkdir -p A/keys
+for i in 1 2 3; do cp -p "A/c$i" "A/keys/c$i"; done
 walk_to A unmask
 
 # ---------------------------------------------------------------------------
@@ -345,22 +359,22 @@ bad 65 W/unmask3.msg session -- "${COLLECT[@]}" W/unmask3.msg
 bad 65 A/masked3.msg "round 2" -- "${COLLECT[@]}" A/masked3.msg
 bad 65 A/S/survivors.msg -- "${COLLECT[@]}" A/S/survivors.msg
 # From a client not in U3 (4 dropped in round 2).
-forge retag A/unmask3.msg A/bad/unmask-from4.msg --sender 4
+forge retag A/unmask3.msg A/bad/unmask-from4.msg --sender 4 --sign A/c4
 bad 65 A/bad/unmask-from4.msg "client 4" -- "${COLLECT[@]}" A/unmask3.msg A/bad/unmask-from4.msg
-forge retag A/unmask3.msg A/bad/unmask-to1.msg --recipient 1
+forge retag A/unmask3.msg A/bad/unmask-to1.msg --recipient 1 --sign A/keys/c3
 bad 65 A/bad/unmask-to1.msg -- "${COLLECT[@]}" A/bad/unmask-to1.msg
 bad 65 duplicate "client 1" -- "${COLLECT[@]}" A/unmask1.msg A/unmask3.msg
-forge retag A/unmask3.msg A/bad/unmask3-as2.msg --sender 2
+forge retag A/unmask3.msg A/bad/unmask3-as2.msg --sender 2 --sign A/keys/c2
 bad 65 duplicate "client 2" -- "${COLLECT[@]}" A/bad/unmask3-as2.msg
-forge flip A/unmask3.msg 0 A/bad/unmask3-body0.msg
+forge flip A/unmask3.msg 0 A/bad/unmask3-body0.msg --sign A/keys/c3
 bad 65 A/bad/unmask3-body0.msg -- "${COLLECT[@]}" A/bad/unmask3-body0.msg
-forge flip A/unmask3.msg 1 A/bad/unmask3-count.msg
+forge flip A/unmask3.msg 1 A/bad/unmask3-count.msg --sign A/keys/c3
 bad 65 A/bad/unmask3-count.msg -- "${COLLECT[@]}" A/bad/unmask3-count.msg
 # The x of the first self-mask share (owner 1: count at 1..8, owner at 9..12, x at 13).
-forge flip A/unmask3.msg 13 A/bad/unmask3-x.msg
+forge flip A/unmask3.msg 13 A/bad/unmask3-x.msg --sign A/keys/c3
 bad 65 A/bad/unmask3-x.msg "client 3" -- "${COLLECT[@]}" A/bad/unmask3-x.msg
 # A bad share of the dropped client 4's mask key: the reconstructed key does not match.
-forge flip A/unmask3.msg -8 A/bad/unmask3-keyshare.msg
+forge flip A/unmask3.msg -8 A/bad/unmask3-keyshare.msg --sign A/keys/c3
 bad 65 "client 4" -- "${COLLECT[@]}" A/bad/unmask3-keyshare.msg
 bad 66 A/unmask9.msg -- "${COLLECT[@]}" A/unmask3.msg A/unmask9.msg
 assert_absent A/S/aggregate.vec

@@ -5,7 +5,9 @@
 // run an input twice when it looks like an envelope: once exactly as given (the framing
 // checks: magic, version, length, checksum) and once "resealed" — the body length field
 // set to what the input really holds and the checksum recomputed — so that mutations of
-// the body reach the body decoders and the protocol checks behind them.
+// the body reach the body decoders and the protocol checks behind them. A signed type's
+// signature is left as it is by reseal; resign (for a target that holds the sender's key)
+// makes it valid again, so that mutations also get past the signature checks.
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -20,6 +22,7 @@
 #include "envelope.hpp"
 #include "error.hpp"
 #include "le.hpp"
+#include "signature.hpp"
 
 namespace secagg::fuzz {
 
@@ -28,15 +31,33 @@ inline constexpr size_t kMinEnvelope = kHeaderBytes + kChecksumBytes;
 // Bytes [0, n) as a copy.
 inline Bytes copy(const uint8_t* data, size_t size) { return Bytes(data, data + size); }
 
-// Sets the body length field to what the bytes hold and recomputes the checksum.
-// Returns false (and leaves the bytes alone) if they are too short to be an envelope.
+// The trailer (checksum, and signature for a signed type) the bytes' type byte asks for, or
+// just the checksum if they are too short to hold the signature too.
+inline size_t trailer_of(const Bytes& b) {
+  size_t t = trailer_bytes(b[6]);
+  return b.size() >= kHeaderBytes + t ? t : kChecksumBytes;
+}
+
+// Sets the body length field to what the bytes hold and recomputes the checksum (the
+// signature bytes of a signed type stay as they are). Returns false (and leaves the bytes
+// alone) if they are too short to be an envelope.
 inline bool reseal(Bytes& b) {
   if (b.size() < kMinEnvelope) return false;
-  uint64_t body = b.size() - kMinEnvelope;
+  uint64_t body = b.size() - kHeaderBytes - trailer_of(b);
   for (int i = 0; i < 8; ++i) b[32 + i] = static_cast<uint8_t>(body >> (8 * i));
-  Digest32 sum = blake2b_256(std::span<const uint8_t>(b.data(), b.size() - kChecksumBytes));
-  std::memcpy(b.data() + b.size() - kChecksumBytes, sum.data(), kChecksumBytes);
+  Digest32 sum = blake2b_256(std::span<const uint8_t>(b.data(), kHeaderBytes + body));
+  std::memcpy(b.data() + kHeaderBytes + body, sum.data(), kChecksumBytes);
   return true;
+}
+
+// After reseal: signs a signed type's checksum with `signing_seed` (no-op for other types).
+inline void resign(Bytes& b, const Secret32& signing_seed) {
+  if (b.size() < kMinEnvelope || trailer_of(b) == kChecksumBytes) return;
+  const size_t at = b.size() - kSignatureBytes - kChecksumBytes;
+  Digest32 sum;
+  std::memcpy(sum.data(), b.data() + at, kChecksumBytes);
+  Signature64 sig = sign_checksum(signing_seed, sum);
+  std::memcpy(b.data() + at + kChecksumBytes, sig.data(), kSignatureBytes);
 }
 
 // Overwrites the header fields a consumer checks before the body (magic, version, type,

@@ -22,7 +22,9 @@
 //             8 client_mask                a client STATE file; that client's real inbox
 //             9 client_unmask              a client STATE file; the real survivors
 //   byte 1  flags
-//             bit 0     raw: open the message exactly as given (else resealed, fuzz_common.hpp)
+//             bit 0     raw: open the message exactly as given (else resealed, fuzz_common.hpp, and
+//                       for a server step re-signed by the session client the header names, so
+//                       that mutations get past the signature check to the checks behind it)
 //             bit 1     fix the header: type, round, session, sender and recipient set to what
 //                       the step expects (then resealed)
 //             bits 2-4  slot (client <slot> is id slot % n + 1; U2[slot % |U2|], U3[slot % |U3|])
@@ -124,7 +126,7 @@ Session build(const Params& p, uint32_t drop_before_mask) {
     s.st2[id - 1] = st;
     s.masked.push_back({fmt::format("masked{}.msg", id), open(m)});
   }
-  MaskedRound mr = collect_masked(p, s.sid, s.u2, s.masked);
+  MaskedRound mr = collect_masked(p, s.sid, s.roster, s.u2, s.masked);
   s.u3 = mr.u3;
   s.masked_sum = mr.sum;
   s.survivors_msg = encode(MsgType::survivors, s.sid, kServerId, kServerId, IdList{s.u3});
@@ -290,6 +292,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       fuzz::fix_header(msg, type, s.sid, sender, recipient);
     else
       fuzz::reseal(msg);
+    const uint32_t claimed = msg.size() >= kHeaderBytes ? le::get32(msg.data() + 24) : 0;
+    if (op <= kUnmask && claimed >= 1 && claimed <= n) fuzz::resign(msg, s.st0[claimed - 1].sig_seed);
   }
   Envelope env;
   try {
@@ -310,7 +314,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       break;
     case kMasked:
       attempt([&] {
-        MaskedCollector c(p, s.sid, s.u2);
+        MaskedCollector c(p, s.sid, s.roster, s.u2);
         Incoming fuzzed{kOrigin, env};
         if (bit7) attempt([&] { c.add(fuzzed); });
         for (const auto& m : s.masked)

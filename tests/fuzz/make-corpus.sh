@@ -15,7 +15,8 @@
 #
 # Usage: tests/fuzz/make-corpus.sh build-dev   (after building the tools)
 # .npy seeds need /usr/bin/python3 with numpy; without it they are skipped (with a note).
-# Old seeds are replaced; the corpus stays well under 200 KB.
+# Old seeds are replaced, except the fuzzing findings' reproducers (regress-*, see
+# docs/fuzzing.md), which are kept as they are; the corpus is about 200 KB.
 set -euo pipefail
 
 BIN=$(cd "${1:?usage: make-corpus.sh BUILD_DIR [FUZZ_SERVER]}" && pwd)
@@ -103,8 +104,15 @@ else
   echo "make-corpus.sh: note: no fuzz_server at $FUZZ_SERVER; its session was not compared" >&2
 fi
 
+mkdir -p kept
+for f in "$OUT"/*/regress-*; do
+  [[ -e $f ]] || continue
+  mkdir -p "kept/$(basename "$(dirname "$f")")"
+  cp "$f" "kept/$(basename "$(dirname "$f")")/"
+done
 rm -rf "$OUT"
 mkdir -p "$OUT"/{envelope,vector,floats,server}
+cp -r kept/. "$OUT"/
 
 # seed OUT PREFIX FILE: OUT = the bytes PREFIX (printf escapes) followed by FILE.
 seed() { { printf "$2"; cat "$3"; } >"$1"; }

@@ -51,7 +51,7 @@ TEST_CASE("a client's state drops each secret once no later round needs it") {
     CHECK(c.share_keys.empty());
     CHECK(c.held.size() == 4);  // still to be revealed
   }
-  MaskedRound r2 = collect_masked(p, sid, r1.u2, in);
+  MaskedRound r2 = collect_masked(p, sid, roster, r1.u2, in);
   Envelope surv = open_envelope(encode(MsgType::survivors, sid, kServerId, kServerId, IdList{r2.u3}), "survivors");
   in.clear();
   for (auto& c : st) in.push_back({"unmask", open_envelope(client_unmask(c, surv, "survivors"), "unmask")});

@@ -185,7 +185,7 @@ PlusOutcome run_plus(const Params& p, const std::vector<int>& vanish, const std:
     }
   }
   MaskedRound r2;
-  if (!step(2, [&] { r2 = collect_masked(p, sid, r1.u2, masked); })) return out;
+  if (!step(2, [&] { r2 = collect_masked(p, sid, roster, r1.u2, masked); })) return out;
   out.u3 = r2.u3;
   Envelope surv = open_envelope(encode(MsgType::survivors, sid, kServerId, kServerId, IdList{r2.u3}), "survivors");
   std::vector<Incoming> answers;

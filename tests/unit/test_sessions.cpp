@@ -155,8 +155,10 @@ struct Outcome {
   bool client_refused_small_u3 = false;  // on a round-2 abort: a survivor refuses the too-small U3
 };
 
-// Rewrites the unmask-shares message of `sender` (bytes as the client sent them) before delivery.
-using Tamper = std::function<void(uint32_t sender, Bytes& msg)>;
+// Rewrites the unmask-shares message of `sender` (bytes as the client sent them) before delivery;
+// `signing_seed` is the sender's signing key, so that the rewrite can be signed as the sender's
+// (the state has dropped it by then).
+using Tamper = std::function<void(uint32_t sender, Bytes& msg, const Secret32& signing_seed)>;
 
 // One session, chained as the tools chain it. A server step that throws Error(Exit::aborted)
 // ends the session (recorded in the outcome); any other error propagates.
@@ -219,7 +221,7 @@ Outcome run_session(const Plan& pl, const Tamper& tamper = {}) {
     masked.push_back({fmt::format("masked-{}.msg", id), deliver(m, "masked")});
   }
   MaskedRound r2;
-  if (!server_step(2, [&] { r2 = collect_masked(p, sid, out.u2, masked); })) {
+  if (!server_step(2, [&] { r2 = collect_masked(p, sid, roster, out.u2, masked); })) {
     // The clients check U3 themselves: a survivor shown the too-small set refuses it.
     std::vector<uint32_t> u3;
     for (const auto& m : masked) u3.push_back(m.env.sender);
@@ -244,6 +246,7 @@ Outcome run_session(const Plan& pl, const Tamper& tamper = {}) {
   std::vector<Incoming> responses;
   for (uint32_t id : out.u3) {
     if (!alive_at(pl, id, 4)) continue;
+    const Secret32 signing_seed = st[id - 1].sig_seed;
     Bytes m = client_unmask(st[id - 1], deliver(survivors_msg, "survivors.msg"), "survivors.msg");
     Envelope env = deliver(m, "unmask");
     auto body = decode_body<UnmaskShares>(env, "unmask");
@@ -251,7 +254,7 @@ Outcome run_session(const Plan& pl, const Tamper& tamper = {}) {
     for (auto& s : body.self_mask) a.self_mask_owners.push_back(s.owner);
     for (auto& s : body.mask_key) a.mask_key_owners.push_back(s.owner);
     out.answers.push_back(std::move(a));
-    if (tamper) tamper(id, m);
+    if (tamper) tamper(id, m, signing_seed);
     responses.push_back({fmt::format("unmask-{}.msg", id), deliver(m, "unmask")});
   }
   Recovered rec;
@@ -450,7 +453,7 @@ TEST_CASE("a responder among the first t that sends a modified mask-key share ma
 
   // Replaces client `bad`'s answer with one whose mask-key share of client 5 has y[chunk] += delta.
   auto edit = [&](size_t chunk, uint64_t delta) {
-    return [=](uint32_t sender, Bytes& msg) {
+    return [=](uint32_t sender, Bytes& msg, const Secret32& signing_seed) {
       if (sender != bad) return;
       Envelope env = open_envelope(msg, "unmask");
       auto body = decode_body<UnmaskShares>(env, "unmask");
@@ -458,7 +461,7 @@ TEST_CASE("a responder among the first t that sends a modified mask-key share ma
       REQUIRE(body.mask_key[0].owner == 5);
       uint64_t& y = body.mask_key[0].share.y[chunk];
       y = (y + delta) % shamir::kPrime;
-      msg = encode(MsgType::unmask_shares, env.session, env.sender, env.recipient, body);
+      msg = encode_signed(MsgType::unmask_shares, env.session, env.sender, env.recipient, body, signing_seed);
     };
   };
   auto expect_data_error = [&](const Tamper& tamper, const char* words) {
