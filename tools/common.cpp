@@ -95,16 +95,27 @@ void add_net_flags(CLI::App& app, NetFlags& f, const char* recv_help) {
   app.add_option("--connect-timeout", f.connect_timeout,
                  "Socket mode: seconds to keep retrying a refused connection (default 10; 0: try once)")
       ->check(CLI::NonNegativeNumber);
+  app.add_option("--tls-ca", f.tls_ca,
+                 "Socket mode over TLS 1.3: trust the CA certificate (or the server's self-signed certificate) in "
+                 "this PEM file; the server's certificate must verify and name the --connect host, or nothing is sent");
+  app.add_option("--tls-server-name", f.tls_server_name,
+                 "Socket mode over TLS: the DNS name or IP address the server's certificate must carry (default: "
+                 "the host of --connect)");
 }
 
 bool net_mode(const NetFlags& f) {
+  if (!f.tls_server_name.empty() && f.tls_ca.empty())
+    throw Error(Exit::usage, "--tls-server-name needs --tls-ca (the certificate to check the name against)");
   if (f.connect.empty()) {
     if (!f.recv.empty()) throw Error(Exit::usage, "--recv needs --connect");
+    if (!f.tls_ca.empty()) throw Error(Exit::usage, "--tls-ca needs --connect");
     return false;
   }
   if (f.recv_required && f.recv.empty())
     throw Error(Exit::usage, "--connect needs --recv FILE (where to save the server's next-round message)");
-  net::parse_host_port(f.connect, "--connect");
+  net::HostPort server = net::parse_host_port(f.connect, "--connect");
+  // At once, before the step does any work or changes any state.
+  if (!f.tls_ca.empty()) net::check_tls_options(server, {f.tls_ca, f.tls_server_name});
   return true;
 }
 
@@ -115,13 +126,16 @@ std::chrono::milliseconds ms(double s) {
 }  // namespace
 
 void net_round(const NetFlags& f, std::span<const uint8_t> msg, const Params& p, const SessionId& sid,
-               MsgType reply_type, uint32_t recipient, const std::function<void()>& on_sent) {
+               MsgType reply_type, uint32_t recipient, const std::function<void()>& on_sent,
+               const std::function<void()>& on_connected) {
   net::HostPort server = net::parse_host_port(f.connect, "--connect");
   net::ExchangeOptions opt;
   opt.timeout = ms(f.timeout);
   opt.connect_timeout = ms(f.connect_timeout);
   opt.max_reply_body = net::max_server_body(p);
   opt.on_sent = on_sent;
+  opt.on_connected = on_connected;
+  if (!f.tls_ca.empty()) opt.tls = net::TlsClientOptions{f.tls_ca, f.tls_server_name};
   Bytes reply = net::exchange(server, msg, opt);
   const std::string origin = "answer from " + server.str();
   Envelope env = open_envelope(reply, origin);

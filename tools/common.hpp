@@ -30,28 +30,39 @@ void write_output(const std::string& path, std::string_view text);
 inline constexpr const char* kExitCodes =
     "Exit status: 0 success, 1 protocol aborted or refused, 64 usage, 65 bad input data, 66 missing input, "
     "70 internal error, 73 cannot create output, 74 I/O error, 77 permission denied.";
-// The same for tools that speak to a server (socket mode).
+// The same for the client steps in socket mode.
 inline constexpr const char* kExitCodesNet =
-    "Exit status: 0 success, 1 protocol aborted or refused, 64 usage, 65 bad input data, 66 missing input, "
-    "70 internal error, 73 cannot create output, 74 I/O error, 75 server unreachable or a deadline passed, "
-    "77 permission denied.";
+    "Exit status: 0 success, 1 protocol aborted or refused, 64 usage, 65 bad input data, or a TLS server whose "
+    "certificate does not verify (nothing was sent), 66 missing input, 70 internal error, 73 cannot create output, "
+    "74 I/O error, 75 server unreachable or a deadline passed, 77 permission denied.";
+// The same for the server in socket mode.
+inline constexpr const char* kExitCodesServe =
+    "Exit status: 0 success, 1 protocol aborted, 64 usage, 65 bad input data, 66 missing input, 70 internal error, "
+    "73 cannot create output, 74 I/O error, 75 cannot listen, 77 permission denied (also: a TLS key file that "
+    "group or others may read).";
 
-// Socket mode for a client step: --connect, --recv, --timeout, --connect-timeout.
+// Socket mode for a client step: --connect, --recv, --timeout, --connect-timeout, and TLS
+// (--tls-ca, --tls-server-name).
 struct NetFlags {
   std::string connect;
   std::string recv;
+  std::string tls_ca;           // empty: plain TCP
+  std::string tls_server_name;  // empty: the host of --connect
   double timeout = 600;
   double connect_timeout = 10;
   bool recv_required = true;
 };
 // Adds the flags; `recv_help` says what the server's answer is and where file mode reads it.
 void add_net_flags(CLI::App& app, NetFlags& f, const char* recv_help);
-// Usage checks (--recv needs --connect and vice versa); true if socket mode is on.
+// Usage checks (--recv needs --connect and vice versa, --tls-* need --connect); true if socket
+// mode is on.
 bool net_mode(const NetFlags& f);
 // Sends msg to the server, waits for its answer of the next round (type reply_type, this
 // session, from the server; addressed to `recipient` unless it is kServerId), and saves it to
-// f.recv (if set). on_sent runs once the message has left.
+// f.recv (if set). on_connected runs once the server is reached (and with TLS authenticated),
+// before any byte of msg is sent; on_sent once the message has left.
 void net_round(const NetFlags& f, std::span<const uint8_t> msg, const Params& p, const SessionId& sid,
-               MsgType reply_type, uint32_t recipient, const std::function<void()>& on_sent);
+               MsgType reply_type, uint32_t recipient, const std::function<void()>& on_sent,
+               const std::function<void()>& on_connected = {});
 
 }  // namespace secagg::tool

@@ -273,8 +273,12 @@ int main(int argc, char** argv) {
   c_serve->add_flag("--text", text, "Write the aggregate as decimal text, one element per line");
   c_serve->add_option("-o,--output", out, "Where to write the aggregate (default: stdout)");
   c_serve->add_option("--threads", threads, "Threads for mask removal (default: all cores)")->check(CLI::Range(1u, 256u));
+  c_serve->add_option("--tls-cert", sopt.tls_cert,
+                      "Speak TLS 1.3 only, with the certificate chain in this PEM file (the server's certificate first)");
+  c_serve->add_option("--tls-key", sopt.tls_key,
+                      "The private key of --tls-cert, an unencrypted PEM file that group and others may not read");
   c_serve->add_flag("-v,--verbose", verbose, "Log every round's opening and closing and every accepted message");
-  c_serve->footer(tool::kExitCodesNet);
+  c_serve->footer(tool::kExitCodesServe);
 
   return tool::run(app, argc, argv, [&] {
     if (c_setup->parsed()) {

@@ -37,13 +37,17 @@ int main(int argc, char** argv) {
     sodium_memzero(raw.data(), raw.size());  // the private input is not needed any more
     sodium_memzero(x.data(), x.size() * sizeof x[0]);
     // State first: two masked inputs under the same masks would reveal x1 - x2, so a client
-    // whose output was lost must not mask again.
-    tool::write_state(state_path, st);
+    // whose output was lost must not mask again. In socket mode it is saved once the server is
+    // reached (and authenticated, with TLS), before the message leaves: a client that cannot
+    // reach or authenticate the server has sent nothing and may run the step again.
     if (networked) {
-      if (out_opt->count() > 0) tool::write_output(out, msg);
-      tool::net_round(net, msg, st.params, st.session, MsgType::survivors, kServerId, {});
+      tool::net_round(net, msg, st.params, st.session, MsgType::survivors, kServerId, {}, [&] {
+        tool::write_state(state_path, st);
+        if (out_opt->count() > 0) tool::write_output(out, msg);
+      });
       return;
     }
+    tool::write_state(state_path, st);
     tool::write_output(out, msg);
   });
 }

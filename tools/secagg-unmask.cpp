@@ -27,13 +27,18 @@ int main(int argc, char** argv) {
     ClientState st = tool::read_state(state_path);
     Envelope survivors = tool::read_message(survivors_path);
     Bytes msg = client_unmask(st, survivors, survivors_path);
-    // The state records the answer before the answer leaves, so no crash can lead to a second one.
-    tool::write_state(state_path, st);
+    // The state records the answer before the answer leaves, so no crash can lead to a second
+    // one. In socket mode it is saved once the server is reached (and authenticated, with TLS),
+    // before anything is sent: a client that cannot reach or authenticate the server has
+    // revealed nothing and may run the step again.
     if (networked) {
-      if (out_opt->count() > 0) tool::write_output(out, msg);
-      tool::net_round(net, msg, st.params, st.session, MsgType::vector, kServerId, {});
+      tool::net_round(net, msg, st.params, st.session, MsgType::vector, kServerId, {}, [&] {
+        tool::write_state(state_path, st);
+        if (out_opt->count() > 0) tool::write_output(out, msg);
+      });
       return;
     }
+    tool::write_state(state_path, st);
     tool::write_output(out, msg);
   });
 }

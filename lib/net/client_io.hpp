@@ -4,12 +4,21 @@
 #pragma once
 #include <chrono>
 #include <functional>
+#include <optional>
 #include <span>
+#include <string>
 
 #include "bytes.hpp"
 #include "net/frame.hpp"
 
 namespace secagg::net {
+
+// TLS for a client (--tls-ca, --tls-server-name): TLS 1.3, and the server's certificate must
+// chain to a certificate in ca_file and be valid for server_name.
+struct TlsClientOptions {
+  std::string ca_file;      // PEM: the CA to trust, or the server's own self-signed certificate
+  std::string server_name;  // the DNS name or IP address to check; empty: the host of the address
+};
 
 struct ExchangeOptions {
   // How long to keep trying to reach the server (refused or unreachable connections are
@@ -18,15 +27,29 @@ struct ExchangeOptions {
   // How long to wait, once connected, for the message to leave and the reply to arrive.
   std::chrono::milliseconds timeout{600000};
   uint64_t max_reply_body = kMaxBodyBytes;
+  // Called once connected and, with TLS, the server authenticated, before any byte of the
+  // message is sent; if it throws, the connection is closed and nothing is sent.
+  std::function<void()> on_connected;
   // Called once the whole message has been written to the socket (before the wait).
   std::function<void()> on_sent;
+  // Set: speak TLS; nothing is sent unless the server's certificate verifies. Unset: plain TCP.
+  std::optional<TlsClientOptions> tls;
 };
 
 // Returns the reply frame, checked with open_envelope (origin "HOST:PORT"). Errors:
 //   Exit::tempfail  the server cannot be reached, or a deadline passed
 //   Exit::aborted   the server closed the connection without a reply (the session aborted, or
-//                   this message was refused or missed its round: the server's log says which)
-//   Exit::data      the reply is not a valid frame
+//                   this message was refused or missed its round: the server's log says which),
+//                   or, with TLS, during the handshake
+//   Exit::data      the reply is not a valid frame; with TLS, the handshake failed (the server's
+//                   certificate does not verify or is not valid for the name, or the server does
+//                   not speak TLS 1.3): the message was not sent
+//   Exit::noinput   (TLS) the CA file cannot be read; checked before connecting
 Bytes exchange(const HostPort& server, std::span<const uint8_t> message, const ExchangeOptions& opt);
+
+// What exchange checks of its TLS options before it connects (the CA file can be read and holds
+// a certificate; the name can be checked), with the same errors: a step that must not change
+// its state for nothing calls it first.
+void check_tls_options(const HostPort& server, const TlsClientOptions& tls);
 
 }  // namespace secagg::net

@@ -13,6 +13,7 @@
 #include "error.hpp"
 #include "fileio.hpp"
 #include "net/frame.hpp"
+#include "net/tls.hpp"
 #include "protocol.hpp"
 #include "server.hpp"
 #include "vectors.hpp"
@@ -35,10 +36,10 @@ MsgType round_type(uint8_t round) {
   }
 }
 
-// One TCP connection: at most one message in, at most one answer out.
+// One connection, plain TCP or TLS: at most one message in, at most one answer out.
 struct Conn {
-  explicit Conn(asio::io_context& io) : sock(io), timer(io) {}
-  tcp::socket sock;
+  Conn(asio::io_context& io, asio::ssl::context* tls) : sock(io, tls), timer(io) {}
+  Stream sock;  // asio::async_read and async_write go through TLS when the server has it
   asio::steady_timer timer;
   std::string peer;
   std::array<uint8_t, kHeaderBytes> header{};
@@ -46,6 +47,7 @@ struct Conn {
   bool identified = false;  // the header named a sender
   uint32_t claimed = 0;
   bool have_frame = false;
+  bool handshaken = false;  // the TLS handshake is done (never set on a plain server)
   bool open = true;
   uint8_t probe = 0;
   std::string who() const {
@@ -78,6 +80,7 @@ class Server {
   void open_round(uint8_t r);
   void accept_next();
   void start(const ConnPtr& c);
+  void read_header(const ConnPtr& c);
   void read_body(const ConnPtr& c, uint64_t len);
   void on_frame(const ConnPtr& c);
   void accept_message(const ConnPtr& c, Incoming in);
@@ -96,6 +99,7 @@ class Server {
   const SessionDir& s_;
   ServeOptions o_;
   ServeLog log_;
+  std::optional<asio::ssl::context> tls_;  // with --tls-cert and --tls-key; outlives every connection
   asio::io_context io_;
   tcp::acceptor acc_{io_};
   asio::steady_timer round_timer_{io_};
@@ -154,11 +158,14 @@ void Server::listen() {
   if (ec) throw Error(Exit::tempfail, fmt::format("cannot listen on {}: {}", hp.str(), ec.message()));
   uint16_t port = acc_.local_endpoint().port();
   if (!o_.port_file.empty()) write_file_atomic(o_.port_file, fmt::format("{}\n", port));
-  info(fmt::format("listening on {}:{}", ep.address().to_string(), port));
+  info(fmt::format("listening on {}:{}{}", ep.address().to_string(), port, tls_ ? " (TLS 1.3)" : ""));
 }
 
 void Server::run() {
   parse_host_port(o_.listen, "--listen");
+  if (o_.tls_cert.empty() != o_.tls_key.empty())
+    throw Error(Exit::usage, "--tls-cert and --tls-key go together: give both, or neither for plain TCP");
+  if (!o_.tls_cert.empty()) tls_.emplace(tls_server_context(o_.tls_cert, o_.tls_key));
   load();
   if (o_.max_connections == 0) o_.max_connections = 2 * size_t{p_.clients} + 64;
   listen();
@@ -212,8 +219,8 @@ void Server::open_round(uint8_t r) {
 }
 
 void Server::accept_next() {
-  auto c = std::make_shared<Conn>(io_);
-  acc_.async_accept(c->sock, [this, c](error_code ec) {
+  auto c = std::make_shared<Conn>(io_, tls_ ? &*tls_ : nullptr);
+  acc_.async_accept(c->sock.lowest_layer(), [this, c](error_code ec) {
     if (done_ || ec == asio::error::operation_aborted) return;
     if (ec) {
       warn(fmt::format("accepting a connection failed: {}", ec.message()));
@@ -226,21 +233,43 @@ void Server::accept_next() {
 
 void Server::start(const ConnPtr& c) {
   error_code ec;
-  auto ep = c->sock.remote_endpoint(ec);
+  auto ep = c->sock.lowest_layer().remote_endpoint(ec);
   c->peer = ec ? std::string("unknown peer") : fmt::format("{}:{}", ep.address().to_string(), ep.port());
   if (conns_.size() >= o_.max_connections) {
     warn(fmt::format("round {}: refused: {}: already {} connections open", round_, c->who(), conns_.size()));
     c->open = false;
-    c->sock.close(ec);
+    c->sock.close();
     return;
   }
   conns_.insert(c);
+  // One deadline for the TLS handshake and the whole message.
   c->timer.expires_after(o_.frame_timeout);
   c->timer.async_wait([this, c](error_code e) {
     if (e || !c->open || c->have_frame) return;
-    refuse(c, fmt::format("{}: no complete message within {} s of connecting (--frame-timeout)", c->who(),
+    refuse(c, fmt::format("{}: no {} within {} s of connecting (--frame-timeout)", c->who(),
+                          c->sock.tls() && !c->handshaken ? "TLS handshake" : "complete message",
                           seconds(o_.frame_timeout)));
   });
+  if (!c->sock.tls()) {
+    read_header(c);
+    return;
+  }
+  c->sock.tls()->async_handshake(asio::ssl::stream_base::server, [this, c](error_code e) {
+    if (!c->open) return;
+    if (e && peer_closed(e)) {
+      warn(fmt::format("round {}: {}: closed the connection during the TLS handshake", round_, c->who()));
+      close_conn(c);
+    } else if (e) {
+      refuse(c, fmt::format("{}: TLS handshake failed: {}{}", c->who(), tls_failure(e),
+                            not_tls(e) ? " (not a TLS client: a client without --tls-ca?)" : ""));
+    } else {
+      c->handshaken = true;
+      read_header(c);
+    }
+  });
+}
+
+void Server::read_header(const ConnPtr& c) {
   asio::async_read(c->sock, asio::buffer(c->header), [this, c](error_code e, size_t n) {
     if (!c->open) return;
     if (e) {
@@ -249,6 +278,10 @@ void Server::start(const ConnPtr& c) {
       else
         warn(fmt::format("round {}: {}: disconnected after {} bytes of a message", round_, c->who(), n));
       close_conn(c);
+      return;
+    }
+    if (!c->sock.tls() && c->header[0] == 0x16 && c->header[1] == 0x03) {
+      refuse(c, fmt::format("{}: sent a TLS handshake, but this server runs without --tls-cert (plain TCP)", c->who()));
       return;
     }
     if (looks_like_envelope(c->header)) {
@@ -376,10 +409,8 @@ void Server::refuse(const ConnPtr& c, const std::string& why) {
 void Server::close_conn(const ConnPtr& c) {
   if (!c->open) return;
   c->open = false;
-  error_code ec;
   c->timer.cancel();
-  c->sock.shutdown(tcp::socket::shutdown_both, ec);
-  c->sock.close(ec);
+  c->sock.close();
   conns_.erase(c);
 }
 

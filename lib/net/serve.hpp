@@ -1,14 +1,15 @@
 // The server side of socket mode: every remaining round of a session, in one process, over
-// TCP (Boost.Asio, one io_context, one thread). It writes into the session directory exactly
-// what the file-mode steps (secagg-collect keys, shares, masked, unmask) write, so a networked
-// session can be audited and replayed with the file-mode tools.
+// TCP or TLS 1.3 (Boost.Asio, one io_context, one thread). It writes into the session directory
+// exactly what the file-mode steps (secagg-collect keys, shares, masked, unmask) write, so a
+// networked session can be audited and replayed with the file-mode tools.
 //
 // A round closes when every client expected in it has sent an accepted message, or when its
 // deadline passes; the round's collect step (server.hpp) then either yields the next round's
 // messages, sent to every client that answered, or aborts the session (fewer than t clients):
 // then every connection is closed without an answer and run_server throws Error(Exit::aborted).
-// A client that disconnects, stalls, sends an oversized frame, garbage or a message that is
-// refused is a dropout for that round (one log line each), never a failure of the server.
+// A client that disconnects, stalls, fails the TLS handshake, sends an oversized frame, garbage
+// or a message that is refused is a dropout for that round (one log line each), never a failure
+// of the server. With TLS, the handshake counts against the connection's frame deadline.
 #pragma once
 #include <chrono>
 #include <functional>
@@ -30,6 +31,9 @@ struct ServeOptions {
   bool resume = false;    // continue a session whose earlier rounds are in the directory
   unsigned threads = 1;   // for mask removal
   size_t max_connections = 0;  // open connections at once; 0: 2n + 64
+  // TLS (both or neither; PEM): the certificate chain and the unencrypted private key, which
+  // may not be readable by group or others (net/tls.hpp). Empty: plain TCP.
+  std::string tls_cert, tls_key;
   // Called with the aggregate (and its vector message) before S/aggregate.vec is written.
   std::function<void(const std::vector<uint64_t>&, const Bytes&)> on_aggregate;
 };

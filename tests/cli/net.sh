@@ -17,6 +17,7 @@ secagg-unmask() { timeout 60 "$SECAGG_BIN/secagg-unmask" "$@"; }
 declare -A BG=()   # name -> pid of a background client (its `timeout` wrapper)
 SERVE_PID=""
 PORT=""
+NET_CLIENT_ARGS=()  # passed by every net_client, before its own extra arguments (e.g. --tls-ca)
 
 _net_cleanup() {
   local p
@@ -104,7 +105,8 @@ net_client() {
     unmask) cmd=(secagg-unmask --state "c$i" --survivors "survivors$i.msg" --recv "aggregate$i.vec") ;;
     *) echo "net_client: unknown step $step" >&2; return 1 ;;
   esac
-  timeout 60 "${cmd[@]}" --connect "127.0.0.1:$PORT" --timeout 50 "$@" >"$name.out" 2>"$name.err" &
+  timeout 60 "${cmd[@]}" --connect "127.0.0.1:$PORT" --timeout 50 "${NET_CLIENT_ARGS[@]}" "$@" >"$name.out" \
+    2>"$name.err" &
   BG[$name]=$!
 }
 
@@ -128,6 +130,22 @@ net_step() {
   shift
   for i; do net_client "$step$i" "$step" "$i"; done
   for i; do net_wait "$step$i" 0; done
+}
+
+# tls_certs: throwaway certificates in the current directory, made with the openssl tool:
+#   ca.pem           a CA (its key ca.key)
+#   server.pem/.key  a server certificate signed by it, for IP 127.0.0.1 and DNS secagg.test (key 0600)
+#   other.pem/.key   a self-signed certificate for the same names, from nobody the clients trust
+tls_certs() {
+  local ec=(-newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2)
+  must openssl req -x509 "${ec[@]}" -keyout ca.key -out ca.pem -subj "/CN=secagg test CA"
+  must openssl req "${ec[@]}" -keyout server.key -out server.csr -subj "/CN=secagg test server"
+  printf 'subjectAltName = IP:127.0.0.1, DNS:secagg.test\nextendedKeyUsage = serverAuth\n' >server.ext
+  must openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 -extfile server.ext \
+    -out server.pem
+  must openssl req -x509 "${ec[@]}" -keyout other.key -out other.pem -subj "/CN=secagg impostor" \
+    -addext "subjectAltName = IP:127.0.0.1, DNS:secagg.test"
+  chmod 600 server.key other.key
 }
 
 # kill_client NAME: SIGKILL the client process itself (the child of its timeout wrapper).
