@@ -83,7 +83,9 @@ int run(const Options& o) {
   // does not depend on the values.
   std::vector<uint64_t> y(p.length);
   for (auto& v : y) v = random_u64() % ring.R;
-  const Bytes masked_msg = encode(MsgType::masked_input, sid, 1, kServerId, RingVector{ring.R, p.length, pack(y, ring.bits())});
+  Secret32 signing_seed;  // any key: a signature is 64 bytes whoever signs
+  signing_seed.b.fill(1);
+  const Bytes masked_msg = encode_ring_vector(MsgType::masked_input, sid, 1, kServerId, ring, y, &signing_seed);
   std::vector<uint64_t>().swap(y);
   IdList u3;
   for (uint32_t id = 1; id <= p.clients; ++id) u3.ids.push_back(id);

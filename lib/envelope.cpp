@@ -59,29 +59,41 @@ std::string_view type_name(MsgType type) {
 
 namespace {
 
-Bytes seal(const Envelope& env, const ChecksumSigner* sign) {
+void check_signing(const Envelope& env, const ChecksumSigner* sign) {
   const bool is_signed = signed_type(env.type);
   if (!is_signed && env.signature)
     throw Error(Exit::software, fmt::format("a {} message carries no signature", type_name(env.type)));
   if (is_signed && !env.signature && !sign)
     throw Error(Exit::software, fmt::format("a {} message must be signed", type_name(env.type)));
-  Bytes out;
-  out.reserve(kHeaderBytes + env.body.size() + trailer_bytes(static_cast<uint8_t>(env.type)));
-  out.insert(out.end(), kMagic.begin(), kMagic.end());
-  le::put16(out, kFormatVersion);
-  out.push_back(static_cast<uint8_t>(env.type));
-  out.push_back(env.round);
-  out.insert(out.end(), env.session.begin(), env.session.end());
-  le::put32(out, env.sender);
-  le::put32(out, env.recipient);
-  le::put64(out, env.body.size());
-  out.insert(out.end(), env.body.begin(), env.body.end());
+}
+
+// out = room for the header || body: writes the header into the room, then appends the
+// checksum and, for a signed type, the signature.
+void finish(Bytes& out, const Envelope& env, const ChecksumSigner* sign) {
+  uint8_t* h = out.data();
+  std::memcpy(h, kMagic.data(), kMagic.size());
+  le::store16(h + 4, kFormatVersion);
+  h[6] = static_cast<uint8_t>(env.type);
+  h[7] = env.round;
+  std::memcpy(h + 8, env.session.data(), env.session.size());
+  le::store32(h + 24, env.sender);
+  le::store32(h + 28, env.recipient);
+  le::store64(h + 32, out.size() - kHeaderBytes);
   Digest32 sum = blake2b_256(out);
   out.insert(out.end(), sum.begin(), sum.end());
-  if (is_signed) {
+  if (signed_type(env.type)) {
     Signature64 sig = sign ? (*sign)(sum) : *env.signature;
     out.insert(out.end(), sig.begin(), sig.end());
   }
+}
+
+Bytes seal(const Envelope& env, const ChecksumSigner* sign) {
+  check_signing(env, sign);
+  Bytes out;
+  out.reserve(kHeaderBytes + env.body.size() + trailer_bytes(static_cast<uint8_t>(env.type)));
+  out.resize(kHeaderBytes);
+  out.insert(out.end(), env.body.begin(), env.body.end());
+  finish(out, env, sign);
   return out;
 }
 
@@ -89,6 +101,13 @@ Bytes seal(const Envelope& env, const ChecksumSigner* sign) {
 
 Bytes seal_envelope(const Envelope& env) { return seal(env, nullptr); }
 Bytes seal_envelope(const Envelope& env, const ChecksumSigner& sign) { return seal(env, &sign); }
+
+Bytes seal_framed(const Envelope& header, Bytes&& framed, const ChecksumSigner* sign) {
+  check_signing(header, sign);
+  if (framed.size() < kHeaderBytes) throw Error(Exit::software, "a framed body lacks the room for its header");
+  finish(framed, header, sign);
+  return std::move(framed);
+}
 
 bool looks_like_envelope(std::span<const uint8_t> bytes) {
   return bytes.size() >= kMagic.size() && std::memcmp(bytes.data(), kMagic.data(), kMagic.size()) == 0;

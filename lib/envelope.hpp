@@ -86,6 +86,10 @@ Bytes seal_envelope(const Envelope& env);
 // The bytes of env with a fresh signature: sign(checksum) for a signed type.
 using ChecksumSigner = std::function<Signature64(const Digest32& checksum)>;
 Bytes seal_envelope(const Envelope& env, const ChecksumSigner& sign);
+// The same for a body already written into `framed` after kHeaderBytes of room (framed = room ||
+// body; header.body is ignored): the header goes into the room and the trailer is appended, so a
+// large body is never copied. Reserve kHeaderBytes + body + trailer to avoid a reallocation.
+Bytes seal_framed(const Envelope& header, Bytes&& framed, const ChecksumSigner* sign = nullptr);
 // Parses and verifies magic, version, type, round, lengths (the trailer's depends on the
 // type) and checksum, and parses a signed type's signature without checking it. `origin` (a
 // file name) starts every error message. Throws Error(Exit::data).

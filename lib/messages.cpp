@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "error.hpp"
+#include "pack.hpp"
 #include "signature.hpp"
 
 namespace secagg {
@@ -26,40 +27,109 @@ std::vector<uint32_t> Roster::ids() const {
 
 namespace {
 
-template <class T>
-Envelope make_envelope(MsgType type, const SessionId& session, uint32_t sender, uint32_t recipient, const T& body) {
-  std::ostringstream os(std::ios::binary);
-  {
-    cereal::PortableBinaryOutputArchive ar(os);
-    ar(const_cast<T&>(body));
+// An output streambuf appending to a byte vector: cereal writes the body straight into the
+// buffer that becomes the envelope's, with no string in between.
+template <class Vec>
+struct AppendBuf : std::streambuf {
+  Vec& out;
+  explicit AppendBuf(Vec& v) : out(v) {}
+  std::streamsize xsputn(const char* s, std::streamsize n) override {
+    const auto* p = reinterpret_cast<const uint8_t*>(s);
+    out.insert(out.end(), p, p + n);
+    return n;
   }
+  int_type overflow(int_type c) override {
+    if (!traits_type::eq_int_type(c, traits_type::eof())) out.push_back(static_cast<uint8_t>(c));
+    return traits_type::not_eof(c);
+  }
+};
+
+template <class T, class Vec>
+void archive_into(Vec& out, const T& body) {
+  AppendBuf<Vec> buf(out);
+  std::ostream os(&buf);
+  cereal::PortableBinaryOutputArchive ar(os);
+  ar(const_cast<T&>(body));
+}
+
+Envelope header_only(MsgType type, const SessionId& session, uint32_t sender, uint32_t recipient) {
   Envelope env;
   env.type = type;
   env.round = round_of(type);
   env.session = session;
   env.sender = sender;
   env.recipient = recipient;
-  std::string s = std::move(os).str();
-  env.body.assign(s.begin(), s.end());
-  if (type == MsgType::client_state) sodium_memzero(s.data(), s.size());
   return env;
+}
+
+// The body of a client state grows in wiping memory, so no reallocation leaves a copy of its
+// secrets behind; it is copied into the envelope once and wiped there after sealing.
+template <class T>
+Bytes encode_state(const SessionId& session, uint32_t sender, uint32_t recipient, const T& body) {
+  Envelope env = header_only(MsgType::client_state, session, sender, recipient);
+  {
+    SecretBytes tmp;
+    archive_into(tmp, body);
+    env.body.assign(tmp.begin(), tmp.end());
+  }
+  Bytes out = seal_envelope(env);
+  sodium_memzero(env.body.data(), env.body.size());
+  return out;
+}
+
+// Any other body is archived straight into the buffer that becomes the message.
+template <class T>
+Bytes encode_with(MsgType type, const SessionId& session, uint32_t sender, uint32_t recipient, const T& body,
+                  const ChecksumSigner* sign) {
+  if (type == MsgType::client_state) return encode_state(session, sender, recipient, body);
+  Bytes framed(kHeaderBytes);
+  archive_into(framed, body);
+  return seal_framed(header_only(type, session, sender, recipient), std::move(framed), sign);
 }
 
 }  // namespace
 
+Bytes encode_ring_vector_with(MsgType type, const SessionId& session, uint32_t sender, uint32_t recipient, Modulus m,
+                              uint64_t length, const std::function<void(uint8_t* packed)>& fill,
+                              const Secret32* signing_seed) {
+  // The body as cereal writes RingVector{R, n, packed}: the fields and the blob's size tag
+  // through the archive, then the packed words written in place by `fill`.
+  const size_t packed = packed_size(static_cast<size_t>(length), m.bits());
+  Bytes framed(kHeaderBytes);
+  framed.reserve(kHeaderBytes + 64 + packed + kChecksumBytes + kSignatureBytes);
+  {
+    uint64_t modulus = m.R;
+    AppendBuf<Bytes> buf(framed);
+    std::ostream os(&buf);
+    cereal::PortableBinaryOutputArchive ar(os);
+    ar(modulus, length, cereal::make_size_tag(static_cast<cereal::size_type>(packed)));
+  }
+  const size_t at = framed.size();
+  framed.resize(at + packed);
+  fill(framed.data() + at);
+  const Envelope header = header_only(type, session, sender, recipient);
+  if (!signing_seed) return seal_framed(header, std::move(framed));
+  const ChecksumSigner sign = [&](const Digest32& checksum) { return sign_checksum(*signing_seed, checksum); };
+  return seal_framed(header, std::move(framed), &sign);
+}
+
+Bytes encode_ring_vector(MsgType type, const SessionId& session, uint32_t sender, uint32_t recipient, Modulus m,
+                         std::span<const uint64_t> v, const Secret32* signing_seed) {
+  return encode_ring_vector_with(
+      type, session, sender, recipient, m, v.size(), [&](uint8_t* packed) { pack_into(v, m.bits(), packed); },
+      signing_seed);
+}
+
 template <class T>
 Bytes encode(MsgType type, const SessionId& session, uint32_t sender, uint32_t recipient, const T& body) {
-  Envelope env = make_envelope(type, session, sender, recipient, body);
-  Bytes out = seal_envelope(env);
-  if (type == MsgType::client_state) sodium_memzero(env.body.data(), env.body.size());
-  return out;
+  return encode_with(type, session, sender, recipient, body, nullptr);
 }
 
 template <class T>
 Bytes encode_signed(MsgType type, const SessionId& session, uint32_t sender, uint32_t recipient, const T& body,
                     const Secret32& signing_seed) {
-  return seal_envelope(make_envelope(type, session, sender, recipient, body),
-                       [&](const Digest32& checksum) { return sign_checksum(signing_seed, checksum); });
+  const ChecksumSigner sign = [&](const Digest32& checksum) { return sign_checksum(signing_seed, checksum); };
+  return encode_with(type, session, sender, recipient, body, &sign);
 }
 
 namespace {

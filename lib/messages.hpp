@@ -3,6 +3,8 @@
 #pragma once
 #include <cmath>
 #include <cstdint>
+#include <functional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -215,6 +217,16 @@ template <class T>
 Bytes encode(MsgType type, const SessionId& session, uint32_t sender, uint32_t recipient, const T& body);
 // The same for a signed type (a client's round message), signed with the sender's round-0
 // signing key (signature.hpp).
+// A vector message (RingVector body) built from its elements in one pass: byte for byte what
+// encode(type, ..., RingVector{m.R, v.size(), pack(v, m.bits())}) gives, without the copies.
+// Signed by signing_seed when given (a masked input).
+Bytes encode_ring_vector(MsgType type, const SessionId& session, uint32_t sender, uint32_t recipient, Modulus m,
+                         std::span<const uint64_t> v, const Secret32* signing_seed = nullptr);
+// The same with the packed elements written by `fill` into the message being built (it must
+// write packed_size(length, m.bits()) bytes): a masked input is packed as it is computed.
+Bytes encode_ring_vector_with(MsgType type, const SessionId& session, uint32_t sender, uint32_t recipient, Modulus m,
+                              uint64_t length, const std::function<void(uint8_t* packed)>& fill,
+                              const Secret32* signing_seed = nullptr);
 template <class T>
 Bytes encode_signed(MsgType type, const SessionId& session, uint32_t sender, uint32_t recipient, const T& body,
                     const Secret32& signing_seed);

@@ -62,8 +62,7 @@ std::vector<uint64_t> read_vector(std::span<const uint8_t> bytes, Modulus m, uin
 }
 
 Bytes vector_message(std::span<const uint64_t> v, Modulus m, const SessionId& session) {
-  RingVector body{m.R, v.size(), pack(v, m.bits())};
-  return encode(MsgType::vector, session, kServerId, kServerId, body);
+  return encode_ring_vector(MsgType::vector, session, kServerId, kServerId, m, v);
 }
 
 std::string vector_text(std::span<const uint64_t> v) {
