@@ -121,9 +121,7 @@ Bytes client_share(ClientState& st, const Envelope& env, const std::string& orig
     throw refuse(origin, fmt::format("round 0 roster U1 has {} clients, fewer than the threshold {}: refusing to go on",
                                      u1.size(), st.params.threshold));
   // Shares go to this client's closed neighbourhood N[u] only (all of U1 in full SecAgg).
-  NeighbourGraph graph(st.session, roster, st.params.neighbours);
-  auto span_holders = graph.closed(st.id);
-  std::vector<uint32_t> holders(span_holders.begin(), span_holders.end());
+  std::vector<uint32_t> holders = closed_neighbourhood(st.session, roster, st.params.neighbours, st.id);
   if (holders.size() < st.params.threshold)
     throw refuse(origin, fmt::format("client {}'s neighbourhood in U1 has {} clients, fewer than the threshold {}: "
                                      "refusing to go on",
@@ -222,9 +220,6 @@ Bytes client_mask(ClientState& st, const Envelope& env, const std::string& origi
   seeds.push_back({st.b_seed, Sign::plus});
   for (const auto& s : st.mask_seeds)
     if (s.peer != st.id && contains(u2, s.peer)) seeds.push_back({s.key, st.id < s.peer ? Sign::plus : Sign::minus});
-  std::vector<uint64_t> y(x.begin(), x.end());
-  apply_masks(st.params.prg_kind(), ring, seeds, y.data(), 0, y.size(), threads);
-  RingVector body{ring.R, y.size(), pack(y, ring.bits())};
   next.stage = static_cast<uint8_t>(ClientStage::masked);
   // Forward secrecy: once y has been computed nothing needs the private keys, the self-mask seed or
   // the pairwise seeds again (only the shares held for others are still to be revealed), so the
@@ -235,7 +230,10 @@ Bytes client_mask(ClientState& st, const Envelope& env, const std::string& origi
   next.b_seed = Secret32{};
   next.mask_seeds.clear();
   next.share_keys.clear();
-  Bytes msg = encode_signed(MsgType::masked_input, st.session, st.id, kServerId, body, st.sig_seed);
+  // y = x + masks is computed tile by tile straight into the message, packed: no vector of y.
+  Bytes msg = encode_ring_vector_with(
+      MsgType::masked_input, st.session, st.id, kServerId, ring, x.size(),
+      [&](uint8_t* packed) { apply_masks_packed(st.params.prg_kind(), ring, seeds, x, packed, threads); }, &st.sig_seed);
   st = next;
   return msg;
 }
@@ -252,19 +250,20 @@ Bytes client_unmask(ClientState& st, const Envelope& env, const std::string& ori
   const auto& u3 = body.ids;
   if (!sorted_unique(u3)) throw Error(Exit::data, origin + ": survivor ids are not sorted and unique");
   // Checked within this client's neighbourhood, which is all it can see (all of U1 in full SecAgg).
-  NeighbourGraph graph(st.session, st.roster, st.params.neighbours);
+  const std::vector<uint32_t> mine = closed_neighbourhood(st.session, st.roster, st.params.neighbours, st.id);
+  const bool full = mine.size() == st.roster.clients.size();
   std::vector<uint32_t> local_u3;
   bool outsider = false;  // a survivor that never was in U1 cannot be in U2 either
   for (uint32_t v : u3) {
     if (!st.roster.find(v)) outsider = true;
-    if (graph.adjacent(st.id, v)) local_u3.push_back(v);
+    if (contains(mine, v)) local_u3.push_back(v);
   }
   if (outsider || !is_subset(local_u3, st.u2))
     throw refuse(origin, "round 2 survivor set U3 is not a subset of the previous round's U2: refusing to unmask");
   if (local_u3.size() < st.params.threshold)
     throw refuse(origin, fmt::format("round 2 survivor set U3 has {} clients{}, fewer than the threshold {}: refusing "
                                      "to unmask",
-                                     local_u3.size(), graph.full() ? "" : " in this client's neighbourhood",
+                                     local_u3.size(), full ? "" : " in this client's neighbourhood",
                                      st.params.threshold));
   if (!contains(u3, st.id))
     throw refuse(origin, fmt::format("survivor set U3 does not include client {} although it sent its masked input: "

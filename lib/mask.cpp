@@ -9,6 +9,7 @@
 #include <sodium.h>
 
 #include "error.hpp"
+#include "pack.hpp"
 
 namespace secagg {
 namespace {
@@ -257,18 +258,16 @@ void add_mask(PrgKind kind, const uint8_t seed[32], Modulus m, Sign sign, uint64
 
 namespace {
 
-template <class T>
-void add_masks_tiled(PrgKind kind, Modulus m, std::span<const SignedSeed> seeds, uint64_t* acc, uint64_t begin,
-                     uint64_t end) {
+// Calls emit(i, tile, n) for each tile [i, i + n) of [begin, end) once the tile holds the sum of
+// every seed's mask over it (wrapping in T).
+template <class T, class Emit>
+void for_each_mask_tile(PrgKind kind, std::span<const SignedSeed> seeds, uint64_t begin, uint64_t end, Emit&& emit) {
   using Add = void (*)(T* __restrict, const uint8_t* __restrict, size_t);
-  using Flush = void (*)(uint64_t* __restrict, const T* __restrict, size_t, uint64_t);
   Add plus = tile_add<T, false>, minus = tile_add<T, true>;
-  Flush flush = tile_flush<T>;
 #ifdef SECAGG_MASK_AVX2
   if (cpu_has_avx2()) {
     plus = tile_add_avx2<T, false>;
     minus = tile_add_avx2<T, true>;
-    flush = tile_flush_avx2<T>;
   }
 #endif
   if (end > std::numeric_limits<uint64_t>::max() / sizeof(T))
@@ -291,33 +290,92 @@ void add_masks_tiled(PrgKind kind, Modulus m, std::span<const SignedSeed> seeds,
       streams[k].generate(i * sizeof(T), buf, n * sizeof(T));
       (seeds[k].sign == Sign::minus ? minus : plus)(tile, buf, n);
     }
-    flush(acc + (i - begin), tile, n, m.R - 1);
+    emit(i, static_cast<const T*>(tile), n);
   }
 }
 
-}  // namespace
+template <class T>
+using Flush = void (*)(uint64_t* __restrict, const T* __restrict, size_t, uint64_t);
 
-void add_masks(PrgKind kind, Modulus m, std::span<const SignedSeed> seeds, uint64_t* acc, uint64_t begin,
-               uint64_t end) {
+template <class T>
+Flush<T> flush_kernel() {
+#ifdef SECAGG_MASK_AVX2
+  if (cpu_has_avx2()) return tile_flush_avx2<T>;
+#endif
+  return tile_flush<T>;
+}
+
+void check_range(Modulus m, uint64_t begin, uint64_t end) {
   if (m.R < 2 || m.R > kMaxModulus)
     throw Error(Exit::usage, "modulus " + std::to_string(m.R) + " is outside [2, 2^62]");
   if (begin > end)
     throw Error(Exit::usage, "mask range [" + std::to_string(begin) + ", " + std::to_string(end) +
                                  ") is reversed");
+}
+
+// Elements per step of the non-power-of-two paths: 128 KiB of accumulator, in L2 across seeds.
+constexpr uint64_t kModChunk = 16384;
+
+}  // namespace
+
+void add_masks(PrgKind kind, Modulus m, std::span<const SignedSeed> seeds, uint64_t* acc, uint64_t begin,
+               uint64_t end) {
+  check_range(m, begin, end);
   if (begin == end || seeds.empty()) return;
-  if (m.pow2()) {
-    if (mask_word_bytes(m) == 4)
-      add_masks_tiled<uint32_t>(kind, m, seeds, acc, begin, end);
-    else
-      add_masks_tiled<uint64_t>(kind, m, seeds, acc, begin, end);
-    return;
+  const uint64_t mask = m.R - 1;
+  if (m.pow2() && mask_word_bytes(m) == 4) {
+    const auto flush = flush_kernel<uint32_t>();
+    for_each_mask_tile<uint32_t>(kind, seeds, begin, end, [&](uint64_t i, const uint32_t* tile, size_t n) {
+      flush(acc + (i - begin), tile, n, mask);
+    });
+  } else if (m.pow2()) {
+    const auto flush = flush_kernel<uint64_t>();
+    for_each_mask_tile<uint64_t>(kind, seeds, begin, end, [&](uint64_t i, const uint64_t* tile, size_t n) {
+      flush(acc + (i - begin), tile, n, mask);
+    });
+  } else {
+    // Other R need a modular reduction per element and seed anyway: add each mask into acc in
+    // chunks that stay in L2 across the seeds.
+    for (uint64_t c = begin; c < end; c += kModChunk) {
+      const uint64_t ce = std::min(end, c + kModChunk);
+      for (const auto& s : seeds) add_mask(kind, s.seed.data(), m, s.sign, acc + (c - begin), c, ce);
+    }
   }
-  // Other R need a modular reduction per element and seed anyway: add each mask into acc in
-  // chunks that stay in L2 across the seeds.
-  constexpr uint64_t kChunk = 16384;
-  for (uint64_t c = begin; c < end; c += kChunk) {
-    const uint64_t ce = std::min(end, c + kChunk);
-    for (const auto& s : seeds) add_mask(kind, s.seed.data(), m, s.sign, acc + (c - begin), c, ce);
+}
+
+void add_masks_packed(PrgKind kind, Modulus m, std::span<const SignedSeed> seeds, const uint64_t* x, uint64_t begin,
+                      uint64_t end, uint8_t* packed) {
+  check_range(m, begin, end);
+  const unsigned bits = m.bits();
+  if (begin * bits % 8 != 0)
+    throw Error(Exit::usage, "packed mask range starts at element " + std::to_string(begin) +
+                                 ", inside a byte of the packed vector");
+  if (begin == end) return;
+  // y for one tile at a time: x plus the tile's masks, packed while it is in L1.
+  constexpr size_t kY = kChunkBytes / sizeof(uint32_t);
+  static_assert(kY % 8 == 0 && kChunkBytes / sizeof(uint64_t) % 8 == 0, "tiles must start on whole bytes of the packed vector");
+  alignas(64) uint64_t y[kY];
+  const uint64_t mask = m.R - 1;
+  auto emit = [&](uint64_t i, auto tile, size_t n, auto flush) {
+    std::memcpy(y, x + (i - begin), n * sizeof(uint64_t));
+    flush(y, tile, n, mask);
+    pack_into(std::span<const uint64_t>(y, n), bits, packed + (i - begin) * bits / 8);
+  };
+  if (m.pow2() && mask_word_bytes(m) == 4) {
+    const auto flush = flush_kernel<uint32_t>();
+    for_each_mask_tile<uint32_t>(kind, seeds, begin, end,
+                                 [&](uint64_t i, const uint32_t* tile, size_t n) { emit(i, tile, n, flush); });
+  } else if (m.pow2()) {
+    const auto flush = flush_kernel<uint64_t>();
+    for_each_mask_tile<uint64_t>(kind, seeds, begin, end,
+                                 [&](uint64_t i, const uint64_t* tile, size_t n) { emit(i, tile, n, flush); });
+  } else {
+    for (uint64_t c = begin; c < end; c += kY) {
+      const size_t n = static_cast<size_t>(std::min<uint64_t>(end - c, kY));
+      std::memcpy(y, x + (c - begin), n * sizeof(uint64_t));
+      for (const auto& s : seeds) add_mask(kind, s.seed.data(), m, s.sign, y, c, c + n);
+      pack_into(std::span<const uint64_t>(y, n), bits, packed + (c - begin) * bits / 8);
+    }
   }
 }
 

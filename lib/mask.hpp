@@ -43,6 +43,12 @@ struct SignedSeed {
 void add_masks(PrgKind kind, Modulus m, std::span<const SignedSeed> seeds, uint64_t* acc, uint64_t begin,
                uint64_t end);
 
+// The same added to x[i - begin] (elements in [0, R)) and written packed (pack.hpp) at
+// `packed`, the byte of element `begin`: a masked input is never held as a whole vector of
+// 64-bit words. begin * bits(R) must be a multiple of 8.
+void add_masks_packed(PrgKind kind, Modulus m, std::span<const SignedSeed> seeds, const uint64_t* x, uint64_t begin,
+                      uint64_t end, uint8_t* packed);
+
 // The mask itself, elements [begin, end) (tests and tools that show it).
 std::vector<uint64_t> expand_mask(PrgKind kind, const uint8_t seed[32], Modulus m, uint64_t begin,
                                   uint64_t end);

@@ -43,6 +43,10 @@ bool usable_public_key(const Key32& pk);
 // range between `threads` threads and working in cache-sized chunks.
 void apply_masks(PrgKind prg, Modulus m, std::span<const SignedSeed> seeds, uint64_t* acc, uint64_t begin,
                  uint64_t end, unsigned threads);
+// y = x + those masks, written packed (pack.hpp) at `packed` (packed_size(x.size(), bits(R))
+// bytes) on `threads` threads: the masked input is built inside its message.
+void apply_masks_packed(PrgKind prg, Modulus m, std::span<const SignedSeed> seeds, std::span<const uint64_t> x,
+                        uint8_t* packed, unsigned threads);
 unsigned default_threads();
 
 // Incoming-message checks; each throws Error(Exit::data) with a message that names origin.

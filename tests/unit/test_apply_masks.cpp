@@ -4,6 +4,7 @@
 
 #include "error.hpp"
 #include "mask.hpp"
+#include "pack.hpp"
 #include "protocol.hpp"
 #include "random.hpp"
 
@@ -61,6 +62,36 @@ TEST_CASE("add_masks equals the sum of single-seed masks for every modulus class
           CAPTURE(begin);
           CHECK(got == want);
         }
+      }
+    }
+  }
+}
+
+// client_mask builds y = x + masks packed inside its message (apply_masks_packed); it must be
+// exactly pack(x + masks) for every modulus class, length around tile and slice edges, and
+// thread count.
+TEST_CASE("apply_masks_packed equals packing apply_masks' result") {
+  std::vector<SignedSeed> seeds(3);
+  for (size_t i = 0; i < seeds.size(); ++i) {
+    random_bytes(seeds[i].seed.data(), 32);
+    seeds[i].sign = i == 1 ? Sign::minus : Sign::plus;
+  }
+  for (uint64_t R : {uint64_t{2}, uint64_t{1} << 13, uint64_t{1} << 32, uint64_t{1} << 45, uint64_t{1000003},
+                     (uint64_t{1} << 40) + 15}) {
+    const Modulus m = Modulus::make(R);
+    for (uint64_t n : {uint64_t{0}, uint64_t{1}, uint64_t{4095}, uint64_t{4097}, uint64_t{32768}, uint64_t{40001}}) {
+      std::vector<uint64_t> x(n);
+      for (uint64_t i = 0; i < n; ++i) x[i] = (i * 0x9E3779B97F4A7C15ull) % R;
+      std::vector<uint64_t> y = x;
+      apply_masks(PrgKind::aes128ctr, m, seeds, y.data(), 0, n, 1);
+      const Bytes want = pack(y, m.bits());
+      for (unsigned threads : {1u, 2u, 3u}) {
+        Bytes got(want.size(), 0xee);
+        apply_masks_packed(PrgKind::aes128ctr, m, seeds, x, got.data(), threads);
+        CAPTURE(R);
+        CAPTURE(n);
+        CAPTURE(threads);
+        CHECK(got == want);
       }
     }
   }
