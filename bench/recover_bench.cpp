@@ -3,14 +3,17 @@
 // secagg-sim times recover_secrets (round 4: rebuild every self-mask seed of U3 and every
 // dropped client's mask key from the responders' shares) as one call. This program runs a
 // session through the library up to the round-4 responses (vectors of 16 elements: the
-// masking is not what is measured), times recover_secrets itself (median of --reps calls), and
-// then times, outside it, the parts that call is made of, replicating lib/server.cpp's steps:
+// masking is not what is measured), times recover_secrets itself (median of --reps calls, wall
+// and all threads' CPU), and then times, on one thread, the parts that call is made of,
+// replicating lib/server.cpp's steps:
+//   verify   the Ed25519 signature of every response against the roster
 //   decode   decode_body<UnmaskShares> of every response (cereal)
 //   checks   for each responder, which owners it must answer for (graph.closed, set lookups)
-//   gather   for each secret, the first t responders' shares (std::map find + lower_bound)
+//   deal     the first t shares of each secret, one merge pass over each response
 //   shamir   shamir::reconstruct of every secret with a LagrangeCache: the arithmetic alone
-// The parts are approximations of the library's loops, not the library's code: their sum need
-// not equal recover_secrets' time exactly.
+//   keys     the X25519 public key of each recovered mask key (checked against the roster)
+// The parts are replicas of the library's loops, not its code: their sum need not equal
+// recover_secrets' CPU time exactly.
 //
 // Usage: recover_bench [--clients N] [--neighbours K] [--dropout F] [--reps R] [--threads T]
 // Default: full SecAgg (K = N - 1), N = 500, no dropouts: the protocol paper's case.
@@ -28,7 +31,9 @@
 
 #include "args.hpp"
 #include "client.hpp"
+#include "crypto.hpp"
 #include "envelope.hpp"
+#include "error.hpp"
 #include "graph.hpp"
 #include "messages.hpp"
 #include "params.hpp"
@@ -36,24 +41,28 @@
 #include "random.hpp"
 #include "server.hpp"
 #include "shamir.hpp"
+#include "signature.hpp"
 
 using namespace secagg;
 
 namespace {
 
-double cpu_ms() {
+double clock_ms(clockid_t id) {
   timespec ts{};
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  clock_gettime(id, &ts);
   return static_cast<double>(ts.tv_sec) * 1e3 + static_cast<double>(ts.tv_nsec) / 1e6;
 }
+double clock_ms_monotonic() { return clock_ms(CLOCK_MONOTONIC); }
+double clock_ms_process() { return clock_ms(CLOCK_PROCESS_CPUTIME_ID); }
+double clock_ms_thread() { return clock_ms(CLOCK_THREAD_CPUTIME_ID); }
 
-template <class F>
-double median_ms(int reps, F&& f) {
+template <class Clock, class F>
+double median_ms(int reps, Clock&& clock, F&& f) {
   std::vector<double> t;
   for (int i = 0; i < reps; ++i) {
-    const double c0 = cpu_ms();
+    const double c0 = clock();
     f();
-    t.push_back(cpu_ms() - c0);
+    t.push_back(clock() - c0);
   }
   std::sort(t.begin(), t.end());
   return t[t.size() / 2];
@@ -107,75 +116,90 @@ int run(const Options& o) {
     responses[j] = {"unmask", open_envelope(client_unmask(c, open_envelope(survivors, "survivors"), "survivors"), "unmask")};
   });
 
-  // recover_secrets itself.
+  // recover_secrets itself: wall time, and CPU time of all threads (it checks the responses and
+  // rebuilds the secrets on every thread).
   size_t secrets = 0;
-  const double t_recover = median_ms(o.reps, [&] {
+  const double t_wall = median_ms(o.reps, clock_ms_monotonic, [&] {
     Recovered rec = recover_secrets(p, sid, roster, r1.u2, u3, responses);
     secrets = rec.self_seeds.size() + rec.mask_keys.size();
   });
+  const double t_cpu = median_ms(o.reps, clock_ms_process, [&] { recover_secrets(p, sid, roster, r1.u2, u3, responses); });
 
-  // Its parts.
-  std::map<uint32_t, UnmaskShares> bodies;
-  const double t_decode = median_ms(o.reps, [&] {
-    bodies.clear();
-    for (const auto& m : responses) bodies.emplace(m.env.sender, decode_body<UnmaskShares>(m.env, m.origin));
+  // Its parts, each on one thread, as the library does them.
+  const double t_verify = median_ms(o.reps, clock_ms_thread, [&] {
+    size_t ok = 0;
+    for (const auto& m : responses) ok += signed_by(m.env, roster.find(m.env.sender)->sig_pk);
+    if (ok != responses.size()) throw Error(Exit::software, "a response failed its signature check");
+  });
+  std::vector<UnmaskShares> bodies(responses.size());
+  const double t_decode = median_ms(o.reps, clock_ms_thread, [&] {
+    for (size_t i = 0; i < responses.size(); ++i) bodies[i] = decode_body<UnmaskShares>(responses[i].env, "unmask");
   });
   const NeighbourGraph graph(sid, roster, p.neighbours);
   std::vector<uint32_t> dropped;
   std::set_difference(r1.u2.begin(), r1.u2.end(), u3.begin(), u3.end(), std::back_inserter(dropped));
-  const double t_checks = median_ms(o.reps, [&] {
+  const double t_checks = median_ms(o.reps, clock_ms_thread, [&] {
     size_t want = 0;
-    for (const auto& [v, b] : bodies)
-      for (uint32_t u : graph.closed(v)) want += contains(u3, u) || contains(dropped, u);
+    for (const auto& m : responses)
+      for (uint32_t u : graph.closed(m.env.sender)) want += contains(u3, u) || contains(r1.u2, u);
     asm volatile("" : : "r"(want) : "memory");
   });
-  // The shares of each secret, gathered as the library does: the first t responders of N[u].
-  std::vector<std::vector<shamir::Share>> gathered;
-  auto gather = [&] {
-    gathered.clear();
-    auto one = [&](uint32_t owner, bool self_mask) {
-      std::vector<shamir::Share> s;
-      for (uint32_t r : graph.closed(owner)) {
-        auto it = bodies.find(r);
-        if (it == bodies.end()) continue;
-        const auto& list = self_mask ? it->second.self_mask : it->second.mask_key;
-        auto e = std::lower_bound(list.begin(), list.end(), owner,
-                                  [](const OwnedShare& a, uint32_t id) { return a.owner < id; });
-        s.push_back(e->share);
-        if (s.size() == p.threshold) break;
+  // The shares of each secret, dealt as the library does: one merge pass over each response (in
+  // id order) into per-owner slots, keeping the first t.
+  std::vector<std::vector<shamir::Share>> self_slots, key_slots;
+  const double t_deal = median_ms(o.reps, clock_ms_thread, [&] {
+    self_slots.assign(u3.size(), {});
+    key_slots.assign(dropped.size(), {});
+    auto deal = [&](const std::vector<OwnedShare>& list, const std::vector<uint32_t>& owners,
+                    std::vector<std::vector<shamir::Share>>& slots) {
+      size_t j = 0;
+      for (const auto& e : list) {
+        while (j < owners.size() && owners[j] < e.owner) ++j;
+        if (j < owners.size() && slots[j].size() < p.threshold) slots[j].push_back(e.share);
       }
-      gathered.push_back(std::move(s));
     };
-    for (uint32_t u : u3) one(u, true);
-    for (uint32_t d : dropped) one(d, false);
-  };
-  const double t_gather = median_ms(o.reps, gather);
-  size_t sets = 0;
-  const double t_shamir = median_ms(o.reps, [&] {
-    shamir::LagrangeCache cache;
-    for (const auto& s : gathered) {
-      Secret32 secret = shamir::reconstruct(s, &cache);
-      asm volatile("" : : "r"(secret.data()) : "memory");
+    for (const auto& b : bodies) {
+      deal(b.self_mask, u3, self_slots);
+      deal(b.mask_key, dropped, key_slots);
     }
+  });
+  size_t sets = 0;
+  const double t_shamir = median_ms(o.reps, clock_ms_thread, [&] {
+    shamir::LagrangeCache cache;
+    for (const auto* slots : {&self_slots, &key_slots})
+      for (const auto& s : *slots) {
+        Secret32 secret = shamir::reconstruct(s, &cache);
+        asm volatile("" : : "r"(secret.data()) : "memory");
+      }
     sets = cache.size();
+  });
+  const double t_keys = median_ms(o.reps, clock_ms_thread, [&] {
+    for (uint32_t d : dropped) {
+      Key32 pk = x25519_public(Secret32{});
+      asm volatile("" : : "r"(pk.data()), "r"(d) : "memory");
+    }
   });
 
   fmt::print("recover_secrets breakdown: n = {}, k = {}, t = {}, {} dropped before round 2, {} responders, {} secrets "
-             "({} shares each), CPU ms, median of {}\n",
-             n, p.neighbours, p.threshold, dropped_n, responses.size(), secrets, p.threshold, o.reps);
-  fmt::print("  {:<58} {:>9.3f}\n", "recover_secrets (the library call)", t_recover);
-  const double parts = t_decode + t_checks + t_gather + t_shamir;
-  auto line = [&](const char* what, double t) {
-    fmt::print("  {:<58} {:>9.3f}  {:>5.1f}%\n", what, t, 100 * t / t_recover);
+             "({} shares each), {} threads, median of {}\n",
+             n, p.neighbours, p.threshold, dropped_n, responses.size(), secrets, p.threshold, threads, o.reps);
+  fmt::print("  {:<62} {:>9.3f} ms wall, {:.3f} ms CPU\n", "recover_secrets (the library call)", t_wall, t_cpu);
+  const double parts = t_verify + t_decode + t_checks + t_deal + t_shamir + t_keys;
+  auto line = [&](const std::string& what, double t) {
+    fmt::print("  {:<62} {:>9.3f} ms CPU {:>5.1f}%\n", what, t, 100 * t / t_cpu);
   };
+  fmt::print("  its parts, one thread each (share of the call's CPU time):\n");
+  line("  Ed25519 signature of each response", t_verify);
   line("  decode the responses (decode_body<UnmaskShares>)", t_decode);
   line("  check each response's owners (graph, set lookups)", t_checks);
-  line("  gather t shares per secret (map find + lower_bound)", t_gather);
-  line(fmt::format("  Shamir arithmetic (reconstruct, {} Lagrange set(s))", sets).c_str(), t_shamir);
+  line("  deal the first t shares of each secret (merge pass)", t_deal);
+  line(fmt::format("  Shamir arithmetic (reconstruct, {} Lagrange set(s))", sets), t_shamir);
+  line("  X25519 public key of each recovered mask key", t_keys);
   line("  sum of the parts", parts);
-  fmt::print("recover n={} k={} t={} dropped={} secrets={} recover_ms={:.3f} decode_ms={:.3f} checks_ms={:.3f} "
-             "gather_ms={:.3f} shamir_ms={:.3f}\n",
-             n, p.neighbours, p.threshold, dropped_n, secrets, t_recover, t_decode, t_checks, t_gather, t_shamir);
+  fmt::print("recover n={} k={} t={} dropped={} secrets={} threads={} recover_wall_ms={:.3f} recover_cpu_ms={:.3f} "
+             "verify_ms={:.3f} decode_ms={:.3f} checks_ms={:.3f} deal_ms={:.3f} shamir_ms={:.3f} keys_ms={:.3f}\n",
+             n, p.neighbours, p.threshold, dropped_n, secrets, threads, t_wall, t_cpu, t_verify, t_decode, t_checks,
+             t_deal, t_shamir, t_keys);
   return 0;
 }
 

@@ -1,6 +1,8 @@
 #include "server.hpp"
 
 #include <algorithm>
+#include <exception>
+#include <numeric>
 #include <optional>
 #include <set>
 
@@ -44,12 +46,29 @@ void expect_client_message(const Incoming& m, MsgType type, const SessionId& sid
                                         m.origin, round_label(type), u, u));
 }
 
+// Runs check(i) for every i in [0, n) on all threads (signature checks and decoding of one
+// client's message need nothing from another's) and rethrows the failure of the lowest i, so
+// the error reported is the one a serial loop would have met first.
+template <class F>
+void check_each(size_t n, F&& check) {
+  std::vector<std::exception_ptr> failed(n);
+  parallel_for(n, default_threads(), [&](size_t i) {
+    try {
+      check(i);
+    } catch (...) {
+      failed[i] = std::current_exception();
+    }
+  });
+  for (const auto& e : failed)
+    if (e) std::rethrow_exception(e);
+}
+
 // Messages of one round, sorted by sender; refuses duplicates and senders outside `allowed`.
 std::vector<const Incoming*> by_sender(std::span<const Incoming> in, MsgType type, const SessionId& sid,
                                        std::span<const uint32_t> allowed, const char* set_name, const Roster* keys) {
+  check_each(in.size(), [&](size_t i) { expect_client_message(in[i], type, sid, allowed, set_name, keys); });
   std::map<uint32_t, const Incoming*> seen;
   for (const auto& m : in) {
-    expect_client_message(m, type, sid, allowed, set_name, keys);
     auto [it, fresh] = seen.emplace(m.env.sender, &m);
     if (!fresh)
       throw Error(Exit::data, fmt::format("{}: duplicate {} message from client {} (also in {})", m.origin,
@@ -84,7 +103,9 @@ SessionId new_session_id() {
 Roster collect_keys(const Params& p, const SessionId& sid, std::span<const Incoming> adverts) {
   auto msgs = by_sender(adverts, MsgType::advertise_keys, sid, all_ids(p), "the session's ids [1, n]", nullptr);
   Roster roster;
-  for (const Incoming* m : msgs) {
+  roster.clients.resize(msgs.size());
+  check_each(msgs.size(), [&](size_t i) {
+    const Incoming* m = msgs[i];
     auto body = decode_body<AdvertiseKeys>(m->env, m->origin);
     if (!usable_public_key(body.c_pk) || !usable_public_key(body.s_pk))
       throw Error(Exit::data, fmt::format("{}: round 0 (advertise-keys) from client {} has a low-order public key",
@@ -95,8 +116,8 @@ Roster collect_keys(const Params& p, const SessionId& sid, std::span<const Incom
       throw Error(Exit::data, fmt::format("{}: round 0 (advertise-keys) message from client {}: bad signature: not "
                                           "signed by the signing key it advertises",
                                           m->origin, m->env.sender));
-    roster.clients.push_back({m->env.sender, body.c_pk, body.s_pk, body.sig_pk});
-  }
+    roster.clients[i] = {m->env.sender, body.c_pk, body.s_pk, body.sig_pk};
+  });
   std::map<Key32, uint32_t> owner;
   for (const auto& e : roster.clients)
     for (const Key32* k : {&e.c_pk, &e.s_pk, &e.sig_pk})
@@ -193,18 +214,17 @@ MaskedRound collect_masked(const Params& p, const SessionId& sid, const Roster& 
   return {c.finish(), std::move(c.sum())};
 }
 
-UnmaskShares check_unmask_shares(const Params& p, const SessionId& sid, const Roster& roster,
-                                 std::span<const uint32_t> u2, std::span<const uint32_t> u3, const Incoming& m,
-                                 const NeighbourGraph* graph) {
-  expect_client_message(m, MsgType::unmask_shares, sid, u3, "U3 (the survivors)", &roster);
+namespace {
+
+// The body of a round-4 response whose envelope has passed expect_client_message.
+UnmaskShares check_unmask_body(std::span<const uint32_t> u2, std::span<const uint32_t> u3, const Incoming& m,
+                               const NeighbourGraph& g) {
   const uint32_t v = m.env.sender;
-  std::optional<NeighbourGraph> own;
-  if (!graph) graph = &own.emplace(sid, roster, p.neighbours);
   auto body = decode_body<UnmaskShares>(m.env, m.origin);
   // A responder answers for exactly its neighbours: b shares for N[v] ∩ U3, mask-key shares
   // for N[v] ∩ (U2 \ U3).
   std::vector<uint32_t> want_b, want_key;
-  for (uint32_t u : graph->closed(v)) {
+  for (uint32_t u : g.closed(v)) {
     if (contains(u3, u))
       want_b.push_back(u);
     else if (contains(u2, u))
@@ -223,59 +243,110 @@ UnmaskShares check_unmask_shares(const Params& p, const SessionId& sid, const Ro
   return body;
 }
 
+}  // namespace
+
+UnmaskShares check_unmask_shares(const Params& p, const SessionId& sid, const Roster& roster,
+                                 std::span<const uint32_t> u2, std::span<const uint32_t> u3, const Incoming& m,
+                                 const NeighbourGraph* graph) {
+  expect_client_message(m, MsgType::unmask_shares, sid, u3, "U3 (the survivors)", &roster);
+  std::optional<NeighbourGraph> own;
+  if (!graph) graph = &own.emplace(sid, roster, p.neighbours);
+  return check_unmask_body(u2, u3, m, *graph);
+}
+
 Recovered recover_secrets(const Params& p, const SessionId& sid, const Roster& roster, std::span<const uint32_t> u2,
                           std::span<const uint32_t> u3, std::span<const Incoming> responses) {
-  auto msgs = by_sender(responses, MsgType::unmask_shares, sid, u3, "U3 (the survivors)", &roster);
   NeighbourGraph graph(sid, roster, p.neighbours);
   std::vector<uint32_t> dropped;
   std::set_difference(u2.begin(), u2.end(), u3.begin(), u3.end(), std::back_inserter(dropped));
+  const unsigned threads = default_threads();
 
-  std::map<uint32_t, UnmaskShares> bodies;
-  for (const Incoming* m : msgs) bodies.emplace(m->env.sender, check_unmask_shares(p, sid, roster, u2, u3, *m, &graph));
+  // Each response is checked on its own, on all threads: first every envelope (type, sender,
+  // signature), then duplicate senders, then every body (decoding, exactly the owners it must
+  // answer for).
+  check_each(responses.size(), [&](size_t i) {
+    expect_client_message(responses[i], MsgType::unmask_shares, sid, u3, "U3 (the survivors)", &roster);
+  });
+  std::vector<size_t> by_id(responses.size());
+  std::iota(by_id.begin(), by_id.end(), size_t{0});
+  std::sort(by_id.begin(), by_id.end(), [&](size_t a, size_t b) {
+    return responses[a].env.sender < responses[b].env.sender || (responses[a].env.sender == responses[b].env.sender && a < b);
+  });
   Recovered rec;
-  for (auto& [v, b] : bodies) rec.responders.push_back(v);
+  for (size_t k = 0; k < by_id.size(); ++k) {
+    const Incoming& m = responses[by_id[k]];
+    if (k > 0 && responses[by_id[k - 1]].env.sender == m.env.sender)
+      throw Error(Exit::data, fmt::format("{}: duplicate {} message from client {} (also in {})", m.origin,
+                                          round_label(MsgType::unmask_shares), m.env.sender,
+                                          responses[by_id[k - 1]].origin));
+    rec.responders.push_back(m.env.sender);
+  }
+  std::vector<UnmaskShares> bodies(responses.size());
+  check_each(responses.size(), [&](size_t i) { bodies[i] = check_unmask_body(u2, u3, responses[i], graph); });
   require_threshold(p, rec.responders.size(), u3.size(), "round 4 (unmask-shares)", "U4");
 
-  // Reconstruct u's secret from the first t responders of N[u] (by id). In full SecAgg that is
-  // one responder set for every secret, so one set of Lagrange coefficients serves them all.
+  // Each secret is rebuilt from the first t responders of its owner's neighbourhood (by id). The
+  // shares are dealt out by one pass over the responses in id order: each list is sorted by owner,
+  // as are U3 and U2 \ U3, so a merge walk finds each owner's slot without a search.
   const size_t t = p.threshold;
-  shamir::LagrangeCache cache;
-  std::vector<shamir::Share> shares;
-  auto gather = [&](uint32_t owner, bool self_mask) {
-    shares.clear();
-    for (uint32_t r : graph.closed(owner)) {
-      auto it = bodies.find(r);
-      if (it == bodies.end()) continue;
-      const auto& list = self_mask ? it->second.self_mask : it->second.mask_key;
-      auto s = std::lower_bound(list.begin(), list.end(), owner,
-                                [](const OwnedShare& o, uint32_t id) { return o.owner < id; });
-      shares.push_back(s->share);
-      if (shares.size() == t) return;
-    }
-    throw Error(Exit::aborted, fmt::format("round 4 (unmask-shares): only {} of client {}'s neighbours answered, fewer "
-                                           "than the threshold {}: its {} cannot be recovered: session aborted",
-                                           shares.size(), owner, t, self_mask ? "self mask" : "mask key"));
-  };
-  auto recover = [&](uint32_t owner, bool self_mask) {
-    gather(owner, self_mask);
-    try {
-      return shamir::reconstruct(shares, &cache);
-    } catch (const Error&) {
-      throw Error(Exit::data, fmt::format("round 4 (unmask-shares): the shares of client {}'s {} are inconsistent (a "
-                                          "responder sent a bad share)",
-                                          owner, self_mask ? "self-mask seed" : "mask key"));
+  std::vector<std::vector<shamir::Share>> self_shares(u3.size()), key_shares(dropped.size());
+  auto deal = [&](const std::vector<OwnedShare>& list, std::span<const uint32_t> owners,
+                  std::vector<std::vector<shamir::Share>>& slots) {
+    size_t j = 0;
+    for (const auto& o : list) {
+      while (j < owners.size() && owners[j] < o.owner) ++j;
+      if (j == owners.size()) break;  // check_unmask_shares allows no other owner
+      if (slots[j].size() < t) slots[j].push_back(o.share);
     }
   };
-  for (uint32_t u : u3) rec.self_seeds.emplace_back(u, recover(u, true));
-  for (uint32_t d : dropped) {
-    Secret32 sk = recover(d, false);
-    const RosterEntry* e = roster.find(d);
-    if (!e || x25519_public(sk) != e->s_pk)
-      throw Error(Exit::data, fmt::format("round 4 (unmask-shares): the reconstructed mask key of client {} does not "
-                                          "match the key it advertised (a responder sent a bad share)",
-                                          d));
-    rec.mask_keys.emplace_back(d, sk);
+  for (size_t i : by_id) {
+    deal(bodies[i].self_mask, u3, self_shares);
+    deal(bodies[i].mask_key, dropped, key_shares);
   }
+  auto short_of = [&](uint32_t owner, size_t got, bool self_mask) {
+    return Error(Exit::aborted, fmt::format("round 4 (unmask-shares): only {} of client {}'s neighbours answered, fewer "
+                                            "than the threshold {}: its {} cannot be recovered: session aborted",
+                                            got, owner, t, self_mask ? "self mask" : "mask key"));
+  };
+  for (size_t j = 0; j < u3.size(); ++j)
+    if (self_shares[j].size() < t) throw short_of(u3[j], self_shares[j].size(), true);
+  for (size_t j = 0; j < dropped.size(); ++j)
+    if (key_shares[j].size() < t) throw short_of(dropped[j], key_shares[j].size(), false);
+
+  // Reconstruction, and the check of each mask key against its advertised public key, on all
+  // threads: each worker takes every threads-th secret with its own Lagrange cache (in full
+  // SecAgg one set of coefficients serves every secret).
+  const size_t total = u3.size() + dropped.size();
+  std::vector<Secret32> secrets(total);
+  std::vector<std::exception_ptr> failed(total);
+  const unsigned workers = static_cast<unsigned>(std::max<size_t>(1, std::min<size_t>(threads, total)));
+  parallel_for(workers, workers, [&](size_t w) {
+    shamir::LagrangeCache cache;
+    for (size_t s = w; s < total; s += workers) {
+      const bool self_mask = s < u3.size();
+      const uint32_t owner = self_mask ? u3[s] : dropped[s - u3.size()];
+      try {
+        try {
+          secrets[s] = shamir::reconstruct(self_mask ? self_shares[s] : key_shares[s - u3.size()], &cache);
+        } catch (const Error&) {
+          throw Error(Exit::data, fmt::format("round 4 (unmask-shares): the shares of client {}'s {} are inconsistent "
+                                              "(a responder sent a bad share)",
+                                              owner, self_mask ? "self-mask seed" : "mask key"));
+        }
+        const RosterEntry* e = self_mask ? nullptr : roster.find(owner);
+        if (!self_mask && (!e || x25519_public(secrets[s]) != e->s_pk))
+          throw Error(Exit::data, fmt::format("round 4 (unmask-shares): the reconstructed mask key of client {} does not "
+                                              "match the key it advertised (a responder sent a bad share)",
+                                              owner));
+      } catch (...) {
+        failed[s] = std::current_exception();
+      }
+    }
+  });
+  for (const auto& e : failed)
+    if (e) std::rethrow_exception(e);
+  for (size_t j = 0; j < u3.size(); ++j) rec.self_seeds.emplace_back(u3[j], secrets[j]);
+  for (size_t j = 0; j < dropped.size(); ++j) rec.mask_keys.emplace_back(dropped[j], secrets[u3.size() + j]);
   return rec;
 }
 
