@@ -8,6 +8,8 @@
 //                                               end of the body) and re-seal with a valid checksum
 //   forge retag IN OUT [--sender N] [--recipient N] [--session-from MSGFILE] [SIGN]
 //                                               same body, header fields changed, re-sealed
+//   forge copykeys FROM IN OUT SIGN             IN's advert with FROM's two X25519 keys (its own signing
+//                                               key kept): a client posing with another's keys
 //   forge setbyte IN OFFSET VALUE OUT           set raw file byte OFFSET (negative: from the end of the
 //                                               file) to VALUE, WITHOUT re-sealing
 //
@@ -22,6 +24,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -40,6 +43,7 @@ namespace {
       "usage: forge survivors PARAMS_MSG IDS OUT\n"
       "       forge flip IN OFFSET OUT [--sign STATE | --keep-signature]\n"
       "       forge retag IN OUT [--sender N] [--recipient N] [--session-from MSGFILE] [--sign STATE | --keep-signature]\n"
+      "       forge copykeys FROM IN OUT [--sign STATE | --keep-signature]\n"
       "       forge setbyte IN OFFSET VALUE OUT\n",
       stderr);
   std::exit(2);
@@ -161,6 +165,28 @@ int cmd_retag(const std::vector<std::string>& a) {
   return 0;
 }
 
+int cmd_copykeys(const std::vector<std::string>& a) {
+  if (a.size() < 4) usage();
+  Signing sign;
+  for (size_t i = 3; i < a.size(); ++i)
+    if (!sign.take(a, i)) usage();
+  Envelope from = open_file(a[0]), env = open_file(a[1]);
+  if (from.type != MsgType::advertise_keys || env.type != MsgType::advertise_keys)
+    throw std::runtime_error("copykeys takes two advertise-keys messages");
+  AdvertiseKeys theirs = decode_body<AdvertiseKeys>(from, a[0]), mine = decode_body<AdvertiseKeys>(env, a[1]);
+  mine.c_pk = theirs.c_pk;
+  mine.s_pk = theirs.s_pk;
+  std::ostringstream os(std::ios::binary);
+  {
+    cereal::PortableBinaryOutputArchive ar(os);
+    ar(mine);
+  }
+  const std::string body = std::move(os).str();
+  env.body.assign(body.begin(), body.end());
+  write_file_atomic(a[2], sign.seal(env, a[1]));
+  return 0;
+}
+
 int cmd_setbyte(const std::vector<std::string>& a) {
   if (a.size() != 4) usage();
   Bytes b = read_file(a[0]);
@@ -184,6 +210,7 @@ int main(int argc, char** argv) {
     if (cmd == "flip") return cmd_flip(args);
     if (cmd == "retag") return cmd_retag(args);
     if (cmd == "setbyte") return cmd_setbyte(args);
+    if (cmd == "copykeys") return cmd_copykeys(args);
     usage();
   } catch (const std::exception& e) {
     std::fprintf(stderr, "forge: error: %s\n", e.what());

@@ -110,6 +110,7 @@ class Server {
   bool done_ = false;
   std::vector<uint32_t> expected_;
   std::map<uint32_t, Got> got_;
+  std::map<Key32, uint32_t> advertised_;  // round 0: each public key accepted so far, and whose
   std::set<ConnPtr> conns_;
   size_t pending_writes_ = 0;
   Roster roster_;
@@ -178,6 +179,7 @@ void Server::run() {
 void Server::open_round(uint8_t r) {
   round_ = r;
   got_.clear();
+  advertised_.clear();
   closing_ = false;
   switch (r) {
     case 0:
@@ -362,7 +364,20 @@ void Server::accept_message(const ConnPtr& c, Incoming in) {
   std::span<const Incoming> single(&in, 1);
   std::optional<Incoming> keep;
   switch (round_) {
-    case 0: collect_keys(one, sid_, single); keep = std::move(in); break;
+    case 0: {
+      const Roster r = collect_keys(one, sid_, single);
+      // A key another client already advertised (a copied advert, or one client posing as two)
+      // is refused here, as the second one's fault: at the close it would abort the session.
+      const RosterEntry& e = r.clients.at(0);
+      for (const Key32* k : {&e.c_pk, &e.s_pk, &e.sig_pk})
+        if (auto it = advertised_.find(*k); it != advertised_.end())
+          throw Error(Exit::data, fmt::format("{}: round 0 (advertise-keys) from client {} repeats a public key that "
+                                              "client {} advertised",
+                                              in.origin, id, it->second));
+      for (const Key32* k : {&e.c_pk, &e.s_pk, &e.sig_pk}) advertised_.emplace(*k, id);
+      keep = std::move(in);
+      break;
+    }
     case 1: collect_shares(one, sid_, roster_, single); keep = std::move(in); break;
     case 2:
       collector_->add(in);

@@ -123,3 +123,26 @@ serve_wait 0
 check_sum <(secagg-inspect --text S/aggregate.vec) x1.txt x2.txt x3.txt x4.txt x5.txt "$R16"
 check "the real clients never saw a refusal" test -z "$(cat ./*.err)"
 cd ..
+
+section "a round-0 advert repeating another client's keys is refused, not fatal (n=4, t=3)"
+mkdir C && cd C
+must secagg-collect setup --session S --clients 4 --threshold 3 --modulus-bits 16 --length 20
+for i in 1 2 3 4; do gen_input "$i" 20 "$R16" >"x$i.txt"; done
+serve_start --round-timeout 6 -v
+net_client keygen1 keygen 1 -o adv1.msg
+wait_log 'round 0: client 1 at .*: accepted'
+# Client 4's advert, but carrying client 1's two X25519 keys (its own signing key, validly signed).
+must secagg-keygen --params S/params.msg --id 4 --state c4x -o adv4x.msg
+must forge copykeys adv1.msg adv4x.msg bad4.msg --sign c4x
+bad=$(raw send bad4.msg)
+check "the copied keys are refused at once" seconds_below "$bad" 0.8
+log_has '^secagg-collect: round 0: refused: client 4 at 127\.0\.0\.1:[0-9]+: round 0 \(advertise-keys\) from client 4 repeats a public key that client 1 advertised$'
+for i in 2 3 4; do net_client "keygen$i" keygen "$i"; done
+for i in 1 2 3 4; do net_wait "keygen$i" 0; done
+check "round 0 closed with all four" grep -q 'round 0: closed: 4 of 4 clients answered' serve.log
+net_step share 1 2 3 4
+net_step mask 1 2 3 4
+net_step unmask 1 2 3 4
+serve_wait 0
+check_sum <(secagg-inspect --text S/aggregate.vec) x1.txt x2.txt x3.txt x4.txt "$R16"
+cd ..
