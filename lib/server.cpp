@@ -174,13 +174,10 @@ MaskedCollector::MaskedCollector(const Params& p, const SessionId& sid, const Ro
     if (contains(u2_, e.id)) keys_.clients.push_back(e);
 }
 
-void MaskedCollector::add(const Incoming& m) {
+std::vector<uint64_t> MaskedCollector::check(const Incoming& m) const {
   expect_client_message(m, MsgType::masked_input, sid_, u2_, "U2 (the clients whose shares were delivered)", &keys_);
   const uint32_t u = m.env.sender;
-  if (auto it = seen_.find(u); it != seen_.end())
-    throw Error(Exit::data, fmt::format("{}: duplicate round 2 (masked-input) message from client {} (also in {})",
-                                        m.origin, u, it->second));
-  Modulus ring = p_.ring();
+  const Modulus ring = p_.ring();
   auto body = decode_body<RingVector>(m.env, m.origin);
   if (body.modulus != ring.R || body.length != p_.length)
     throw Error(Exit::data, fmt::format("{}: round 2 (masked-input) from client {} has modulus {} and length {}, the "
@@ -196,8 +193,56 @@ void MaskedCollector::add(const Incoming& m) {
     if (y[i] >= ring.R)
       throw Error(Exit::data, fmt::format("{}: round 2 (masked-input) from client {}: element {} is outside [0, {})",
                                           m.origin, u, i, ring.R));
+  return y;
+}
+
+void MaskedCollector::refuse_duplicate(const Incoming& m) const {
+  if (auto it = seen_.find(m.env.sender); it != seen_.end())
+    throw Error(Exit::data, fmt::format("{}: duplicate round 2 (masked-input) message from client {} (also in {})",
+                                        m.origin, m.env.sender, it->second));
+}
+
+void MaskedCollector::add(const Incoming& m) {
+  std::vector<uint64_t> y = check(m);
+  refuse_duplicate(m);
+  const Modulus ring = p_.ring();
   for (size_t i = 0; i < y.size(); ++i) sum_[i] = ring.add(sum_[i], y[i]);
-  seen_.emplace(u, m.origin);
+  seen_.emplace(m.env.sender, m.origin);
+}
+
+void MaskedCollector::add_all(std::span<const Incoming> ms, unsigned threads) {
+  // Checking a message (its signature, decoding, unpacking) needs no other, so each thread takes
+  // every threads-th message and adds it into its own partial sum while the unpacked vector is
+  // still in cache. Nothing reaches the sum unless every message passes.
+  const Modulus ring = p_.ring();
+  const size_t L = sum_.size();
+  const size_t workers = std::max<size_t>(1, std::min<size_t>(threads, ms.size()));
+  std::vector<std::vector<uint64_t>> partial(workers);
+  std::vector<std::exception_ptr> failed(ms.size());
+  parallel_for(workers, static_cast<unsigned>(workers), [&](size_t w) {
+    partial[w].assign(L, 0);
+    uint64_t* acc = partial[w].data();
+    for (size_t i = w; i < ms.size(); i += workers) {
+      try {
+        const std::vector<uint64_t> y = check(ms[i]);
+        for (size_t e = 0; e < L; ++e) acc[e] = ring.add(acc[e], y[e]);
+      } catch (...) {
+        failed[i] = std::current_exception();
+      }
+    }
+  });
+  for (const auto& e : failed)
+    if (e) std::rethrow_exception(e);
+  std::map<uint32_t, std::string> batch;
+  for (const auto& m : ms) {
+    refuse_duplicate(m);
+    if (auto [it, fresh] = batch.emplace(m.env.sender, m.origin); !fresh)
+      throw Error(Exit::data, fmt::format("{}: duplicate round 2 (masked-input) message from client {} (also in {})",
+                                          m.origin, m.env.sender, it->second));
+  }
+  for (const auto& part : partial)
+    for (size_t e = 0; e < L; ++e) sum_[e] = ring.add(sum_[e], part[e]);
+  seen_.merge(batch);
 }
 
 std::vector<uint32_t> MaskedCollector::finish() const {
@@ -210,7 +255,12 @@ std::vector<uint32_t> MaskedCollector::finish() const {
 MaskedRound collect_masked(const Params& p, const SessionId& sid, const Roster& roster, std::span<const uint32_t> u2,
                            std::span<const Incoming> masked) {
   MaskedCollector c(p, sid, roster, std::vector<uint32_t>(u2.begin(), u2.end()));
-  for (const auto& m : masked) c.add(m);
+  // In batches of a few per thread: each message is unpacked to a whole vector while it is added,
+  // so memory stays a small multiple of one vector however many clients there are.
+  const unsigned threads = default_threads();
+  const size_t batch = 2 * size_t{threads};
+  for (size_t i = 0; i < masked.size(); i += batch)
+    c.add_all(masked.subspan(i, std::min(batch, masked.size() - i)), threads);
   return {c.finish(), std::move(c.sum())};
 }
 
@@ -254,13 +304,9 @@ UnmaskShares check_unmask_shares(const Params& p, const SessionId& sid, const Ro
   return check_unmask_body(u2, u3, m, *graph);
 }
 
-Recovered recover_secrets(const Params& p, const SessionId& sid, const Roster& roster, std::span<const uint32_t> u2,
-                          std::span<const uint32_t> u3, std::span<const Incoming> responses) {
-  NeighbourGraph graph(sid, roster, p.neighbours);
-  std::vector<uint32_t> dropped;
-  std::set_difference(u2.begin(), u2.end(), u3.begin(), u3.end(), std::back_inserter(dropped));
-  const unsigned threads = default_threads();
-
+CheckedResponses check_unmask_responses(const Params& p, const SessionId& sid, const Roster& roster,
+                                        std::span<const uint32_t> u2, std::span<const uint32_t> u3,
+                                        std::span<const Incoming> responses) {
   // Each response is checked on its own, on all threads: first every envelope (type, sender,
   // signature), then duplicate senders, then every body (decoding, exactly the owners it must
   // answer for).
@@ -272,17 +318,34 @@ Recovered recover_secrets(const Params& p, const SessionId& sid, const Roster& r
   std::sort(by_id.begin(), by_id.end(), [&](size_t a, size_t b) {
     return responses[a].env.sender < responses[b].env.sender || (responses[a].env.sender == responses[b].env.sender && a < b);
   });
-  Recovered rec;
+  CheckedResponses out;
   for (size_t k = 0; k < by_id.size(); ++k) {
     const Incoming& m = responses[by_id[k]];
     if (k > 0 && responses[by_id[k - 1]].env.sender == m.env.sender)
       throw Error(Exit::data, fmt::format("{}: duplicate {} message from client {} (also in {})", m.origin,
                                           round_label(MsgType::unmask_shares), m.env.sender,
                                           responses[by_id[k - 1]].origin));
-    rec.responders.push_back(m.env.sender);
+    out.senders.push_back(m.env.sender);
   }
-  std::vector<UnmaskShares> bodies(responses.size());
-  check_each(responses.size(), [&](size_t i) { bodies[i] = check_unmask_body(u2, u3, responses[i], graph); });
+  const NeighbourGraph graph(sid, roster, p.neighbours);
+  out.bodies.resize(responses.size());
+  check_each(responses.size(),
+             [&](size_t k) { out.bodies[k] = check_unmask_body(u2, u3, responses[by_id[k]], graph); });
+  return out;
+}
+
+Recovered recover_secrets(const Params& p, const SessionId& sid, const Roster& roster, std::span<const uint32_t> u2,
+                          std::span<const uint32_t> u3, std::span<const Incoming> responses) {
+  return reconstruct_secrets(p, roster, u2, u3, check_unmask_responses(p, sid, roster, u2, u3, responses));
+}
+
+Recovered reconstruct_secrets(const Params& p, const Roster& roster, std::span<const uint32_t> u2,
+                              std::span<const uint32_t> u3, const CheckedResponses& responses) {
+  std::vector<uint32_t> dropped;
+  std::set_difference(u2.begin(), u2.end(), u3.begin(), u3.end(), std::back_inserter(dropped));
+  const unsigned threads = default_threads();
+  Recovered rec;
+  rec.responders = responses.senders;
   require_threshold(p, rec.responders.size(), u3.size(), "round 4 (unmask-shares)", "U4");
 
   // Each secret is rebuilt from the first t responders of its owner's neighbourhood (by id). The
@@ -299,9 +362,9 @@ Recovered recover_secrets(const Params& p, const SessionId& sid, const Roster& r
       if (slots[j].size() < t) slots[j].push_back(o.share);
     }
   };
-  for (size_t i : by_id) {
-    deal(bodies[i].self_mask, u3, self_shares);
-    deal(bodies[i].mask_key, dropped, key_shares);
+  for (const auto& b : responses.bodies) {
+    deal(b.self_mask, u3, self_shares);
+    deal(b.mask_key, dropped, key_shares);
   }
   auto short_of = [&](uint32_t owner, size_t got, bool self_mask) {
     return Error(Exit::aborted, fmt::format("round 4 (unmask-shares): only {} of client {}'s neighbours answered, fewer "

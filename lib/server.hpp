@@ -45,6 +45,8 @@ class MaskedCollector {
   // Checks one message (type, session, sender in U2, its signature, not a duplicate, modulus,
   // length, elements < R) and adds it. On Error(Exit::data) the sum and U3 are unchanged.
   void add(const Incoming& m);
+  // The same for a batch, checked on `threads` threads; on Error(Exit::data) nothing is added.
+  void add_all(std::span<const Incoming> ms, unsigned threads);
   // U3, sorted. Throws Error(Exit::aborted) if it has fewer than t clients.
   std::vector<uint32_t> finish() const;
   // The sum mod R of the masked inputs added so far.
@@ -57,6 +59,8 @@ class MaskedCollector {
   Roster keys_;                           // the roster entries of U2, for their signing keys
   std::map<uint32_t, std::string> seen_;  // sender -> origin
   std::vector<uint64_t> sum_;
+  std::vector<uint64_t> check(const Incoming& m) const;  // everything but duplicates; returns y
+  void refuse_duplicate(const Incoming& m) const;
 };
 
 // Round 2 over a batch of messages: U3 and the sum of their masked inputs.
@@ -80,6 +84,21 @@ struct Recovered {
 UnmaskShares check_unmask_shares(const Params& p, const SessionId& sid, const Roster& roster,
                                  std::span<const uint32_t> u2, std::span<const uint32_t> u3, const Incoming& m,
                                  const NeighbourGraph* graph = nullptr);  // built from (sid, roster) if null
+
+// Round 4 in two steps, which recover_secrets chains. First every response is checked (envelope
+// and signature, duplicates, then the body: exactly the owners it must answer for), on all
+// threads; the bodies come back sorted by sender.
+struct CheckedResponses {
+  std::vector<uint32_t> senders;     // U4, sorted
+  std::vector<UnmaskShares> bodies;  // parallel to senders
+};
+CheckedResponses check_unmask_responses(const Params& p, const SessionId& sid, const Roster& roster,
+                                        std::span<const uint32_t> u2, std::span<const uint32_t> u3,
+                                        std::span<const Incoming> responses);
+// Then the Shamir reconstruction proper: each secret from the first t responders of its owner's
+// neighbourhood, and each recovered mask key checked against the one its owner advertised.
+Recovered reconstruct_secrets(const Params& p, const Roster& roster, std::span<const uint32_t> u2,
+                              std::span<const uint32_t> u3, const CheckedResponses& responses);
 
 Recovered recover_secrets(const Params& p, const SessionId& sid, const Roster& roster, std::span<const uint32_t> u2,
                           std::span<const uint32_t> u3, std::span<const Incoming> responses);

@@ -520,10 +520,8 @@ SimReport run_simulation(const SimConfig& cfg) {
       d.delivered.insert(d.delivered.end(), delivered.begin(), delivered.end());
       server_step(d, [&] {
         auto in = open_all(msgs, bids, "masked");
-        for (auto& m : in) {
-          coll->add(m);
-          release(m.env.body);
-        }
+        coll->add_all(in, threads);
+        for (auto& m : in) release(m.env.body);
       });
       for (size_t i = 0; i < cnt; ++i) {
         if (!std::binary_search(delivered.begin(), delivered.end(), bids[i])) continue;
@@ -575,8 +573,9 @@ SimReport run_simulation(const SimConfig& cfg) {
       Recovered rec;
       {
         auto in = open_all(msgs, ids, "unmask");
+        const CheckedResponses checked = check_unmask_responses(p, sid, roster, u2, u3, in);
         const double c0 = process_cpu_ms(), w0 = wall_ms();
-        rec = recover_secrets(p, sid, roster, u2, u3, in);
+        rec = reconstruct_secrets(p, roster, u2, u3, checked);
         d.recover_cpu = process_cpu_ms() - c0;
         d.recover_wall = wall_ms() - w0;
       }

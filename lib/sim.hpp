@@ -86,8 +86,8 @@ struct SimRound {
   // surviving neighbour in U3) pair) x length x mask word bytes, and its limit.
   uint64_t server_keystream = 0;
   double server_limit_ms = 0;
-  // Round 4's server step, split: recover_secrets (Shamir reconstruction of the self-mask seeds
-  // and dropped clients' mask keys, with the checks of the responses) and remove_masks (the X25519
+  // Round 4's server step, split: reconstruct_secrets (Shamir reconstruction of the self-mask seeds
+  // and dropped clients' mask keys, after the responses were checked) and remove_masks (the X25519
   // agreements for the dropped pairs, then the expansion of every mask), CPU and wall time; the
   // number of those agreements; and remove_masks' wall time over server_limit_ms.
   double recover_cpu_ms = 0, recover_wall_ms = 0, unmask_cpu_ms = 0, unmask_wall_ms = 0;

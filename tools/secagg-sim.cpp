@@ -158,7 +158,7 @@ std::string limits(const SimReport& r) {
                          s.server_keystream / 1e6, s.server_limit_ms, s.unmask_wall_ms, s.unmask_limit_ratio,
                          s.unmask_cpu_ms, s.unmask_agreements);
       const double server = r.total.server_wall_ms;
-      out += fmt::format("  round 4 server: recover_secrets {:.3f} ms wall ({:.3f} ms CPU) = {:.2f}% of the server's "
+      out += fmt::format("  round 4 server: Shamir reconstruction {:.3f} ms wall ({:.3f} ms CPU) = {:.2f}% of the server's "
                          "{:.3f} ms wall\n",
                          s.recover_wall_ms, s.recover_cpu_ms, server > 0 ? 100 * s.recover_wall_ms / server : 0.0,
                          server);

@@ -54,7 +54,7 @@ check "limit line" grep -q '^limit: aes128ctr keystream at [0-9]*\.[0-9][0-9] GB
 # 10 clients, no dropouts: each masks with its self mask and 9 pairwise masks of 1000 4-byte words.
 check "round 2 client keystream" grep -q '^  round 2 client: 0\.0 MB of keystream, limit [0-9.]* ms; CPU [0-9.]* ms median = [0-9.]*x$' none.out
 check "round 4 remove_masks" grep -q '^  round 4 server: 0\.0 MB of keystream, limit [0-9.]* ms; remove_masks [0-9.]* ms wall = [0-9.]*x ([0-9.]* ms CPU, 0 X25519)$' none.out
-check "round 4 recover_secrets" grep -q "^  round 4 server: recover_secrets [0-9.]* ms wall ([0-9.]* ms CPU) = [0-9.]*% of the server's [0-9.]* ms wall$" none.out
+check "round 4 Shamir reconstruction" grep -q "^  round 4 server: Shamir reconstruction [0-9.]* ms wall ([0-9.]* ms CPU) = [0-9.]*% of the server's [0-9.]* ms wall$" none.out
 
 expect_exit 0 secagg-sim --clients 12 --threshold 12 --length 300 --modulus 1000003 --prg chacha20 --threads 1 >all.out
 has_all all.out n=12 t=12 R=1000003 prg=chacha20 threads=1 U4=12 result=OK
