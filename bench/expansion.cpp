@@ -67,7 +67,7 @@ int run(const Options& o) {
   parallel_for(p.clients, threads, [&](size_t i) { st[i] = client_keygen(p, sid, static_cast<uint32_t>(i + 1)); });
   const Bytes advert = client_advertise(st[0]);
   Roster roster;
-  for (const auto& c : st) roster.clients.push_back({c.id, c.c_pk, c.s_pk});
+  for (const auto& c : st) roster.clients.push_back({c.id, c.c_pk, c.s_pk, c.sig_pk});
   const Bytes roster_msg = encode(MsgType::roster, sid, kServerId, kServerId, roster);
 
   // Round 1: client 1's shares for everyone, for real; its inbox holds one share from each
@@ -100,7 +100,7 @@ int run(const Options& o) {
     for (auto& e : s.share.y) e = random_u64() % shamir::kPrime;
     answer.self_mask.push_back(s);
   }
-  const Bytes unmask_msg = encode(MsgType::unmask_shares, sid, 1, kServerId, answer);
+  const Bytes unmask_msg = encode_signed(MsgType::unmask_shares, sid, 1, kServerId, answer, signing_seed);
 
   const double raw = static_cast<double>(p.length) * o.input_bits / 8;
   struct Line {
