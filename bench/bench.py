@@ -4,7 +4,8 @@
   bench.py measure TIMEFILE -- CMD...   run CMD, write "wall_seconds peak_rss_kib" of it to TIMEFILE,
                                         exit with its status
   bench.py report OUTDIR                read OUTDIR/*.csv (the rows run.sh collected from
-                                        secagg-sim --csv and mask_bench --csv) and OUTDIR/expansion*.txt,
+                                        secagg-sim --csv, mask_bench --csv and net_load --csv) and
+                                        OUTDIR/expansion*.txt,
                                         write the gnuplot data files OUTDIR/*.dat and print the summary
                                         (also to OUTDIR/summary.txt)
 
@@ -305,6 +306,21 @@ def report(outdir):
           f"{r['server_cpu_ms'] / 1e3:.1f} s, wall {r['server_wall_ms'] / 1e3:.1f} s; meanwhile other processes "
           f"used {r['other_cores']:.2f} of the cores")
     if big:
+        p("")
+
+    npath = os.path.join(outdir, "netload.csv")
+    if os.path.exists(npath):
+        with open(npath) as f:
+            for r in csv.DictReader(f):
+                p(f"Socket mode under load (bench/net_load): n = {r['n']} clients over 127.0.0.1, k = {r['k']}, "
+                  f"t = {r['t']}, length {r['length']}, {r['dropouts']} dropouts before round 2 (round timeout "
+                  f"{fnum(r['round_timeout_s']):g} s): result {r['result']}, wall {fnum(r['wall_s']):.1f} s (rounds "
+                  f"{fnum(r['r0_s']):.1f}/{fnum(r['r1_s']):.1f}/{fnum(r['r2_s']):.1f}/{fnum(r['r4_s']):.1f} s); server "
+                  f"peak RSS {fnum(r['server_peak_rss_kib']) / 1024:.0f} MiB, peak {r['server_peak_fds']} open "
+                  f"descriptors, CPU {fnum(r['server_cpu_s']):.1f} s; driver peak RSS "
+                  f"{fnum(r['driver_peak_rss_kib']) / 1024:.0f} MiB, {r['driver_peak_fds']} descriptors, CPU "
+                  f"{fnum(r['driver_cpu_s']):.1f} s; load average {r['load1_start']} before, other processes used "
+                  f"{fnum(r['other_cores']):.2f} cores")
         p("")
 
     for path in sorted(glob.glob(os.path.join(outdir, "expansion*.txt"))):

@@ -26,6 +26,10 @@
 #   recover.txt      recover_bench: what recover_secrets (Shamir reconstruction) spends its time on,
 #                    full SecAgg n = 500, 0% and 30% dropouts
 #   n1000.csv        n = 1,000, 51 shares (--neighbours 50), t = 26, length 1,000,000, 10% dropouts
+#   netload.csv/.txt bench/net_load: socket mode under load, one session over loopback against a real
+#                    secagg-collect serve, every client a thread of one process with its own connection
+#                    (n = 1,000, 51 shares, length 10,000; 0% and 5% dropouts; n = 200 with BENCH_QUICK):
+#                    wall time, the server's peak RSS and open descriptors, the aggregate checked
 #   fig4-*.png       the plots (gnuplot); full-rounds.png: the server's time per round, full SecAgg
 #   summary.txt      the summary (bench/bench.py report), also printed
 # Dropouts are always at round 2: the clients have shared their keys but never send a masked input,
@@ -43,13 +47,13 @@ RETRIES=${BENCH_RETRIES:-2}
 PY=${PYTHON:-python3}
 HERE=$ROOT/bench
 
-for tool in secagg-sim mask_bench expansion recover_bench; do
+for tool in secagg-sim mask_bench expansion recover_bench net_load secagg-collect; do
   [[ -x $BIN/$tool ]] || { echo "bench: $BIN/$tool is missing (build first)" >&2; exit 66; }
 done
 command -v gnuplot >/dev/null 2>&1 || "$ROOT/scripts/install-deps.sh" gnuplot-nox
 
 mkdir -p "$OUT"
-rm -f "$OUT"/*.csv "$OUT"/*.dat "$OUT"/*.png "$OUT"/*.txt "$OUT"/.time "$OUT"/.sim.* "$OUT"/.mask.*
+rm -f "$OUT"/*.csv "$OUT"/*.dat "$OUT"/*.png "$OUT"/*.txt "$OUT"/.time "$OUT"/.sim.* "$OUT"/.mask.* "$OUT"/.netload.*
 START=$(date +%s)
 log() { printf 'bench: [%4ds] %s\n' $(($(date +%s) - START)) "$*" >&2; }
 
@@ -173,7 +177,24 @@ if [[ $QUICK == 0 ]]; then
   sim "$OUT/n1000.csv" n1000 0.1 1 --clients 1000 --length 1000000 "${PLUS[@]}"
 fi
 
+# 7. Socket mode under load: one session over loopback, n clients driven from one process (each
+#    with its own connection, all open at once), against a real secagg-collect serve; net_load checks
+#    the aggregate against the plaintext sum and fails otherwise. Dropouts never send their masked
+#    input, so round 2 closes at the server's --round-timeout (15 s).
+LOAD_N=$([[ $QUICK == 1 ]] && echo 200 || echo 1000)
+LOAD_DROPS=$([[ $QUICK == 1 ]] && echo 0 || echo "0 0.05")
+for drop in $LOAD_DROPS; do
+  log "socket mode under load: n = $LOAD_N over 127.0.0.1, 51 shares, length 10000, dropouts $drop"
+  rm -f "$OUT/.netload.csv"
+  quietly "$OUT/.netload.txt" "$BIN/net_load" --tools "$BIN" --clients "$LOAD_N" --length 10000 --dropout "$drop" \
+    --round-timeout 15 --cpu "$THREADS" --server-threads "$THREADS" --quiet --csv "$OUT/.netload.csv"
+  [[ -s $OUT/netload.csv ]] || head -n 1 "$OUT/.netload.csv" >"$OUT/netload.csv"
+  tail -n 1 "$OUT/.netload.csv" >>"$OUT/netload.csv"
+  echo "  (other processes used $OTHER cores meanwhile)" >>"$OUT/.netload.txt"
+  tee -a "$OUT/netload.txt" <"$OUT/.netload.txt" >&2
+done
+
 echo "load average at end: $(cut -d' ' -f1-3 /proc/loadavg); make bench took $(($(date +%s) - START)) s" >>"$OUT/machine.txt"
-rm -f "$OUT/.time" "$OUT/.sim.csv" "$OUT/.sim.out" "$OUT/.mask.csv" "$OUT/.mask.txt"
+rm -f "$OUT/.time" "$OUT/.sim.csv" "$OUT/.sim.out" "$OUT/.mask.csv" "$OUT/.mask.txt" "$OUT/.netload.csv" "$OUT/.netload.txt"
 log "done: results in $OUT"
 "$PY" "$HERE/bench.py" report "$OUT"

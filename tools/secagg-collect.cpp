@@ -1,4 +1,5 @@
 // secagg-collect: every server step of a session, one subcommand per round.
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <cstdio>
@@ -9,6 +10,7 @@
 #include "error.hpp"
 #include "fileio.hpp"
 #include "graph_bounds.hpp"
+#include "net/fd_limit.hpp"
 #include "net/serve.hpp"
 #include "pack.hpp"
 #include "params.hpp"
@@ -158,6 +160,10 @@ void unmask(const std::string& dir, const std::vector<std::string>& files, bool 
   write_file_atomic(s.path("aggregate.vec"), vec);
 }
 
+// Descriptors the server keeps for itself besides its client connections: stdio, the listening
+// socket, the event loop's (epoll, eventfd, timerfd), the session files it writes, and slack.
+constexpr uint64_t kServerFds = 32;
+
 void serve(const std::string& dir, net::ServeOptions opt, double round_timeout, double frame_timeout, bool verbose,
            bool text, const std::string& out) {
   auto ms = [](double s) {
@@ -181,6 +187,27 @@ void serve(const std::string& dir, net::ServeOptions opt, double round_timeout, 
   net::ServeLog log;
   log.warn = line;
   if (verbose) log.info = line;
+  // Each open connection is a file descriptor: lift the soft limit (often 1024) to the hard one,
+  // and keep the connections within it, so that the round's files can always be written
+  // (docs/network.md, "File descriptors").
+  const net::FdLimit fds = net::raise_fd_limit();
+  const uint64_t budget = fds.soft > 2 * kServerFds ? fds.soft - kServerFds : fds.soft / 2;
+  try {
+    const uint64_t n = SessionDir(dir).params().first.clients;
+    const bool by_default = opt.max_connections == 0;
+    if (by_default) opt.max_connections = static_cast<size_t>(std::min(2 * n + 64, budget));
+    if (opt.max_connections > budget)
+      line(fmt::format("warning: --max-connections {} is above the {} connections the open-file limit (ulimit -n {}, "
+                       "hard limit {}) leaves room for",
+                       opt.max_connections, budget, fds.soft, fds.hard));
+    else if (by_default && n > opt.max_connections)
+      line(fmt::format("warning: at most {} connections can be open at once (the open-file limit, ulimit -n, is {}; "
+                       "the hard limit {}), fewer than this session's {} clients: the clients beyond it are refused "
+                       "while a round is full",
+                       opt.max_connections, fds.soft, fds.hard, n));
+  } catch (const Error&) {
+    // No readable session: run_server reports it.
+  }
   net::run_server(SessionDir(dir), opt, log);
 }
 
@@ -269,7 +296,8 @@ int main(int argc, char** argv) {
   c_serve->add_flag("--resume", sopt.resume,
                     "Continue a session whose earlier rounds are already in the session directory");
   c_serve->add_option("--max-connections", sopt.max_connections,
-                      "Connections open at once; more are closed at once (default 2n + 64)");
+                      "Connections open at once; more are closed at once (default 2n + 64, at most the open-file limit "
+                      "minus 32)");
   c_serve->add_flag("--text", text, "Write the aggregate as decimal text, one element per line");
   c_serve->add_option("-o,--output", out, "Where to write the aggregate (default: stdout)");
   c_serve->add_option("--threads", threads, "Threads for mask removal (default: all cores)")->check(CLI::Range(1u, 256u));
