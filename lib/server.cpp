@@ -130,10 +130,11 @@ Roster collect_keys(const Params& p, const SessionId& sid, std::span<const Incom
 }
 
 ShareRound collect_shares(const Params& p, const SessionId& sid, const Roster& roster,
-                          std::span<const Incoming> shares) {
+                          std::span<const Incoming> shares, const NeighbourGraph* known) {
   std::vector<uint32_t> u1 = roster.ids();
   auto msgs = by_sender(shares, MsgType::share_keys, sid, u1, "the roster U1", &roster);
-  NeighbourGraph graph(sid, roster, p.neighbours);
+  std::optional<NeighbourGraph> own;
+  const NeighbourGraph& graph = known ? *known : own.emplace(sid, roster, p.neighbours);
   std::vector<std::pair<uint32_t, SealedShares>> bodies;
   const size_t ct_len = kSharePlaintextBytes + kAeadTagBytes;
   for (const Incoming* m : msgs) {

@@ -33,8 +33,10 @@ struct ShareRound {
   std::vector<uint32_t> u2;
   std::map<uint32_t, SealedShares> inboxes;
 };
+// `graph`: the session's neighbour graph if the caller has it (built from (sid, roster) if null).
 ShareRound collect_shares(const Params& p, const SessionId& sid, const Roster& roster,
-                          std::span<const Incoming> shares);
+                          std::span<const Incoming> shares,
+                          const NeighbourGraph* graph = nullptr);
 
 // Round 2, streaming: each masked input is checked and added into the running sum as it
 // arrives, so the server holds one vector however many clients there are.

@@ -1,6 +1,7 @@
 #include "net/serve.hpp"
 
 #include <algorithm>
+#include <cerrno>
 #include <map>
 #include <memory>
 #include <optional>
@@ -111,6 +112,13 @@ class Server {
   std::vector<uint32_t> expected_;
   std::map<uint32_t, Got> got_;
   std::map<Key32, uint32_t> advertised_;  // round 0: each public key accepted so far, and whose
+  // Built once from the roster: checking one message of round 1 or 4 must not rebuild it.
+  std::optional<NeighbourGraph> graph_;
+  const NeighbourGraph& graph() {
+    if (!graph_) graph_.emplace(sid_, roster_, p_.neighbours);
+    return *graph_;
+  }
+  asio::steady_timer accept_pause_{io_};
   std::set<ConnPtr> conns_;
   size_t pending_writes_ = 0;
   Roster roster_;
@@ -132,6 +140,7 @@ void Server::load() {
                                              "continue it",
                                              s_.path("roster.msg")));
   roster_ = s_.roster(sid_);
+  graph_.reset();
   if (!path_exists(s_.path("u2.msg"))) {
     round_ = 1;
     return;
@@ -224,10 +233,21 @@ void Server::accept_next() {
   auto c = std::make_shared<Conn>(io_, tls_ ? &*tls_ : nullptr);
   acc_.async_accept(c->sock.lowest_layer(), [this, c](error_code ec) {
     if (done_ || ec == asio::error::operation_aborted) return;
-    if (ec) {
-      warn(fmt::format("accepting a connection failed: {}", ec.message()));
-    } else {
+    if (!ec) {
       start(c);
+      accept_next();
+      return;
+    }
+    warn(fmt::format("accepting a connection failed: {}", ec.message()));
+    // Out of descriptors or memory, accepting again at once fails again at once (a busy loop):
+    // pause, and let the round's connections finish and close.
+    if (ec == asio::error::no_descriptors || ec == asio::error::no_buffer_space || ec == asio::error::no_memory ||
+        ec.value() == ENFILE) {
+      accept_pause_.expires_after(std::chrono::milliseconds(100));
+      accept_pause_.async_wait([this](error_code e) {
+        if (!e && !done_) accept_next();
+      });
+      return;
     }
     accept_next();
   });
@@ -378,13 +398,13 @@ void Server::accept_message(const ConnPtr& c, Incoming in) {
       keep = std::move(in);
       break;
     }
-    case 1: collect_shares(one, sid_, roster_, single); keep = std::move(in); break;
+    case 1: collect_shares(one, sid_, roster_, single, &graph()); keep = std::move(in); break;
     case 2:
       collector_->add(in);
       write_file_atomic(s_.masked_path(id), c->frame);
       break;
     default:
-      check_unmask_shares(p_, sid_, roster_, u2_, u3_, in);
+      check_unmask_shares(p_, sid_, roster_, u2_, u3_, in, &graph());
       write_file_atomic(s_.unmask_path(id), c->frame);
       keep = std::move(in);
       break;
@@ -446,13 +466,14 @@ void Server::collect(std::vector<Reply>& replies) {
   switch (round_) {
     case 0: {
       roster_ = collect_keys(p_, sid_, kept());
+      graph_.reset();
       Bytes b = encode(MsgType::roster, sid_, kServerId, kServerId, roster_);
       write_file_atomic(s_.path("roster.msg"), b);
       to_all(std::move(b));
       break;
     }
     case 1: {
-      ShareRound r = collect_shares(p_, sid_, roster_, kept());
+      ShareRound r = collect_shares(p_, sid_, roster_, kept(), &graph());
       for (auto& [v, inbox] : r.inboxes) {
         Bytes b = encode(MsgType::inbox, sid_, kServerId, v, inbox);
         write_file_atomic(s_.inbox_path(v), b);
