@@ -73,6 +73,25 @@ void pack_words(std::span<const uint64_t> v, uint8_t* dst) {
   if (over != 0) too_wide(v, 8 * sizeof(T));
 }
 
+// Other whole-byte widths (24, 40, 48, 56 bits): B bytes per element, written as 8-byte stores in
+// increasing order, each one's high bytes (zero when the element fits) overwritten by the next;
+// the last elements byte by byte, so nothing is written past this vector's n * B bytes.
+template <unsigned B>
+void pack_bytes(std::span<const uint64_t> v, uint8_t* dst) {
+  const size_t n = v.size();
+  uint64_t over = 0;
+  size_t i = 0;
+  for (; i < n && i * B + 8 <= n * B; ++i) {
+    over |= v[i] >> (8 * B);
+    store_le(dst + i * B, v[i]);
+  }
+  for (; i < n; ++i) {
+    over |= v[i] >> (8 * B);
+    for (unsigned k = 0; k < B; ++k) dst[i * B + k] = static_cast<uint8_t>(v[i] >> (8 * k));
+  }
+  if (over != 0) too_wide(v, 8 * B);
+}
+
 template <class T>
 void unpack_words(const uint8_t* src, std::vector<uint64_t>& out) {
   for (size_t i = 0; i < out.size(); ++i) out[i] = load_le<T>(src + i * sizeof(T));
@@ -101,6 +120,10 @@ void pack_into(std::span<const uint64_t> v, unsigned bits, uint8_t* dst) {
     case 16: pack_words<uint16_t>(v, dst); return;
     case 32: pack_words<uint32_t>(v, dst); return;
     case 64: pack_words<uint64_t>(v, dst); return;
+    case 24: pack_bytes<3>(v, dst); return;
+    case 40: pack_bytes<5>(v, dst); return;
+    case 48: pack_bytes<6>(v, dst); return;
+    case 56: pack_bytes<7>(v, dst); return;
     default: break;
   }
   // bits < 64 here. A bit buffer of up to 127 bits; the low 64 go out whenever they are full.

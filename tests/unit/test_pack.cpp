@@ -129,7 +129,7 @@ TEST_CASE("pack: bad widths and values are software errors") {
   CHECK(pack_error_code([&] { unpack(Bytes{0}, 1, 65); }) == Exit::software);
   CHECK(pack_error_code([&] { packed_size(1, 0); }) == Exit::software);
   CHECK(pack_error_code([&] { packed_size(1, 65); }) == Exit::software);
-  for (unsigned bits : {1u, 2u, 8u, 16u, 17u, 32u, 63u}) {
+  for (unsigned bits : {1u, 2u, 8u, 16u, 17u, 24u, 32u, 40u, 48u, 56u, 63u}) {
     CAPTURE(bits);
     std::vector<uint64_t> w(70, 0);
     w[66] = uint64_t{1} << bits;
