@@ -84,6 +84,7 @@ constexpr const char* kUsage =
     "usage: net_load [--clients N] [--length L] [--neighbours K|auto] [--threshold T] [--modulus-bits B]\n"
     "                [--dropout F] [--round-timeout S] [--cpu N] [--server-threads N] [--seed S]\n"
     "                [--tools DIR] [--dir DIR] [--keep] [--csv FILE] [--quiet] [--server-fd-limit N]\n"
+    "                [--server-max-connections N]\n"
     "\n"
     "One socket-mode session over loopback: secagg-collect setup, then secagg-collect serve as a child\n"
     "process, and all N clients as threads of this process, each holding its connection open until the\n"
@@ -111,6 +112,8 @@ constexpr const char* kUsage =
     "  --quiet             no progress lines on stderr\n"
     "  --server-fd-limit N run the server with RLIMIT_NOFILE N (soft and hard), to see what it does when\n"
     "                      its descriptors run out (default: its own, raised to the hard limit)\n"
+    "  --server-max-connections N\n"
+    "                      the server's --max-connections (default: its own, within its descriptors)\n"
     "\n"
     "Exit status: 0 the aggregate is right and every check passed, 1 a check failed, 64 usage,\n"
     "70 the session could not be run.\n";
@@ -170,6 +173,7 @@ struct Options {
   std::string csv;
   bool quiet = false;
   uint64_t server_fd_limit = 0;  // 0: the server raises its own soft limit to its hard limit
+  uint64_t server_max_connections = 0;  // 0: the server's default
 };
 
 // A child process (secagg-collect), its standard output and error redirected to files.
@@ -543,10 +547,14 @@ int run(const Options& o) {
   // 2. The server.
   const std::string port_file = (work / "port").string();
   const std::string load_start = load_average();
-  Child server({collect, "serve", "--session", session, "--listen", "127.0.0.1:0", "--port-file", port_file,
-                "--round-timeout", fmt::format("{}", o.round_timeout), "--threads", std::to_string(server_threads),
-                "--text", "-o", agg_path},
-               (work / "serve.out").string(), log_path);
+  std::vector<std::string> serve_argv{collect, "serve", "--session", session, "--listen", "127.0.0.1:0",
+                                      "--port-file", port_file, "--round-timeout", fmt::format("{}", o.round_timeout),
+                                      "--threads", std::to_string(server_threads), "--text", "-o", agg_path};
+  if (o.server_max_connections) {
+    serve_argv.push_back("--max-connections");
+    serve_argv.push_back(std::to_string(o.server_max_connections));
+  }
+  Child server(serve_argv, (work / "serve.out").string(), log_path);
   if (o.server_fd_limit) {
     // Soft and hard: the server cannot raise it again (a race with its start-up is harmless).
     const rlimit rl{static_cast<rlim_t>(o.server_fd_limit), static_cast<rlim_t>(o.server_fd_limit)};
@@ -704,6 +712,7 @@ int main(int argc, char** argv) {
       else if (a == "--csv") o.csv = args.value();
       else if (a == "--quiet") o.quiet = true;
       else if (a == "--server-fd-limit") o.server_fd_limit = std::stoull(args.value());
+      else if (a == "--server-max-connections") o.server_max_connections = std::stoull(args.value());
       else if (a == "-h" || a == "--help") {
         std::fputs(kUsage, stdout);
         return 0;

@@ -43,3 +43,15 @@ prlimit --nofile=100:100 "$SECAGG_BIN/secagg-collect" serve --session run1/S --l
   --max-connections 500 >/dev/null 2>err3.txt || rc=$?
 check "serve refuses the finished session (exit $rc)" test "$rc" -eq 73
 check "after warning about the budget" grep -q '^secagg-collect: warning: --max-connections 500 is above the 68 connections the open-file limit (ulimit -n 100, hard limit 100) leaves room for$' err3.txt
+
+section "out of descriptors with an explicit --max-connections: accept pauses instead of spinning"
+# 100 clients against a server with 50 descriptors that was told to take 500 connections: accept
+# fails with EMFILE. Retrying at once would spin (millions of log lines a second); the server
+# waits 100 ms between attempts, so a 2 s round logs at most ~20 such lines.
+rc=0
+timeout 60 "$LOAD" --tools "$SECAGG_BIN" --clients 100 --length 100 --round-timeout 2 --cpu 2 --server-threads 1 \
+  --quiet --server-fd-limit 50 --server-max-connections 500 --dir run4 >out4.txt 2>err4.txt || rc=$?
+check "net_load fails (exit $rc)" test "$rc" -eq 1
+n=$(grep -c 'accepting a connection failed: Too many open files' run4/serve.log || true)
+check "the server ran out of descriptors ($n accept failures logged)" test "$n" -ge 1
+check "and paced its retries: at most one per 100 ms ($n lines)" test "$n" -le 40
