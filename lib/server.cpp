@@ -47,8 +47,9 @@ void expect_client_message(const Incoming& m, MsgType type, const SessionId& sid
 }
 
 // Runs check(i) for every i in [0, n) on all threads (signature checks and decoding of one
-// client's message need nothing from another's) and rethrows the failure of the lowest i, so
-// the error reported is the one a serial loop would have met first.
+// client's message need nothing from another's) and rethrows the failure of the lowest i. The
+// callers look for duplicate senders only once every message has passed, so when a batch has
+// both a bad message and a duplicate, the bad message is the one reported.
 template <class F>
 void check_each(size_t n, F&& check) {
   std::vector<std::exception_ptr> failed(n);
@@ -217,7 +218,10 @@ void MaskedCollector::add_all(std::span<const Incoming> ms, unsigned threads) {
   // still in cache. Nothing reaches the sum unless every message passes.
   const Modulus ring = p_.ring();
   const size_t L = sum_.size();
-  const size_t workers = std::max<size_t>(1, std::min<size_t>(threads, ms.size()));
+  // A worker holds a partial sum and one unpacked vector: 16 bytes per element. At most 1 GiB of
+  // them, whatever the core count, so file mode's memory stays a few vectors.
+  const size_t by_memory = std::max<size_t>(1, (size_t{1} << 30) / (16 * std::max<size_t>(L, 1)));
+  const size_t workers = std::max<size_t>(1, std::min({size_t{threads}, ms.size(), by_memory}));
   std::vector<std::vector<uint64_t>> partial(workers);
   std::vector<std::exception_ptr> failed(ms.size());
   parallel_for(workers, static_cast<unsigned>(workers), [&](size_t w) {
@@ -372,14 +376,11 @@ Recovered reconstruct_secrets(const Params& p, const Roster& roster, std::span<c
                                             "than the threshold {}: its {} cannot be recovered: session aborted",
                                             got, owner, t, self_mask ? "self mask" : "mask key"));
   };
-  for (size_t j = 0; j < u3.size(); ++j)
-    if (self_shares[j].size() < t) throw short_of(u3[j], self_shares[j].size(), true);
-  for (size_t j = 0; j < dropped.size(); ++j)
-    if (key_shares[j].size() < t) throw short_of(dropped[j], key_shares[j].size(), false);
-
   // Reconstruction, and the check of each mask key against its advertised public key, on all
   // threads: each worker takes every threads-th secret with its own Lagrange cache (in full
-  // SecAgg one set of coefficients serves every secret).
+  // SecAgg one set of coefficients serves every secret). Each secret's failure (too few shares,
+  // or inconsistent ones) is kept, and the first in owner order is reported, as a serial loop
+  // over U3 then U2 \ U3 would.
   const size_t total = u3.size() + dropped.size();
   std::vector<Secret32> secrets(total);
   std::vector<std::exception_ptr> failed(total);
@@ -390,8 +391,10 @@ Recovered reconstruct_secrets(const Params& p, const Roster& roster, std::span<c
       const bool self_mask = s < u3.size();
       const uint32_t owner = self_mask ? u3[s] : dropped[s - u3.size()];
       try {
+        const auto& shares = self_mask ? self_shares[s] : key_shares[s - u3.size()];
+        if (shares.size() < t) throw short_of(owner, shares.size(), self_mask);
         try {
-          secrets[s] = shamir::reconstruct(self_mask ? self_shares[s] : key_shares[s - u3.size()], &cache);
+          secrets[s] = shamir::reconstruct(shares, &cache);
         } catch (const Error&) {
           throw Error(Exit::data, fmt::format("round 4 (unmask-shares): the shares of client {}'s {} are inconsistent "
                                               "(a responder sent a bad share)",
