@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <exception>
-#include <numeric>
 #include <optional>
 #include <set>
 
@@ -312,30 +311,14 @@ UnmaskShares check_unmask_shares(const Params& p, const SessionId& sid, const Ro
 CheckedResponses check_unmask_responses(const Params& p, const SessionId& sid, const Roster& roster,
                                         std::span<const uint32_t> u2, std::span<const uint32_t> u3,
                                         std::span<const Incoming> responses) {
-  // Each response is checked on its own, on all threads: first every envelope (type, sender,
-  // signature), then duplicate senders, then every body (decoding, exactly the owners it must
-  // answer for).
-  check_each(responses.size(), [&](size_t i) {
-    expect_client_message(responses[i], MsgType::unmask_shares, sid, u3, "U3 (the survivors)", &roster);
-  });
-  std::vector<size_t> by_id(responses.size());
-  std::iota(by_id.begin(), by_id.end(), size_t{0});
-  std::sort(by_id.begin(), by_id.end(), [&](size_t a, size_t b) {
-    return responses[a].env.sender < responses[b].env.sender || (responses[a].env.sender == responses[b].env.sender && a < b);
-  });
-  CheckedResponses out;
-  for (size_t k = 0; k < by_id.size(); ++k) {
-    const Incoming& m = responses[by_id[k]];
-    if (k > 0 && responses[by_id[k - 1]].env.sender == m.env.sender)
-      throw Error(Exit::data, fmt::format("{}: duplicate {} message from client {} (also in {})", m.origin,
-                                          round_label(MsgType::unmask_shares), m.env.sender,
-                                          responses[by_id[k - 1]].origin));
-    out.senders.push_back(m.env.sender);
-  }
+  // The envelopes (type, sender, signature) and duplicates as for every round, then each body
+  // (decoding, exactly the owners it must answer for), on all threads.
+  const auto msgs = by_sender(responses, MsgType::unmask_shares, sid, u3, "U3 (the survivors)", &roster);
   const NeighbourGraph graph(sid, roster, p.neighbours);
-  out.bodies.resize(responses.size());
-  check_each(responses.size(),
-             [&](size_t k) { out.bodies[k] = check_unmask_body(u2, u3, responses[by_id[k]], graph); });
+  CheckedResponses out;
+  for (const Incoming* m : msgs) out.senders.push_back(m->env.sender);
+  out.bodies.resize(msgs.size());
+  check_each(msgs.size(), [&](size_t k) { out.bodies[k] = check_unmask_body(u2, u3, *msgs[k], graph); });
   return out;
 }
 
