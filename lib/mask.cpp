@@ -21,7 +21,7 @@ __extension__ typedef unsigned __int128 u128;
 // chunk after the first starts on a PRG block boundary.
 constexpr size_t kChunkBytes = 16384;
 
-// Elements per vectorized group (see pow2_body).
+// Elements per vectorized group (see the tile kernels).
 constexpr size_t kGroup = 16;
 
 inline uint32_t load_le32(const uint8_t* p) {
@@ -52,38 +52,10 @@ inline uint64_t mod_sub(uint64_t a, uint64_t x, uint64_t R) {
 // Written as plain loops over memcpy loads so that the compiler vectorizes
 // the power-of-two ones; __restrict tells it acc and the buffer do not overlap.
 
-// R = 2^k, W-byte words (W = 4 for R <= 2^32, else 8). Arithmetic mod 2^64
-// then masking is exact because 2^k divides 2^64, so the word need not be
-// masked first. Fixed-count inner loops: -O2's "very cheap" vectorizer cost
-// model only vectorizes loops whose trip count is a known multiple of the
-// vector width.
-template <size_t W, bool Minus>
-[[gnu::always_inline]] inline void pow2_body(uint64_t* __restrict acc,
-                                             const uint8_t* __restrict ks, size_t n,
-                                             uint64_t mask) {
-  size_t i = 0;
-  for (; i + kGroup <= n; i += kGroup) {
-    uint64_t* __restrict a = acc + i;
-    const uint8_t* __restrict k = ks + W * i;
-    for (size_t j = 0; j < kGroup; ++j) {
-      uint64_t w = W == 4 ? load_le32(k + 4 * j) : load_le64(k + 8 * j);
-      a[j] = (Minus ? a[j] - w : a[j] + w) & mask;
-    }
-  }
-  for (; i < n; ++i) {
-    uint64_t w = W == 4 ? load_le32(ks + 4 * i) : load_le64(ks + 8 * i);
-    acc[i] = (Minus ? acc[i] - w : acc[i] + w) & mask;
-  }
-}
-
-template <size_t W, bool Minus>
-void kernel_pow2(uint64_t* __restrict acc, const uint8_t* __restrict ks, size_t n,
-                 uint64_t mask) {
-  pow2_body<W, Minus>(acc, ks, n, mask);
-}
-
-// Tile kernels for power-of-two R (add_masks): tile[j] +/-= word j of ks, wrapping in T, and
-// acc[j] = (acc[j] + tile[j]) & mask. Same fixed-count grouping as pow2_body, for the vectorizer.
+// Tile kernels for power-of-two R (add_masks): tile[j] +/-= word j of ks, wrapping in T (exact
+// mod R, since R divides 2^(8 sizeof T)), and acc[j] = (acc[j] + tile[j]) & mask. Fixed-count
+// inner loops of kGroup: -O2's "very cheap" vectorizer cost model only vectorizes loops whose
+// trip count is a known multiple of the vector width.
 template <class T>
 inline T load_word(const uint8_t* p) {
   if constexpr (sizeof(T) == 4)
@@ -129,15 +101,8 @@ void tile_flush(uint64_t* __restrict acc, const T* __restrict tile, size_t n, ui
 
 #if defined(__GNUC__) && defined(__x86_64__)
 #define SECAGG_MASK_AVX2 1
-// The same loop compiled for AVX2 (4 lanes instead of SSE2's 2), chosen at
-// run time: the portable build targets baseline x86-64.
-template <size_t W, bool Minus>
-__attribute__((target("avx2"))) void kernel_pow2_avx2(uint64_t* __restrict acc,
-                                                      const uint8_t* __restrict ks, size_t n,
-                                                      uint64_t mask) {
-  pow2_body<W, Minus>(acc, ks, n, mask);
-}
-
+// The tile loops compiled for AVX2 (8 lanes of 32 bits instead of SSE2's 4), chosen at run
+// time: the portable build targets baseline x86-64.
 template <class T, bool Minus>
 __attribute__((target("avx2"))) void tile_add_avx2(T* __restrict tile, const uint8_t* __restrict ks, size_t n) {
   tile_body<T, Minus>(tile, ks, n);
@@ -186,6 +151,14 @@ void kernel_mulhi_128(uint64_t* __restrict acc, const uint8_t* __restrict ks, si
 
 using Kernel = void (*)(uint64_t* __restrict, const uint8_t* __restrict, size_t, uint64_t);
 
+void check_range(Modulus m, uint64_t begin, uint64_t end) {
+  if (m.R < 2 || m.R > kMaxModulus)
+    throw Error(Exit::usage, "modulus " + std::to_string(m.R) + " is outside [2, 2^62]");
+  if (begin > end)
+    throw Error(Exit::usage, "mask range [" + std::to_string(begin) + ", " + std::to_string(end) +
+                                 ") is reversed");
+}
+
 
 // Wipes the keystream buffer however add_mask leaves.
 struct Wipe {
@@ -203,40 +176,23 @@ size_t mask_word_bytes(Modulus m) {
 
 void add_mask(PrgKind kind, const uint8_t seed[32], Modulus m, Sign sign, uint64_t* acc,
               uint64_t begin, uint64_t end) {
-  if (m.R < 2 || m.R > kMaxModulus)
-    throw Error(Exit::usage, "modulus " + std::to_string(m.R) + " is outside [2, 2^62]");
-  if (begin > end)
-    throw Error(Exit::usage, "mask range [" + std::to_string(begin) + ", " + std::to_string(end) +
-                                 ") is reversed");
+  check_range(m, begin, end);
   if (begin == end) return;
   const size_t wb = mask_word_bytes(m);
   if (end > std::numeric_limits<uint64_t>::max() / wb)
     throw Error(Exit::usage, "mask range end " + std::to_string(end) + " is too large");
+  if (m.pow2()) {  // the tiled path of add_masks, with one seed
+    SignedSeed one;
+    std::memcpy(one.seed.data(), seed, 32);
+    one.sign = sign;
+    add_masks(kind, m, std::span<const SignedSeed>(&one, 1), acc, begin, end);
+    return;
+  }
 
   const bool minus = sign == Sign::minus;
-  Kernel kernel;
-  uint64_t param;
-  if (m.pow2()) {
-    param = m.R - 1;
-    if (wb == 4)
-      kernel = minus ? kernel_pow2<4, true> : kernel_pow2<4, false>;
-    else
-      kernel = minus ? kernel_pow2<8, true> : kernel_pow2<8, false>;
-#ifdef SECAGG_MASK_AVX2
-    if (cpu_has_avx2()) {
-      if (wb == 4)
-        kernel = minus ? kernel_pow2_avx2<4, true> : kernel_pow2_avx2<4, false>;
-      else
-        kernel = minus ? kernel_pow2_avx2<8, true> : kernel_pow2_avx2<8, false>;
-    }
-#endif
-  } else {
-    param = m.R;
-    if (wb == 8)
-      kernel = minus ? kernel_mulhi_64<true> : kernel_mulhi_64<false>;
-    else
-      kernel = minus ? kernel_mulhi_128<true> : kernel_mulhi_128<false>;
-  }
+  const uint64_t param = m.R;
+  const Kernel kernel = wb == 8 ? (minus ? kernel_mulhi_64<true> : kernel_mulhi_64<false>)
+                                : (minus ? kernel_mulhi_128<true> : kernel_mulhi_128<false>);
 
   Keystream ks(kind, seed);
   alignas(64) uint8_t buf[kChunkBytes];
@@ -305,13 +261,6 @@ Flush<T> flush_kernel() {
   return tile_flush<T>;
 }
 
-void check_range(Modulus m, uint64_t begin, uint64_t end) {
-  if (m.R < 2 || m.R > kMaxModulus)
-    throw Error(Exit::usage, "modulus " + std::to_string(m.R) + " is outside [2, 2^62]");
-  if (begin > end)
-    throw Error(Exit::usage, "mask range [" + std::to_string(begin) + ", " + std::to_string(end) +
-                                 ") is reversed");
-}
 
 // Elements per step of the non-power-of-two paths: 128 KiB of accumulator, in L2 across seeds.
 constexpr uint64_t kModChunk = 16384;
