@@ -159,11 +159,5 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "expansion: --input-bits must be in [1, 40] and --clients at least 2\n");
     return 64;
   }
-  try {
-    crypto_init();
-    return run(o);
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "expansion: %s\n", e.what());
-    return 70;
-  }
+  return bench::guarded_main("expansion", [&] { return run(o); });
 }

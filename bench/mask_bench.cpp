@@ -50,11 +50,6 @@ using namespace secagg;
 
 namespace {
 
-double clock_ms(clockid_t id) {
-  timespec ts{};
-  clock_gettime(id, &ts);
-  return static_cast<double>(ts.tv_sec) * 1e3 + static_cast<double>(ts.tv_nsec) / 1e6;
-}
 
 struct Timing {
   double wall_ms = 0, cpu_ms = 0;
@@ -68,10 +63,10 @@ Timing median_time(int reps, bool thread_only, F&& f) {
   std::vector<double> w, c;
   const clockid_t cpu = thread_only ? CLOCK_THREAD_CPUTIME_ID : CLOCK_PROCESS_CPUTIME_ID;
   for (int i = 0; i < reps; ++i) {
-    const double w0 = clock_ms(CLOCK_MONOTONIC), c0 = clock_ms(cpu);
+    const double w0 = bench::clock_ms(CLOCK_MONOTONIC), c0 = bench::clock_ms(cpu);
     f();
-    c.push_back(clock_ms(cpu) - c0);
-    w.push_back(clock_ms(CLOCK_MONOTONIC) - w0);
+    c.push_back(bench::clock_ms(cpu) - c0);
+    w.push_back(bench::clock_ms(CLOCK_MONOTONIC) - w0);
   }
   std::sort(w.begin(), w.end());
   std::sort(c.begin(), c.end());
@@ -257,11 +252,5 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "mask_bench: --reps and --threads must be at least 1\n");
     return 64;
   }
-  try {
-    crypto_init();
-    return run(o);
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "mask_bench: %s\n", e.what());
-    return 70;
-  }
+  return bench::guarded_main("mask_bench", [&] { return run(o); });
 }

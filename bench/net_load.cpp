@@ -731,11 +731,5 @@ int main(int argc, char** argv) {
                  "--cpu <= 4096, --server-threads <= 256\n");
     return 64;
   }
-  try {
-    crypto_init();
-    return run(o);
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "net_load: %s\n", e.what());
-    return 70;
-  }
+  return bench::guarded_main("net_load", [&] { return run(o); });
 }

@@ -47,14 +47,9 @@ using namespace secagg;
 
 namespace {
 
-double clock_ms(clockid_t id) {
-  timespec ts{};
-  clock_gettime(id, &ts);
-  return static_cast<double>(ts.tv_sec) * 1e3 + static_cast<double>(ts.tv_nsec) / 1e6;
-}
-double clock_ms_monotonic() { return clock_ms(CLOCK_MONOTONIC); }
-double clock_ms_process() { return clock_ms(CLOCK_PROCESS_CPUTIME_ID); }
-double clock_ms_thread() { return clock_ms(CLOCK_THREAD_CPUTIME_ID); }
+double clock_ms_monotonic() { return bench::clock_ms(CLOCK_MONOTONIC); }
+double clock_ms_process() { return bench::clock_ms(CLOCK_PROCESS_CPUTIME_ID); }
+double clock_ms_thread() { return bench::clock_ms(CLOCK_THREAD_CPUTIME_ID); }
 
 template <class Clock, class F>
 double median_ms(int reps, Clock&& clock, F&& f) {
@@ -236,11 +231,5 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "recover_bench: --reps must be at least 1 and --dropout in [0, 0.5)\n");
     return 64;
   }
-  try {
-    crypto_init();
-    return run(o);
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "recover_bench: %s\n", e.what());
-    return 70;
-  }
+  return bench::guarded_main("recover_bench", [&] { return run(o); });
 }
