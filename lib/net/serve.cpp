@@ -67,7 +67,8 @@ struct Reply {
 struct Got {
   Digest32 digest{};
   ConnPtr conn;                 // where its answer goes (null: reloaded from S, or gone)
-  std::optional<Incoming> msg;  // kept for rounds 0, 1 and 4 (round 2 streams into the sum)
+  std::optional<Incoming> msg;  // kept for rounds 0 and 1 (round 2 streams into the sum)
+  std::optional<UnmaskShares> shares;  // round 4: the response, checked once, as it arrived
 };
 
 class Server {
@@ -207,7 +208,7 @@ void Server::open_round(uint8_t r) {
       if (!path_exists(f)) continue;
       Bytes b = read_file(f);
       collector_->add({f, open_envelope(b, f)});
-      got_[id] = {blake2b_256(b), nullptr, std::nullopt};
+      got_[id] = {blake2b_256(b), nullptr, std::nullopt, std::nullopt};
     }
   } else if (r == 4) {
     for (uint32_t id : u3_) {
@@ -215,8 +216,7 @@ void Server::open_round(uint8_t r) {
       if (!path_exists(f)) continue;
       Bytes b = read_file(f);
       Incoming in{f, open_envelope(b, f)};
-      expect_message(in.env, f, MsgType::unmask_shares, sid_);
-      got_[id] = {blake2b_256(b), nullptr, std::move(in)};
+      got_[id] = {blake2b_256(b), nullptr, std::nullopt, check_unmask_shares(p_, sid_, roster_, u2_, u3_, in, &graph())};
     }
   }
   info(fmt::format("round {}: open: expecting {} clients within {} s{}", r, expected_.size(),
@@ -383,6 +383,7 @@ void Server::accept_message(const ConnPtr& c, Incoming in) {
   one.threshold = 0;
   std::span<const Incoming> single(&in, 1);
   std::optional<Incoming> keep;
+  std::optional<UnmaskShares> shares;
   switch (round_) {
     case 0: {
       const Roster r = collect_keys(one, sid_, single);
@@ -404,12 +405,11 @@ void Server::accept_message(const ConnPtr& c, Incoming in) {
       write_file_atomic(s_.masked_path(id), c->frame);
       break;
     default:
-      check_unmask_shares(p_, sid_, roster_, u2_, u3_, in, &graph());
+      shares = check_unmask_shares(p_, sid_, roster_, u2_, u3_, in, &graph());
       write_file_atomic(s_.unmask_path(id), c->frame);
-      keep = std::move(in);
       break;
   }
-  got_[id] = {blake2b_256(c->frame), c, std::move(keep)};
+  got_[id] = {blake2b_256(c->frame), c, std::move(keep), std::move(shares)};
   c->frame.clear();
   c->frame.shrink_to_fit();
   info(fmt::format("round {}: {}: accepted ({} of {})", round_, c->who(), got_.size(), expected_.size()));
@@ -494,7 +494,13 @@ void Server::collect(std::vector<Reply>& replies) {
       break;
     }
     default: {
-      Recovered rec = recover_secrets(p_, sid_, roster_, u2_, u3_, kept());
+      // Every response was checked (signature, owners) as it arrived: only the reconstruction is left.
+      CheckedResponses checked;
+      for (const auto& [id, g] : got_) {
+        checked.senders.push_back(id);
+        checked.bodies.push_back(*g.shares);
+      }
+      Recovered rec = reconstruct_secrets(p_, roster_, u2_, u3_, checked);
       Modulus ring = p_.ring();
       std::vector<uint64_t> sum = read_vector(read_file(s_.path("masked-sum.vec")), ring, p_.length, &sid_,
                                               s_.path("masked-sum.vec"));
