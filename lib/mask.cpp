@@ -261,9 +261,41 @@ Flush<T> flush_kernel() {
   return tile_flush<T>;
 }
 
-
-// Elements per step of the non-power-of-two paths: 128 KiB of accumulator, in L2 across seeds.
+// Elements per step of add_masks for other R: 128 KiB of accumulator, in L2 across seeds.
 constexpr uint64_t kModChunk = 16384;
+
+}  // namespace
+
+namespace {
+
+// Adds every seed's mask to [begin, end) one piece [i, i + n) at a time: open(i, n) gives where
+// the piece's n elements (in [0, R)) are, the masks are added there, then close(i, n). Power-of-
+// two R sums the masks in a tile first; other R add each mask in turn, in pieces of `piece`.
+template <class Open, class Close>
+void add_masks_by_piece(PrgKind kind, Modulus m, std::span<const SignedSeed> seeds, uint64_t begin, uint64_t end,
+                        uint64_t piece, Open&& open, Close&& close) {
+  const uint64_t mask = m.R - 1;
+  auto tiles = [&](auto word) {
+    using T = decltype(word);
+    const Flush<T> flush = flush_kernel<T>();
+    for_each_mask_tile<T>(kind, seeds, begin, end, [&](uint64_t i, const T* tile, size_t n) {
+      flush(open(i, n), tile, n, mask);
+      close(i, n);
+    });
+  };
+  if (m.pow2() && mask_word_bytes(m) == 4) {
+    tiles(uint32_t{});
+  } else if (m.pow2()) {
+    tiles(uint64_t{});
+  } else {
+    for (uint64_t c = begin; c < end; c += piece) {
+      const size_t n = static_cast<size_t>(std::min(end - c, piece));
+      uint64_t* at = open(c, n);
+      for (const auto& s : seeds) add_mask(kind, s.seed.data(), m, s.sign, at, c, c + n);
+      close(c, n);
+    }
+  }
+}
 
 }  // namespace
 
@@ -271,25 +303,9 @@ void add_masks(PrgKind kind, Modulus m, std::span<const SignedSeed> seeds, uint6
                uint64_t end) {
   check_range(m, begin, end);
   if (begin == end || seeds.empty()) return;
-  const uint64_t mask = m.R - 1;
-  if (m.pow2() && mask_word_bytes(m) == 4) {
-    const auto flush = flush_kernel<uint32_t>();
-    for_each_mask_tile<uint32_t>(kind, seeds, begin, end, [&](uint64_t i, const uint32_t* tile, size_t n) {
-      flush(acc + (i - begin), tile, n, mask);
-    });
-  } else if (m.pow2()) {
-    const auto flush = flush_kernel<uint64_t>();
-    for_each_mask_tile<uint64_t>(kind, seeds, begin, end, [&](uint64_t i, const uint64_t* tile, size_t n) {
-      flush(acc + (i - begin), tile, n, mask);
-    });
-  } else {
-    // Other R need a modular reduction per element and seed anyway: add each mask into acc in
-    // chunks that stay in L2 across the seeds.
-    for (uint64_t c = begin; c < end; c += kModChunk) {
-      const uint64_t ce = std::min(end, c + kModChunk);
-      for (const auto& s : seeds) add_mask(kind, s.seed.data(), m, s.sign, acc + (c - begin), c, ce);
-    }
-  }
+  add_masks_by_piece(
+      kind, m, seeds, begin, end, kModChunk, [&](uint64_t i, size_t) { return acc + (i - begin); },
+      [](uint64_t, size_t) {});
 }
 
 void add_masks_packed(PrgKind kind, Modulus m, std::span<const SignedSeed> seeds, const uint64_t* x, uint64_t begin,
@@ -300,32 +316,20 @@ void add_masks_packed(PrgKind kind, Modulus m, std::span<const SignedSeed> seeds
     throw Error(Exit::usage, "packed mask range starts at element " + std::to_string(begin) +
                                  ", inside a byte of the packed vector");
   if (begin == end) return;
-  // y for one tile at a time: x plus the tile's masks, packed while it is in L1.
+  // y for one piece at a time: x plus the piece's masks, packed while it is in L1. Pieces (and
+  // tiles, at most kY elements) are multiples of 8 elements, so each starts on a whole byte.
   constexpr size_t kY = kChunkBytes / sizeof(uint32_t);
-  static_assert(kY % 8 == 0 && kChunkBytes / sizeof(uint64_t) % 8 == 0, "tiles must start on whole bytes of the packed vector");
+  static_assert(kY % 8 == 0 && kChunkBytes / sizeof(uint64_t) % 8 == 0, "pieces must start on whole bytes");
   alignas(64) uint64_t y[kY];
-  const uint64_t mask = m.R - 1;
-  auto emit = [&](uint64_t i, auto tile, size_t n, auto flush) {
-    std::memcpy(y, x + (i - begin), n * sizeof(uint64_t));
-    flush(y, tile, n, mask);
-    pack_into(std::span<const uint64_t>(y, n), bits, packed + (i - begin) * bits / 8);
-  };
-  if (m.pow2() && mask_word_bytes(m) == 4) {
-    const auto flush = flush_kernel<uint32_t>();
-    for_each_mask_tile<uint32_t>(kind, seeds, begin, end,
-                                 [&](uint64_t i, const uint32_t* tile, size_t n) { emit(i, tile, n, flush); });
-  } else if (m.pow2()) {
-    const auto flush = flush_kernel<uint64_t>();
-    for_each_mask_tile<uint64_t>(kind, seeds, begin, end,
-                                 [&](uint64_t i, const uint64_t* tile, size_t n) { emit(i, tile, n, flush); });
-  } else {
-    for (uint64_t c = begin; c < end; c += kY) {
-      const size_t n = static_cast<size_t>(std::min<uint64_t>(end - c, kY));
-      std::memcpy(y, x + (c - begin), n * sizeof(uint64_t));
-      for (const auto& s : seeds) add_mask(kind, s.seed.data(), m, s.sign, y, c, c + n);
-      pack_into(std::span<const uint64_t>(y, n), bits, packed + (c - begin) * bits / 8);
-    }
-  }
+  add_masks_by_piece(
+      kind, m, seeds, begin, end, kY,
+      [&](uint64_t i, size_t n) {
+        std::memcpy(y, x + (i - begin), n * sizeof(uint64_t));
+        return static_cast<uint64_t*>(y);
+      },
+      [&](uint64_t i, size_t n) {
+        pack_into(std::span<const uint64_t>(y, n), bits, packed + (i - begin) * bits / 8);
+      });
 }
 
 std::vector<uint64_t> expand_mask(PrgKind kind, const uint8_t seed[32], Modulus m, uint64_t begin,
