@@ -197,15 +197,18 @@ std::vector<uint64_t> MaskedCollector::check(const Incoming& m) const {
   return y;
 }
 
-void MaskedCollector::refuse_duplicate(const Incoming& m) const {
-  if (auto it = seen_.find(m.env.sender); it != seen_.end())
+namespace {
+// Refuses m if its sender is already in `seen` (sender -> origin).
+void refuse_duplicate(const Incoming& m, const std::map<uint32_t, std::string>& seen) {
+  if (auto it = seen.find(m.env.sender); it != seen.end())
     throw Error(Exit::data, fmt::format("{}: duplicate round 2 (masked-input) message from client {} (also in {})",
                                         m.origin, m.env.sender, it->second));
 }
+}  // namespace
 
 void MaskedCollector::add(const Incoming& m) {
   std::vector<uint64_t> y = check(m);
-  refuse_duplicate(m);
+  refuse_duplicate(m, seen_);
   const Modulus ring = p_.ring();
   for (size_t i = 0; i < y.size(); ++i) sum_[i] = ring.add(sum_[i], y[i]);
   seen_.emplace(m.env.sender, m.origin);
@@ -239,10 +242,9 @@ void MaskedCollector::add_all(std::span<const Incoming> ms, unsigned threads) {
     if (e) std::rethrow_exception(e);
   std::map<uint32_t, std::string> batch;
   for (const auto& m : ms) {
-    refuse_duplicate(m);
-    if (auto [it, fresh] = batch.emplace(m.env.sender, m.origin); !fresh)
-      throw Error(Exit::data, fmt::format("{}: duplicate round 2 (masked-input) message from client {} (also in {})",
-                                          m.origin, m.env.sender, it->second));
+    refuse_duplicate(m, seen_);
+    refuse_duplicate(m, batch);
+    batch.emplace(m.env.sender, m.origin);
   }
   for (const auto& part : partial)
     for (size_t e = 0; e < L; ++e) sum_[e] = ring.add(sum_[e], part[e]);

@@ -62,7 +62,6 @@ class MaskedCollector {
   std::map<uint32_t, std::string> seen_;  // sender -> origin
   std::vector<uint64_t> sum_;
   std::vector<uint64_t> check(const Incoming& m) const;  // everything but duplicates; returns y
-  void refuse_duplicate(const Incoming& m) const;
 };
 
 // Round 2 over a batch of messages: U3 and the sum of their masked inputs.
