@@ -348,6 +348,21 @@ SimReport run_simulation(const SimConfig& cfg) {
       if (vanish[id - 1] > r) ids.push_back(id);
     return ids;
   };
+  // A round's client side: every client of `ids` runs `step(id)` (its message, timed as its
+  // own), on all threads; the messages by position in ids, and d.delivered set.
+  auto run_clients = [&](RoundData& d, const std::vector<uint32_t>& ids, int stage, auto&& step) {
+    std::vector<Bytes> msgs(ids.size());
+    std::atomic<size_t> done{0};
+    progress.at(stage, 0, kStage[stage]);
+    parallel_for(ids.size(), threads, [&](size_t i) {
+      const uint32_t id = ids[i];
+      msgs[i] = client_step(d, id, [&] { return step(id); });
+      progress.at(stage, static_cast<double>(++done) / static_cast<double>(ids.size()), kStage[stage]);
+    });
+    d.delivered = delivered_of(msgs, ids);
+    return msgs;
+  };
+
   auto finish = [&]() -> SimReport {
     for (auto& d : rd)
       if (d.ran) rep.rounds.push_back(summarize(d, rep.raw_input_bytes, gbps));
@@ -401,18 +416,10 @@ SimReport run_simulation(const SimConfig& cfg) {
     std::vector<uint32_t> all(n);
     for (uint32_t i = 0; i < n; ++i) all[i] = i + 1;
     const auto ids = participants(all, 0);
-    std::vector<Bytes> msgs(ids.size());
-    std::atomic<size_t> done{0};
-    progress.at(0, 0, kStage[0]);
-    parallel_for(ids.size(), threads, [&](size_t i) {
-      const uint32_t id = ids[i];
-      msgs[i] = client_step(d, id, [&] {
-        st[id - 1] = client_keygen(cp, params_env.session, id);
-        return client_advertise(st[id - 1]);
-      });
-      progress.at(0, static_cast<double>(++done) / static_cast<double>(ids.size()), kStage[0]);
+    auto msgs = run_clients(d, ids, 0, [&](uint32_t id) {
+      st[id - 1] = client_keygen(cp, params_env.session, id);
+      return client_advertise(st[id - 1]);
     });
-    d.delivered = delivered_of(msgs, ids);
     bool ok = server_step(d, [&] {
       auto in = open_all(msgs, ids, "adv");
       roster = collect_keys(p, sid, in);
@@ -436,18 +443,10 @@ SimReport run_simulation(const SimConfig& cfg) {
     d.init(1, n);
     const double w0 = wall_ms();
     const auto ids = participants(u1, 1);
-    std::vector<Bytes> msgs(ids.size());
-    std::atomic<size_t> done{0};
-    progress.at(1, 0, kStage[1]);
-    parallel_for(ids.size(), threads, [&](size_t i) {
-      const uint32_t id = ids[i];
-      msgs[i] = client_step(d, id, [&] {
-        Envelope env = open_envelope(roster_msg, "roster.msg");
-        return client_share(st[id - 1], env, "roster.msg");
-      });
-      progress.at(1, static_cast<double>(++done) / static_cast<double>(ids.size()), kStage[1]);
+    auto msgs = run_clients(d, ids, 1, [&](uint32_t id) {
+      Envelope env = open_envelope(roster_msg, "roster.msg");
+      return client_share(st[id - 1], env, "roster.msg");
     });
-    d.delivered = delivered_of(msgs, ids);
     bool ok = server_step(d, [&] {
       ShareRound r;
       {
@@ -547,18 +546,10 @@ SimReport run_simulation(const SimConfig& cfg) {
     d.init(4, n);
     const double w0 = wall_ms();
     const auto ids = participants(u3, 4);
-    std::vector<Bytes> msgs(ids.size());
-    std::atomic<size_t> done{0};
-    progress.at(3, 0, kStage[3]);
-    parallel_for(ids.size(), threads, [&](size_t i) {
-      const uint32_t id = ids[i];
-      msgs[i] = client_step(d, id, [&] {
-        Envelope env = open_envelope(survivors_msg, "survivors.msg");
-        return client_unmask(st[id - 1], env, "survivors.msg");
-      });
-      progress.at(3, static_cast<double>(++done) / static_cast<double>(ids.size()), kStage[3]);
+    auto msgs = run_clients(d, ids, 3, [&](uint32_t id) {
+      Envelope env = open_envelope(survivors_msg, "survivors.msg");
+      return client_unmask(st[id - 1], env, "survivors.msg");
     });
-    d.delivered = delivered_of(msgs, ids);
     std::vector<ClientState>().swap(st);
     // The server removes |U3| self masks and, for each dropped client of U2 \ U3, one pairwise
     // mask per surviving neighbour (each needing an X25519 agreement).
