@@ -27,7 +27,8 @@ uint64_t max_server_body(const Params& p);
 // Checks a frame's header (kHeaderBytes bytes): magic, version, body length <= limit.
 // Returns the body length; Error(Exit::data) starting with `origin` otherwise.
 uint64_t frame_body_length(std::span<const uint8_t> header, uint64_t limit, const std::string& origin);
-// The sender id a header claims (le32 at offset 24); unauthenticated before stage 2.
+// The sender id a header claims (le32 at offset 24): a claim only, until the server checks the
+// message's signature against that client's round-0 key.
 uint32_t frame_sender(std::span<const uint8_t> header);
 
 }  // namespace secagg::net
