@@ -42,9 +42,13 @@ std::vector<uint32_t> SessionDir::survivors(const SessionId& sid) const {
 }
 
 void SessionDir::require_absent(const std::string& name, const char* round) const {
-  if (path_exists(path(name)))
-    throw Error(Exit::cantcreat, fmt::format("{}: already exists: {} has been collected for this session already",
-                                             path(name), round));
+  if (!path_exists(path(name))) return;
+  // params.msg is written by setup, which collects nothing: say what running it twice means.
+  if (name == "params.msg")
+    throw Error(Exit::cantcreat, fmt::format("{}: already exists: this session was set up already (use a new "
+                                             "--session directory for a new session)", path(name)));
+  throw Error(Exit::cantcreat, fmt::format("{}: already exists: {} of this session was collected already (each round "
+                                           "is collected once)", path(name), round));
 }
 
 }  // namespace secagg

@@ -5,8 +5,10 @@
 #include <cstdio>
 #include <new>
 
+#include "cli_suggest.hpp"
 #include "client.hpp"
 #include "error.hpp"
+#include "exit_codes.hpp"
 #include "fileio.hpp"
 #include "net/client_io.hpp"
 #include "protocol.hpp"
@@ -14,22 +16,44 @@
 
 namespace secagg::tool {
 
+namespace {
+// "secagg-collect setup": the deepest subcommand the parse got to, for the --help hint.
+std::string parsed_command(const CLI::App& app) {
+  std::string cmd = app.get_name();
+  const CLI::App* cur = &app;
+  while (!cur->get_subcommands().empty()) {
+    cur = cur->get_subcommands().front();
+    cmd += " " + cur->get_name();
+  }
+  return cmd;
+}
+}  // namespace
+
 int run(CLI::App& app, int argc, char** argv, const std::function<void()>& body) {
   const std::string name = app.get_name();
-  const std::string footer = app.get_footer().empty() ? std::string(kExitCodes) : app.get_footer();
-  app.footer(footer);
+  app.footer(exit_status_footer(name));
+  for (CLI::App* sub : app.get_subcommands({})) sub->footer(exit_status_footer(name + " " + sub->get_name()));
+  const std::string version = name + " " + SECAGG_VERSION;
+  app.set_version_flag("--version", version, "Print the version (" + version + ") and exit");
   for (CLI::App* sub : app.get_subcommands({}))
-    if (sub->get_footer().empty()) sub->footer(footer);
+    sub->set_version_flag("--version", version, "Print the version (" + version + ") and exit");
+  auto usage_error = [&](const std::string& message, const std::string& command) {
+    std::fprintf(stderr, "%s: error: %s\n%s: hint: run '%s --help' for usage\n", name.c_str(), message.c_str(),
+                 name.c_str(), command.c_str());
+    return static_cast<int>(Exit::usage);
+  };
+  // Before CLI11: it reports a missing required option before an unknown one.
+  if (auto unknown = find_unknown_name(app, argc, argv)) return usage_error(unknown->message, unknown->command);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
     return app.exit(e);
   } catch (const CLI::CallForAllHelp& e) {
     return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
   } catch (const CLI::ParseError& e) {
-    std::fprintf(stderr, "%s: error: %s\n%s: hint: run '%s --help' for usage\n", name.c_str(), e.what(), name.c_str(),
-                 name.c_str());
-    return static_cast<int>(Exit::usage);
+    return usage_error(e.what(), parsed_command(app));
   }
   try {
     crypto_init();

@@ -11,9 +11,11 @@
 
 namespace secagg::tool {
 
-// Parse argv into app, then run body. Maps CLI11 errors to 64 (help to 0),
+// Parse argv into app, then run body. Maps CLI11 errors to 64 (help and --version to 0),
 // secagg::Error to its code, anything else to 70, printing one line:
 //   <tool>: error: <message>
+// An unknown option or subcommand is named, with the nearest known one (cli_suggest.hpp).
+// Sets the --help footers of app and its subcommands from exit_codes.hpp, and adds --version.
 int run(CLI::App& app, int argc, char** argv, const std::function<void()>& body);
 
 // Read and verify a message file ("-" is stdin).
@@ -25,21 +27,6 @@ void write_state(const std::string& path, const ClientState& st);
 // Write an output file atomically ("-": stdout).
 void write_output(const std::string& path, std::span<const uint8_t> data);
 void write_output(const std::string& path, std::string_view text);
-
-// Shown at the end of every tool's --help (a tool may set its own footer before run()).
-inline constexpr const char* kExitCodes =
-    "Exit status: 0 success, 1 protocol aborted or refused, 64 usage, 65 bad input data, 66 missing input, "
-    "70 internal error, 73 cannot create output, 74 I/O error, 77 permission denied.";
-// The same for the client steps in socket mode.
-inline constexpr const char* kExitCodesNet =
-    "Exit status: 0 success, 1 protocol aborted or refused, 64 usage, 65 bad input data, or a TLS server whose "
-    "certificate does not verify (nothing was sent), 66 missing input, 70 internal error, 73 cannot create output, "
-    "74 I/O error, 75 server unreachable or a deadline passed, 77 permission denied.";
-// The same for the server in socket mode.
-inline constexpr const char* kExitCodesServe =
-    "Exit status: 0 success, 1 protocol aborted, 64 usage, 65 bad input data, 66 missing input, 70 internal error, "
-    "73 cannot create output, 74 I/O error, 75 cannot listen, 77 permission denied (also: a TLS key file that "
-    "group or others may read).";
 
 // Socket mode for a client step: --connect, --recv, --timeout, --connect-timeout, and TLS
 // (--tls-ca, --tls-server-name).

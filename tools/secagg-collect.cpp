@@ -1,5 +1,6 @@
 // secagg-collect: every server step of a session, one subcommand per round.
 #include <algorithm>
+#include <iterator>
 #include <charconv>
 #include <cmath>
 #include <cstdio>
@@ -67,6 +68,56 @@ void size_graph(Params& p, const GraphSpec& g) {
   }
 }
 
+// Runs of consecutive ids, and "1-3, 5": a line about a thousand clients stays short.
+using IdRanges = std::vector<std::pair<uint32_t, uint32_t>>;
+
+IdRanges ranges_of(const std::vector<uint32_t>& sorted) {
+  IdRanges r;
+  for (uint32_t id : sorted)
+    if (!r.empty() && r.back().second + 1 == id) r.back().second = id;
+    else r.push_back({id, id});
+  return r;
+}
+
+std::string format_ranges(const IdRanges& r) {
+  std::string out;
+  for (const auto& [lo, hi] : r) {
+    if (!out.empty()) out += ", ";
+    out += lo == hi ? fmt::format("{}", lo) : fmt::format("{}-{}", lo, hi);
+  }
+  return out;
+}
+
+// One line on stderr after a file-mode round: who is in and who dropped. A client without a
+// message in the round is dropped for good, so a forgotten file must not pass unnoticed. Every
+// message given is either accepted or fails the whole step, so those in are the messages given.
+void report_round(int round, uint64_t expected, const std::vector<uint32_t>& in, const IdRanges& dropped) {
+  std::string line = fmt::format("secagg-collect: round {}: {} of {} clients in ({})", round, in.size(), expected,
+                                 format_ranges(ranges_of(in)));
+  line += dropped.empty() ? "; none dropped" : fmt::format("; dropped: {} (no message given)", format_ranges(dropped));
+  std::fprintf(stderr, "%s\n", line.c_str());
+}
+
+// Rounds 1, 2 and 4: the clients expected are the previous round's set (sorted).
+void report_round(int round, const std::vector<uint32_t>& expected, std::vector<uint32_t> in) {
+  std::sort(in.begin(), in.end());
+  std::vector<uint32_t> dropped;
+  std::set_difference(expected.begin(), expected.end(), in.begin(), in.end(), std::back_inserter(dropped));
+  report_round(round, expected.size(), in, ranges_of(dropped));
+}
+
+// Round 0: every id in [1, n] is expected; the gaps are computed, not listed (n may be large).
+void report_keys(uint32_t n, const std::vector<uint32_t>& in) {
+  IdRanges dropped;
+  uint64_t next = 1;
+  for (uint32_t id : in) {
+    if (id > next) dropped.push_back({static_cast<uint32_t>(next), id - 1});
+    next = uint64_t{id} + 1;
+  }
+  if (next <= n) dropped.push_back({static_cast<uint32_t>(next), n});
+  report_round(0, n, in, dropped);
+}
+
 void setup(const std::string& dir, Params p, const std::string& modulus_bits, uint64_t modulus,
            const std::string& prg) {
   if (modulus_bits.empty() == (modulus == 0)) throw Error(Exit::usage, "give exactly one of --modulus-bits and --modulus");
@@ -110,6 +161,7 @@ void keys(const std::string& dir, const std::vector<std::string>& files) {
   auto in = read_all(files);
   Roster roster = collect_keys(p, sid, in);
   write_file_atomic(s.path("roster.msg"), encode(MsgType::roster, sid, kServerId, kServerId, roster));
+  report_keys(p.clients, roster.ids());
 }
 
 void shares(const std::string& dir, const std::vector<std::string>& files) {
@@ -121,6 +173,7 @@ void shares(const std::string& dir, const std::vector<std::string>& files) {
   ShareRound r = collect_shares(p, sid, roster, in);
   for (auto& [v, inbox] : r.inboxes) write_file_atomic(s.inbox_path(v), encode(MsgType::inbox, sid, kServerId, v, inbox));
   write_file_atomic(s.path("u2.msg"), encode(MsgType::server_round1, sid, kServerId, kServerId, IdList{r.u2}));
+  report_round(1, roster.ids(), r.u2);
 }
 
 void masked(const std::string& dir, const std::vector<std::string>& files) {
@@ -134,6 +187,7 @@ void masked(const std::string& dir, const std::vector<std::string>& files) {
   for (const auto& m : in) write_file_atomic(s.masked_path(m.env.sender), seal_envelope(m.env));
   write_file_atomic(s.path("masked-sum.vec"), vector_message(r.sum, p.ring(), sid));
   write_file_atomic(s.path("survivors.msg"), encode(MsgType::survivors, sid, kServerId, kServerId, IdList{r.u3}));
+  report_round(2, u2, r.u3);
 }
 
 void unmask(const std::string& dir, const std::vector<std::string>& files, bool text, const std::string& out,
@@ -158,6 +212,7 @@ void unmask(const std::string& dir, const std::vector<std::string>& files, bool 
     tool::write_output(out, vec);
   for (const auto& m : in) write_file_atomic(s.unmask_path(m.env.sender), seal_envelope(m.env));
   write_file_atomic(s.path("aggregate.vec"), vec);
+  report_round(4, u3, rec.responders);
 }
 
 // Descriptors the server keeps for itself besides its client connections: stdio, the listening
@@ -306,7 +361,6 @@ int main(int argc, char** argv) {
   c_serve->add_option("--tls-key", sopt.tls_key,
                       "The private key of --tls-cert, an unencrypted PEM file that group and others may not read");
   c_serve->add_flag("-v,--verbose", verbose, "Log every round's opening and closing and every accepted message");
-  c_serve->footer(tool::kExitCodesServe);
 
   return tool::run(app, argc, argv, [&] {
     if (c_setup->parsed()) {

@@ -27,7 +27,6 @@ int main(int argc, char** argv) {
   tool::NetFlags net;
   tool::add_net_flags(app, net,
                       "Socket mode: where to save the server's roster (U1), the file secagg-share --roster reads");
-  app.footer(tool::kExitCodesNet);
   return tool::run(app, argc, argv, [&] {
     const bool networked = tool::net_mode(net);
     Envelope env = tool::read_message(params_path);

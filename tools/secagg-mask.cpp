@@ -25,7 +25,6 @@ int main(int argc, char** argv) {
   tool::add_net_flags(app, net,
                       "Socket mode: where to save the survivor set U3 from the server, the file secagg-unmask "
                       "--survivors reads");
-  app.footer(tool::kExitCodesNet);
   app.add_option("--threads", threads, "Threads for mask expansion (default: all cores)")->check(CLI::Range(1u, 256u));
   return tool::run(app, argc, argv, [&] {
     const bool networked = tool::net_mode(net);

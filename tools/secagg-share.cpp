@@ -23,7 +23,6 @@ int main(int argc, char** argv) {
   tool::add_net_flags(app, net,
                       "Socket mode: where to save this client's inbox from the server, the file secagg-mask --inbox "
                       "reads");
-  app.footer(tool::kExitCodesNet);
   unsigned threads = default_threads();
   app.add_option("--threads", threads, "Threads for the key agreements (default: all cores)")->check(CLI::Range(1u, 256u));
   return tool::run(app, argc, argv, [&] {

@@ -21,7 +21,6 @@ int main(int argc, char** argv) {
   tool::add_net_flags(app, net,
                       "Socket mode: where to save the aggregate the server answers with once the session is done "
                       "(optional)");
-  app.footer(tool::kExitCodesNet);
   return tool::run(app, argc, argv, [&] {
     const bool networked = tool::net_mode(net);
     ClientState st = tool::read_state(state_path);
