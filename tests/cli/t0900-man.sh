@@ -11,8 +11,10 @@
 #   3. every tools/secagg-*.cpp has man/secagg-*.1, and every secagg-*.1 has a tool;
 #   4. every long option printed by `secagg-X --help` (and, for a tool with
 #      subcommands, by `secagg-X SUB --help`) appears in the page's OPTIONS
-#      section, every option the OPTIONS section describes exists, and every
-#      exit status the --help footer lists is explained under EXIT STATUS.
+#      section, every option the OPTIONS section describes exists, every
+#      exit status a --help footer lists is explained under EXIT STATUS, the
+#      EXIT STATUS entries are exactly the codes the footers list, and a tool's
+#      footer lists exactly its subcommands' codes.
 # It does not source lib.sh: linting the pages needs neither a session nor
 # the test-only forge, and should not fail when those are missing.
 # Prints "t0900-man: N passed, M failed" and exits non-zero if anything failed.
@@ -122,6 +124,13 @@ echo "== options and exit statuses against --help"
 long_options() {
   sed -n -E 's/^  (-[^ ]+).*/\1/p' | tr ',' '\n' | grep -E '^--[A-Za-z0-9]' | sort -u
 }
+# footer_codes: the exit statuses of the footer of a --help text on stdin, one per line:
+#   Exit status: 0 success: ...
+#     64   usage: ...
+#          (a continuation line)
+footer_codes() {
+  awk '/^Exit status: [0-9]+ / { on = 1; print $3; next } on && /^  [0-9]+ / { print $1 }' | sort -n -u
+}
 # subcommands: the names listed under "Subcommands:".
 subcommands() {
   awk '/^Subcommands:/ { on = 1; next } on && /^$/ { on = 0 } on && /^  [a-z]/ { print $1 }'
@@ -165,14 +174,40 @@ for tool in "${tools[@]}"; do
   done
   unset known
 
+  # Exit statuses: every (sub)command's --help footer lists the codes it returns, the page's
+  # EXIT STATUS has an entry (.TP / .B N) for exactly the codes the footers list, and a tool's
+  # own footer lists exactly its subcommands' codes.
   exit_text=$(section "$page" "EXIT STATUS" | plain)
-  codes=$(grep -m1 '^Exit status:' <<<"$help" | grep -oE '\b[0-9]+\b')
-  if [[ -z $codes ]]; then
-    fail "$tool --help has no 'Exit status:' line to check the page against"
-  fi
-  for code in $codes; do
-    if grep -Eq "(^|[^0-9])$code([^0-9]|\$)" <<<"$exit_text"; then pass; else fail "$tool.1: EXIT STATUS does not explain $code"; fi
+  page_codes=$(section "$page" "EXIT STATUS" | awk 'prev ~ /^\.TP/ && /^\.B [0-9]+$/ { print $2 } { prev = $0 }' |
+    sort -n -u | tr '\n' ' ')
+  all_codes="" sub_codes=""
+  for i in "${!helps[@]}"; do
+    codes=$(footer_codes <<<"${helps[$i]}" | tr '\n' ' ')
+    if [[ -z $codes ]]; then
+      fail "$tool --help${i:+ (subcommand $i)} has no 'Exit status:' footer to check the page against"
+      continue
+    fi
+    all_codes+="$codes"
+    ((i > 0)) && sub_codes+="$codes"
+    for code in $codes; do
+      if grep -Eq "(^|[^0-9])$code([^0-9]|\$)" <<<"$exit_text"; then pass; else fail "$tool.1: EXIT STATUS does not explain $code"; fi
+    done
   done
+  all_codes=$(tr ' ' '\n' <<<"$all_codes" | grep . | sort -n -u | tr '\n' ' ')
+  if [[ $all_codes == "$page_codes" ]]; then
+    pass
+  else
+    fail "$tool: the --help footers list exit statuses '$all_codes', the page's EXIT STATUS has entries for '$page_codes'"
+  fi
+  if ((${#helps[@]} > 1)); then
+    top=$(footer_codes <<<"${helps[0]}" | tr '\n' ' ')
+    sub_codes=$(tr ' ' '\n' <<<"$sub_codes" | grep . | sort -n -u | tr '\n' ' ')
+    if [[ $top == "$sub_codes" ]]; then
+      pass
+    else
+      fail "$tool --help lists exit statuses '$top', its subcommands '$sub_codes'"
+    fi
+  fi
 done
 
 finish
