@@ -3,11 +3,13 @@
 # Five clients, threshold 3, vectors of 8 elements mod 2^32; client 5 sends its
 # shares and then drops out before masking its input. The server still recovers
 # the exact sum of clients 1-4, and this script checks it against the plaintext.
+# Its directory (the session S, the clients' states, inputs and messages) is kept for
+# inspection; the script says where it is.
 set -euo pipefail
 BIN=$(cd "${SECAGG_BIN:?SECAGG_BIN must name the directory holding the secagg tools}" && pwd)
 export PATH="$BIN:$PATH"
 work=$(mktemp -d "${TMPDIR:-/tmp}/secagg-demo.XXXXXX")
-trap 'rm -rf "$work"' EXIT
+trap 'rc=$?; if ((rc != 0)); then echo "demo: the files so far are kept in $work" >&2; fi' EXIT
 cd "$work"
 n=5 t=3 len=8 bits=32
 
@@ -50,3 +52,7 @@ paste x1.txt x2.txt x3.txt x4.txt sum.txt | awk -v R=4294967296 '
   END { exit bad }' || { echo "demo: FAILED: the aggregate differs from the plaintext sum" >&2; exit 1; }
 echo
 echo "The aggregate equals the sum of clients 1-4 mod 2^32; the server never saw an unmasked input."
+echo
+echo "Everything is kept in $work for inspection (remove it when done):"
+echo "  the session directory $work/S, the client states c1..c5 (secret: mode 0600),"
+echo "  the inputs x1..x5.txt and every message. For example: secagg-inspect $work/S/*.msg"
