@@ -85,7 +85,7 @@ std::vector<uint64_t> encode(std::span<const double> x, const Spec& s, uint64_t 
   uint64_t words[kChunk];
   for (size_t base = 0; base < x.size(); base += kChunk) {
     size_t n = std::min(kChunk, x.size() - base);
-    if (r == Rounding::stochastic) random_bytes(words, n * sizeof words[0]);
+    if (r == Rounding::stochastic) random_u64s(words, n);
     for (size_t k = 0; k < n; ++k) {
       double v = x[base + k];
       if (!std::isfinite(v))

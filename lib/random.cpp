@@ -9,6 +9,7 @@
 #include <sodium.h>
 
 #include "error.hpp"
+#include "le.hpp"
 
 namespace secagg {
 namespace {
@@ -98,8 +99,19 @@ void random_bytes(void* out, size_t n) {
 
 uint64_t random_u64() {
   uint64_t v;
-  random_bytes(&v, sizeof v);
+  random_u64s(&v, 1);
   return v;
+}
+
+void random_u64s(uint64_t* out, size_t n) {
+  // Drawn in place as bytes, then each word decoded little-endian (a no-op on x86).
+  random_bytes(out, n * sizeof *out);
+  for (size_t i = 0; i < n; ++i) {
+    uint8_t b[8];
+    std::memcpy(b, &out[i], 8);
+    out[i] = le::get64(b);
+    sodium_memzero(b, sizeof b);  // the words are secret Shamir coefficients
+  }
 }
 
 }  // namespace secagg

@@ -23,6 +23,9 @@ bool deterministic_mode();
 void random_context(std::string_view context);
 
 void random_bytes(void* out, size_t n);
+// Random 64-bit words, each drawn as 8 bytes read little-endian, so the words of the
+// deterministic mode are the same on every host (docs/security.md, "Randomness").
 uint64_t random_u64();
+void random_u64s(uint64_t* out, size_t n);
 
 }  // namespace secagg

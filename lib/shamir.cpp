@@ -88,7 +88,7 @@ std::vector<Share> split(const Secret32& secret, unsigned t, std::span<const uin
   }
   if (t > 1) {
     // One bulk draw for all random coefficients, redrawing the rare value p (probability 2^-61).
-    random_bytes(coef.data() + kChunks, (coef.size() - kChunks) * sizeof(uint64_t));
+    random_u64s(coef.data() + kChunks, coef.size() - kChunks);
     for (size_t i = kChunks; i < coef.size(); ++i) {
       coef[i] &= kPrime;
       if (coef[i] == kPrime) coef[i] = random_element();

@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
-# t0500-golden: the golden transcript. scripts/make-golden.sh runs one fixed session
-# (n=4, t=3, R=2^16, length 8, client 4 drops after round 1) with the real tools in the
-# insecure deterministic mode; every file it writes must equal, byte for byte, the one in
-# testdata/golden/. A difference means the wire format, the randomness or the protocol
+# t0500-golden: the golden transcripts. scripts/make-golden.sh runs fixed sessions with the
+# real tools in the insecure deterministic mode: the base set (n=4, t=3, R=2^16, length 8,
+# client 4 drops after round 1) in testdata/golden/, and in testdata/golden/SET/ the sets that
+# pin what the base does not: ChaCha20, a modulus that is not a power of two, unaligned
+# packing (20- and 37-bit elements), SecAgg+ (--neighbours 6 of 10), and dropouts in rounds 1,
+# 2 and 4. Every file a set writes, the aggregate included, must equal, byte for byte, the
+# stored one. A difference means the wire format, the randomness or the protocol
 # changed: if that was intended, regenerate the transcript (see scripts/make-golden.sh) and
 # say so in the commit. The run is repeated with another thread count and a longer
 # temporary path, which must not change a byte either.
@@ -11,12 +14,15 @@ source "$(dirname "$0")/lib.sh"
 
 GOLDEN=$SECAGG_SRC/testdata/golden
 MAKE=$SECAGG_SRC/scripts/make-golden.sh
+SETS=(chacha20-r1000003 secaggplus-k6-b37)
 
-# compare_to_golden DIR: DIR holds exactly the files of testdata/golden, each identical.
+# compare_to_golden DIR [GOLDEN_DIR]: DIR holds exactly the files of GOLDEN_DIR (default
+# testdata/golden, the base set; its subdirectories are the other sets), each identical.
 compare_to_golden() {
   local dir=$1 f
+  local GOLDEN=${2:-$GOLDEN}
   local -a want got
-  mapfile -t want < <(cd "$GOLDEN" && ls -A)
+  mapfile -t want < <(cd "$GOLDEN" && find . -maxdepth 1 -type f -printf '%f\n' | sort)
   mapfile -t got < <(cd "$dir" && ls -A)
   if [[ "${want[*]}" != "${got[*]}" ]]; then
     fail "GOLDEN MISMATCH: $dir does not hold the same files as testdata/golden:" \
@@ -43,12 +49,15 @@ expected_files=(adv1.msg adv2.msg adv3.msg adv4.msg aggregate.vec inbox-1.msg in
   input1.txt input2.txt input3.txt input4.txt masked1.msg masked2.msg masked3.msg params.msg roster.msg shares1.msg
   shares2.msg shares3.msg shares4.msg sum.txt survivors.msg u2.msg unmask1.msg unmask2.msg unmask3.msg)
 for f in "${expected_files[@]}"; do check "testdata/golden/$f exists" test -f "$GOLDEN/$f"; done
-mapfile -t golden_files < <(cd "$GOLDEN" && ls -A)
+mapfile -t golden_files < <(cd "$GOLDEN" && find . -maxdepth 1 -type f -printf '%f\n' | sort)
 check "testdata/golden holds only the transcript's files" \
   test "${golden_files[*]}" = "$(printf '%s\n' "${expected_files[@]}" | sort | xargs)"
+mapfile -t golden_dirs < <(cd "$GOLDEN" && find . -mindepth 1 -maxdepth 1 -type d -printf '%f\n' | sort)
+check "testdata/golden's subdirectories are exactly the sets ${SETS[*]}" \
+  test "${golden_dirs[*]}" = "$(printf '%s\n' "${SETS[@]}" | sort | xargs)"
 not_a_state() { [[ $(secagg-inspect "$1") != *client-state* ]]; }
-for f in "$GOLDEN"/*.msg "$GOLDEN"/*.vec; do
-  check "$(basename "$f") is a valid message and not a client state" not_a_state "$f"
+for f in "$GOLDEN"/*.msg "$GOLDEN"/*.vec "$GOLDEN"/*/*.msg "$GOLDEN"/*/*.vec; do
+  check "${f#"$GOLDEN"/} is a valid message and not a client state" not_a_state "$f"
 done
 
 section "regenerate and compare byte for byte"
@@ -78,3 +87,31 @@ for i in 1 2 3; do
   check "unmask$i.msg reveals 3 self-mask shares and client 4's mask-key share" \
     grep -q 'self_mask_shares=3 mask_key_shares=1$' <(secagg-inspect "$GOLDEN/unmask$i.msg")
 done
+
+section "the other sets: regenerate and compare byte for byte, aggregate included"
+set_check() {  # set_check SET WANT-PARAMS-REGEX U2 U3 U4
+  local set=$1 re=$2 u2=$3 u3=$4 u4=$5 g=$GOLDEN/$1 r
+  must "$MAKE" "$SECAGG_BIN" "set-$set" "$set"
+  compare_to_golden "set-$set" "$g"
+  check "$set: params are $re" grep -Eq "$re" <(secagg-inspect "$g/params.msg")
+  ids() { secagg-inspect --json "$1" | "$PY" -c 'import json,sys; print(*json.load(sys.stdin)["body"]["ids"])'; }
+  check "$set: U2 = $u2" test "$(ids "$g/u2.msg")" = "$u2"
+  check "$set: U3 = $u3" test "$(ids "$g/survivors.msg")" = "$u3"
+  check "$set: U4 = $u4 (the answers)" test "$(cd "$g" && ls unmask*.msg | sed 's/[^0-9]//g' | sort -n | xargs)" = "$u4"
+  r=$(secagg-inspect "$g/params.msg" | sed -n 's/.* modulus=\([0-9]*\) .*/\1/p')
+  local xs=() i
+  for i in $u3; do xs+=("$g/input$i.txt"); done
+  check_sum "$g/sum.txt" "${xs[@]}" "$r"
+  check "$set: aggregate.vec holds the same sum" cmp -s <(secagg-inspect --text "$g/aggregate.vec") "$g/sum.txt"
+}
+set_check chacha20-r1000003 ' modulus=1000003 length=13 prg=chacha20$' "1 2 3 4 5 6" "1 2 3 4 5" "1 2 3 4"
+set_check secaggplus-k6-b37 ' clients=10 threshold=4 neighbours=6 modulus=137438953472 length=11 prg=aes128ctr$' \
+  "1 2 3 4 5 6 7 8 9" "1 2 3 4 5 6 7 8" "1 2 3 4 5 6 7"
+# A masked input is 161 + ceil(L * b / 8) bytes (docs/protocol.md): 13 x 20 bits and 11 x 37 bits
+# both end in the middle of a byte.
+check "unaligned packing: 13 elements of 20 bits take 33 bytes" \
+  test "$(stat -c %s "$GOLDEN/chacha20-r1000003/masked1.msg")" = $((161 + 33))
+check "unaligned packing: 11 elements of 37 bits take 51 bytes" \
+  test "$(stat -c %s "$GOLDEN/secaggplus-k6-b37/masked1.msg")" = $((161 + 51))
+check "SecAgg+: client 1 answers for its neighbourhood only (6 of 9 in U2)" \
+  grep -q 'self_mask_shares=5 mask_key_shares=1$' <(secagg-inspect "$GOLDEN/secaggplus-k6-b37/unmask1.msg")
