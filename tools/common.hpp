@@ -39,7 +39,7 @@ inline constexpr const char* kExitCodesNet =
 inline constexpr const char* kExitCodesServe =
     "Exit status: 0 success, 1 protocol aborted, 64 usage, 65 bad input data, 66 missing input, 70 internal error, "
     "73 cannot create output, 74 I/O error, 75 cannot listen, 77 permission denied (also: a TLS key file that "
-    "group or others may read).";
+    "group or others may read); serve: 130 stopped by SIGINT, 143 by SIGTERM (continue with serve --resume).";
 
 // Socket mode for a client step: --connect, --recv, --timeout, --connect-timeout, and TLS
 // (--tls-ca, --tls-server-name).

@@ -133,7 +133,7 @@ assert_absent survivors1.msg masked1.msg
 NET_CLIENT_ARGS=()
 net_client mask5 mask 5
 NET_CLIENT_ARGS=(--tls-ca "$CERTS/ca.pem")
-net_wait mask5 1
+net_wait mask5 75
 check "client 5 was told the server closed the connection" grep -q 'server closed the connection without an answer' \
   mask5.err
 log_has '^secagg-collect: round 2: refused: peer 127\.0\.0\.1:[0-9]+: TLS handshake failed: wrong version number \(not a TLS client: a client without --tls-ca\?\)$'
