@@ -410,6 +410,7 @@ void Server::read_header(const ConnPtr& c) {
     }
     c->st = Conn::St::pending;
     c->want = kHeaderBytes + len + trailer_bytes(c->header[6]);  // checksum, and a client message's signature
+    info(fmt::format("round {}: {}: sends a {}-byte message", round_, c->who(), c->want));
     if (auto old = budget_.identify(c->no, c->claimed)) {
       const ConnPtr& o = conns_.at(*old);
       turn_away(o, NoticeKind::retry,
@@ -822,7 +823,7 @@ void Server::on_signal(int sig) {
                                             got_.size())
                               : fmt::format(" ({} of the round's messages are saved)", got_.size()),
                    session_arg()));
-  const std::string why = fmt::format("the server stopped ({}) in round {}", name, round_);
+  const std::string why = fmt::format("stopped by {}", name);
   std::vector<ConnPtr> all;
   for (const auto& [no, c] : conns_) all.push_back(c);
   for (const auto& c : all) turn_away(c, NoticeKind::stopped, why);

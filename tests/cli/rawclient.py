@@ -12,8 +12,8 @@
         stopped P" (the connections the server closed, and the notices they received)
   rawclient.py PORT idleflood N --until FILE [--max-seconds S]
         keep N connections open that send nothing; each one the server closes is opened again
-        (at most 200 new connections a second), until FILE exists or S seconds (default 60)
-        pass; print "reconnects K"
+        (at most 200 new connections a second), until FILE exists, the server stops listening or
+        S seconds (default 60) pass; print "reconnects K"
   rawclient.py PORT send FILE [--half] [--linger S] [--recv OUT]
         send FILE (or its first half); then wait S seconds and close (--linger), or wait for
         the server's answer and save it to OUT (--recv)
@@ -131,8 +131,14 @@ def idleflood(port, args):
             sel.unregister(s)
             s.close()
             time.sleep(0.005)
-            connect()
+            try:
+                connect()
+            except ConnectionRefusedError:
+                break  # the server is gone: the session is over
             reconnects += 1
+        else:
+            continue
+        break
     print(f"reconnects {reconnects}", flush=True)
 
 
