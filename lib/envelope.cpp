@@ -24,7 +24,7 @@ uint8_t round_of(MsgType type) {
   }
 }
 
-bool valid_type(uint8_t type) { return type >= 1 && type <= 11; }
+bool valid_type(uint8_t type) { return type >= 1 && type <= 12; }
 
 bool signed_type(MsgType type) {
   switch (type) {
@@ -53,6 +53,7 @@ std::string_view type_name(MsgType type) {
     case MsgType::vector: return "vector";
     case MsgType::client_state: return "client-state";
     case MsgType::server_round1: return "server-round1";
+    case MsgType::notice: return "notice";
   }
   return "unknown";
 }

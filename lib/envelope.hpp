@@ -53,6 +53,7 @@ enum class MsgType : uint8_t {
   vector = 9,          // an input vector or an aggregate
   client_state = 10,   // a client's secret state (0600)
   server_round1 = 11,  // the server's record of U2
+  notice = 12,         // socket mode, server -> one client, instead of an answer: retry, aborted, refused, stopped
 };
 
 // The protocol round a message type belongs to (0xff: not a round message).

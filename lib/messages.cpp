@@ -183,6 +183,7 @@ SECAGG_BODY(RingVector)
 SECAGG_BODY(IdList)
 SECAGG_BODY(UnmaskShares)
 SECAGG_BODY(ClientState)
+SECAGG_BODY(Notice)
 #undef SECAGG_BODY
 
 namespace {
@@ -223,6 +224,7 @@ std::string to_json(const Envelope& env, bool show_secrets, const std::string& o
       case MsgType::server_round1: body_json<IdList>(ar, env, origin); break;
       case MsgType::unmask_shares: body_json<UnmaskShares>(ar, env, origin); break;
       case MsgType::client_state: body_json<ClientState>(ar, env, origin); break;
+      case MsgType::notice: body_json<Notice>(ar, env, origin); break;
     }
   }
   ser::show_secrets = false;
@@ -263,6 +265,11 @@ std::string summary(const Envelope& env, const std::string& origin) {
     case MsgType::client_state: {
       auto s = decode_body<ClientState>(env, origin);
       what = fmt::format("client={} stage={} u1={} u2={}", s.id, s.stage, s.roster.clients.size(), s.u2.size());
+      break;
+    }
+    case MsgType::notice: {
+      auto n = decode_body<Notice>(env, origin);
+      what = fmt::format("kind={} retry_after_ms={} reason_bytes={}", n.kind, n.retry_after_ms, n.reason.size());
       break;
     }
     case MsgType::advertise_keys: break;

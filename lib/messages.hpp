@@ -9,6 +9,7 @@
 #include <vector>
 
 #include <cereal/archives/portable_binary.hpp>
+#include <cereal/types/string.hpp>
 
 #include "bytes.hpp"
 #include "envelope.hpp"
@@ -158,6 +159,28 @@ struct UnmaskShares {
   template <class A>
   void serialize(A& ar) {
     ar(cereal::make_nvp("self_mask", ser::list(self_mask)), cereal::make_nvp("mask_key", ser::list(mask_key)));
+  }
+};
+
+// Socket mode: what the server says, instead of an answer, before it closes a client's
+// connection (docs/network.md, "Notices"; man/secagg-formats.5, Notice).
+enum class NoticeKind : uint8_t { retry = 0, aborted = 1, refused = 2, stopped = 3 };
+inline constexpr size_t kMaxNoticeReason = 512;  // bytes of UTF-8 text, at most
+struct Notice {
+  uint8_t kind = 0;             // NoticeKind
+  uint32_t retry_after_ms = 0;  // retry: wait this long before sending the same message again
+  std::string reason;           // one line for the client's error message
+  template <class A>
+  void serialize(A& ar) {
+    ar(CEREAL_NVP(kind), CEREAL_NVP(retry_after_ms));
+    if constexpr (ser::is_text<A>) {
+      ar(CEREAL_NVP(reason));
+    } else {
+      // Read as a byte field, whose announced size is checked against the body before allocating.
+      Bytes b(reason.begin(), reason.end());
+      ar(cereal::make_nvp("reason", ser::blob(b)));
+      reason.assign(b.begin(), b.end());
+    }
   }
 };
 

@@ -160,6 +160,7 @@ void net_round(const NetFlags& f, std::span<const uint8_t> msg, const Params& p,
   opt.on_sent = on_sent;
   opt.on_connected = on_connected;
   if (!f.tls_ca.empty()) opt.tls = net::TlsClientOptions{f.tls_ca, f.tls_server_name};
+  opt.session = sid;
   Bytes reply = net::exchange(server, msg, opt);
   const std::string origin = "answer from " + server.str();
   Envelope env = open_envelope(reply, origin);

@@ -12,14 +12,15 @@ using Codes = std::vector<std::pair<int, std::string>>;
 
 // What the four client steps share.
 const std::string kSocketRefused =
-    "socket mode: the server closed the connection without an answer (the session aborted, or the message was "
-    "refused or came after its round closed) or during the TLS handshake";
+    "socket mode: the server sent an aborted notice (the session aborted; the error gives its reason), or closed "
+    "the connection during the TLS handshake";
 const std::string kSocketBadData =
-    "; socket mode: a bad answer from the server, or a TLS server whose certificate does not verify (nothing "
-    "was sent)";
+    "; socket mode: the server sent a refused notice (the error gives its reason), a bad answer, or a TLS "
+    "server whose certificate does not verify (nothing was sent)";
 const std::string kTempfail =
     "temporary failure: another run holds the state file's lock; socket mode: the server cannot be reached "
-    "within --connect-timeout, or no answer came within --timeout";
+    "within --connect-timeout, no answer came within --timeout, or it stopped or went away (rerun the same "
+    "command to send the same message again)";
 
 Codes client_step(std::string ok, std::string refused, std::string usage, std::string data, std::string noinput,
                   std::string cantcreat) {

@@ -219,8 +219,9 @@ void unmask(const std::string& dir, const std::vector<std::string>& files, bool 
 // socket, the event loop's (epoll, eventfd, timerfd), the session files it writes, and slack.
 constexpr uint64_t kServerFds = 32;
 
-void serve(const std::string& dir, net::ServeOptions opt, double round_timeout, double frame_timeout, bool verbose,
-           bool text, const std::string& out) {
+// Returns the signal that stopped the server (0: the session finished).
+int serve(const std::string& dir, net::ServeOptions opt, double round_timeout, double frame_timeout, bool verbose,
+          bool text, const std::string& out) {
   auto ms = [](double s) {
     return std::chrono::milliseconds(static_cast<long long>(std::llround(std::min(s, 1e9) * 1000.0)));
   };
@@ -250,7 +251,7 @@ void serve(const std::string& dir, net::ServeOptions opt, double round_timeout, 
   try {
     const uint64_t n = SessionDir(dir).params().first.clients;
     const bool by_default = opt.max_connections == 0;
-    if (by_default) opt.max_connections = static_cast<size_t>(std::min(2 * n + 64, budget));
+    if (by_default) opt.max_connections = static_cast<size_t>(std::min(3 * n + opt.max_unidentified, budget));
     if (opt.max_connections > budget)
       line(fmt::format("warning: --max-connections {} is above the {} connections the open-file limit (ulimit -n {}, "
                        "hard limit {}) leaves room for",
@@ -263,7 +264,7 @@ void serve(const std::string& dir, net::ServeOptions opt, double round_timeout, 
   } catch (const Error&) {
     // No readable session: run_server reports it.
   }
-  net::run_server(SessionDir(dir), opt, log);
+  return net::run_server(SessionDir(dir), opt, log);
 }
 
 }  // namespace
@@ -351,8 +352,17 @@ int main(int argc, char** argv) {
   c_serve->add_flag("--resume", sopt.resume,
                     "Continue a session whose earlier rounds are already in the session directory");
   c_serve->add_option("--max-connections", sopt.max_connections,
-                      "Connections open at once; more are closed at once (default 2n + 64, at most the open-file limit "
-                      "minus 32)");
+                      "Connections open at once; beyond it the oldest connection that has not sent a header is turned "
+                      "away, or else the new one (default 3n + --max-unidentified, at most the open-file limit minus "
+                      "32)");
+  c_serve->add_option("--max-unidentified", sopt.max_unidentified,
+                      "Connections that have not sent a valid header yet; a new one turns the oldest away with a "
+                      "retry notice (default 64)")
+      ->check(CLI::PositiveNumber);
+  c_serve->add_option("--max-pending-bytes", sopt.max_pending_bytes,
+                      "Bytes of unfinished frames the server may hold; each frame reserves its announced size, and "
+                      "frames beyond it wait (default: 64 MiB or two masked inputs, whichever is more)")
+      ->check(CLI::PositiveNumber);
   c_serve->add_flag("--text", text, "Write the aggregate as decimal text, one element per line");
   c_serve->add_option("-o,--output", out, "Where to write the aggregate (default: stdout)");
   c_serve->add_option("--threads", threads, "Threads for mask removal (default: all cores)")->check(CLI::Range(1u, 256u));
@@ -362,7 +372,8 @@ int main(int argc, char** argv) {
                       "The private key of --tls-cert, an unencrypted PEM file that group and others may not read");
   c_serve->add_flag("-v,--verbose", verbose, "Log every round's opening and closing and every accepted message");
 
-  return tool::run(app, argc, argv, [&] {
+  int stopped_by = 0;
+  const int rc = tool::run(app, argc, argv, [&] {
     if (c_setup->parsed()) {
       p.insecure_threshold = insecure ? 1 : 0;
       graph.threshold_given = c_setup->count("--threshold") > 0;
@@ -381,7 +392,9 @@ int main(int argc, char** argv) {
       unmask(dir, files, text, out, threads);
     } else if (c_serve->parsed()) {
       sopt.threads = threads;
-      serve(dir, sopt, round_timeout, frame_timeout, verbose, text, out);
+      stopped_by = serve(dir, sopt, round_timeout, frame_timeout, verbose, text, out);
     }
   });
+  // SIGINT or SIGTERM: serve logged where it stopped; the shell's convention, 128 + the signal.
+  return rc == 0 && stopped_by != 0 ? 128 + stopped_by : rc;
 }

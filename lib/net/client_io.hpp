@@ -9,6 +9,7 @@
 #include <string>
 
 #include "bytes.hpp"
+#include "envelope.hpp"
 #include "net/frame.hpp"
 
 namespace secagg::net {
@@ -34,14 +35,21 @@ struct ExchangeOptions {
   std::function<void()> on_sent;
   // Set: speak TLS; nothing is sent unless the server's certificate verifies. Unset: plain TCP.
   std::optional<TlsClientOptions> tls;
+  // Set: a notice must carry this session id (a notice of another session is bad data).
+  std::optional<SessionId> session;
 };
 
-// Returns the reply frame, checked with open_envelope (origin "HOST:PORT"). Errors:
-//   Exit::tempfail  the server cannot be reached, or a deadline passed
-//   Exit::aborted   the server closed the connection without a reply (the session aborted, or
-//                   this message was refused or missed its round: the server's log says which),
-//                   or, with TLS, during the handshake
-//   Exit::data      the reply is not a valid frame; with TLS, the handshake failed (the server's
+// Returns the reply frame, checked with open_envelope (origin "HOST:PORT"). Instead of a reply
+// the server may send a notice (net/notice.hpp): on `retry` the same bytes are sent again on a
+// new connection after the wait it asks for, as long as --timeout (counted from the first
+// connection) allows; on_connected and on_sent run once, for the first connection. Errors:
+//   Exit::tempfail  the server cannot be reached, or a deadline passed, or it closed the
+//                   connection without an answer (it went away), or a `stopped` notice: running
+//                   the step again sends the same message again
+//   Exit::aborted   an `aborted` notice (the session aborted: fewer than t clients), or, with TLS,
+//                   the server closed the connection during the handshake
+//   Exit::data      a `refused` notice (this message was refused: the reason is in the error);
+//                   the reply is not a valid frame; with TLS, the handshake failed (the server's
 //                   certificate does not verify or is not valid for the name, or the server does
 //                   not speak TLS 1.3): the message was not sent
 //   Exit::noinput   (TLS) the CA file cannot be read; checked before connecting

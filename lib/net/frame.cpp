@@ -45,7 +45,7 @@ namespace {
 constexpr uint64_t kSlack = 4096;
 constexpr uint64_t kPerSealedShare = 256;  // peer, nonce, ciphertext of 112 bytes, size tags
 constexpr uint64_t kPerOwnedShare = 128;   // owner, x, 5 words
-constexpr uint64_t kPerRosterEntry = 128;  // id and two keys
+constexpr uint64_t kPerRosterEntry = 128;  // id and three keys: 4 + 3 x 32 = 100 bytes
 
 uint64_t vector_body(const Params& p) {
   uint64_t bits = p.ring().bits();

@@ -1,4 +1,4 @@
-// Framing for socket mode (DESIGN.md section 5): a frame is exactly one secagg envelope
+// Framing for socket mode (docs/network.md, "Framing"): a frame is exactly one secagg envelope
 // (envelope.hpp), read as its 40-byte header, then the body and checksum it announces.
 // The header is checked before anything is allocated: magic, version, and a body length
 // no larger than the largest legitimate message of the session's round (plus slack).

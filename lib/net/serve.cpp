@@ -2,6 +2,10 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cctype>
+#include <csignal>
+#include <cstring>
+#include <deque>
 #include <map>
 #include <memory>
 #include <optional>
@@ -13,7 +17,9 @@
 #include "crypto.hpp"
 #include "error.hpp"
 #include "fileio.hpp"
+#include "net/conn_budget.hpp"
 #include "net/frame.hpp"
+#include "net/notice.hpp"
 #include "net/tls.hpp"
 #include "protocol.hpp"
 #include "server.hpp"
@@ -37,19 +43,29 @@ MsgType round_type(uint8_t round) {
   }
 }
 
-// One connection, plain TCP or TLS: at most one message in, at most one answer out.
+// One connection, plain TCP or TLS: at most one message in, at most one answer (or notice) out.
 struct Conn {
+  // unidentified: no valid header yet; pending: reading (or waiting to read) its frame's body;
+  // waiting: its message was accepted, it waits for the answer; closing: a notice is going out,
+  // then whatever the peer still sends is read and dropped until it closes.
+  enum class St { unidentified, pending, waiting, closing };
   Conn(asio::io_context& io, asio::ssl::context* tls) : sock(io, tls), timer(io) {}
   Stream sock;  // asio::async_read and async_write go through TLS when the server has it
   asio::steady_timer timer;
+  uint64_t no = 0;  // in accept order (ConnBudget's numbers)
+  St st = St::unidentified;
   std::string peer;
   std::array<uint8_t, kHeaderBytes> header{};
-  Bytes frame;
+  Bytes frame;      // grows with the bytes received, a chunk at a time
+  size_t want = 0;  // the whole frame, once the header is read
+  bool in_line = false;  // waiting for its share of --max-pending-bytes
   bool identified = false;  // the header named a sender
   uint32_t claimed = 0;
   bool have_frame = false;
   bool handshaken = false;  // the TLS handshake is done (never set on a plain server)
   bool open = true;
+  bool reading = false;  // a read is outstanding (its buffer must stay)
+  bool writing = false;  // an answer or a notice is being written
   uint8_t probe = 0;
   std::string who() const {
     return identified ? fmt::format("client {} at {}", claimed, peer) : fmt::format("peer {}", peer);
@@ -73,8 +89,9 @@ struct Got {
 
 class Server {
  public:
-  Server(const SessionDir& s, const ServeOptions& o, const ServeLog& log) : s_(s), o_(o), log_(log) {}
-  void run();
+  Server(const SessionDir& s, const ServeOptions& o, const ServeLog& log)
+      : s_(s), o_(o), log_(log), budget_({o.max_unidentified, kPendingPerId, o.max_pending_bytes}) {}
+  int run();
 
  private:
   void load();
@@ -83,20 +100,34 @@ class Server {
   void accept_next();
   void start(const ConnPtr& c);
   void read_header(const ConnPtr& c);
-  void read_body(const ConnPtr& c, uint64_t len);
+  void start_body(const ConnPtr& c);
+  void read_chunk(const ConnPtr& c);
   void on_frame(const ConnPtr& c);
   void accept_message(const ConnPtr& c, Incoming in);
   void watch(const ConnPtr& c);
-  void refuse(const ConnPtr& c, const std::string& why);
+  void refuse(const ConnPtr& c, const std::string& why) { turn_away(c, NoticeKind::refused, why); }
+  void turn_away(const ConnPtr& c, NoticeKind kind, const std::string& why);
+  void drain(const ConnPtr& c);
   void close_conn(const ConnPtr& c);
+  void forget(const ConnPtr& c);
+  void grant(const std::vector<uint64_t>& nos);
   void close_round(bool at_deadline);
   void collect(std::vector<Reply>& replies);
   void send(const ConnPtr& c, std::shared_ptr<const Bytes> reply);
   void fail(std::exception_ptr e);
+  void on_signal(int sig);
   void maybe_stop();
   void warn(const std::string& m) { if (log_.warn) log_.warn(m); }
   void info(const std::string& m) { if (log_.info) log_.info(m); }
   std::vector<Incoming> kept() const;
+  std::string session_arg() const;
+
+  // How long a client turned away for lack of room waits before it sends its message again.
+  static constexpr std::chrono::milliseconds kRetryAfter{1000};
+  // Pending frames claiming one sender id (a client that reconnected, and one more).
+  static constexpr size_t kPendingPerId = 2;
+  // Bodies are read this much at a time: what a connection holds grows with what it sent.
+  static constexpr size_t kChunk = 64 * 1024;
 
   const SessionDir& s_;
   ServeOptions o_;
@@ -104,12 +135,14 @@ class Server {
   std::optional<asio::ssl::context> tls_;  // with --tls-cert and --tls-key; outlives every connection
   asio::io_context io_;
   tcp::acceptor acc_{io_};
+  asio::signal_set signals_{io_, SIGINT, SIGTERM};
   asio::steady_timer round_timer_{io_};
   Params p_;
   SessionId sid_{};
   uint8_t round_ = 0;
   bool closing_ = false;
   bool done_ = false;
+  int stopped_by_ = 0;
   std::vector<uint32_t> expected_;
   std::map<uint32_t, Got> got_;
   std::map<Key32, uint32_t> advertised_;  // round 0: each public key accepted so far, and whose
@@ -120,7 +153,11 @@ class Server {
     return *graph_;
   }
   asio::steady_timer accept_pause_{io_};
-  std::set<ConnPtr> conns_;
+  uint64_t next_no_ = 0;
+  std::map<uint64_t, ConnPtr> conns_;  // open, not closing; by number (accept order)
+  std::deque<ConnPtr> closing_conns_;  // sending a notice or draining, oldest first
+  ConnBudget budget_;
+  std::array<uint8_t, 16384> discard_{};  // what closing connections still send (never read)
   size_t pending_writes_ = 0;
   Roster roster_;
   std::vector<uint32_t> u2_, u3_;
@@ -172,18 +209,36 @@ void Server::listen() {
   info(fmt::format("listening on {}:{}{}", ep.address().to_string(), port, tls_ ? " (TLS 1.3)" : ""));
 }
 
-void Server::run() {
+// The largest frame any client may send in this session (with its checksum and signature).
+uint64_t largest_frame(const Params& p) {
+  uint64_t m = 0;
+  for (uint8_t r : {0, 1, 2, 4}) m = std::max(m, max_client_body(p, r));
+  return kHeaderBytes + m + kChecksumBytes + kSignatureBytes;
+}
+
+int Server::run() {
   parse_host_port(o_.listen, "--listen");
   if (o_.tls_cert.empty() != o_.tls_key.empty())
     throw Error(Exit::usage, "--tls-cert and --tls-key go together: give both, or neither for plain TCP");
   if (!o_.tls_cert.empty()) tls_.emplace(tls_server_context(o_.tls_cert, o_.tls_key));
   load();
-  if (o_.max_connections == 0) o_.max_connections = 2 * size_t{p_.clients} + 64;
+  if (o_.max_connections == 0) o_.max_connections = 3 * size_t{p_.clients} + o_.max_unidentified;
+  const uint64_t largest = largest_frame(p_);
+  if (o_.max_pending_bytes == 0) o_.max_pending_bytes = default_max_pending_bytes(p_);
+  if (o_.max_pending_bytes < largest)
+    throw Error(Exit::usage, fmt::format("--max-pending-bytes {} is below the largest frame of this session ({} "
+                                         "bytes): that frame could never be read",
+                                         o_.max_pending_bytes, largest));
+  budget_ = ConnBudget({o_.max_unidentified, kPendingPerId, o_.max_pending_bytes});
   listen();
+  signals_.async_wait([this](error_code ec, int sig) {
+    if (!ec) on_signal(sig);
+  });
   open_round(round_);
   accept_next();
   io_.run();
   if (failure_) std::rethrow_exception(failure_);
+  return stopped_by_;
 }
 
 void Server::open_round(uint8_t r) {
@@ -257,19 +312,39 @@ void Server::start(const ConnPtr& c) {
   error_code ec;
   auto ep = c->sock.lowest_layer().remote_endpoint(ec);
   c->peer = ec ? std::string("unknown peer") : fmt::format("{}:{}", ep.address().to_string(), ep.port());
+  c->no = ++next_no_;
   if (conns_.size() >= o_.max_connections) {
-    warn(fmt::format("round {}: refused: {}: already {} connections open", round_, c->who(), conns_.size()));
-    c->open = false;
-    c->sock.close();
-    return;
+    // Every descriptor the server allows itself is taken: the oldest connection that has not
+    // identified itself makes room; when every one has, the new one is turned away.
+    if (auto old = budget_.oldest_unidentified()) {
+      turn_away(conns_.at(*old), NoticeKind::retry,
+                fmt::format("{}: turned away to make room for a newer connection: already {} connections open "
+                            "(--max-connections)",
+                            conns_.at(*old)->who(), conns_.size()));
+    } else {
+      conns_.emplace(c->no, c);
+      turn_away(c, NoticeKind::retry,
+                fmt::format("{}: already {} connections open (--max-connections)", c->who(), conns_.size() - 1));
+      return;
+    }
   }
-  conns_.insert(c);
-  // One deadline for the TLS handshake and the whole message.
+  conns_.emplace(c->no, c);
+  if (auto old = budget_.admit(c->no))
+    turn_away(conns_.at(*old), NoticeKind::retry,
+              fmt::format("{}: turned away to make room for a newer connection: {} connections have not sent a "
+                          "header yet (--max-unidentified)",
+                          conns_.at(*old)->who(), budget_.unidentified() - 1));
+  // One deadline for the TLS handshake and the whole message, waits for memory included.
   c->timer.expires_after(o_.frame_timeout);
   c->timer.async_wait([this, c](error_code e) {
-    if (e || !c->open || c->have_frame) return;
-    refuse(c, fmt::format("{}: no {} within {} s of connecting (--frame-timeout)", c->who(),
-                          c->sock.tls() && !c->handshaken ? "TLS handshake" : "complete message",
+    if (e || !c->open || c->have_frame || c->st == Conn::St::closing) return;
+    std::string what = c->sock.tls() && !c->handshaken ? "TLS handshake" : "complete message";
+    if (c->in_line)
+      what += fmt::format(" (it waited for memory: {} bytes of unfinished frames are reserved, --max-pending-bytes "
+                          "{})",
+                          budget_.reserved(), o_.max_pending_bytes);
+    turn_away(c, NoticeKind::retry,
+              fmt::format("{}: no {} within {} s of connecting (--frame-timeout)", c->who(), what,
                           seconds(o_.frame_timeout)));
   });
   if (!c->sock.tls()) {
@@ -277,7 +352,7 @@ void Server::start(const ConnPtr& c) {
     return;
   }
   c->sock.tls()->async_handshake(asio::ssl::stream_base::server, [this, c](error_code e) {
-    if (!c->open) return;
+    if (!c->open || c->st == Conn::St::closing) return;
     if (e && peer_closed(e)) {
       warn(fmt::format("round {}: {}: closed the connection during the TLS handshake", round_, c->who()));
       close_conn(c);
@@ -292,8 +367,14 @@ void Server::start(const ConnPtr& c) {
 }
 
 void Server::read_header(const ConnPtr& c) {
+  c->reading = true;
   asio::async_read(c->sock, asio::buffer(c->header), [this, c](error_code e, size_t n) {
+    c->reading = false;
     if (!c->open) return;
+    if (c->st == Conn::St::closing) {
+      if (e) close_conn(c); else drain(c);
+      return;
+    }
     if (e) {
       if (n == 0)
         warn(fmt::format("round {}: {}: closed the connection without sending a message", round_, c->who()));
@@ -303,7 +384,11 @@ void Server::read_header(const ConnPtr& c) {
       return;
     }
     if (!c->sock.tls() && c->header[0] == 0x16 && c->header[1] == 0x03) {
-      refuse(c, fmt::format("{}: sent a TLS handshake, but this server runs without --tls-cert (plain TCP)", c->who()));
+      // A TLS client could not read a notice: it is told nothing (it says the server closed the handshake).
+      warn(fmt::format("round {}: refused: {}: sent a TLS handshake, but this server runs without --tls-cert (plain "
+                       "TCP)",
+                       round_, c->who()));
+      close_conn(c);
       return;
     }
     if (looks_like_envelope(c->header)) {
@@ -317,27 +402,75 @@ void Server::read_header(const ConnPtr& c) {
       refuse(c, err.what());
       return;
     }
-    read_body(c, len);
+    // Headers are not authenticated; a claim of an id this round does not wait for costs nothing more.
+    if (std::find(expected_.begin(), expected_.end(), c->claimed) == expected_.end()) {
+      refuse(c, fmt::format("{}: client {} is not expected in round {} (this round waits for {} clients)", c->who(),
+                            c->claimed, round_, expected_.size()));
+      return;
+    }
+    c->st = Conn::St::pending;
+    c->want = kHeaderBytes + len + trailer_bytes(c->header[6]);  // checksum, and a client message's signature
+    info(fmt::format("round {}: {}: sends a {}-byte message", round_, c->who(), c->want));
+    if (auto old = budget_.identify(c->no, c->claimed)) {
+      const ConnPtr& o = conns_.at(*old);
+      turn_away(o, NoticeKind::retry,
+                fmt::format("{}: turned away: a newer connection claims client {} too (at most {} unfinished "
+                            "frames per client id)",
+                            o->who(), c->claimed, kPendingPerId));
+    }
+    if (budget_.reserve(c->no, c->want)) {
+      start_body(c);
+    } else {
+      c->in_line = true;
+      info(fmt::format("round {}: {}: waits for memory for its {}-byte frame ({} bytes of unfinished frames are "
+                       "reserved, --max-pending-bytes {})",
+                       round_, c->who(), c->want, budget_.reserved(), o_.max_pending_bytes));
+    }
   });
 }
 
-void Server::read_body(const ConnPtr& c, uint64_t len) {
-  const size_t trailer = trailer_bytes(c->header[6]);  // checksum, and the signature of a client message
-  c->frame.resize(kHeaderBytes + len + trailer);
-  std::copy(c->header.begin(), c->header.end(), c->frame.begin());
-  asio::async_read(c->sock, asio::buffer(c->frame.data() + kHeaderBytes, len + trailer),
-                   [this, c](error_code e, size_t n) {
-                     if (!c->open) return;
-                     if (e) {
-                       warn(fmt::format("round {}: {}: disconnected after {} of {} bytes of a message", round_,
-                                        c->who(), kHeaderBytes + n, c->frame.size()));
-                       close_conn(c);
-                       return;
-                     }
-                     c->have_frame = true;
-                     c->timer.cancel();
-                     on_frame(c);
-                   });
+void Server::grant(const std::vector<uint64_t>& nos) {
+  if (done_) return;
+  for (uint64_t no : nos)
+    if (auto it = conns_.find(no); it != conns_.end() && it->second->st == Conn::St::pending) start_body(it->second);
+}
+
+void Server::start_body(const ConnPtr& c) {
+  c->in_line = false;
+  c->frame.assign(c->header.begin(), c->header.end());
+  read_chunk(c);
+}
+
+void Server::read_chunk(const ConnPtr& c) {
+  const size_t have = c->frame.size();
+  const size_t n = std::min(kChunk, c->want - have);
+  c->frame.resize(have + n);
+  c->reading = true;
+  asio::async_read(c->sock, asio::buffer(c->frame.data() + have, n), [this, c, have](error_code e, size_t k) {
+    c->reading = false;
+    if (!c->open || c->st == Conn::St::closing) {
+      c->frame = Bytes();
+      if (c->open && !e) drain(c); else if (c->open) close_conn(c);
+      return;
+    }
+    if (e) {
+      warn(fmt::format("round {}: {}: disconnected after {} of {} bytes of a message", round_, c->who(), have + k,
+                       c->want));
+      c->frame = Bytes();
+      close_conn(c);
+      return;
+    }
+    if (c->frame.size() < c->want) {
+      read_chunk(c);
+      return;
+    }
+    c->have_frame = true;
+    c->timer.cancel();
+    on_frame(c);
+    // Accepted or refused, the frame no longer counts against --max-pending-bytes.
+    c->frame = Bytes();
+    grant(budget_.release(c->no));
+  });
 }
 
 void Server::on_frame(const ConnPtr& c) {
@@ -423,8 +556,15 @@ void Server::accept_message(const ConnPtr& c, Incoming in) {
 // After its message, a client only waits: a byte or a disconnect ends the connection (the
 // message still counts, but the answer has nowhere to go).
 void Server::watch(const ConnPtr& c) {
+  c->st = Conn::St::waiting;
+  c->reading = true;
   asio::async_read(c->sock, asio::buffer(&c->probe, 1), [this, c](error_code e, size_t) {
+    c->reading = false;
     if (!c->open) return;
+    if (c->st == Conn::St::closing) {
+      if (e) close_conn(c); else drain(c);
+      return;
+    }
     if (!e)
       warn(fmt::format("round {}: {}: sent more after its message; connection closed (the message counts)", round_,
                        c->who()));
@@ -436,9 +576,70 @@ void Server::watch(const ConnPtr& c) {
   });
 }
 
-void Server::refuse(const ConnPtr& c, const std::string& why) {
-  warn(fmt::format("round {}: refused: {}", round_, why));
-  close_conn(c);
+// Ends a connection without an answer, telling the client why first (best effort): the notice
+// is written within --frame-timeout, then the server stops sending and drops what the client
+// still sends until it closes (closing at once would reset the connection and could destroy the
+// notice in flight). Closing connections count neither against --max-connections nor any budget;
+// at most --max-unidentified of them linger, the oldest closed first.
+void Server::turn_away(const ConnPtr& c, NoticeKind kind, const std::string& why) {
+  if (!c->open || c->st == Conn::St::closing) return;
+  const bool busy = c->writing;  // its answer is on the way: let it finish
+  // Before the TLS handshake nothing can be sent that the client could read.
+  const bool can_tell = !busy && !(c->sock.tls() && !c->handshaken);
+  if (kind == NoticeKind::retry)
+    warn(fmt::format("round {}: refused: {}{}", round_, why,
+                     can_tell ? fmt::format("; told to retry in {} s", seconds(kRetryAfter)) : std::string()));
+  else if (kind == NoticeKind::refused)
+    warn(fmt::format("round {}: refused: {}", round_, why));
+  forget(c);
+  c->st = Conn::St::closing;
+  if (busy) return;
+  if (!can_tell) {
+    close_conn(c);
+    return;
+  }
+  while (closing_conns_.size() >= std::max<size_t>(o_.max_unidentified, 1)) close_conn(closing_conns_.front());
+  closing_conns_.push_back(c);
+  auto notice = std::make_shared<const Bytes>(notice_frame(sid_, c->identified ? c->claimed : kServerId, kind,
+                                                           kind == NoticeKind::retry ? kRetryAfter
+                                                                                     : std::chrono::milliseconds(0),
+                                                           why));
+  c->timer.expires_after(o_.frame_timeout);
+  c->timer.async_wait([this, c](error_code e) {
+    if (!e) close_conn(c);
+  });
+  ++pending_writes_;
+  c->writing = true;
+  asio::async_write(c->sock, asio::buffer(*notice), [this, c, notice](error_code e, size_t) {
+    c->writing = false;
+    --pending_writes_;
+    if (e || !c->open) {
+      close_conn(c);
+    } else {
+      error_code ignore;
+      c->sock.lowest_layer().shutdown(tcp::socket::shutdown_send, ignore);
+      if (!c->reading) drain(c);
+    }
+    maybe_stop();
+  });
+}
+
+void Server::drain(const ConnPtr& c) {
+  c->reading = true;
+  c->sock.async_read_some(asio::buffer(discard_), [this, c](error_code e, size_t) {
+    c->reading = false;
+    if (!c->open) return;
+    if (e)
+      close_conn(c);
+    else
+      drain(c);
+  });
+}
+
+// Takes c out of the open connections and every budget, handing what it held to those waiting.
+void Server::forget(const ConnPtr& c) {
+  if (conns_.erase(c->no) == 0) return;
+  grant(budget_.release(c->no));
 }
 
 void Server::close_conn(const ConnPtr& c) {
@@ -446,7 +647,9 @@ void Server::close_conn(const ConnPtr& c) {
   c->open = false;
   c->timer.cancel();
   c->sock.close();
-  conns_.erase(c);
+  forget(c);
+  if (auto it = std::find(closing_conns_.begin(), closing_conns_.end(), c); it != closing_conns_.end())
+    closing_conns_.erase(it);
 }
 
 std::vector<Incoming> Server::kept() const {
@@ -541,7 +744,7 @@ void Server::close_round(bool at_deadline) {
     error_code ec;
     acc_.close(ec);
     std::vector<ConnPtr> idle;
-    for (const auto& c : conns_)
+    for (const auto& [no, c] : conns_)
       if (!c->have_frame) idle.push_back(c);
     for (const auto& c : idle) refuse(c, fmt::format("{}: the session is over", c->who()));
     maybe_stop();
@@ -552,6 +755,7 @@ void Server::close_round(bool at_deadline) {
 
 void Server::send(const ConnPtr& c, std::shared_ptr<const Bytes> reply) {
   ++pending_writes_;
+  c->writing = true;
   c->timer.expires_after(o_.frame_timeout);
   c->timer.async_wait([this, c](error_code e) {
     if (e || !c->open) return;
@@ -561,6 +765,7 @@ void Server::send(const ConnPtr& c, std::shared_ptr<const Bytes> reply) {
   });
   const uint8_t r = round_;
   asio::async_write(c->sock, asio::buffer(*reply), [this, c, reply, r](error_code e, size_t) {
+    c->writing = false;
     --pending_writes_;
     if (e && c->open)
       warn(fmt::format("round {}: {}: could not deliver the answer: {}", r, c->who(), e.message()));
@@ -573,22 +778,79 @@ void Server::maybe_stop() {
   if (done_ && pending_writes_ == 0) io_.stop();
 }
 
+// Ends the session: every open connection is told why (aborted: fewer than t clients; stopped:
+// the server cannot go on, e.g. a file it cannot write), then the loop stops once the notices
+// are out. The error is rethrown by run().
 void Server::fail(std::exception_ptr e) {
   failure_ = e;
   done_ = true;
   error_code ec;
   acc_.close(ec);
   round_timer_.cancel();
-  std::vector<ConnPtr> all(conns_.begin(), conns_.end());
-  for (const auto& c : all) close_conn(c);
-  io_.stop();
+  signals_.cancel(ec);
+  NoticeKind kind = NoticeKind::stopped;
+  std::string why = "internal error";
+  try {
+    std::rethrow_exception(e);
+  } catch (const Error& err) {
+    why = err.what();
+    if (err.code() == Exit::aborted) kind = NoticeKind::aborted;
+  } catch (const std::exception& err) {
+    why = err.what();
+  }
+  std::vector<ConnPtr> all;
+  for (const auto& [no, c] : conns_) all.push_back(c);
+  for (const auto& c : all) turn_away(c, kind, why);
+  maybe_stop();
+}
+
+// SIGINT or SIGTERM: the session directory already holds everything a resumed server needs (each
+// round's result is written before its answers leave, round 2 and 4 messages as they arrive),
+// so the server tells the connected clients, closes, and says how to continue.
+void Server::on_signal(int sig) {
+  if (done_) return;
+  stopped_by_ = sig;
+  done_ = true;
+  error_code ec;
+  acc_.close(ec);
+  round_timer_.cancel();
+  accept_pause_.cancel();
+  const char* name = sig == SIGINT ? "SIGINT" : "SIGTERM";
+  warn(fmt::format("round {}: stopped by {}{}; 'secagg-collect serve --resume --session {}' continues this session",
+                   round_, name,
+                   round_ < 2 ? fmt::format(" (the round's {} messages so far are not saved: their clients send them "
+                                            "again)",
+                                            got_.size())
+                              : fmt::format(" ({} of the round's messages are saved)", got_.size()),
+                   session_arg()));
+  const std::string why = fmt::format("stopped by {}", name);
+  std::vector<ConnPtr> all;
+  for (const auto& [no, c] : conns_) all.push_back(c);
+  for (const auto& c : all) turn_away(c, NoticeKind::stopped, why);
+  maybe_stop();
+}
+
+std::string Server::session_arg() const {
+  std::string d = s_.path("");
+  if (!d.empty() && d.back() == '/') d.pop_back();
+  const bool plain = !d.empty() && std::all_of(d.begin(), d.end(), [](char ch) {
+    return std::isalnum(static_cast<unsigned char>(ch)) || std::strchr("/._-+:@", ch);
+  });
+  if (plain) return d;
+  std::string q = "'";
+  for (char ch : d) q += ch == '\'' ? std::string("'\\''") : std::string(1, ch);
+  return q + "'";
 }
 
 }  // namespace
 
-void run_server(const SessionDir& s, const ServeOptions& opt, const ServeLog& log) {
+uint64_t default_max_pending_bytes(const Params& p) {
+  return std::max(uint64_t{64} << 20, 2 * largest_frame(p));
+}
+
+int run_server(const SessionDir& s, const ServeOptions& opt, const ServeLog& log) {
   Server server(s, opt, log);
-  server.run();
+  return server.run();
 }
 
 }  // namespace secagg::net

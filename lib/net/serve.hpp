@@ -6,10 +6,13 @@
 // A round closes when every client expected in it has sent an accepted message, or when its
 // deadline passes; the round's collect step (server.hpp) then either yields the next round's
 // messages, sent to every client that answered, or aborts the session (fewer than t clients):
-// then every connection is closed without an answer and run_server throws Error(Exit::aborted).
-// A client that disconnects, stalls, fails the TLS handshake, sends an oversized frame, garbage
-// or a message that is refused is a dropout for that round (one log line each), never a failure
-// of the server. With TLS, the handshake counts against the connection's frame deadline.
+// then every client is sent an `aborted` notice instead of an answer and run_server throws
+// Error(Exit::aborted). A client that disconnects, stalls, fails the TLS handshake, sends an
+// oversized frame, garbage or a message that is refused is a dropout for that round (one log
+// line each, and a `refused` notice), never a failure of the server; one turned away for lack
+// of room (connections, memory) gets a `retry` notice. With TLS, the handshake counts against
+// the connection's frame deadline. What the server holds per connection and in all is bounded
+// (docs/network.md, "Connection budgets"; net/conn_budget.hpp).
 #pragma once
 #include <chrono>
 #include <functional>
@@ -17,6 +20,7 @@
 #include <vector>
 
 #include "bytes.hpp"
+#include "messages.hpp"
 #include "session_dir.hpp"
 
 namespace secagg::net {
@@ -30,7 +34,11 @@ struct ServeOptions {
   std::string port_file;  // if set, the bound port is written there (decimal, newline)
   bool resume = false;    // continue a session whose earlier rounds are in the directory
   unsigned threads = 1;   // for mask removal
-  size_t max_connections = 0;  // open connections at once; 0: 2n + 64
+  size_t max_connections = 0;  // open connections at once; 0: 3n + max_unidentified
+  // Connections that have not sent a valid header yet; a new one turns the oldest away.
+  size_t max_unidentified = 64;
+  // Bytes reserved for frames being read (each reserves its announced size); 0: the default below.
+  uint64_t max_pending_bytes = 0;
   // TLS (both or neither; PEM): the certificate chain and the unencrypted private key, which
   // may not be readable by group or others (net/tls.hpp). Empty: plain TCP.
   std::string tls_cert, tls_key;
@@ -43,6 +51,12 @@ struct ServeLog {
   std::function<void(const std::string&)> info;  // progress (shown with -v)
 };
 
-void run_server(const SessionDir& s, const ServeOptions& opt, const ServeLog& log);
+// The default of ServeOptions::max_pending_bytes: 64 MiB, or two of the session's largest client
+// frames (a masked input) if that is more.
+uint64_t default_max_pending_bytes(const Params& p);
+
+// Runs the session to its end (returns 0) or until SIGINT or SIGTERM (returns the signal: the
+// clients were sent `stopped` notices and the directory is ready for --resume).
+int run_server(const SessionDir& s, const ServeOptions& opt, const ServeLog& log);
 
 }  // namespace secagg::net

@@ -92,6 +92,18 @@ log_has() {
   fi
 }
 
+# log_count ERE N: serve.log has exactly N lines matching ERE.
+log_count() {
+  local got
+  got=$(grep -Ec -- "$1" serve.log || true)
+  if ((got == $2)); then
+    pass
+  else
+    fail "serve.log has $got lines matching /$1/, expected $2"
+    sed 's/^/    serve.log: /' serve.log >&2
+  fi
+}
+
 # net_client NAME STEP ID [EXTRA ARGS...]: start client ID's STEP (keygen, share, mask,
 # unmask) over the network in the background; stdout to NAME.out, stderr to NAME.err.
 net_client() {

@@ -31,7 +31,9 @@ serve_start --round-timeout 4 -v --resume
 log_has '^secagg-collect: round 2: open: expecting 5 clients within 4 s$'
 for i in 1 2 3; do wait_log "round 2: client $i at .*: accepted"; done
 serve_kill
-for i in 1 2 3; do net_wait "mask$i" 1; done
+for i in 1 2 3; do net_wait "mask$i" 75; done
+check "a client whose server died says it went away and how to resend" \
+  grep -q 'without an answer: it went away .*running this same command again sends the same message again' mask1.err
 for i in 1 2 3; do check "S/masked-$i.msg was saved on arrival" cmp -s "S/masked-$i.msg" "masked$i.msg"; done
 serve_start --round-timeout 3 -v --resume
 log_has 'round 2: open: expecting 5 clients within 3 s \(3 already answered before the restart\)$'
@@ -54,7 +56,7 @@ sleep 0.3
 serve_start --round-timeout 4 -v --resume
 for i in 1 2; do wait_log "round 4: client $i at .*: accepted"; done
 serve_kill
-for i in 1 2; do net_wait "unmask$i" 1; done
+for i in 1 2; do net_wait "unmask$i" 75; done
 serve_start --round-timeout 4 -v --resume --text
 log_has 'round 4: open: expecting 4 clients within 4 s \(2 already answered before the restart\)$'
 net_step unmask 3 4
