@@ -8,7 +8,8 @@ int main(int argc, char** argv) {
   CLI::App app{
       "Round 4 (Unmasking): check the survivor set U3 (a subset of U2, at least t clients, including this one) and "
       "reveal shares of b_v for every v in U3 and of the mask key of every v in U2 \\ U3 - never both for one v, and "
-      "only once per session (the state file records the answer).",
+      "only once per session (the state file records the answer; run again with the same survivor set, it writes the "
+      "same answer again).",
       "secagg-unmask"};
   std::string state_path, survivors_path, out = "-";
   app.add_option("--state", state_path, "Client state file")->required();
@@ -24,21 +25,22 @@ int main(int argc, char** argv) {
   app.footer(tool::kExitCodesNet);
   return tool::run(app, argc, argv, [&] {
     const bool networked = tool::net_mode(net);
-    ClientState st = tool::read_state(state_path);
+    if (!networked || out_opt->count() > 0) tool::check_output_target(out);
+    StateLock lock;
+    ClientState st = tool::read_state(state_path, lock);
     Envelope survivors = tool::read_message(survivors_path);
+    const uint8_t before = st.stage;
     Bytes msg = client_unmask(st, survivors, survivors_path);
-    // The state records the answer before the answer leaves, so no crash can lead to a second
-    // one. In socket mode it is saved once the server is reached (and authenticated, with TLS),
-    // before anything is sent: a client that cannot reach or authenticate the server has
-    // revealed nothing and may run the step again.
+    // The state records the answer before the answer goes anywhere, so no crash can lead to a
+    // second, different one; running the step again with the same survivor set sends the same
+    // answer again.
+    if (st.stage != before) tool::write_state(lock, st);
     if (networked) {
-      tool::net_round(net, msg, st.params, st.session, MsgType::vector, kServerId, {}, [&] {
-        tool::write_state(state_path, st);
-        if (out_opt->count() > 0) tool::write_output(out, msg);
-      });
+      if (out_opt->count() > 0) tool::write_output(out, msg);
+      lock.release();
+      tool::net_round(net, msg, st.params, st.session, MsgType::vector, kServerId, {});
       return;
     }
-    tool::write_state(state_path, st);
     tool::write_output(out, msg);
   });
 }
