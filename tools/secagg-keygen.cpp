@@ -1,4 +1,6 @@
 // secagg-keygen: round 0 (AdvertiseKeys) for one client.
+#include <optional>
+
 #include <fmt/format.h>
 
 #include "client.hpp"
@@ -47,28 +49,36 @@ int main(int argc, char** argv) {
     // and id sends the same advert again (man/secagg-keygen.1): a lost advert is simply resent.
     StateLock lock;
     Bytes msg;
+    std::optional<ClientState> made;
     for (int attempt = 0;; ++attempt) {
       if (auto old = tool::read_state_if_exists(state_path, lock)) {
         msg = client_readvertise(*old, p, env.session, id, state_path);
         break;
       }
       random_context(fmt::format("keygen {}", id));
-      ClientState st = client_keygen(p, env.session, id);
-      if (tool::create_state(state_path, st, lock)) {
-        msg = st.sent;
-        break;
-      }
+      made = client_keygen(p, env.session, id);
+      msg = made->sent;
+      // In socket mode the state is created once the server is reached (below).
+      if (networked || tool::create_state(state_path, *made, lock)) break;
       // Another keygen created the state between our look and our create: use its state as a
-      // rerun would (it is locked until that keygen has finished: then exit 75).
+      // rerun would (exit 75 while that keygen still holds it).
+      made.reset();
       if (attempt > 0)
         throw Error(Exit::tempfail, fmt::format("{}: another secagg step is using this client state; try again when "
                                                 "it has finished",
                                                 state_path));
     }
     if (networked) {
-      if (out_opt->count() > 0) tool::write_output(out, msg);
-      lock.release();
-      tool::net_round(net, msg, p, env.session, MsgType::roster, kServerId, {});
+      tool::net_round(net, msg, p, env.session, MsgType::roster, kServerId, {}, [&, committed = false]() mutable {
+        if (committed) return;  // a reconnection: already done
+        committed = true;
+        if (made && !tool::create_state(state_path, *made, lock))
+          throw Error(Exit::tempfail, fmt::format("{}: another secagg-keygen created this client state meanwhile; "
+                                                  "nothing was sent: run the step again",
+                                                  state_path));
+        if (out_opt->count() > 0) tool::write_output(out, msg);
+        lock.release();
+      });
       return;
     }
     tool::write_output(out, msg);
