@@ -1,8 +1,10 @@
 #include "client.hpp"
 
 #include <algorithm>
+#include <bit>
 
 #include <fmt/format.h>
+#include <sodium.h>
 
 #include "crypto.hpp"
 #include "graph.hpp"
@@ -19,12 +21,88 @@ Error refuse(const std::string& origin, const std::string& what) {
   return Error(Exit::aborted, origin + ": " + what);
 }
 
+// What each stage means to the user: the step that reaches it, its round and its tool.
+struct StageStep {
+  const char* did;  // "sent its shares"
+  int round;
+  const char* tool;
+};
+StageStep stage_step(uint8_t stage) {
+  switch (stage) {
+    case 0: return {"advertised its keys", 0, "secagg-keygen"};
+    case 1: return {"sent its shares", 1, "secagg-share"};
+    case 2: return {"sent its masked input", 2, "secagg-mask"};
+    case 4: return {"answered the unmasking request", 4, "secagg-unmask"};
+    default: return {"reached an unknown stage", -1, ""};
+  }
+}
+
+// A step needs the state the previous step left (want). Too early: say which step is missing;
+// too late: say what already happened.
 void expect_stage(const ClientState& st, ClientStage want, const std::string& origin, std::string_view step) {
   if (st.stage == static_cast<uint8_t>(want)) return;
-  static constexpr const char* names[] = {"advertised its keys (round 0)", "sent its shares (round 1)",
-                                          "sent its masked input (round 2)", "", "answered the unmasking request (round 4)"};
-  const char* done = st.stage < 5 ? names[st.stage] : "reached an unknown stage";
-  throw Error(Exit::aborted, fmt::format("{}: client {} has already {}; it cannot {} now", origin, st.id, done, step));
+  if (st.stage < static_cast<uint8_t>(want)) {
+    StageStep next = stage_step(static_cast<uint8_t>(st.stage + 1));
+    throw Error(Exit::aborted, fmt::format("{}: client {} has not {} yet (round {}): run {} first", origin, st.id,
+                                           next.did, next.round, next.tool));
+  }
+  StageStep done = stage_step(st.stage);
+  throw Error(Exit::aborted, done.round < 0 ? fmt::format("{}: client {} has reached an unknown stage", origin, st.id)
+                                            : fmt::format("{}: client {} has already {} (round {}); it cannot {} now",
+                                                          origin, st.id, done.did, done.round, step));
+}
+
+// The digest of a server message a step answered (its type, session, parties and body), kept
+// in the state to recognise the same message when the step is run again.
+Digest32 answered_digest(const Envelope& env) {
+  static constexpr std::string_view label = "secagg client step answered v1";
+  crypto_generichash_state h;
+  uint8_t head[1 + kSessionIdBytes + 8];
+  head[0] = static_cast<uint8_t>(env.type);
+  std::copy(env.session.begin(), env.session.end(), head + 1);
+  for (int i = 0; i < 4; ++i) {
+    head[1 + kSessionIdBytes + i] = static_cast<uint8_t>(env.sender >> (8 * i));
+    head[1 + kSessionIdBytes + 4 + i] = static_cast<uint8_t>(env.recipient >> (8 * i));
+  }
+  Digest32 out{};
+  crypto_generichash_init(&h, nullptr, 0, out.size());
+  crypto_generichash_update(&h, reinterpret_cast<const uint8_t*>(label.data()), label.size());
+  crypto_generichash_update(&h, head, sizeof head);
+  crypto_generichash_update(&h, env.body.data(), env.body.size());
+  crypto_generichash_final(&h, out.data(), out.size());
+  return out;
+}
+
+// The digest of an input vector, as little-endian u64 words: the same vector as text or as a
+// binary file gives the same digest. It lets whoever reads the state test a guess of the
+// input, so the state keeps it only until round 4 is answered (man/secagg-formats.5).
+Digest32 input_digest(std::span<const uint64_t> x) {
+  static constexpr std::string_view label = "secagg client masked input v1";
+  crypto_generichash_state h;
+  crypto_generichash_init(&h, nullptr, 0, 32);
+  crypto_generichash_update(&h, reinterpret_cast<const uint8_t*>(label.data()), label.size());
+  uint8_t buf[8 * 512];
+  for (size_t i = 0; i < x.size();) {
+    size_t n = std::min<size_t>(512, x.size() - i);
+    for (size_t j = 0; j < n; ++j)
+      for (int b = 0; b < 8; ++b) buf[8 * j + b] = static_cast<uint8_t>(x[i + j] >> (8 * b));
+    crypto_generichash_update(&h, buf, 8 * n);
+    i += n;
+  }
+  Digest32 out{};
+  crypto_generichash_final(&h, out.data(), out.size());
+  sodium_memzero(buf, sizeof buf);
+  sodium_memzero(&h, sizeof h);
+  return out;
+}
+
+bool same(const Digest32& a, const Digest32& b) { return sodium_memcmp(a.data(), b.data(), a.size()) == 0; }
+
+bool same_params(const Params& a, const Params& b) {
+  return a.clients == b.clients && a.threshold == b.threshold && a.neighbours == b.neighbours &&
+         a.modulus == b.modulus && a.length == b.length && a.prg == b.prg &&
+         a.insecure_threshold == b.insecure_threshold && a.quant_bits == b.quant_bits &&
+         std::bit_cast<uint64_t>(a.clip) == std::bit_cast<uint64_t>(b.clip) && a.max_weight == b.max_weight;
 }
 
 // Prefix a failure of f with the file it concerns.
@@ -58,6 +136,7 @@ void validate_state(const ClientState& st, const std::string& origin) {
   if (!sorted_unique(st.roster.ids()) || !sorted_unique(st.u2) || !sorted_unique(st.u3) ||
       !sorted_unique(peers(st.share_keys)) || !sorted_unique(peers(st.mask_seeds)) || !sorted_unique(held))
     throw bad("has an id list that is not sorted and unique");
+  if (st.sent.empty()) throw bad("has no record of the message its last step sent");
   if (st.stage >= static_cast<uint8_t>(ClientStage::shared) && !st.roster.find(st.id))
     throw bad("has a roster that does not list the client itself");
 }
@@ -79,7 +158,25 @@ ClientState client_keygen(const Params& params, const SessionId& session, uint32
   st.s_pk = s.pk;
   random_bytes(st.sig_seed.data(), st.sig_seed.size());
   st.sig_pk = ed25519_public(st.sig_seed);
+  st.sent = client_advertise(st);
   return st;
+}
+
+Bytes client_readvertise(const ClientState& st, const Params& params, const SessionId& session, uint32_t id,
+                         const std::string& origin) {
+  if (st.session != session || !same_params(st.params, params) || st.id != id)
+    throw Error(Exit::cantcreat,
+                fmt::format("{}: already exists and holds client {}'s state of {}; refusing to overwrite a client state",
+                            origin, st.id, st.session != session || !same_params(st.params, params)
+                                                ? std::string("another session")
+                                                : "this session"));
+  if (st.stage != static_cast<uint8_t>(ClientStage::advertised)) {
+    StageStep done = stage_step(st.stage);
+    throw Error(Exit::aborted, fmt::format("{}: client {} has already {} (round {}); it cannot advertise its keys "
+                                           "again now",
+                                           origin, st.id, done.did, done.round));
+  }
+  return st.sent;
 }
 
 // Self-signed: the server keeps a key only from a client that holds its secret half.
@@ -91,6 +188,15 @@ Bytes client_advertise(const ClientState& st) {
 Bytes client_share(ClientState& st, const Envelope& env, const std::string& origin, unsigned threads) {
   expect_message(env, origin, MsgType::roster, st.session);
   expect_sender(env, origin, kServerId);
+  const Digest32 answered = answered_digest(env);
+  if (st.stage == static_cast<uint8_t>(ClientStage::shared)) {
+    // Run again: the same roster gets the same shares (fresh ones would be a second,
+    // different sharing of its secrets); another roster is refused.
+    if (same(answered, st.answered)) return st.sent;
+    throw refuse(origin, fmt::format("client {} already sent its shares for a different roster in this session: "
+                                     "refusing to share its keys a second time",
+                                     st.id));
+  }
   expect_stage(st, ClientStage::advertised, origin, "share its keys");
   Roster roster = decode_body<Roster>(env, origin);
   std::vector<uint32_t> u1 = roster.ids();
@@ -160,6 +266,9 @@ Bytes client_share(ClientState& st, const Envelope& env, const std::string& orig
   });
   next.stage = static_cast<uint8_t>(ClientStage::shared);
   Bytes msg = encode_signed(MsgType::share_keys, st.session, st.id, kServerId, out, st.sig_seed);
+  next.answered = answered;
+  next.input = Digest32{};
+  next.sent = msg;
   st = next;
   return msg;
 }
@@ -169,12 +278,28 @@ Bytes client_mask(ClientState& st, const Envelope& env, const std::string& origi
   expect_message(env, origin, MsgType::inbox, st.session);
   expect_sender(env, origin, kServerId);
   expect_recipient(env, origin, st.id);
-  expect_stage(st, ClientStage::shared, origin, "mask an input");
+  const Digest32 answered = answered_digest(env);
+  const bool again = st.stage == static_cast<uint8_t>(ClientStage::masked);
+  if (again && !same(answered, st.answered))
+    throw refuse(origin, fmt::format("client {} already sent a masked input for a different inbox in this session: "
+                                     "refusing (two masked inputs of one client reveal their difference)",
+                                     st.id));
+  if (!again) expect_stage(st, ClientStage::shared, origin, "mask an input");
   if (x.size() != st.params.length)
     throw Error(Exit::data, fmt::format("input has {} elements, the session expects {}", x.size(), st.params.length));
   Modulus ring = st.params.ring();
   for (size_t i = 0; i < x.size(); ++i)
     if (x[i] >= ring.R) throw Error(Exit::data, fmt::format("input element {} is {}, outside [0, {})", i, x[i], ring.R));
+  const Digest32 input = input_digest(x);
+  if (again) {
+    // Run again: the masks are those of the first run, so only the same input may be sent,
+    // and it is sent as it was, byte for byte.
+    if (same(input, st.input)) return st.sent;
+    throw refuse(origin, fmt::format("client {} already sent a masked input for a different input vector in this "
+                                     "session: refusing (two masked inputs under the same masks reveal their "
+                                     "difference)",
+                                     st.id));
+  }
 
   SealedShares inbox = decode_body<SealedShares>(env, origin);
   std::vector<uint32_t> u2;
@@ -234,6 +359,10 @@ Bytes client_mask(ClientState& st, const Envelope& env, const std::string& origi
   Bytes msg = encode_ring_vector_with(
       MsgType::masked_input, st.session, st.id, kServerId, ring, x.size(),
       [&](uint8_t* packed) { apply_masks_packed(st.params.prg_kind(), ring, seeds, x, packed, threads); }, &st.sig_seed);
+  // The message itself is kept: the masks cannot be made again once their seeds are gone.
+  next.answered = answered;
+  next.input = input;
+  next.sent = msg;
   st = next;
   return msg;
 }
@@ -241,10 +370,16 @@ Bytes client_mask(ClientState& st, const Envelope& env, const std::string& origi
 Bytes client_unmask(ClientState& st, const Envelope& env, const std::string& origin) {
   expect_message(env, origin, MsgType::survivors, st.session);
   expect_sender(env, origin, kServerId);
-  if (st.stage == static_cast<uint8_t>(ClientStage::unmasked))
-    throw refuse(origin, fmt::format("client {} has already answered an unmasking request in this session: refusing a "
-                                     "second one",
+  const Digest32 answered = answered_digest(env);
+  if (st.stage == static_cast<uint8_t>(ClientStage::unmasked)) {
+    // Run again: the same survivor set gets the same answer (the signing key is gone, so it
+    // is the stored one); any other could reveal both shares of one client.
+    if (same(answered, st.answered)) return st.sent;
+    throw refuse(origin, fmt::format("client {} has already answered an unmasking request in this session for a "
+                                     "different survivor set: refusing a second one (it could reveal both shares of "
+                                     "a client)",
                                      st.id));
+  }
   expect_stage(st, ClientStage::masked, origin, "answer an unmasking request");
   IdList body = decode_body<IdList>(env, origin);
   const auto& u3 = body.ids;
@@ -284,6 +419,9 @@ Bytes client_unmask(ClientState& st, const Envelope& env, const std::string& ori
   // speak for the client afterwards.
   next.sig_seed = Secret32{};
   Bytes msg = encode_signed(MsgType::unmask_shares, st.session, st.id, kServerId, out, st.sig_seed);
+  next.answered = answered;
+  next.input = Digest32{};  // round 2 is over: no more need to recognise the input
+  next.sent = msg;
   st = next;
   return msg;
 }

@@ -21,6 +21,11 @@ ClientState client_keygen(const Params& params, const SessionId& session, uint32
 // The advertise-keys message, signed with the signing key it advertises. Every later message
 // of the client is signed with that key too (signature.hpp).
 Bytes client_advertise(const ClientState& st);
+// keygen run again on an existing state (origin names it): the advert the state recorded, byte
+// for byte, if the state is of this session (same params) and id and has not shared yet.
+// Another session or id: Exit::cantcreat; a later stage: Exit::aborted.
+Bytes client_readvertise(const ClientState& st, const Params& params, const SessionId& session, uint32_t id,
+                         const std::string& origin);
 
 // Round 1 (ShareKeys): check the roster U1 (it must list this client with all three of its
 // keys, and no key twice), pick the self-mask seed b, share b and the mask

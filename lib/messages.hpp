@@ -222,6 +222,13 @@ struct ClientState {
   std::vector<uint32_t> u2;         // from the inbox, round 1
   std::vector<HeldShares> held;     // decrypted inbox
   std::vector<uint32_t> u3;         // the survivor set answered in round 4
+  // The last step's message and what determined it, so that running the step again with the
+  // same inputs sends the same bytes and a different input is refused (a second masked input
+  // or unmasking answer would reveal what the protocol hides).
+  Digest32 answered{};  // digest of the server message the last step answered; zero after keygen
+  Digest32 input{};     // secagg-mask: digest of the input vector (secret: it tests a guess of the input);
+                        // zero otherwise and after round 4
+  Bytes sent;           // the last step's message, byte for byte
   template <class A>
   void serialize(A& ar) {
     ar(CEREAL_NVP(params), cereal::make_nvp("session", ser::fixed(session)), CEREAL_NVP(id), CEREAL_NVP(stage),
@@ -231,7 +238,9 @@ struct ClientState {
        cereal::make_nvp("sig_pk", ser::fixed(sig_pk)), CEREAL_NVP(roster), cereal::make_nvp("share_keys", ser::list(share_keys)),
        cereal::make_nvp("mask_seeds", ser::list(mask_seeds)),
        cereal::make_nvp("u2", ser::list(u2)),
-       cereal::make_nvp("held", ser::list(held)), cereal::make_nvp("u3", ser::list(u3)));
+       cereal::make_nvp("held", ser::list(held)), cereal::make_nvp("u3", ser::list(u3)),
+       cereal::make_nvp("answered", ser::fixed(answered)), cereal::make_nvp("input", ser::Fixed<32>{input, true}),
+       cereal::make_nvp("sent", ser::blob(sent)));
   }
 };
 

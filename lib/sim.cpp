@@ -509,7 +509,11 @@ SimReport run_simulation(const SimConfig& cfg) {
         const std::string origin = fmt::format("inbox-{}.msg", id);
         msgs[i] = client_step(d, id, [&] {
           Envelope env = open_envelope(inbox_msg[id - 1], origin);
-          return client_mask(st[id - 1], env, origin, xs[i], 1);
+          Bytes m = client_mask(st[id - 1], env, origin, xs[i], 1);
+          // The state's copy of the message is for a client that runs its step again; a simulated
+          // client never does, and n copies of a vector would dominate the simulator's memory.
+          release(st[id - 1].sent);
+          return m;
         });
         release(inbox_msg[id - 1]);
         progress.at(2, static_cast<double>(done + ++batch_done) / static_cast<double>(ids.size()), kStage[2]);

@@ -6,6 +6,8 @@
 #include <new>
 
 #include "cli_suggest.hpp"
+#include <unistd.h>
+
 #include "client.hpp"
 #include "error.hpp"
 #include "exit_codes.hpp"
@@ -76,8 +78,8 @@ Envelope read_message(const std::string& path) {
   return open_envelope(b, path == "-" ? "<stdin>" : path);
 }
 
-ClientState read_state(const std::string& path) {
-  Bytes b = read_file(path);
+namespace {
+ClientState decode_state(Bytes b, const std::string& path) {
   Envelope env;
   try {
     env = open_envelope(b, path);
@@ -94,15 +96,49 @@ ClientState read_state(const std::string& path) {
   return st;
 }
 
-void write_state(const std::string& path, const ClientState& st) {
-  Bytes b = encode(MsgType::client_state, st.session, st.id, st.id, st);
+Bytes encode_state(const ClientState& st) { return encode(MsgType::client_state, st.session, st.id, st.id, st); }
+}  // namespace
+
+ClientState read_state(const std::string& path, StateLock& lock) {
+  lock = StateLock::acquire(path);
+  return decode_state(lock.read(), path);
+}
+
+std::optional<ClientState> read_state_if_exists(const std::string& path, StateLock& lock) {
+  lock = StateLock::acquire(path, /*missing_ok=*/true);
+  if (!lock.held()) return std::nullopt;
+  return decode_state(lock.read(), path);
+}
+
+void write_state(StateLock& lock, const ClientState& st) {
+  Bytes b = encode_state(st);
   try {
-    write_file_atomic(path, b, 0600);
+    lock.commit(b);
   } catch (...) {
     sodium_memzero(b.data(), b.size());
     throw;
   }
   sodium_memzero(b.data(), b.size());
+}
+
+bool create_state(const std::string& path, const ClientState& st, StateLock& lock) {
+  Bytes b = encode_state(st);
+  std::optional<StateLock> made;
+  try {
+    made = StateLock::create(path, b);
+  } catch (...) {
+    sodium_memzero(b.data(), b.size());
+    throw;
+  }
+  sodium_memzero(b.data(), b.size());
+  if (!made) return false;
+  lock = std::move(*made);
+  return true;
+}
+
+void check_output_target(const std::string& path) {
+  if (path == "-" && ::isatty(STDOUT_FILENO))
+    throw Error(Exit::usage, "refusing to write a binary message to a terminal: give -o FILE or redirect");
 }
 
 void write_output(const std::string& path, std::span<const uint8_t> data) { write_file_atomic(path, data); }

@@ -2,12 +2,14 @@
 // (DESIGN.md section 12), message and state file I/O, output writing.
 #pragma once
 #include <functional>
+#include <optional>
 #include <string>
 
 #include <CLI/CLI.hpp>
 
 #include "envelope.hpp"
 #include "messages.hpp"
+#include "state_lock.hpp"
 
 namespace secagg::tool {
 
@@ -20,10 +22,18 @@ int run(CLI::App& app, int argc, char** argv, const std::function<void()>& body)
 
 // Read and verify a message file ("-" is stdin).
 Envelope read_message(const std::string& path);
-// Read a client state file; refuses a file that is not a client state.
-ClientState read_state(const std::string& path);
-// Write a client state atomically, 0600.
-void write_state(const std::string& path, const ClientState& st);
+// Lock a client state file (state_lock.hpp: Exit::tempfail if another step holds it) and read
+// it; refuses a file that is not a client state. The lock is held until `lock` goes.
+ClientState read_state(const std::string& path, StateLock& lock);
+// The same for keygen: a missing file gives nullopt (and an empty lock).
+std::optional<ClientState> read_state_if_exists(const std::string& path, StateLock& lock);
+// Commit a client state under its lock, atomically, 0600.
+void write_state(StateLock& lock, const ClientState& st);
+// Create a new client state file, locked; false if the path exists (another keygen made it).
+bool create_state(const std::string& path, const ClientState& st, StateLock& lock);
+// Refuse (Exit::usage) to write a binary message to a terminal, as age does: called before a
+// step changes its state, for the output the step will write ("-": stdout).
+void check_output_target(const std::string& path);
 // Write an output file atomically ("-": stdout).
 void write_output(const std::string& path, std::span<const uint8_t> data);
 void write_output(const std::string& path, std::string_view text);

@@ -1,4 +1,6 @@
 // secagg-keygen: round 0 (AdvertiseKeys) for one client.
+#include <optional>
+
 #include <fmt/format.h>
 
 #include "client.hpp"
@@ -14,13 +16,14 @@ int main(int argc, char** argv) {
   CLI::App app{
       "Round 0 (AdvertiseKeys): make a client's two X25519 key pairs and its Ed25519 signing key (which signs "
       "every message of the client), save them in a new state file (mode 0600) and write the public keys as a "
-      "signed advertise-keys message for secagg-collect keys.",
+      "signed advertise-keys message for secagg-collect keys. Run again with the same params and id, it writes the "
+      "same advert again.",
       "secagg-keygen"};
   std::string params_path, state_path, out = "-";
   uint32_t id = 0;
   app.add_option("--params", params_path, "Session parameters (S/params.msg from secagg-collect setup)")->required();
   app.add_option("--id", id, "This client's id, 1..n")->required();
-  app.add_option("--state", state_path, "Client state file to create (refuses to overwrite)")->required();
+  app.add_option("--state", state_path, "Client state file to create (an existing one of another session or id is not overwritten)")->required();
   auto* out_opt = app.add_option("-o,--output", out,
                                  "Where to write the advertise-keys message (default: stdout; with --connect: "
                                  "nowhere unless given)");
@@ -29,6 +32,7 @@ int main(int argc, char** argv) {
                       "Socket mode: where to save the server's roster (U1), the file secagg-share --roster reads");
   return tool::run(app, argc, argv, [&] {
     const bool networked = tool::net_mode(net);
+    if (!networked || out_opt->count() > 0) tool::check_output_target(out);
     Envelope env = tool::read_message(params_path);
     if (env.type != MsgType::params)
       throw Error(Exit::data, fmt::format("{}: is a message of type {}, not session parameters", params_path, type_name(env.type)));
@@ -40,20 +44,42 @@ int main(int argc, char** argv) {
     }
     if (id < 1 || id > p.clients)
       throw Error(Exit::usage, fmt::format("--id {} is outside the session's ids [1, {}]", id, p.clients));
-    if (path_exists(state_path))
-      throw Error(Exit::cantcreat, fmt::format("{}: already exists; refusing to overwrite a client state", state_path));
-    random_context(fmt::format("keygen {}", id));
-    ClientState st = client_keygen(p, env.session, id);
-    Bytes msg = client_advertise(st);
+    // The state is committed before the advert goes anywhere, and a rerun with the same params
+    // and id sends the same advert again (man/secagg-keygen.1): a lost advert is simply resent.
+    StateLock lock;
+    Bytes msg;
+    std::optional<ClientState> made;
+    for (int attempt = 0;; ++attempt) {
+      if (auto old = tool::read_state_if_exists(state_path, lock)) {
+        msg = client_readvertise(*old, p, env.session, id, state_path);
+        break;
+      }
+      random_context(fmt::format("keygen {}", id));
+      made = client_keygen(p, env.session, id);
+      msg = made->sent;
+      // In socket mode the state is created once the server is reached (below).
+      if (networked || tool::create_state(state_path, *made, lock)) break;
+      // Another keygen created the state between our look and our create: use its state as a
+      // rerun would (exit 75 while that keygen still holds it).
+      made.reset();
+      if (attempt > 0)
+        throw Error(Exit::tempfail, fmt::format("{}: another secagg step is using this client state; try again when "
+                                                "it has finished",
+                                                state_path));
+    }
     if (networked) {
-      if (out_opt->count() > 0) tool::write_output(out, msg);
-      // The state is saved once the message has left: a server that cannot be reached leaves
-      // nothing behind, so the step can simply be retried.
-      tool::net_round(net, msg, p, env.session, MsgType::roster, kServerId, [&] { tool::write_state(state_path, st); });
+      tool::net_round(net, msg, p, env.session, MsgType::roster, kServerId, {}, [&, committed = false]() mutable {
+        if (committed) return;  // a reconnection: already done
+        committed = true;
+        if (made && !tool::create_state(state_path, *made, lock))
+          throw Error(Exit::tempfail, fmt::format("{}: another secagg-keygen created this client state meanwhile; "
+                                                  "nothing was sent: run the step again",
+                                                  state_path));
+        if (out_opt->count() > 0) tool::write_output(out, msg);
+        lock.release();
+      });
       return;
     }
-    // A failed output must not leave a state behind that blocks a retry: message first.
     tool::write_output(out, msg);
-    tool::write_state(state_path, st);
   });
 }

@@ -11,7 +11,8 @@ int main(int argc, char** argv) {
   CLI::App app{
       "Round 2 (MaskedInputCollection): decrypt the shares in this client's inbox (which defines U2), then mask the "
       "input: y = x + PRG(b) + sum of signed pairwise masks PRG(s_uv) over U2, mod R. The input holds the session's "
-      "length of integers in [0, R), as decimal text or a binary vector.",
+      "length of integers in [0, R), as decimal text or a binary vector. Run again with the same inbox and input, it "
+      "writes the same message again; another input is refused.",
       "secagg-mask"};
   std::string state_path, inbox_path, input = "-", out = "-";
   unsigned threads = default_threads();
@@ -28,25 +29,34 @@ int main(int argc, char** argv) {
   app.add_option("--threads", threads, "Threads for mask expansion (default: all cores)")->check(CLI::Range(1u, 256u));
   return tool::run(app, argc, argv, [&] {
     const bool networked = tool::net_mode(net);
-    ClientState st = tool::read_state(state_path);
+    if (!networked || out_opt->count() > 0) tool::check_output_target(out);
+    StateLock lock;
+    ClientState st = tool::read_state(state_path, lock);
     Envelope inbox = tool::read_message(inbox_path);
     Bytes raw = read_file(input);
     auto x = read_vector(raw, st.params.ring(), st.params.length, &st.session, input == "-" ? "<stdin>" : input);
+    const uint8_t before = st.stage;
     Bytes msg = client_mask(st, inbox, inbox_path, x, threads);
     sodium_memzero(raw.data(), raw.size());  // the private input is not needed any more
     sodium_memzero(x.data(), x.size() * sizeof x[0]);
-    // State first: two masked inputs under the same masks would reveal x1 - x2, so a client
-    // whose output was lost must not mask again. In socket mode it is saved once the server is
-    // reached (and authenticated, with TLS), before the message leaves: a client that cannot
-    // reach or authenticate the server has sent nothing and may run the step again.
+    // The state records the masked input before it goes anywhere: a client whose message was
+    // lost sends the same one again by running the step again with the same input, and a
+    // different input is refused (two masked inputs under the same masks would reveal x1 - x2).
+    const bool fresh = st.stage != before;  // else a rerun: the state already holds msg
     if (networked) {
-      tool::net_round(net, msg, st.params, st.session, MsgType::survivors, kServerId, {}, [&] {
-        tool::write_state(state_path, st);
+      // Committed once the server is reached (and, with TLS, authenticated), before any byte
+      // leaves: a server that cannot be reached changes nothing, and a message that left is
+      // recorded, so a rerun resends it rather than makes a new one.
+      tool::net_round(net, msg, st.params, st.session, MsgType::survivors, kServerId, {}, [&, committed = false]() mutable {
+        if (committed) return;  // a reconnection: already done
+        committed = true;
+        if (fresh) tool::write_state(lock, st);
         if (out_opt->count() > 0) tool::write_output(out, msg);
+        lock.release();
       });
       return;
     }
-    tool::write_state(state_path, st);
+    if (fresh) tool::write_state(lock, st);
     tool::write_output(out, msg);
   });
 }

@@ -11,7 +11,8 @@ using namespace secagg;
 int main(int argc, char** argv) {
   CLI::App app{
       "Round 1 (ShareKeys): check the roster U1, draw the self-mask seed b, Shamir-share b and the mask secret key "
-      "among U1 (threshold t), and encrypt each share for its holder. Updates the state file.",
+      "among U1 (threshold t), and encrypt each share for its holder. Updates the state file. Run again with the same "
+      "roster, it writes the same message again.",
       "secagg-share"};
   std::string state_path, roster_path, out = "-";
   app.add_option("--state", state_path, "Client state file (from secagg-keygen)")->required();
@@ -27,19 +28,30 @@ int main(int argc, char** argv) {
   app.add_option("--threads", threads, "Threads for the key agreements (default: all cores)")->check(CLI::Range(1u, 256u));
   return tool::run(app, argc, argv, [&] {
     const bool networked = tool::net_mode(net);
-    ClientState st = tool::read_state(state_path);
+    if (!networked || out_opt->count() > 0) tool::check_output_target(out);
+    StateLock lock;
+    ClientState st = tool::read_state(state_path, lock);
     Envelope roster = tool::read_message(roster_path);
     random_context(fmt::format("share {}", st.id));
+    const uint8_t before = st.stage;
     Bytes msg = client_share(st, roster, roster_path, threads);
-    // A lost output can be retried (fresh b, fresh sharing) because the state is saved last;
-    // two sharings of one key each still need t shares, so a retry reveals nothing.
+    // The state (with the message) is committed before the message goes anywhere: a lost
+    // message is sent again, the same, by running the step again with the same roster.
+    const bool fresh = st.stage != before;  // else a rerun: the state already holds msg
     if (networked) {
-      if (out_opt->count() > 0) tool::write_output(out, msg);
-      tool::net_round(net, msg, st.params, st.session, MsgType::inbox, st.id,
-                      [&] { tool::write_state(state_path, st); });
+      // Committed once the server is reached (and, with TLS, authenticated), before any byte
+      // leaves: a server that cannot be reached changes nothing, and a message that left is
+      // recorded, so a rerun resends it rather than makes a new one.
+      tool::net_round(net, msg, st.params, st.session, MsgType::inbox, st.id, {}, [&, committed = false]() mutable {
+        if (committed) return;  // a reconnection: already done
+        committed = true;
+        if (fresh) tool::write_state(lock, st);
+        if (out_opt->count() > 0) tool::write_output(out, msg);
+        lock.release();
+      });
       return;
     }
+    if (fresh) tool::write_state(lock, st);
     tool::write_output(out, msg);
-    tool::write_state(state_path, st);
   });
 }

@@ -8,7 +8,8 @@ int main(int argc, char** argv) {
   CLI::App app{
       "Round 4 (Unmasking): check the survivor set U3 (a subset of U2, at least t clients, including this one) and "
       "reveal shares of b_v for every v in U3 and of the mask key of every v in U2 \\ U3 - never both for one v, and "
-      "only once per session (the state file records the answer).",
+      "only once per session (the state file records the answer; run again with the same survivor set, it writes the "
+      "same answer again).",
       "secagg-unmask"};
   std::string state_path, survivors_path, out = "-";
   app.add_option("--state", state_path, "Client state file")->required();
@@ -23,21 +24,30 @@ int main(int argc, char** argv) {
                       "(optional)");
   return tool::run(app, argc, argv, [&] {
     const bool networked = tool::net_mode(net);
-    ClientState st = tool::read_state(state_path);
+    if (!networked || out_opt->count() > 0) tool::check_output_target(out);
+    StateLock lock;
+    ClientState st = tool::read_state(state_path, lock);
     Envelope survivors = tool::read_message(survivors_path);
+    const uint8_t before = st.stage;
     Bytes msg = client_unmask(st, survivors, survivors_path);
-    // The state records the answer before the answer leaves, so no crash can lead to a second
-    // one. In socket mode it is saved once the server is reached (and authenticated, with TLS),
-    // before anything is sent: a client that cannot reach or authenticate the server has
-    // revealed nothing and may run the step again.
+    // The state records the answer before the answer goes anywhere, so no crash can lead to a
+    // second, different one; running the step again with the same survivor set sends the same
+    // answer again.
+    const bool fresh = st.stage != before;  // else a rerun: the state already holds msg
     if (networked) {
-      tool::net_round(net, msg, st.params, st.session, MsgType::vector, kServerId, {}, [&] {
-        tool::write_state(state_path, st);
+      // Committed once the server is reached (and, with TLS, authenticated), before any byte
+      // leaves: a server that cannot be reached changes nothing, and a message that left is
+      // recorded, so a rerun resends it rather than makes a new one.
+      tool::net_round(net, msg, st.params, st.session, MsgType::vector, kServerId, {}, [&, committed = false]() mutable {
+        if (committed) return;  // a reconnection: already done
+        committed = true;
+        if (fresh) tool::write_state(lock, st);
         if (out_opt->count() > 0) tool::write_output(out, msg);
+        lock.release();
       });
       return;
     }
-    tool::write_state(state_path, st);
+    if (fresh) tool::write_state(lock, st);
     tool::write_output(out, msg);
   });
 }

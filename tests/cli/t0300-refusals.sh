@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # t0300-refusals: a client refuses an unmasking request whose survivor set U3 is smaller
 # than t, not a subset of U2, or lacks the client itself, and answers at most one request
-# per session (exit 1, state file unchanged, no output); an answer never reveals both
+# per session (exit 1, state file unchanged, no output; the same request again gets the
+# same answer); an answer never reveals both
 # shares of one client. Setup refuses insecure or malformed parameters (exit 64), and
 # every tool's command line is checked (unknown flag 64, --help 0).
 # shellcheck source=tests/cli/lib.sh
@@ -53,35 +54,42 @@ expect_exit 0 secagg-unmask --state A/c1 --survivors A/S/survivors.msg -o A/unma
 check "c1 records that it answered (stage 4)" grep -q ' stage=4 ' <(secagg-inspect A/c1)
 check "c1 is still mode 0600" test "$(file_mode A/c1)" = 600
 snapshot A/c1
-expect_exit 1 secagg-unmask --state A/c1 --survivors A/S/survivors.msg -o A/again.msg
-expect_err A/S/survivors.msg "client 1" "already answered"
-assert_absent A/again.msg
+# The same request again gets the same answer, byte for byte (a lost answer can be resent).
+expect_exit 0 secagg-unmask --state A/c1 --survivors A/S/survivors.msg -o A/again.msg
+check "the same survivor set gets the same answer" cmp -s A/unmask1.msg A/again.msg
 assert_unchanged A/c1
+rm -f A/again.msg
 # The dangerous second request: another U3, which would reveal the other kind of share.
 forge survivors "$P" "1,2,4" A/u3-other.msg
 expect_exit 1 secagg-unmask --state A/c1 --survivors A/u3-other.msg -o A/again.msg
-expect_err A/u3-other.msg "already answered"
+expect_err A/u3-other.msg "client 1" "already answered" "different survivor set"
 assert_absent A/again.msg
 assert_unchanged A/c1
 # Same on stdout: nothing is printed.
-expect_exit 1 secagg-unmask --state A/c1 --survivors A/S/survivors.msg >A/stdout.msg
+expect_exit 1 secagg-unmask --state A/c1 --survivors A/u3-other.msg >A/stdout.msg
 check "a refused request prints nothing on stdout" test ! -s A/stdout.msg
 assert_unchanged A/c1
 
-section "each round once: no second share-keys or masked input"
+section "each round once: no second, different share-keys or masked input"
 # A second masked input under the same masks would give the server x - x'.
 snapshot A/c2
 expect_exit 1 secagg-mask --state A/c2 --inbox A/S/inbox-2.msg --input A/x1.txt -o A/again.msg
-expect_err "client 2" "already"
+expect_err "client 2" "already" "different input vector"
 assert_absent A/again.msg
 assert_unchanged A/c2
 expect_exit 1 secagg-share --state A/c2 --roster A/S/roster.msg -o A/again.msg
-expect_err "client 2" "already"
+expect_err "client 2" "already sent its masked input (round 2)"
 assert_absent A/again.msg
 assert_unchanged A/c2
-# Client 4 shared but never masked: it may still not share again.
-expect_exit 1 secagg-share --state A/c4 --roster A/S/roster.msg -o A/again.msg
-expect_err "client 4"
+# Client 4 shared but never masked: the same roster gets the same shares, another is refused.
+snapshot A/c4
+expect_exit 0 secagg-share --state A/c4 --roster A/S/roster.msg -o A/again.msg
+check "the same roster gets the same share-keys message" cmp -s A/shares4.msg A/again.msg
+assert_unchanged A/c4
+rm -f A/again.msg
+forge retag A/S/roster.msg A/roster-other.msg --recipient 3
+expect_exit 1 secagg-share --state A/c4 --roster A/roster-other.msg -o A/again.msg
+expect_err "client 4" "different roster"
 assert_absent A/again.msg
 assert_unchanged A/c4
 # Client 5 never shared: it cannot mask without its round 1 secrets.

@@ -115,9 +115,10 @@ bad 65 A/bad/params-body.msg -- secagg-keygen --params A/bad/params-body.msg --i
 bad 66 A/nonexistent.msg -- secagg-keygen --params A/nonexistent.msg --id 1 --state A/cz -o "$OUT"
 bad 66 A/S -- secagg-keygen --params A/S --id 1 --state A/cz -o "$OUT"
 assert_absent A/cz
-# An existing state is never overwritten.
+# An existing state of another client is never overwritten (the same client's is re-advertised:
+# t0310-reruns).
 guard A/S A/c1
-bad 73 A/c1 -- secagg-keygen --params A/S/params.msg --id 1 --state A/c1 -o "$OUT"
+bad 73 A/c1 -- secagg-keygen --params A/S/params.msg --id 2 --state A/c1 -o "$OUT"
 # Output that cannot be created.
 bad 73 A/nodir/adv.msg -- secagg-keygen --params A/S/params.msg --id 1 --state A/cz73 -o A/nodir/adv.msg
 rm -f A/cz73

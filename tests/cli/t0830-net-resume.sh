@@ -63,6 +63,8 @@ net_step unmask 3 4
 serve_wait 0
 check_sum serve.out x1.txt x2.txt x3.txt x4.txt "$R16"
 for i in 1 2 3 4; do check "c$i answered once (stage 4)" grep -q ' stage=4 ' <(secagg-inspect "c$i"); done
-# Nobody is asked twice: a second unmasking by client 1 would be refused by its own state.
-expect_exit 1 secagg-unmask --state c1 --survivors S/survivors.msg -o again.msg
+# Nobody is asked twice: a second, different unmasking request to client 1 would be refused by
+# its own state (the same one only repeats the answer).
+forge survivors S/params.msg "1,2,3" other-u3.msg
+expect_exit 1 secagg-unmask --state c1 --survivors other-u3.msg -o again.msg
 expect_err "already answered an unmasking request"

@@ -1,0 +1,58 @@
+// One client step at a time per state file. Two concurrent steps on one state could send two
+// different masked inputs (revealing their difference) or two unmasking answers (revealing
+// both shares of a client), so every step holds an exclusive lock on the state file from
+// reading it to committing the next one, and a second step is refused at once (Exit::tempfail)
+// rather than queued: man/secagg-keygen.1, LOCKING.
+//
+// The lock is flock(2) on the open file. A commit replaces the file by rename, so the lock is
+// on an inode, not a name: after locking, the path must still name the locked inode (else
+// another step committed in between, and the file is opened again), and a commit locks the new
+// inode before it appears under the path, so the lock is never let go in between.
+#pragma once
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "bytes.hpp"
+
+namespace secagg {
+
+class StateLock {
+ public:
+  StateLock() = default;
+  StateLock(StateLock&& o) noexcept;
+  StateLock& operator=(StateLock&& o) noexcept;
+  StateLock(const StateLock&) = delete;
+  StateLock& operator=(const StateLock&) = delete;
+  ~StateLock() { release(); }
+
+  // Opens and locks path. Exit::tempfail if another step holds it, Exit::noinput if it is
+  // missing or unreadable (with missing_ok, a missing file gives an empty lock instead), and
+  // Exit::noinput if it is not a regular file.
+  static StateLock acquire(const std::string& path, bool missing_ok = false);
+  // Creates path holding bytes (0600), locked, refusing to replace anything: nullopt if the
+  // path exists (another step made it first).
+  static std::optional<StateLock> create(const std::string& path, std::span<const uint8_t> bytes);
+
+  bool held() const { return !fds_.empty(); }
+  const std::string& path() const { return path_; }
+  // The locked file's contents.
+  Bytes read() const;
+  // Replaces the file atomically with bytes (0600, synced), keeping the lock throughout.
+  void commit(std::span<const uint8_t> bytes);
+  // Lets go of the lock (other steps may then use the state).
+  void release() noexcept;
+
+ private:
+  std::string path_;
+  std::vector<int> fds_;  // the locked inodes: the one read, then each one committed
+};
+
+// What locking an opened file found (exposed for the unit test of the replaced case).
+enum class LockOutcome { locked, busy, replaced };
+// flock(LOCK_EX | LOCK_NB) on fd, then check that path still names fd's inode (device and
+// inode number). On busy or replaced the lock is not held.
+LockOutcome lock_opened(int fd, const std::string& path);
+
+}  // namespace secagg
