@@ -15,18 +15,20 @@ class Client:
     party that drops out part-way or wants to look between them.
     """
 
-    def __init__(self, id, params, workdir, timeout=600.0, register=None):
+    def __init__(self, id, params, workdir, timeout=600.0, tls_ca=None, register=None):
         self.id = int(id)
         self.params = Path(params)
         self.dir = Path(workdir)
         self.dir.mkdir(parents=True, exist_ok=True)
         self.state = self.dir / "state"
         self.timeout = timeout
+        # Socket mode over TLS: the certificate (or CA) the server's must verify against.
+        self._tls = ["--tls-ca", tls_ca] if tls_ca else []
         self._register = register
 
     def _step(self, tool, connect, recv, *args):
         _tools.run(tool, "--state", self.state, *args, "--connect", connect, "--recv", self.dir / recv,
-                   "--timeout", self.timeout, register=self._register)
+                   "--timeout", self.timeout, *self._tls, register=self._register)
 
     def encode(self, update, weight, round="stochastic"):
         """secagg-quantize encode: the update (array, list or dict of arrays) as this client's
@@ -39,7 +41,7 @@ class Client:
         """Round 0: new keys, advertised to the server; the roster comes back."""
         _tools.run("secagg-keygen", "--params", self.params, "--id", self.id, "--state", self.state,
                    "--connect", connect, "--recv", self.dir / "roster.msg", "--timeout", self.timeout,
-                   register=self._register)
+                   *self._tls, register=self._register)
 
     def share(self, connect):
         """Round 1: shares of this client's secrets for the others; its inbox comes back."""
