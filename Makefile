@@ -1,8 +1,8 @@
-# secagg: `make demo` runs a whole session, `make test` runs every test.
-# Both install missing Debian packages first (apt-get; sudo when not root).
+# secagg: `make demo` runs a whole session, `make test` runs every test, `make fedavg` the example.
+# They install missing Debian packages first (apt-get; sudo when not root).
 include Makefile.inc
 
-.PHONY: all deps configure build test demo bench install clean
+.PHONY: all deps configure build test demo bench install clean fedavg
 
 all: build
 
@@ -17,6 +17,7 @@ build: configure
 	@cmake --build $(BUILD_DIR) -j $(JOBS)
 
 test: build
+	@$(SECAGG_ROOT)/scripts/install-deps.sh $(FEDAVG_PACKAGES)
 	@cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS)
 
 # Only the library and the tools scripts/demo.sh runs (tests/cli/t0920-install.sh checks the
@@ -24,6 +25,12 @@ test: build
 demo: configure
 	@cmake --build $(BUILD_DIR) -j $(JOBS) --target $(DEMO_TOOLS)
 	@SECAGG_BIN=$(BIN) $(SECAGG_ROOT)/scripts/demo.sh
+
+# examples/fedavg with its defaults: tables on the terminal, results.csv and accuracy.png in build/fedavg.
+fedavg: configure
+	@$(SECAGG_ROOT)/scripts/install-deps.sh $(FEDAVG_PACKAGES)
+	@cmake --build $(BUILD_DIR) -j $(JOBS) --target $(FEDAVG_TOOLS)
+	@SECAGG_BIN=$(BIN) $(PYTHON) $(SECAGG_ROOT)/examples/fedavg/fedavg.py --outdir $(BUILD_DIR)/fedavg
 
 bench: build
 	@SECAGG_BIN=$(BIN) $(SECAGG_ROOT)/bench/run.sh

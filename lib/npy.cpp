@@ -255,9 +255,11 @@ std::vector<double> read_floats(std::span<const uint8_t> bytes, const std::strin
   return out;
 }
 
-Bytes write_floats(std::span<const double> v, Dtype dtype) {
-  std::string dict = fmt::format("{{'descr': '{}', 'fortran_order': False, 'shape': ({},), }}",
-                                 dtype == Dtype::f32 ? "<f4" : "<f8", v.size());
+Bytes write_floats(std::span<const double> v, Dtype dtype) { return write_floats(v, dtype, {v.size()}); }
+
+Bytes write_floats(std::span<const double> v, Dtype dtype, const std::vector<uint64_t>& shape) {
+  std::string dict = fmt::format("{{'descr': '{}', 'fortran_order': False, 'shape': {}, }}",
+                                 dtype == Dtype::f32 ? "<f4" : "<f8", shape_text(shape));
   // Magic (6), version (2), header length (2), then the dict, spaces and '\n' up to a multiple of 64.
   size_t total = 10 + dict.size() + 1;
   size_t padded = (total + 63) / 64 * 64;

@@ -59,4 +59,7 @@ std::vector<double> read_floats(std::span<const uint8_t> bytes, const std::strin
 // multiple of 64 bytes.
 Bytes write_floats(std::span<const double> v, Dtype dtype);
 
+// The same, of the given shape (C order; its product must be v.size(), () is a scalar).
+Bytes write_floats(std::span<const double> v, Dtype dtype, const std::vector<uint64_t>& shape);
+
 }  // namespace secagg::npy

@@ -9,6 +9,7 @@
 #include "error.hpp"
 #include "fileio.hpp"
 #include "floats.hpp"
+#include "npz.hpp"
 #include "params.hpp"
 #include "quantize.hpp"
 #include "random.hpp"
@@ -78,6 +79,27 @@ uint64_t parse_weight(const std::string& text) {
   return w;
 }
 
+// "b (5,) at 0, w (3, 4) at 5": where each array of an .npz lies in the flat vector.
+std::string layout_text(const std::vector<npz::Array>& arrays) {
+  std::string out;
+  uint64_t at = 0;
+  for (const npz::Array& a : npz::in_layout_order(arrays)) {
+    out += fmt::format("{}{} {} at {}", out.empty() ? "" : ", ", printable(a.name), npz::shape_text(a.shape), at);
+    at += npz::count(a.shape);
+  }
+  return out;
+}
+
+// The names and shapes decode --like copies: those of an .npz or .npy file.
+std::vector<npz::Array> shapes_like(const std::string& path, bool* is_npz) {
+  Bytes b = read_file(path);
+  *is_npz = npz::looks_like_npz(b);
+  if (*is_npz) return npz::read(b, path, npy::kMaxElements, true);
+  if (!npy::looks_like_npy(b)) throw Error(Exit::data, path + ": --like needs an .npz or .npy file");
+  npy::Header h = npy::parse_header(b, path);
+  return {npz::Array{"", h.shape, {}}};
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -88,19 +110,19 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
 
   std::string params_path, input = "-", out = "-", raw, round = "stochastic", nan = "error", dtype;
-  std::string weight_text;
+  std::string weight_text, like, shape_spec;
   bool text = false, strict_weight = false, verbose = false;
 
   auto* enc = app.add_subcommand(
       "encode",
-      "Read a float vector (.npy, raw with --raw, or decimal text), clip it to [-c, c], map it onto [0, 2^b - 1], "
+      "Read a float vector (.npy, .npz, raw with --raw, or decimal text), clip it to [-c, c], map it onto [0, 2^b - 1], "
       "round, multiply by the weight and prepend the weight: a ring vector for secagg-mask");
   enc->add_option("--params", params_path, "Session parameters (S/params.msg from secagg-collect setup)")->required();
   enc->add_option("--weight", weight_text, "This client's weight, an integer in [1, 2^32] (e.g. its number of training "
                                       "examples); capped at the session's maximum")
       ->required()
       ->type_name("UINT");
-  enc->add_option("--input", input, "The update: .npy (float32/float64), raw with --raw, or decimal text (default: stdin)");
+  enc->add_option("--input", input, "The update: .npy or .npz (float32/float64; an .npz's arrays in name order), raw with --raw, or decimal text (default: stdin)");
   enc->add_option("-o,--output", out, "Where to write the ring vector (default: stdout)");
   enc->add_option("--raw", raw, "Read the input as raw little-endian floats: f32 or f64")
       ->check(CLI::IsMember({"f32", "f64"}));
@@ -124,7 +146,13 @@ int main(int argc, char** argv) {
   auto* o_raw = dec->add_option("--raw", raw, "Write raw little-endian floats, f32 or f64, instead of .npy")
                     ->check(CLI::IsMember({"f32", "f64"}));
   auto* o_text = dec->add_flag("--text", text, "Write decimal text, one value per line, instead of .npy");
+  auto* o_like = dec->add_option("--like", like, "Write an .npz (or .npy) with the names and shapes of the arrays in "
+                                               "this file, e.g. one client's update, instead of a flat vector");
+  auto* o_shape = dec->add_option("--shape", shape_spec, "Write arrays of these shapes: [NAME=]DIMS,... e.g. w=3x4,b=5 "
+                                                         "(an .npz; one unnamed entry: a .npy of that shape)");
   o_raw->excludes(o_text)->excludes(o_dtype);
+  o_like->excludes(o_shape)->excludes(o_raw)->excludes(o_text);
+  o_shape->excludes(o_raw)->excludes(o_text);
   dec->add_flag("-v,--verbose", verbose, "Report the number of contributors and the total weight on stderr");
 
   return tool::run(app, argc, argv, [&] {
@@ -136,7 +164,16 @@ int main(int argc, char** argv) {
       quant::Weight w = quant::choose_weight(weight, s.spec, strict_weight);
       Bytes raw_in = read_file(input);
       FloatInput fmt_in = raw.empty() ? FloatInput::detect : raw == "f32" ? FloatInput::raw_f32 : FloatInput::raw_f64;
-      std::vector<double> x = read_floats(raw_in, fmt_in, origin);
+      std::vector<double> x;
+      std::string layout;
+      if (npz::looks_like_npz(raw_in)) {
+        if (!raw.empty()) throw Error(Exit::data, origin + ": is an .npz file, not raw floats (drop --raw)");
+        std::vector<npz::Array> arrays = npz::read(raw_in, origin, s.spec.values);
+        x = npz::flatten(arrays);
+        layout = layout_text(arrays);
+      } else {
+        x = read_floats(raw_in, fmt_in, origin);
+      }
       quant::check_length(x.size(), s.spec, origin);
       uint64_t replaced = quant::handle_nonfinite(x, nan == "zero" ? quant::NonFinite::zero : quant::NonFinite::refuse,
                                                   origin);
@@ -159,6 +196,8 @@ int main(int argc, char** argv) {
                                                "replaced by 0, weight {}, {} rounding\n",
                                                x.size(), st.clipped, s.spec.clip, s.spec.clip, replaced, w.used, round)
                                        .c_str());
+      if (verbose && !layout.empty())
+        std::fprintf(stderr, "%s", fmt::format("secagg-quantize: layout: {}\n", layout).c_str());
     } else {
       if (!dtype.empty() && !raw.empty()) throw Error(Exit::usage, "--raw names the dtype itself: drop --dtype");
       Bytes agg = read_file(input);
@@ -166,9 +205,30 @@ int main(int argc, char** argv) {
       quant::Average a = quant::decode(sum, s.spec, origin);
       FloatOutput how = !raw.empty() ? FloatOutput::raw : text ? FloatOutput::text : FloatOutput::npy;
       std::string dt = !raw.empty() ? raw : dtype;
+      npy::Dtype dtype_out = dt == "f32" ? npy::Dtype::f32 : npy::Dtype::f64;
+      // --like or --shape: the arrays' names and shapes, checked before anything is written.
+      std::vector<npz::Array> shapes;
+      bool as_npz = false;
+      if (!like.empty()) shapes = shapes_like(like, &as_npz);
+      if (!shape_spec.empty()) {
+        shapes = npz::parse_shape_spec(shape_spec, &as_npz);
+        as_npz = as_npz || shapes.size() > 1;
+      }
+      if (!shapes.empty()) {
+        uint64_t n = 0;
+        for (const npz::Array& x : shapes) n += npz::count(x.shape);
+        if (n != a.values.size())
+          throw Error(Exit::data, fmt::format("{}: the shapes of {} hold {} values, the average has {}",
+                                              origin, like.empty() ? "--shape" : like, n, a.values.size()));
+      }
       Bytes bytes;
       try {
-        bytes = write_floats(a.values, how, dt == "f32" ? npy::Dtype::f32 : npy::Dtype::f64);
+        // write_floats refuses values float32 cannot hold; the shaped writers rely on it too.
+        bytes = write_floats(a.values, how, dtype_out);
+        if (as_npz)
+          bytes = npz::write(shapes, a.values, dtype_out);
+        else if (!shapes.empty())
+          bytes = npy::write_floats(a.values, dtype_out, shapes[0].shape);
       } catch (const Error& e) {
         throw Error(e.code(), fmt::format("{}: {}", origin, e.what()));
       }

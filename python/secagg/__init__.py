@@ -1,0 +1,14 @@
+"""secagg for numpy users: secure aggregation of model updates through the secagg tools.
+
+secure_average(updates, weights, clip=..., bits=...) runs a whole session on this machine;
+Session (the server side) and Client (one party) run one across machines. Nothing here
+implements the protocol: every step is one of the secagg executables, found in $SECAGG_BIN,
+next to this package (PREFIX/bin, or build/ in the source tree) or on PATH. See docs/python.md.
+"""
+
+from ._tools import ToolError, find_tool
+from .average import Report, secure_average
+from .client import Client
+from .session import Session
+
+__all__ = ["ToolError", "find_tool", "secure_average", "Report", "Session", "Client"]

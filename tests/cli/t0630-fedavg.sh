@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# t0630-fedavg: examples/fedavg/fedavg.py --rounds 3 (make fedavg's example, shortened): it
+# exits 0 (secure and plain FedAvg agree within the quantization bound and 0.5 points of
+# accuracy in every round), round 2 has the dropout with 5 of 6 contributors, results.csv
+# has the documented header and one row per round with accuracies in [0, 1], and the plot is
+# a PNG. Needs python3-sklearn and python3-matplotlib (make test and make fedavg install them).
+# shellcheck source=tests/cli/lib.sh
+source "$(dirname "$0")/lib.sh"
+
+if ! "$PY" -c 'import numpy, sklearn, matplotlib' 2>/dev/null; then
+  fail "$PY lacks numpy, sklearn or matplotlib: install python3-sklearn python3-matplotlib ('make test' does)"
+  exit 1
+fi
+rc=0
+"$PY" "$SECAGG_SRC/examples/fedavg/fedavg.py" --rounds 3 --outdir out >run.txt 2>run.err || rc=$?
+check "fedavg.py --rounds 3 exits 0 ($(tail -2 run.err))" test "$rc" -eq 0
+check "it says secure and plain agree" grep -q "agree within the quantization bound in every round" run.txt
+check "round 2 shows the dropout" grep -Eq "^ +2 .*5/6 \(party 5 dropped\)" run.txt
+check "the final table compares with PriDe" grep -q "^cloud (party 0) alone" run.txt
+if out=$("$PY" - 2>&1 <<'PYEOF'
+import csv
+rows = list(csv.DictReader(open("out/results.csv")))
+assert [int(r["round"]) for r in rows] == [1, 2, 3], rows
+for r in rows:
+    p, s = float(r["plain_accuracy"]), float(r["secure_accuracy"])
+    assert 0 <= p <= 1 and 0 <= s <= 1 and abs(p - s) <= 0.005, r
+    assert float(r["max_average_difference"]) < float(r["bound"]), r
+assert [int(r["contributors"]) for r in rows] == [6, 5, 6], rows
+assert open("out/accuracy.png", "rb").read(8) == b"\x89PNG\r\n\x1a\n"
+PYEOF
+); then pass; else fail "results.csv or accuracy.png: $out"; fi
