@@ -48,12 +48,12 @@ int run(CLI::App& app, int argc, char** argv, const std::function<void()>& body)
 }
 
 Envelope read_message(const std::string& path) {
-  Bytes b = read_file(path);
+  Bytes b = read_message_file(path);
   return open_envelope(b, path == "-" ? "<stdin>" : path);
 }
 
 ClientState read_state(const std::string& path) {
-  Bytes b = read_file(path);
+  Bytes b = read_message_file(path);
   Envelope env;
   try {
     env = open_envelope(b, path);
