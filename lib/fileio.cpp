@@ -108,20 +108,19 @@ struct Input {
 
 Bytes read_file(const std::string& path, uint64_t max_bytes) {
   Input in(path, false);
-  auto too_big = [&](const std::string& size) {
-    return Error(Exit::data, fmt::format("{}: {} is larger than the {} bytes this input may have", in.name, size,
-                                         max_bytes));
+  auto too_big = [&](const std::string& what) {
+    return Error(Exit::data, fmt::format("{}: {}the {} bytes this input may have", in.name, what, max_bytes));
   };
   Bytes out;
   if (in.regular()) {
     if (static_cast<uint64_t>(in.st.st_size) > max_bytes)
-      throw too_big(fmt::format("the file's {} bytes", static_cast<uint64_t>(in.st.st_size)));
+      throw too_big(fmt::format("the file has {} bytes, more than ", static_cast<uint64_t>(in.st.st_size)));
     out.reserve(static_cast<size_t>(in.st.st_size));
   }
   in.read_into(out, max_bytes + 1);
   if (out.size() > max_bytes) {
     sodium_memzero(out.data(), out.size());
-    throw too_big("the input");
+    throw too_big("the input goes on past ");
   }
   return out;
 }

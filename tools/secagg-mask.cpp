@@ -31,7 +31,7 @@ int main(int argc, char** argv) {
     const bool networked = tool::net_mode(net);
     ClientState st = tool::read_state(state_path);
     Envelope inbox = tool::read_message(inbox_path);
-    Bytes raw = read_file(input);
+    Bytes raw = read_file(input, max_input_bytes(st.params.length));
     auto x = read_vector(raw, st.params.ring(), st.params.length, &st.session, input == "-" ? "<stdin>" : input);
     Bytes msg = client_mask(st, inbox, inbox_path, x, threads);
     sodium_memzero(raw.data(), raw.size());  // the private input is not needed any more
