@@ -1,5 +1,6 @@
 #include "envelope.hpp"
 
+#include <algorithm>
 #include <cstring>
 
 #include <fmt/format.h>
@@ -114,6 +115,30 @@ bool looks_like_envelope(std::span<const uint8_t> bytes) {
   return bytes.size() >= kMagic.size() && std::memcmp(bytes.data(), kMagic.data(), kMagic.size()) == 0;
 }
 
+namespace {
+void check_version(std::span<const uint8_t> bytes, const std::string& origin) {
+  uint16_t version = le::get16(bytes.data() + 4);
+  if (version != kFormatVersion)
+    throw Error(Exit::data, origin + ": format version " + std::to_string(version) +
+                                " is not supported (this secagg reads version " + std::to_string(kFormatVersion) + ")");
+}
+}  // namespace
+
+uint64_t message_size(std::span<const uint8_t> header, uint64_t max_body, const std::string& origin) {
+  auto bad = [&](const std::string& what) { return Error(Exit::data, origin + ": " + what); };
+  if (!looks_like_envelope(header)) throw bad("not a secagg message (no SAGG magic)");
+  if (header.size() < kHeaderBytes) throw Error(Exit::software, "message_size needs a whole header");
+  check_version(header, origin);
+  const uint8_t type = header[6];
+  if (!valid_type(type)) throw bad("unknown message type " + std::to_string(type));
+  const uint64_t body_len = le::get64(header.data() + 32);
+  const uint64_t limit = std::min(max_body, kMaxBodyBytes);
+  if (body_len > limit)
+    throw bad(fmt::format("body length {} is more than a {} message can have here ({} bytes)", body_len,
+                          type_name(static_cast<MsgType>(type)), limit));
+  return kHeaderBytes + body_len + trailer_bytes(type);
+}
+
 Envelope open_envelope(std::span<const uint8_t> bytes, const std::string& origin) {
   auto bad = [&](const std::string& what) { return Error(Exit::data, origin + ": " + what); };
   if (bytes.size() < kMagic.size() || !looks_like_envelope(bytes))
@@ -121,10 +146,7 @@ Envelope open_envelope(std::span<const uint8_t> bytes, const std::string& origin
   if (bytes.size() < kHeaderBytes + kChecksumBytes)
     throw bad("truncated: " + std::to_string(bytes.size()) + " bytes, a message has at least " +
               std::to_string(kHeaderBytes + kChecksumBytes));
-  uint16_t version = le::get16(bytes.data() + 4);
-  if (version != kFormatVersion)
-    throw bad("format version " + std::to_string(version) + " is not supported (this secagg reads version " +
-              std::to_string(kFormatVersion) + ")");
+  check_version(bytes, origin);
   uint64_t body_len = le::get64(bytes.data() + 32);
   if (body_len > kMaxBodyBytes) throw bad("body length " + std::to_string(body_len) + " is beyond the format's limit");
   // The trailer's length depends on the type; an unknown type is refused after the checksum.

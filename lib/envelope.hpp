@@ -95,6 +95,11 @@ Bytes seal_framed(const Envelope& header, Bytes&& framed, const ChecksumSigner* 
 // type) and checksum, and parses a signed type's signature without checking it. `origin` (a
 // file name) starts every error message. Throws Error(Exit::data).
 Envelope open_envelope(std::span<const uint8_t> bytes, const std::string& origin);
+// The checks open_envelope makes on a header alone, for a reader that reads the 40-byte header
+// first: magic, version, a known type, and an announced body length of at most max_body.
+// Returns the size of the whole message (header, body and the type's trailer). Throws
+// Error(Exit::data) starting with `origin`, with the words open_envelope would use.
+uint64_t message_size(std::span<const uint8_t> header, uint64_t max_body, const std::string& origin);
 // True if the bytes start with the magic (used to tell binary vectors from text).
 bool looks_like_envelope(std::span<const uint8_t> bytes);
 

@@ -1,5 +1,6 @@
 #include "fileio.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -10,7 +11,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <fmt/format.h>
+
+#include "envelope.hpp"
 #include "error.hpp"
+#include "messages.hpp"
+#include "params.hpp"
 #include "random.hpp"
 
 namespace secagg {
@@ -41,36 +47,133 @@ static void sync_directory(const std::string& dir) {
   ::close(fd);
 }
 
-Bytes read_file(const std::string& path) {
-  int fd = path == "-" ? 0 : ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  std::string name = path == "-" ? "<stdin>" : path;
-  if (fd < 0) {
-    Exit code = errno == ENOENT || errno == ENOTDIR ? Exit::noinput : errno == EACCES ? Exit::noperm : Exit::noinput;
-    throw Error(code, name + ": cannot open: " + why());
-  }
+namespace {
+
+// An open input: closes the descriptor (never stdin's) and wipes the read buffer.
+struct Input {
+  int fd = -1;
+  std::string name;
   struct stat st {};
-  if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
-    ::close(fd);
-    throw Error(Exit::noinput, name + ": is a directory, not a file");
+  // refuse_special: only a regular file (or "-") will be read, so a FIFO is opened without
+  // waiting for a writer (O_NONBLOCK), to be refused at once.
+  // An descriptor someone else opened and will close (a locked client state), read from its start.
+  Input(int borrowed, std::string origin) : fd(borrowed), name(std::move(origin)), owned(false) {
+    if (fstat(fd, &st) != 0) throw Error(Exit::ioerr, name + ": cannot stat: " + why());
+    if (::lseek(fd, 0, SEEK_SET) != 0 && S_ISREG(st.st_mode)) throw Error(Exit::ioerr, name + ": cannot seek: " + why());
   }
-  Bytes out;
-  if (S_ISREG(st.st_mode)) out.reserve(static_cast<size_t>(st.st_size));
-  uint8_t buf[1 << 16];
-  for (;;) {
-    ssize_t r = ::read(fd, buf, sizeof buf);
-    if (r < 0) {
-      if (errno == EINTR) continue;
-      int e = errno;
-      if (fd != 0) ::close(fd);
-      errno = e;
-      throw Error(Exit::ioerr, name + ": read failed: " + why());
+  Input(const std::string& path, bool refuse_special) : name(path == "-" ? "<stdin>" : path) {
+    fd = path == "-" ? 0 : ::open(path.c_str(), O_RDONLY | O_CLOEXEC | (refuse_special ? O_NONBLOCK : 0));
+    if (fd < 0) {
+      Exit code = errno == EACCES ? Exit::noperm : Exit::noinput;
+      throw Error(code, name + ": cannot open: " + why());
     }
-    if (r == 0) break;
-    out.insert(out.end(), buf, buf + r);
+    if (fstat(fd, &st) != 0) {
+      int e = errno;
+      close();
+      errno = e;
+      throw Error(Exit::ioerr, name + ": cannot stat: " + why());
+    }
+    if (S_ISDIR(st.st_mode)) {
+      close();
+      throw Error(Exit::noinput, name + ": is a directory, not a file");
+    }
+    // Blocking reads from here on (a pipe or device given to read_file is read as it comes).
+    if (fd > 0) {
+      int flags = fcntl(fd, F_GETFL);
+      if (flags >= 0) fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
+    }
   }
-  sodium_memzero(buf, sizeof buf);
-  if (fd != 0) ::close(fd);
+  ~Input() { close(); }
+  Input(const Input&) = delete;
+  Input& operator=(const Input&) = delete;
+  void close() {
+    if (fd > 0 && owned) ::close(fd);
+    fd = -1;
+  }
+  bool owned = true;
+  bool regular() const { return S_ISREG(st.st_mode); }
+  // Appends up to `want` bytes to out; stops early only at the end of the input.
+  void read_into(Bytes& out, uint64_t want) {
+    uint8_t buf[1 << 16];
+    while (want > 0) {
+      ssize_t r = ::read(fd, buf, static_cast<size_t>(std::min<uint64_t>(want, sizeof buf)));
+      if (r < 0) {
+        if (errno == EINTR) continue;
+        sodium_memzero(buf, sizeof buf);
+        throw Error(Exit::ioerr, name + ": read failed: " + why());
+      }
+      if (r == 0) break;
+      out.insert(out.end(), buf, buf + r);
+      want -= static_cast<uint64_t>(r);
+    }
+    sodium_memzero(buf, sizeof buf);
+  }
+};
+
+}  // namespace
+
+Bytes read_file(const std::string& path, uint64_t max_bytes) {
+  Input in(path, false);
+  auto too_big = [&](const std::string& what) {
+    return Error(Exit::data, fmt::format("{}: {}the {} bytes this input may have", in.name, what, max_bytes));
+  };
+  Bytes out;
+  if (in.regular()) {
+    if (static_cast<uint64_t>(in.st.st_size) > max_bytes)
+      throw too_big(fmt::format("the file has {} bytes, more than ", static_cast<uint64_t>(in.st.st_size)));
+    out.reserve(static_cast<size_t>(in.st.st_size));
+  }
+  in.read_into(out, max_bytes + 1);
+  if (out.size() > max_bytes) {
+    sodium_memzero(out.data(), out.size());
+    throw too_big("the input goes on past ");
+  }
   return out;
+}
+
+namespace {
+Bytes read_message(Input& in, const Params* p) {
+  Bytes out;
+  out.reserve(kHeaderBytes);
+  in.read_into(out, kHeaderBytes);
+  // Too short for a header, or no magic: open_envelope names what is wrong.
+  if (out.size() < kHeaderBytes) return out;
+  const uint8_t type = out[6];
+  const uint64_t max_body = !valid_type(type) ? 0
+                            : p               ? max_body_bytes(static_cast<MsgType>(type), *p)
+                                              : max_body_bytes(static_cast<MsgType>(type));
+  const uint64_t want = message_size(out, max_body, in.name);
+  if (in.regular()) {
+    const auto size = static_cast<uint64_t>(in.st.st_size);
+    if (size > want)
+      throw Error(Exit::data,
+                  fmt::format("{}: {} unexpected bytes after the end of the message", in.name, size - want));
+    // A shorter file is read whole (it is smaller than the bound) for open_envelope to name.
+    out.reserve(static_cast<size_t>(size));
+  }
+  // From a pipe, memory grows only with the bytes that actually arrive.
+  in.read_into(out, want - kHeaderBytes);
+  if (!in.regular() && out.size() == want) {
+    Bytes extra;
+    in.read_into(extra, 1);
+    if (!extra.empty())
+      throw Error(Exit::data, fmt::format("{}: unexpected bytes after the end of the {}-byte message", in.name, want));
+  }
+  return out;
+}
+}  // namespace
+
+Bytes read_message_file(const std::string& path, const Params* p) {
+  Input in(path, true);
+  if (!in.regular() && path != "-")
+    throw Error(Exit::data, in.name + ": not a regular file (a secagg message is read from a file or stdin)");
+  return read_message(in, p);
+}
+
+Bytes read_message_fd(int fd, const std::string& origin) {
+  Input in(fd, origin);
+  if (!in.regular()) throw Error(Exit::data, origin + ": not a regular file (a secagg message is read from a file)");
+  return read_message(in, nullptr);
 }
 
 void write_file_atomic(const std::string& path, std::span<const uint8_t> data, mode_t mode, Overwrite overwrite) {

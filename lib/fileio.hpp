@@ -5,13 +5,32 @@
 #pragma once
 #include <span>
 #include <string>
+#include <cstdint>
 #include <sys/types.h>
 
 #include "bytes.hpp"
 
 namespace secagg {
 
-Bytes read_file(const std::string& path);
+// read_file's default bound: the largest message any valid session can have (a vector of
+// 2^30 62-bit elements).
+inline constexpr uint64_t kMaxReadBytes = (uint64_t{1} << 33) + 8192;
+
+struct Params;
+
+// The whole file, refused (Error(Exit::data), nothing read) if it holds more than max_bytes:
+// a regular file by its size, a pipe or device ("-" is stdin) once max_bytes + 1 bytes arrived.
+Bytes read_file(const std::string& path, uint64_t max_bytes = kMaxReadBytes);
+
+// One secagg message, read header first: refuses (Error(Exit::data)) a path that is neither a
+// regular file nor "-" (stdin), then checks the 40-byte header (magic, version, type, and a body
+// length within max_body_bytes of its type: for the session p if given, otherwise for any valid
+// session) and that a regular file's size is exactly what the header announces, and only then
+// reads the rest. A bad file costs at most 40 bytes of reading. open_envelope still checks the
+// message itself.
+Bytes read_message_file(const std::string& path, const Params* p = nullptr);
+// The same from an open regular file the caller keeps (a locked client state), from its start.
+Bytes read_message_fd(int fd, const std::string& origin);
 
 enum class Overwrite { allow, refuse };
 // mode applies to a new file (0600 for secrets). "-" writes to stdout.

@@ -5,6 +5,7 @@
 
 #include <cereal/archives/json.hpp>
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "error.hpp"
 #include "pack.hpp"
@@ -232,6 +233,14 @@ std::string to_json(const Envelope& env, bool show_secrets, const std::string& o
   return os.str();
 }
 
+std::string id_list_text(const std::vector<uint32_t>& ids) {
+  if (ids.empty()) return "-";
+  const size_t shown = std::min(ids.size(), kSummaryIds);
+  std::string out = fmt::format("{}", fmt::join(ids.begin(), ids.begin() + static_cast<std::ptrdiff_t>(shown), ","));
+  if (ids.size() > shown) out += fmt::format(",...(+{})", ids.size() - shown);
+  return out;
+}
+
 std::string summary(const Envelope& env, const std::string& origin) {
   std::string head = fmt::format("{} round={} session={} sender={} recipient={}", type_name(env.type),
                                  env.round == kNoRound ? std::string("-") : std::to_string(env.round),
@@ -244,6 +253,8 @@ std::string summary(const Envelope& env, const std::string& origin) {
       auto p = decode_body<Params>(env, origin);
       what = fmt::format("clients={} threshold={} neighbours={} modulus={} length={} prg={}", p.clients, p.threshold,
                          p.neighbours, p.modulus, p.length, prg_name(p.prg_kind()));
+      if (p.quantized()) what += fmt::format(" bits={} clip={} max_weight={}", p.quant_bits, p.clip, p.max_weight);
+      if (p.insecure_threshold) what += " insecure_low_threshold=yes";
       break;
     }
     case MsgType::roster: what = fmt::format("u1={}", decode_body<Roster>(env, origin).clients.size()); break;
@@ -255,8 +266,8 @@ std::string summary(const Envelope& env, const std::string& origin) {
       what = fmt::format("modulus={} length={}", v.modulus, v.length);
       break;
     }
-    case MsgType::survivors:
-    case MsgType::server_round1: what = fmt::format("ids={}", decode_body<IdList>(env, origin).ids.size()); break;
+    case MsgType::survivors: what = "u3=" + id_list_text(decode_body<IdList>(env, origin).ids); break;
+    case MsgType::server_round1: what = "u2=" + id_list_text(decode_body<IdList>(env, origin).ids); break;
     case MsgType::unmask_shares: {
       auto u = decode_body<UnmaskShares>(env, origin);
       what = fmt::format("self_mask_shares={} mask_key_shares={}", u.self_mask.size(), u.mask_key.size());

@@ -53,7 +53,18 @@ struct Params {
   template <class A>
   void serialize(A& ar) {
     ar(CEREAL_NVP(clients), CEREAL_NVP(threshold), CEREAL_NVP(neighbours), CEREAL_NVP(modulus),
-       CEREAL_NVP(length), CEREAL_NVP(prg), CEREAL_NVP(insecure_threshold), CEREAL_NVP(quant_bits));
+       CEREAL_NVP(length));
+    if constexpr (ser::is_text<A>) {
+      // By name, as the summary line and setup's --prg say it (a forged number shows as a number).
+      std::string name(prg_name(prg_kind()));
+      if (name == "unknown")
+        ar(CEREAL_NVP(prg));
+      else
+        ar(cereal::make_nvp("prg", name));
+    } else {
+      ar(CEREAL_NVP(prg));
+    }
+    ar(CEREAL_NVP(insecure_threshold), CEREAL_NVP(quant_bits));
     if constexpr (ser::is_text<A>) {
       // JSON has no NaN or infinity; a forged body may carry them, and inspect must still print JSON.
       if (!std::isfinite(clip)) {
@@ -270,6 +281,9 @@ T decode_body(const Envelope& env, const std::string& origin);
 
 // Render any envelope as JSON (header fields plus body).
 std::string to_json(const Envelope& env, bool show_secrets, const std::string& origin);
+// An id list on one line: "1,2,3", the first kSummaryIds ids then ",...(+N)" for N more, "-" if empty.
+inline constexpr size_t kSummaryIds = 20;
+std::string id_list_text(const std::vector<uint32_t>& ids);
 // One line: type, round, session, sender, recipient, and a body summary.
 std::string summary(const Envelope& env, const std::string& origin);
 

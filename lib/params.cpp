@@ -1,5 +1,7 @@
 #include "params.hpp"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include "error.hpp"
@@ -25,6 +27,8 @@ uint32_t min_secure_threshold(uint32_t n) { return n / 2 + 1; }
 
 void validate_params(const Params& p) {
   auto bad = [](const std::string& m) { return Error(Exit::usage, m); };
+  if (p.insecure_threshold > 1)
+    throw bad(fmt::format("insecure_threshold is {}; it must be 0 or 1", p.insecure_threshold));
   if (p.clients < 2 || p.clients > kMaxClients)
     throw bad(fmt::format("clients is {}; it must be in [2, {}]", p.clients, kMaxClients));
   if (p.threshold < 1 || p.threshold > p.clients)
@@ -71,6 +75,74 @@ void validate_params(const Params& p) {
   } else if (p.clip != 0 || p.max_weight != 0) {
     throw bad("clip and max weight belong to a quantization spec: give --bits too");
   }
+}
+
+void check_params_file(const Params& p, const std::string& origin) {
+  try {
+    validate_params(p);
+  } catch (const Error& e) {
+    throw Error(Exit::data, fmt::format("{}: invalid session parameters: {}", origin, e.what()));
+  }
+}
+
+bool insecure_threshold(const Params& p) {
+  return p.threshold < min_secure_threshold(std::min<uint64_t>(uint64_t{p.neighbours} + 1, p.clients));
+}
+
+std::string accept_threshold(const Params& p, bool accept_insecure, const std::string& origin) {
+  if (!insecure_threshold(p)) return {};
+  const uint64_t holders = std::min<uint64_t>(uint64_t{p.neighbours} + 1, p.clients);
+  std::string what = fmt::format("threshold {} is not above half of the {} holders of each client's shares: the "
+                                 "server can unmask individual inputs",
+                                 p.threshold, holders);
+  if (!accept_insecure)
+    throw Error(Exit::aborted, fmt::format("{}: {}; refusing parameters this client did not agree to (pass "
+                                           "--insecure-low-threshold to accept them)",
+                                           origin, what));
+  return fmt::format("{}: {} (accepted: --insecure-low-threshold)", origin, what);
+}
+
+namespace {
+// Generous per-item sizes of the cereal encodings (each well above the real size).
+constexpr uint64_t kSlack = 4096;
+constexpr uint64_t kPerRosterEntry = 128;  // id and three keys
+constexpr uint64_t kPerSealedShare = 256;  // peer, nonce, ciphertext, size tags
+constexpr uint64_t kPerOwnedShare = 128;   // owner, x, the share's words
+constexpr uint64_t kPerHeld = 256;         // from, two shares
+constexpr uint64_t kPerPeerKey = 64;       // peer, key
+
+uint64_t body_bound(MsgType type, uint64_t n, uint64_t holders, uint64_t vector_bytes) {
+  switch (type) {
+    case MsgType::params:
+    case MsgType::advertise_keys:
+    case MsgType::notice: return kSlack;  // a notice's reason is at most 512 bytes
+    case MsgType::roster: return n * kPerRosterEntry + kSlack;
+    case MsgType::share_keys:
+    case MsgType::inbox: return holders * kPerSealedShare + kSlack;
+    case MsgType::masked_input:
+    case MsgType::vector: return vector_bytes + kSlack;
+    case MsgType::survivors:
+    case MsgType::server_round1: return n * 8 + kSlack;
+    case MsgType::unmask_shares: return holders * kPerOwnedShare + kSlack;
+    case MsgType::client_state:
+      // Keys, roster, per-neighbour keys and held shares, U2 and U3, two digests, and the last
+      // message sent (a masked input at most: the share-keys and unmask answers are smaller).
+      return n * kPerRosterEntry + holders * (2 * kPerPeerKey + kPerHeld) + 2 * n * 8 + 64 +
+             (vector_bytes + kSlack + kHeaderBytes + kChecksumBytes + 64) + kSlack;
+  }
+  return kSlack;
+}
+}  // namespace
+
+uint64_t max_body_bytes(MsgType type) {
+  // kMaxLength elements of at most 62 bits each.
+  return body_bound(type, kMaxClients, kMaxClients, (kMaxLength * 62 + 7) / 8);
+}
+
+uint64_t max_body_bytes(MsgType type, const Params& p) {
+  const uint64_t bits = p.modulus < 2 ? 62 : Modulus{p.modulus}.bits();
+  return body_bound(type, p.clients, std::min<uint64_t>(uint64_t{p.neighbours} + 1, p.clients),
+                    (p.length * bits + 7) / 8);
 }
 
 }  // namespace secagg

@@ -1,5 +1,7 @@
-// Session parameters: the bounds every party checks (DESIGN.md section 8).
+// Session parameters: the bounds every party checks (man/secagg-formats.5, "What a reader
+// must reject").
 #pragma once
+#include <cstdint>
 #include <string>
 
 #include "messages.hpp"
@@ -15,7 +17,25 @@ inline constexpr uint64_t kMaxLength = uint64_t{1} << 30;
 // t <= k + 1 and t > (k + 1)/2 (half of each client's share holders). With a
 // quantization spec: 1 <= bits <= 32, 0 < clip < inf, 1 <= max_weight <= 2^32,
 // length >= 2 (weight plus at least one value), and R >= min_modulus_for(n, max_weight, bits).
+// insecure_threshold is 0 or 1.
 void validate_params(const Params& p);
+// validate_params for parameters read from a file: every reader checks them, whoever wrote
+// the file. Throws Error(Exit::data): "<origin>: invalid session parameters: <bound>".
+void check_params_file(const Params& p, const std::string& origin);
+
+// True if t is not above half of each client's share holders (only valid with
+// insecure_threshold): the server can then unmask individual inputs.
+bool insecure_threshold(const Params& p);
+// A client's consent to the server's parameters: with an insecure threshold (above) and
+// accept_insecure false, throws Error(Exit::aborted) naming origin and the flag that accepts
+// it. Returns the one-line warning to print when the client accepts it (empty otherwise).
+std::string accept_threshold(const Params& p, bool accept_insecure, const std::string& origin);
+
+// The largest body a message of this type can have in a session with these parameters (with
+// generous slack); without parameters, in any valid session. Readers refuse a header that
+// announces more before reading the body (man/secagg-formats.5, "What a reader must reject").
+uint64_t max_body_bytes(MsgType type);
+uint64_t max_body_bytes(MsgType type, const Params& p);
 
 // The smallest modulus with which the sum of n quantized, weighted inputs cannot wrap:
 // n * max_weight * (2^bits - 1) + 1 (seed 000 footnote 8, seed 001 section 3.5).

@@ -4,6 +4,7 @@
 
 #include "error.hpp"
 #include "fileio.hpp"
+#include "params.hpp"
 
 namespace secagg {
 
@@ -11,7 +12,7 @@ Envelope SessionDir::read(const std::string& name, MsgType type, const char* mad
   std::string p = path(name);
   if (!path_exists(p))
     throw Error(Exit::noinput, fmt::format("{}: missing (it is written by {})", p, made_by));
-  Bytes b = read_file(p);
+  Bytes b = read_message_file(p);
   Envelope env = open_envelope(b, p);
   if (env.type != type)
     throw Error(Exit::data, fmt::format("{}: is a message of type {}, expected {}", p, type_name(env.type), type_name(type)));
@@ -20,7 +21,10 @@ Envelope SessionDir::read(const std::string& name, MsgType type, const char* mad
 
 std::pair<Params, SessionId> SessionDir::params() const {
   Envelope env = read("params.msg", MsgType::params, "secagg-collect setup");
-  return {decode_body<Params>(env, path("params.msg")), env.session};
+  // Checked on every read, not only by setup: the file may have been changed since.
+  Params p = decode_body<Params>(env, path("params.msg"));
+  check_params_file(p, path("params.msg"));
+  return {p, env.session};
 }
 
 Roster SessionDir::roster(const SessionId& sid) const {

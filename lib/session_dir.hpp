@@ -29,6 +29,7 @@ class SessionDir {
   // Each reads and checks one file; a missing file is Exit::noinput with a hint
   // naming the step that makes it.
   Envelope read(const std::string& name, MsgType type, const char* made_by) const;
+  // Refuses (Exit::data) parameters that validate_params refuses.
   std::pair<Params, SessionId> params() const;
   Roster roster(const SessionId& sid) const;
   std::vector<uint32_t> u2(const SessionId& sid) const;

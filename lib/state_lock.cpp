@@ -13,6 +13,7 @@
 #include <sodium.h>
 
 #include "error.hpp"
+#include "fileio.hpp"
 #include "random.hpp"
 
 namespace secagg {
@@ -127,7 +128,7 @@ StateLock StateLock::acquire(const std::string& path, bool missing_ok) {
     struct stat st {};
     if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
       ::close(fd);
-      throw Error(Exit::noinput, path + ": is not a regular file, so not a client state");
+      throw Error(Exit::data, path + ": not a regular file, so not a client state");
     }
     LockOutcome got = LockOutcome::busy;
     try {
@@ -170,22 +171,9 @@ std::optional<StateLock> StateLock::create(const std::string& path, std::span<co
 
 Bytes StateLock::read() const {
   if (!held()) throw Error(Exit::software, path_ + ": read without holding the state lock");
-  int fd = fds_.back();
-  Bytes out;
-  uint8_t buf[1 << 16];
-  for (off_t off = 0;;) {
-    ssize_t r = ::pread(fd, buf, sizeof buf, off);
-    if (r < 0) {
-      if (errno == EINTR) continue;
-      sodium_memzero(buf, sizeof buf);
-      throw Error(Exit::ioerr, path_ + ": read failed: " + why());
-    }
-    if (r == 0) break;
-    out.insert(out.end(), buf, buf + r);
-    off += r;
-  }
-  sodium_memzero(buf, sizeof buf);  // a state holds secrets
-  return out;
+  // Header first, bounded by what the header may announce (lib/fileio.hpp): a state file
+  // replaced by a huge or sparse file costs 40 bytes of reading, not all of memory.
+  return read_message_fd(fds_.back(), path_);
 }
 
 void StateLock::commit(std::span<const uint8_t> bytes) {

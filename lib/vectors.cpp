@@ -61,6 +61,8 @@ std::vector<uint64_t> read_vector(std::span<const uint8_t> bytes, Modulus m, uin
   return v;
 }
 
+uint64_t max_input_bytes(uint64_t values) { return 64 * values + 65536; }
+
 Bytes vector_message(std::span<const uint64_t> v, Modulus m, const SessionId& session) {
   return encode_ring_vector(MsgType::vector, session, kServerId, kServerId, m, v);
 }

@@ -18,6 +18,12 @@ namespace secagg {
 std::vector<uint64_t> read_vector(std::span<const uint8_t> bytes, Modulus m, uint64_t expected_length,
                                   const SessionId* session, const std::string& origin);
 
+// The most bytes an input of `values` elements may take, in any format a reader accepts (decimal
+// text, a binary vector, a .npy file or raw floats): 64 per element (text with generous
+// whitespace; binary needs at most 8) plus 64 KiB for headers. Inputs are read with this bound
+// (read_file), so a huge or endless file is refused before it fills memory.
+uint64_t max_input_bytes(uint64_t values);
+
 Bytes vector_message(std::span<const uint64_t> v, Modulus m, const SessionId& session);
 std::string vector_text(std::span<const uint64_t> v);  // one element per line
 

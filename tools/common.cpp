@@ -74,7 +74,7 @@ int run(CLI::App& app, int argc, char** argv, const std::function<void()>& body)
 }
 
 Envelope read_message(const std::string& path) {
-  Bytes b = read_file(path);
+  Bytes b = read_message_file(path);
   return open_envelope(b, path == "-" ? "<stdin>" : path);
 }
 

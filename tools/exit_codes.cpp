@@ -58,7 +58,9 @@ const std::map<std::string, Codes, std::less<>>& table() {
   static const std::map<std::string, Codes, std::less<>> t = [] {
     std::map<std::string, Codes, std::less<>> m;
     m["secagg-keygen"] = client_step(
-        "the state file (mode 0600) and the advertise-keys message were written", "",
+        "the state file (mode 0600) and the advertise-keys message were written",
+        "the session's threshold is not above half of each client's share holders and --insecure-low-threshold "
+        "was not given",
         "an unknown or missing option, or an --id outside [1, n]",
         "params.msg is not valid session parameters", "params.msg or the --tls-ca file",
         "the state file exists already, or it or the output cannot be written");

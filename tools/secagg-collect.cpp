@@ -40,6 +40,11 @@ struct GraphSpec {
 
 // Fills p.neighbours (and p.threshold for auto) and checks the Bell et al. bounds when rates are stated.
 void size_graph(Params& p, const GraphSpec& g) {
+  // NaN compares false with everything and would pass every bound below (and reach an
+  // undefined float-to-integer cast in the graph sizing): refused with the bounds.
+  for (double r : {g.corruption, g.dropout})
+    if (!std::isfinite(r) || (r < 0 && r != -1))
+      throw Error(Exit::usage, "rates must be numbers in [0, 1)");
   const bool stated = g.corruption >= 0 || g.dropout >= 0;
   const double corruption = std::max(g.corruption, 0.0), dropout = std::max(g.dropout, 0.0);
   if (corruption >= 1 || dropout >= 1 || corruption + dropout > 0.9)
@@ -299,18 +304,31 @@ int main(int argc, char** argv) {
       ->required();
   c_setup->add_option("--bits", quant_bits, "Quantization: map each float onto [0, 2^bits - 1] (1..32)");
   c_setup->add_option("--clip", p.clip, "Quantization: clip floats to [-clip, clip]");
-  c_setup->add_option("--max-weight", p.max_weight, "Quantization: largest client weight (default 1)");
+  c_setup->add_option("--max-weight", p.max_weight, "Quantization: largest client weight, 1..2^32 (default 1)")
+      ->check(CLI::Range(uint64_t{1}, uint64_t{1} << 32));
   c_setup->add_option("--prg", prg, "Mask PRG: aes128ctr (default) or chacha20");
   c_setup->add_option("--neighbours", graph.neighbours,
                       "SecAgg+: each client shares keys and masks with k neighbours (2..n-1; default n-1, full SecAgg); "
                       "its shares have k+1 holders. 'auto': the fewest that meet Bell et al.'s bounds for the stated "
                       "rates (default 5% each), with the smallest safe threshold");
+  // A rate in [0, 1); NaN and infinities are refused by name (CLI::Range lets NaN through).
+  const CLI::Validator rate(
+      [](std::string& v) -> std::string {
+        double x = 0;
+        auto [ptr, ec] = std::from_chars(v.data(), v.data() + v.size(), x);
+        if (ec != std::errc() || ptr != v.data() + v.size() || !std::isfinite(x) || x < 0 || x >= 1)
+          return fmt::format("'{}' is not a number in [0, 1)", v);
+        return {};
+      },
+      "RATE in [0, 1)");
   c_setup->add_option("--dropout-rate", graph.dropout,
                       "SecAgg+: fraction of clients expected to drop out; with it, setup checks k and t against Bell "
-                      "et al.'s correctness bound");
+                      "et al.'s correctness bound")
+      ->check(rate);
   c_setup->add_option("--corruption-rate", graph.corruption,
                       "SecAgg+: fraction of clients that may collude with the server; with it, setup checks k and t "
-                      "against Bell et al.'s security bound");
+                      "against Bell et al.'s security bound")
+      ->check(rate);
   c_setup->add_flag("--insecure-low-threshold", insecure,
                     "Accept t <= n/2, which lets a server unmask individual inputs (teaching only)");
 

@@ -5,6 +5,7 @@
 #include "error.hpp"
 #include "fileio.hpp"
 #include "pack.hpp"
+#include "params.hpp"
 #include "vectors.hpp"
 
 using namespace secagg;
@@ -26,6 +27,8 @@ int main(int argc, char** argv) {
     for (const auto& f : files) {
       Envelope env = tool::read_message(f);
       std::string origin = f == "-" ? "<stdin>" : f;
+      // Parameters no party would accept are refused here too, not shown as if valid.
+      if (env.type == MsgType::params) check_params_file(decode_body<Params>(env, origin), origin);
       if (text) {
         if (env.type != MsgType::vector && env.type != MsgType::masked_input)
           throw Error(Exit::data, fmt::format("{}: --text needs a vector, this is a message of type {}", origin, type_name(env.type)));

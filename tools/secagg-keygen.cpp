@@ -1,5 +1,6 @@
 // secagg-keygen: round 0 (AdvertiseKeys) for one client.
 #include <optional>
+#include <cstdio>
 
 #include <fmt/format.h>
 
@@ -27,6 +28,10 @@ int main(int argc, char** argv) {
   auto* out_opt = app.add_option("-o,--output", out,
                                  "Where to write the advertise-keys message (default: stdout; with --connect: "
                                  "nowhere unless given)");
+  bool insecure = false;
+  app.add_flag("--insecure-low-threshold", insecure,
+               "Take part even if the session's threshold is not above half of each client's share holders, which "
+               "lets the server unmask individual inputs (teaching only); without it such parameters are refused");
   tool::NetFlags net;
   tool::add_net_flags(app, net,
                       "Socket mode: where to save the server's roster (U1), the file secagg-share --roster reads");
@@ -37,11 +42,9 @@ int main(int argc, char** argv) {
     if (env.type != MsgType::params)
       throw Error(Exit::data, fmt::format("{}: is a message of type {}, not session parameters", params_path, type_name(env.type)));
     Params p = decode_body<Params>(env, params_path);
-    try {
-      validate_params(p);
-    } catch (const Error& e) {
-      throw Error(Exit::data, fmt::format("{}: invalid session parameters: {}", params_path, e.what()));
-    }
+    check_params_file(p, params_path);
+    const std::string warning = accept_threshold(p, insecure, params_path);
+    if (!warning.empty()) std::fprintf(stderr, "secagg-keygen: warning: %s\n", warning.c_str());
     if (id < 1 || id > p.clients)
       throw Error(Exit::usage, fmt::format("--id {} is outside the session's ids [1, {}]", id, p.clients));
     // The state is committed before the advert goes anywhere, and a rerun with the same params

@@ -33,7 +33,7 @@ int main(int argc, char** argv) {
     StateLock lock;
     ClientState st = tool::read_state(state_path, lock);
     Envelope inbox = tool::read_message(inbox_path);
-    Bytes raw = read_file(input);
+    Bytes raw = read_file(input, max_input_bytes(st.params.length));
     auto x = read_vector(raw, st.params.ring(), st.params.length, &st.session, input == "-" ? "<stdin>" : input);
     const uint8_t before = st.stage;
     Bytes msg = client_mask(st, inbox, inbox_path, x, threads);

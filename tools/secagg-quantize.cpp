@@ -34,11 +34,7 @@ Session read_session(const std::string& path) {
   Session s;
   s.params = decode_body<Params>(env, origin);
   s.id = env.session;
-  try {
-    validate_params(s.params);
-  } catch (const Error& e) {
-    throw Error(Exit::data, fmt::format("{}: invalid session parameters: {}", origin, e.what()));
-  }
+  check_params_file(s.params, origin);
   s.spec = quant::spec_of(s.params, origin);
   return s;
 }
@@ -162,7 +158,7 @@ int main(int argc, char** argv) {
     std::string origin = input == "-" ? "<stdin>" : input;
     if (enc->parsed()) {
       quant::Weight w = quant::choose_weight(weight, s.spec, strict_weight);
-      Bytes raw_in = read_file(input);
+      Bytes raw_in = read_file(input, max_input_bytes(s.params.length));
       FloatInput fmt_in = raw.empty() ? FloatInput::detect : raw == "f32" ? FloatInput::raw_f32 : FloatInput::raw_f64;
       std::vector<double> x;
       std::string layout;
@@ -200,7 +196,7 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "%s", fmt::format("secagg-quantize: layout: {}\n", layout).c_str());
     } else {
       if (!dtype.empty() && !raw.empty()) throw Error(Exit::usage, "--raw names the dtype itself: drop --dtype");
-      Bytes agg = read_file(input);
+      Bytes agg = read_file(input, max_input_bytes(s.params.length));
       auto sum = read_vector(agg, s.params.ring(), s.params.length, &s.id, origin);
       quant::Average a = quant::decode(sum, s.spec, origin);
       FloatOutput how = !raw.empty() ? FloatOutput::raw : text ? FloatOutput::text : FloatOutput::npy;

@@ -386,10 +386,12 @@ walk_to() {
         setup)
           must secagg-collect setup --session S --clients "$W_N" --threshold "$W_T" --length "$W_LEN" "${W_EXTRA[@]}" ;;
         keygen)
-          local r
+          local r agree=()
           r=$(walk_modulus .)
+          # A client must agree to a low threshold itself (secagg-keygen(1)).
+          [[ " ${W_EXTRA[*]} " == *" --insecure-low-threshold "* ]] && agree=(--insecure-low-threshold)
           for i in $W_ALL; do
-            must secagg-keygen --params S/params.msg --id "$i" --state "c$i" -o "adv$i.msg"
+            must secagg-keygen --params S/params.msg --id "$i" --state "c$i" -o "adv$i.msg" "${agree[@]}"
             gen_input $((W_SEED * 100 + i)) "$W_LEN" "$r" >"x$i.txt"
           done ;;
         keys)
