@@ -25,13 +25,11 @@
 #   for s in chacha20-r1000003 secaggplus-k6-b37; do scripts/make-golden.sh build testdata/golden/$s $s; done
 #
 # The client state files (c1..cN) hold secret keys: they stay in a scratch directory that is
-# removed at exit, and are never written to OUT_DIR. SECAGG_GOLDEN_THREADS, if set, is passed
-# to every --threads option (the transcript must not depend on it).
-#
-# A golden client state file is still to come: once the state format settles (retries keep
-# the sent message in the state), a set will copy one client's state after each round here,
-# at the marked place below, with its secrets as they are (the deterministic mode makes them
-# public anyway), and t0500 will compare it like the messages.
+# removed at exit. The one exception pins the ClientState layout (secagg-formats(5)): the
+# chacha20-r1000003 set keeps client 1's state after each of its steps, as
+# state1-round{0,1,2,4}.state, secrets and all (the deterministic mode makes them public
+# anyway). SECAGG_GOLDEN_THREADS, if set, is passed to every --threads option (the transcript
+# must not depend on it).
 set -euo pipefail
 
 if [ $# -ne 2 ] && [ $# -ne 3 ]; then
@@ -117,12 +115,17 @@ else
 fi
 
 quiet() { "$@" 2> "$work/last.err" || { cat "$work/last.err" >&2; return 1; }; }
+# keep_state ROUND: the chacha20-r1000003 set keeps client 1's state as it is after ROUND.
+keep_state() {
+  if [ "$set_name" = chacha20-r1000003 ]; then cp "$work/c1" "$out/state1-round$1.state"; fi
+}
 
 # Round 0: every client advertises its keys.
 for i in $u1; do
   quiet "$bin/secagg-keygen" --params "$S/params.msg" --id "$i" --state "$work/c$i" -o "$out/adv$i.msg"
 done
 mapfile -t f < <(files adv .msg $u1)
+keep_state 0
 quiet "$bin/secagg-collect" keys --session "$S" "${f[@]}"
 
 # Round 1: the clients of U2 share their keys.
@@ -130,6 +133,7 @@ for i in $u2; do
   quiet "$bin/secagg-share" --state "$work/c$i" --roster "$S/roster.msg" -o "$out/shares$i.msg"
 done
 mapfile -t f < <(files shares .msg $u2)
+keep_state 1
 quiet "$bin/secagg-collect" shares --session "$S" "${f[@]}"
 
 # Round 2: the clients of U3 mask their inputs.
@@ -138,6 +142,7 @@ for i in $u3; do
     "${threads[@]}" -o "$out/masked$i.msg"
 done
 mapfile -t f < <(files masked .msg $u3)
+keep_state 2
 quiet "$bin/secagg-collect" masked --session "$S" "${f[@]}"
 
 # Round 4: the clients of U4 answer.
@@ -145,9 +150,8 @@ for i in $u4; do
   quiet "$bin/secagg-unmask" --state "$work/c$i" --survivors "$S/survivors.msg" -o "$out/unmask$i.msg"
 done
 mapfile -t f < <(files unmask .msg $u4)
+keep_state 4
 quiet "$bin/secagg-collect" unmask --session "$S" --text "${threads[@]}" -o "$out/sum.txt" "${f[@]}"
-
-# (The golden client state goes here: see the note at the top.)
 
 # The server's files. Its copies of the masked inputs and answers must be the messages as sent.
 for f in params.msg roster.msg u2.msg survivors.msg aggregate.vec; do

@@ -60,6 +60,14 @@ for f in "$GOLDEN"/*.msg "$GOLDEN"/*.vec "$GOLDEN"/*/*.msg "$GOLDEN"/*/*.vec; do
   check "${f#"$GOLDEN"/} is a valid message and not a client state" not_a_state "$f"
 done
 
+section "the chacha20-r1000003 set pins client 1's state after each of its steps"
+for r in 0 1 2 4; do
+  f=$GOLDEN/chacha20-r1000003/state1-round$r.state
+  check "state1-round$r.state is client 1's state" grep -q 'client-state .*sender=1 ' <(secagg-inspect "$f")
+done
+check "the state after round 0 is at stage 0" grep -q '"stage": 0' <(secagg-inspect --json "$GOLDEN/chacha20-r1000003/state1-round0.state")
+check "the state after round 4 is at stage 4" grep -q '"stage": 4' <(secagg-inspect --json "$GOLDEN/chacha20-r1000003/state1-round4.state")
+
 section "regenerate and compare byte for byte"
 must "$MAKE" "$SECAGG_BIN" run1
 compare_to_golden run1
