@@ -206,7 +206,7 @@ void unmask(const std::string& dir, const std::vector<std::string>& files, bool 
   auto in = read_all(files);
   Recovered rec = recover_secrets(p, sid, roster, u2, u3, in);
   Modulus ring = p.ring();
-  std::vector<uint64_t> sum = read_vector(read_file(s.path("masked-sum.vec")), ring, p.length, &sid,
+  std::vector<uint64_t> sum = read_vector(read_message_file(s.path("masked-sum.vec"), &p), ring, p.length, &sid,
                                           s.path("masked-sum.vec"));
   remove_masks(p, sid, roster, u3, rec, sum.data(), 0, sum.size(), threads);
   // The user's copy first: if it cannot be written, nothing is recorded and the step can be rerun.

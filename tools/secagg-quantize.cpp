@@ -87,8 +87,9 @@ std::string layout_text(const std::vector<npz::Array>& arrays) {
 }
 
 // The names and shapes decode --like copies: those of an .npz or .npy file.
-std::vector<npz::Array> shapes_like(const std::string& path, bool* is_npz) {
-  Bytes b = read_file(path);
+std::vector<npz::Array> shapes_like(const std::string& path, uint64_t values, bool* is_npz) {
+  // An update of the session's values (float64 at most, plus headers): bounded as an input is.
+  Bytes b = read_file(path, max_input_bytes(values));
   *is_npz = npz::looks_like_npz(b);
   if (*is_npz) return npz::read(b, path, npy::kMaxElements, true);
   if (!npy::looks_like_npy(b)) throw Error(Exit::data, path + ": --like needs an .npz or .npy file");
@@ -205,7 +206,7 @@ int main(int argc, char** argv) {
       // --like or --shape: the arrays' names and shapes, checked before anything is written.
       std::vector<npz::Array> shapes;
       bool as_npz = false;
-      if (!like.empty()) shapes = shapes_like(like, &as_npz);
+      if (!like.empty()) shapes = shapes_like(like, s.params.length, &as_npz);
       if (!shape_spec.empty()) {
         shapes = npz::parse_shape_spec(shape_spec, &as_npz);
         as_npz = as_npz || shapes.size() > 1;

@@ -261,7 +261,7 @@ void Server::open_round(uint8_t r) {
     for (uint32_t id : u2_) {
       std::string f = s_.masked_path(id);
       if (!path_exists(f)) continue;
-      Bytes b = read_file(f);
+      Bytes b = read_message_file(f, &p_);
       collector_->add({f, open_envelope(b, f)});
       got_[id] = {blake2b_256(b), nullptr, std::nullopt, std::nullopt};
     }
@@ -269,7 +269,7 @@ void Server::open_round(uint8_t r) {
     for (uint32_t id : u3_) {
       std::string f = s_.unmask_path(id);
       if (!path_exists(f)) continue;
-      Bytes b = read_file(f);
+      Bytes b = read_message_file(f, &p_);
       Incoming in{f, open_envelope(b, f)};
       got_[id] = {blake2b_256(b), nullptr, std::nullopt, check_unmask_shares(p_, sid_, roster_, u2_, u3_, in, &graph())};
     }
@@ -705,7 +705,7 @@ void Server::collect(std::vector<Reply>& replies) {
       }
       Recovered rec = reconstruct_secrets(p_, roster_, u2_, u3_, checked);
       Modulus ring = p_.ring();
-      std::vector<uint64_t> sum = read_vector(read_file(s_.path("masked-sum.vec")), ring, p_.length, &sid_,
+      std::vector<uint64_t> sum = read_vector(read_message_file(s_.path("masked-sum.vec"), &p_), ring, p_.length, &sid_,
                                               s_.path("masked-sum.vec"));
       remove_masks(p_, sid_, roster_, u3_, rec, sum.data(), 0, sum.size(), o_.threads);
       Bytes vec = vector_message(sum, ring, sid_);

@@ -2,14 +2,13 @@
 # t0880-net-signal: serve stopped by SIGINT in round 2 and by SIGTERM in round 4 (issue 9,
 # item 12): one log line names the round and how to continue, the waiting clients get a
 # `stopped` notice (exit 75, saying to rerun the same command), serve exits 130 / 143, and
-# 'serve --resume' finishes the session with the exact aggregate once the clients send the
-# same messages again.
+# 'serve --resume' finishes the session with the exact aggregate once the clients run the same
+# commands again, which send the very same messages.
 # shellcheck source=tests/cli/lib.sh
 source "$(dirname "$0")/lib.sh"
 # shellcheck source=tests/cli/net.sh
 source "$SECAGG_SRC/tests/cli/net.sh"
 
-RAW="$SECAGG_SRC/tests/cli/rawclient.py"
 R16=65536
 
 # serve_signal SIG: send SIG to the server process itself (the child of its timeout wrapper).
@@ -35,15 +34,14 @@ check "round 2 is not closed" test ! -e S/survivors.msg
 
 section "serve --resume; the clients send the same messages again; SIGTERM in round 4"
 SERVE_LISTEN="127.0.0.1:$PORT" serve_start --round-timeout 30 -v --resume
-for i in 1 2; do
-  timeout 30 "$PY" "$RAW" "$PORT" send "masked$i.msg" --recv "survivors$i.msg" >"resend$i.out" &
-  BG[resend$i]=$!
-done
+# What the clients were told: rerun the same command. It sends the very same message again.
+for i in 1 2; do net_client "remask$i" mask "$i" -o "remasked$i.msg"; done
 for i in 1 2; do wait_log "round 2: client $i at .*: reconnected and sent its message again"; done
 net_step mask 3
 for i in 1 2; do
-  wait "${BG[resend$i]}"; unset "BG[resend$i]"
-  check "client $i got the survivor set by sending its message again" cmp -s "survivors$i.msg" S/survivors.msg
+  net_wait "remask$i" 0
+  check "client $i sent the same masked input again" cmp -s "masked$i.msg" "remasked$i.msg"
+  check "client $i got the survivor set by running the same command again" cmp -s "survivors$i.msg" S/survivors.msg
 done
 net_client unmask1 unmask 1 -o unmask1.msg
 wait_log 'round 4: client 1 at .*: accepted'
@@ -54,11 +52,11 @@ net_wait unmask1 75
 check "the client says the server stopped in round 4" grep -q 'the server stopped in round 4 (stopped by SIGTERM)' unmask1.err
 
 SERVE_LISTEN="127.0.0.1:$PORT" serve_start --round-timeout 30 -v --resume --text
-timeout 30 "$PY" "$RAW" "$PORT" send unmask1.msg --recv aggregate1.vec >/dev/null &
-BG[resend]=$!
+net_client reunmask1 unmask 1 -o reunmask1.msg
 wait_log 'round 4: client 1 at .*: reconnected and sent its message again'
 net_step unmask 2 3
-wait "${BG[resend]}"; unset "BG[resend]"
+net_wait reunmask1 0
+check "client 1 sent the same answer again" cmp -s unmask1.msg reunmask1.msg
 serve_wait 0
 check_sum serve.out x1.txt x2.txt x3.txt "$R16"
 check "client 1 got the aggregate by sending its answer again" cmp -s aggregate1.vec S/aggregate.vec
