@@ -22,6 +22,10 @@ using boost::system::error_code;
 
 double seconds(std::chrono::milliseconds ms) { return static_cast<double>(ms.count()) / 1000.0; }
 
+// How long a client waits before connecting again after the server closed its TLS handshake
+// (what a retry notice asks for).
+constexpr std::chrono::milliseconds kHandshakeRetry{1000};
+
 // Runs one asynchronous operation to completion or until the deadline; on the deadline the
 // socket is closed (cancelling the operation). Returns false on timeout.
 template <class Start>
@@ -87,9 +91,11 @@ class Attempt {
     }
   }
 
-  void handshake(Clock::time_point deadline) {
+  // False if the server closed the connection during the handshake (the caller decides whether
+  // to try again).
+  bool handshake(Clock::time_point deadline) {
     auto* tls = stream_.tls();
-    if (!tls) return;
+    if (!tls) return true;
     error_code ec;
     size_t n = 0;
     // The message leaves only over a connection whose certificate verified.
@@ -97,17 +103,14 @@ class Attempt {
           tls->async_handshake(ssl::stream_base::client, [handler](error_code e) mutable { handler(e, 0); });
         }))
       throw timed_out("no TLS handshake with the server");
-    if (ec && peer_closed(ec))
-      throw Error(Exit::aborted, fmt::format("{}: TLS: the server closed the connection during the handshake (a server "
-                                             "without --tls-cert, or one that refused this connection: its log says "
-                                             "which); the message was not sent",
-                                             where_));
+    if (ec && peer_closed(ec)) return false;
     if (ec)
       throw Error(Exit::data, fmt::format("{}: TLS: {}{}; the message was not sent", where_,
                                           tls_failure(ec, tls->native_handle()),
                                           not_tls(ec) ? " (the server does not speak TLS: does serve run without "
                                                         "--tls-cert?)"
                                                       : ""));
+    return true;
   }
 
   // Sends the message; false if the connection broke while sending (the server may have said
@@ -185,12 +188,34 @@ Bytes exchange(const HostPort& server, std::span<const uint8_t> message, const E
   if (opt.tls) ctx.emplace(tls_client_context(opt.tls->ca_file));
   const unsigned round = message.size() > 7 ? message[7] : 0;
   std::optional<Clock::time_point> deadline;  // --timeout, from the first connection
+  Clock::time_point closed_since{};  // the first of the handshakes the server closed in a row
+  unsigned closed_handshakes = 0;
   bool connected = false, sent = false;
   for (unsigned attempt = 1;; ++attempt) {
     Attempt a(server, opt, ctx ? &*ctx : nullptr);
     a.connect();
     if (!deadline) deadline = Clock::now() + opt.timeout;
-    a.handshake(*deadline);
+    if (!a.handshake(*deadline)) {
+      // A busy server turns away connections that have not identified themselves yet, and one
+      // still in its handshake cannot be told so (docs/network.md, "Notices"): try again, as a
+      // connection that was refused is, within --connect-timeout. A plain-TCP server closes
+      // every handshake: that ends here too, with the error below.
+      const auto now = Clock::now();
+      if (closed_handshakes++ == 0) closed_since = now;
+      if (now + kHandshakeRetry >= std::min(closed_since + opt.connect_timeout, *deadline)) {
+        const auto spent = std::chrono::duration_cast<std::chrono::milliseconds>(now - closed_since);
+        throw Error(Exit::aborted,
+                    fmt::format("{}: TLS: the server closed the connection during the handshake{} (a server "
+                                "without --tls-cert, or one that refused this connection: its log says which); the "
+                                "message was not sent",
+                                where, closed_handshakes == 1 ? std::string()
+                                                              : fmt::format(", {} times in {} s (--connect-timeout)",
+                                                                            closed_handshakes, seconds(spent))));
+      }
+      std::this_thread::sleep_for(kHandshakeRetry);
+      continue;
+    }
+    closed_handshakes = 0;
     if (!connected && opt.on_connected) opt.on_connected();
     connected = true;
     const bool whole = a.send(message, *deadline);

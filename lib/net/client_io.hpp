@@ -23,7 +23,7 @@ struct TlsClientOptions {
 
 struct ExchangeOptions {
   // How long to keep trying to reach the server (refused or unreachable connections are
-  // retried every 200 ms; 0: one attempt).
+  // retried every 200 ms, TLS handshakes the server closed every second; 0: one attempt).
   std::chrono::milliseconds connect_timeout{10000};
   // How long to wait, once connected, for the message to leave and the reply to arrive.
   std::chrono::milliseconds timeout{600000};
@@ -47,7 +47,8 @@ struct ExchangeOptions {
 //                   connection without an answer (it went away), or a `stopped` notice: running
 //                   the step again sends the same message again
 //   Exit::aborted   an `aborted` notice (the session aborted: fewer than t clients), or, with TLS,
-//                   the server closed the connection during the handshake
+//                   the server closed the connection during every handshake tried within
+//                   connect_timeout (one every second, from the first it closed)
 //   Exit::data      a `refused` notice (this message was refused: the reason is in the error);
 //                   the reply is not a valid frame; with TLS, the handshake failed (the server's
 //                   certificate does not verify or is not valid for the name, or the server does

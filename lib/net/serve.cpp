@@ -90,7 +90,7 @@ struct Got {
 class Server {
  public:
   Server(const SessionDir& s, const ServeOptions& o, const ServeLog& log)
-      : s_(s), o_(o), log_(log), budget_({o.max_unidentified, kPendingPerId, o.max_pending_bytes}) {}
+      : s_(s), o_(o), log_(log), budget_({o.max_unidentified, kPendingPerId, o.max_pending_bytes, o.frame_timeout}) {}
   int run();
 
  private:
@@ -110,6 +110,8 @@ class Server {
   void drain(const ConnPtr& c);
   void close_conn(const ConnPtr& c);
   void forget(const ConnPtr& c);
+  void free_frame(const ConnPtr& c);
+  ConnPtr closing_victim(const ConnPtr& c) const;
   void grant(const std::vector<uint64_t>& nos);
   void close_round(bool at_deadline);
   void collect(std::vector<Reply>& replies);
@@ -229,7 +231,7 @@ int Server::run() {
     throw Error(Exit::usage, fmt::format("--max-pending-bytes {} is below the largest frame of this session ({} "
                                          "bytes): that frame could never be read",
                                          o_.max_pending_bytes, largest));
-  budget_ = ConnBudget({o_.max_unidentified, kPendingPerId, o_.max_pending_bytes});
+  budget_ = ConnBudget({o_.max_unidentified, kPendingPerId, o_.max_pending_bytes, o_.frame_timeout});
   listen();
   signals_.async_wait([this](error_code ec, int sig) {
     if (!ec) on_signal(sig);
@@ -411,11 +413,18 @@ void Server::read_header(const ConnPtr& c) {
     c->st = Conn::St::pending;
     c->want = kHeaderBytes + len + trailer_bytes(c->header[6]);  // checksum, and a client message's signature
     info(fmt::format("round {}: {}: sends a {}-byte message", round_, c->who(), c->want));
-    if (auto old = budget_.identify(c->no, c->claimed)) {
+    if (auto old = budget_.identify(c->no, c->claimed, c->want, std::chrono::steady_clock::now())) {
+      if (*old == c->no) {
+        turn_away(c, NoticeKind::retry,
+                  fmt::format("{}: already {} unfinished frames claim client {}, each keeping the pace it needs "
+                              "(at most {} per client id)",
+                              c->who(), kPendingPerId, c->claimed, kPendingPerId));
+        return;
+      }
       const ConnPtr& o = conns_.at(*old);
       turn_away(o, NoticeKind::retry,
-                fmt::format("{}: turned away: a newer connection claims client {} too (at most {} unfinished "
-                            "frames per client id)",
+                fmt::format("{}: turned away: its frame fell behind the pace it needs to arrive within --frame-timeout "
+                            "and a newer connection claims client {} too (at most {} unfinished frames per client id)",
                             o->who(), c->claimed, kPendingPerId));
     }
     if (budget_.reserve(c->no, c->want)) {
@@ -435,9 +444,13 @@ void Server::grant(const std::vector<uint64_t>& nos) {
     if (auto it = conns_.find(no); it != conns_.end() && it->second->st == Conn::St::pending) start_body(it->second);
 }
 
+// The frame's whole reservation is allocated once, here: reading never reallocates it, so what
+// it holds stays within what it reserved (pages are touched only as bytes arrive).
 void Server::start_body(const ConnPtr& c) {
   c->in_line = false;
+  c->frame.reserve(c->want);
   c->frame.assign(c->header.begin(), c->header.end());
+  budget_.started(c->no, std::chrono::steady_clock::now());
   read_chunk(c);
 }
 
@@ -446,20 +459,23 @@ void Server::read_chunk(const ConnPtr& c) {
   const size_t n = std::min(kChunk, c->want - have);
   c->frame.resize(have + n);
   c->reading = true;
-  asio::async_read(c->sock, asio::buffer(c->frame.data() + have, n), [this, c, have](error_code e, size_t k) {
+  // Whatever has arrived (not a whole chunk): the pace of a claim counts every byte.
+  c->sock.async_read_some(asio::buffer(c->frame.data() + have, n), [this, c, have](error_code e, size_t k) {
     c->reading = false;
     if (!c->open || c->st == Conn::St::closing) {
-      c->frame = Bytes();
-      if (c->open && !e) drain(c); else if (c->open) close_conn(c);
+      // Turned away or closed while this read was outstanding (cancelled): the buffer goes now.
+      free_frame(c);
+      if (c->open && (!e || e == asio::error::operation_aborted)) drain(c); else if (c->open) close_conn(c);
       return;
     }
     if (e) {
       warn(fmt::format("round {}: {}: disconnected after {} of {} bytes of a message", round_, c->who(), have + k,
                        c->want));
-      c->frame = Bytes();
       close_conn(c);
       return;
     }
+    c->frame.resize(have + k);
+    budget_.received(c->no, k);
     if (c->frame.size() < c->want) {
       read_chunk(c);
       return;
@@ -468,8 +484,7 @@ void Server::read_chunk(const ConnPtr& c) {
     c->timer.cancel();
     on_frame(c);
     // Accepted or refused, the frame no longer counts against --max-pending-bytes.
-    c->frame = Bytes();
-    grant(budget_.release(c->no));
+    free_frame(c);
   });
 }
 
@@ -598,7 +613,11 @@ void Server::turn_away(const ConnPtr& c, NoticeKind kind, const std::string& why
     close_conn(c);
     return;
   }
-  while (closing_conns_.size() >= std::max<size_t>(o_.max_unidentified, 1)) close_conn(closing_conns_.front());
+  while (closing_conns_.size() >= std::max<size_t>(o_.max_unidentified, 1)) {
+    const ConnPtr v = closing_victim(c);
+    close_conn(v);
+    if (v == c) return;
+  }
   closing_conns_.push_back(c);
   auto notice = std::make_shared<const Bytes>(notice_frame(sid_, c->identified ? c->claimed : kServerId, kind,
                                                            kind == NoticeKind::retry ? kRetryAfter
@@ -637,9 +656,32 @@ void Server::drain(const ConnPtr& c) {
 }
 
 // Takes c out of the open connections and every budget, handing what it held to those waiting.
+// A frame buffer still being read into cannot be freed before its read ends: the read is
+// cancelled, and the buffer and its reservation go when its handler runs (free_frame).
 void Server::forget(const ConnPtr& c) {
   if (conns_.erase(c->no) == 0) return;
+  if (c->reading && c->frame.capacity() > 0) {
+    budget_.withdraw(c->no);
+    error_code ignore;
+    c->sock.lowest_layer().cancel(ignore);
+    return;
+  }
+  free_frame(c);
+}
+
+void Server::free_frame(const ConnPtr& c) {
+  c->frame = Bytes();
   grant(budget_.release(c->no));
+}
+
+// When too many connections are closing and c is to join them, one is closed at once, maybe
+// before its client has read its notice: one that never sent a valid header (the oldest, or c),
+// so that idle churn never costs a client that identified itself its retry notice; only then the
+// oldest.
+ConnPtr Server::closing_victim(const ConnPtr& c) const {
+  for (const ConnPtr& k : closing_conns_)
+    if (!k->identified) return k;
+  return c->identified ? closing_conns_.front() : c;
 }
 
 void Server::close_conn(const ConnPtr& c) {
