@@ -100,11 +100,13 @@ Bytes encode_state(const ClientState& st) { return encode(MsgType::client_state,
 }  // namespace
 
 ClientState read_state(const std::string& path, StateLock& lock) {
+  remove_temporary_on_signals();
   lock = StateLock::acquire(path);
   return decode_state(lock.read(), path);
 }
 
 std::optional<ClientState> read_state_if_exists(const std::string& path, StateLock& lock) {
+  remove_temporary_on_signals();
   lock = StateLock::acquire(path, /*missing_ok=*/true);
   if (!lock.held()) return std::nullopt;
   return decode_state(lock.read(), path);
