@@ -73,9 +73,16 @@ int run(CLI::App& app, int argc, char** argv, const std::function<void()>& body)
   }
 }
 
-Envelope read_message(const std::string& path) {
-  Bytes b = read_message_file(path);
+Envelope read_message(const std::string& path, const MessageLimits& limits) {
+  Bytes b = read_message_file(path, limits);
   return open_envelope(b, path == "-" ? "<stdin>" : path);
+}
+
+Envelope read_message(const std::string& path, const Params* p, std::optional<MsgType> expect) {
+  MessageLimits limits;
+  limits.params = p;
+  limits.type = expect;
+  return read_message(path, limits);
 }
 
 namespace {

@@ -27,7 +27,7 @@ int main(int argc, char** argv) {
     if (!networked || out_opt->count() > 0) tool::check_output_target(out);
     StateLock lock;
     ClientState st = tool::read_state(state_path, lock);
-    Envelope survivors = tool::read_message(survivors_path);
+    Envelope survivors = tool::read_message(survivors_path, &st.params, MsgType::survivors);
     const uint8_t before = st.stage;
     Bytes msg = client_unmask(st, survivors, survivors_path);
     // The state records the answer before the answer goes anywhere, so no crash can lead to a
