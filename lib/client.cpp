@@ -75,7 +75,12 @@ Digest32 answered_digest(const Envelope& env) {
 
 // The digest of an input vector, as little-endian u64 words: the same vector as text or as a
 // binary file gives the same digest. It lets whoever reads the state test a guess of the
-// input, so the state keeps it only until round 4 is answered (man/secagg-formats.5).
+// input, so the state keeps it only while a rerun of round 2 may still be needed: until round 4
+// is answered, or until a survivor set shows that round 2 ended without this client.
+// Nothing weaker does the job: a rerun must decide "same input or not" from the state and the
+// input alone, so whoever holds the state can always decide it for a guess (by running the
+// rerun); a key kept in the state changes nothing, and the masks that could tie the input to
+// the stored message are gone by design (docs/security.md, "What is secret").
 Digest32 input_digest(std::span<const uint64_t> x) {
   static constexpr std::string_view label = "secagg client masked input v1";
   crypto_generichash_state h;
@@ -290,6 +295,11 @@ Bytes client_mask(ClientState& st, const Envelope& env, const std::string& origi
   Modulus ring = st.params.ring();
   for (size_t i = 0; i < x.size(); ++i)
     if (x[i] >= ring.R) throw Error(Exit::data, fmt::format("input element {} is {}, outside [0, {})", i, x[i], ring.R));
+  if (again && forgot_input(st))
+    throw refuse(origin, fmt::format("client {} has learned that round 2 ended without its masked input (a survivor "
+                                     "set U3 left it out), and has erased its record of the input: its masked input "
+                                     "cannot be sent again",
+                                     st.id));
   const Digest32 input = input_digest(x);
   if (again) {
     // Run again: the masks are those of the first run, so only the same input may be sent,
@@ -367,6 +377,10 @@ Bytes client_mask(ClientState& st, const Envelope& env, const std::string& origi
   return msg;
 }
 
+bool forgot_input(const ClientState& st) {
+  return st.stage == static_cast<uint8_t>(ClientStage::masked) && sodium_is_zero(st.input.data(), st.input.size());
+}
+
 Bytes client_unmask(ClientState& st, const Envelope& env, const std::string& origin) {
   expect_message(env, origin, MsgType::survivors, st.session);
   expect_sender(env, origin, kServerId);
@@ -400,10 +414,12 @@ Bytes client_unmask(ClientState& st, const Envelope& env, const std::string& ori
                                      "to unmask",
                                      local_u3.size(), full ? "" : " in this client's neighbourhood",
                                      st.params.threshold));
-  if (!contains(u3, st.id))
+  if (!contains(u3, st.id)) {
+    st.input = Digest32{};  // round 2 is over without this client: nothing is to be resent
     throw refuse(origin, fmt::format("survivor set U3 does not include client {} although it sent its masked input: "
                                      "refusing to unmask",
                                      st.id));
+  }
   UnmaskShares out;
   for (const auto& h : st.held) {
     if (contains(u3, h.from))

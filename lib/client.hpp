@@ -42,6 +42,11 @@ Bytes client_mask(ClientState& st, const Envelope& inbox, const std::string& ori
 // Round 4 (Unmasking): check U3 (subset of U2, at least t, includes this client, first
 // request), then reveal shares of b_v for v in U3 and of the mask key of v in U2 \ U3. The
 // state drops the signing key: this is the client's last message. Refusals are Error(Exit::aborted).
+// A valid U3 that leaves this client out means round 2 ended without its masked input, which is
+// never to be sent again: that refusal first erases st.input (see forgot_input), for the caller
+// to commit, so that the state stops holding a digest that tests guesses of the input.
 Bytes client_unmask(ClientState& st, const Envelope& survivors, const std::string& origin);
+// True if st is at the masked stage with its input digest erased (round 2 ended without it).
+bool forgot_input(const ClientState& st);
 
 }  // namespace secagg

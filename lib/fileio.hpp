@@ -3,6 +3,7 @@
 // written to a temporary file in the same directory and renamed into place,
 // so a failure never leaves a partial or truncated file behind.
 #pragma once
+#include <optional>
 #include <span>
 #include <string>
 #include <cstdint>
@@ -17,6 +18,15 @@ namespace secagg {
 inline constexpr uint64_t kMaxReadBytes = (uint64_t{1} << 33) + 8192;
 
 struct Params;
+enum class MsgType : uint8_t;
+
+// What a reader knows before reading a message, each narrowing what the header may announce.
+struct MessageLimits {
+  const Params* params = nullptr;  // the session's: bounds the body by its n, k and length
+  std::optional<MsgType> type;     // the type expected: any other is refused from the header
+  uint64_t max_body = UINT64_MAX;  // a cap of the reader's own (secagg-inspect's --max-body)
+  std::string over_cap;            // appended to the error when that cap is what refuses a body
+};
 
 // The whole file, refused (Error(Exit::data), nothing read) if it holds more than max_bytes:
 // a regular file by its size, a pipe or device ("-" is stdin) once max_bytes + 1 bytes arrived.
@@ -29,6 +39,9 @@ Bytes read_file(const std::string& path, uint64_t max_bytes = kMaxReadBytes);
 // reads the rest. A bad file costs at most 40 bytes of reading. open_envelope still checks the
 // message itself.
 Bytes read_message_file(const std::string& path, const Params* p = nullptr);
+// The same within limits: a header of another type than limits.type is refused (with the words
+// of expect_message in protocol.hpp) before any byte of the body is read.
+Bytes read_message_file(const std::string& path, const MessageLimits& limits);
 // The same from an open regular file the caller keeps (a locked client state), from its start.
 Bytes read_message_fd(int fd, const std::string& origin);
 

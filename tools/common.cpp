@@ -73,9 +73,16 @@ int run(CLI::App& app, int argc, char** argv, const std::function<void()>& body)
   }
 }
 
-Envelope read_message(const std::string& path) {
-  Bytes b = read_message_file(path);
+Envelope read_message(const std::string& path, const MessageLimits& limits) {
+  Bytes b = read_message_file(path, limits);
   return open_envelope(b, path == "-" ? "<stdin>" : path);
+}
+
+Envelope read_message(const std::string& path, const Params* p, std::optional<MsgType> expect) {
+  MessageLimits limits;
+  limits.params = p;
+  limits.type = expect;
+  return read_message(path, limits);
 }
 
 namespace {
@@ -100,11 +107,13 @@ Bytes encode_state(const ClientState& st) { return encode(MsgType::client_state,
 }  // namespace
 
 ClientState read_state(const std::string& path, StateLock& lock) {
+  remove_temporary_on_signals();
   lock = StateLock::acquire(path);
   return decode_state(lock.read(), path);
 }
 
 std::optional<ClientState> read_state_if_exists(const std::string& path, StateLock& lock) {
+  remove_temporary_on_signals();
   lock = StateLock::acquire(path, /*missing_ok=*/true);
   if (!lock.held()) return std::nullopt;
   return decode_state(lock.read(), path);

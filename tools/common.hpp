@@ -8,6 +8,7 @@
 #include <CLI/CLI.hpp>
 
 #include "envelope.hpp"
+#include "fileio.hpp"
 #include "messages.hpp"
 #include "state_lock.hpp"
 
@@ -20,8 +21,12 @@ namespace secagg::tool {
 // Sets the --help footers of app and its subcommands from exit_codes.hpp, and adds --version.
 int run(CLI::App& app, int argc, char** argv, const std::function<void()>& body);
 
-// Read and verify a message file ("-" is stdin).
-Envelope read_message(const std::string& path);
+// Read and verify a message file ("-" is stdin), header first: with the session's params the
+// body may be no larger than this session allows, and with an expected type a header of another
+// type is refused before the body is read (lib/fileio.hpp).
+Envelope read_message(const std::string& path, const Params* p = nullptr,
+                      std::optional<MsgType> expect = std::nullopt);
+Envelope read_message(const std::string& path, const MessageLimits& limits);
 // Lock a client state file (state_lock.hpp: Exit::tempfail if another step holds it) and read
 // it; refuses a file that is not a client state. The lock is held until `lock` goes.
 ClientState read_state(const std::string& path, StateLock& lock);

@@ -21,11 +21,23 @@ int main(int argc, char** argv) {
   app.add_flag("--json", json, "Print each file as JSON");
   app.add_flag("--text", text, "Print a vector or masked input's elements, one per line");
   app.add_flag("--show-secrets", show_secrets, "Include secret keys, seeds and shares in --json output");
+  // Without a session's parameters the bound by type alone lets a header announce ~8 GB (a
+  // vector of 2^30 62-bit words): inspect reads the header first and refuses a larger body
+  // than this unless told (man/secagg-inspect.1).
+  uint64_t max_body = uint64_t{256} << 20;
+  app.add_option("--max-body", max_body,
+                 "Refuse, from its header, a message whose body is larger than SIZE bytes (suffixes K, M, G: powers "
+                 "of 1024; default 256M)")
+      ->type_name("SIZE")
+      ->transform(CLI::AsSizeValue(false));
   return tool::run(app, argc, argv, [&] {
     if (json && text) throw Error(Exit::usage, "--json and --text exclude each other");
     std::string out;
     for (const auto& f : files) {
-      Envelope env = tool::read_message(f);
+      MessageLimits limits;
+      limits.max_body = max_body;
+      limits.over_cap = fmt::format("secagg-inspect reads at most {} bytes of body (--max-body)", max_body);
+      Envelope env = tool::read_message(f, limits);
       std::string origin = f == "-" ? "<stdin>" : f;
       // Parameters no party would accept are refused here too, not shown as if valid.
       if (env.type == MsgType::params) check_params_file(decode_body<Params>(env, origin), origin);

@@ -38,9 +38,7 @@ int main(int argc, char** argv) {
   return tool::run(app, argc, argv, [&] {
     const bool networked = tool::net_mode(net);
     if (!networked || out_opt->count() > 0) tool::check_output_target(out);
-    Envelope env = tool::read_message(params_path);
-    if (env.type != MsgType::params)
-      throw Error(Exit::data, fmt::format("{}: is a message of type {}, not session parameters", params_path, type_name(env.type)));
+    Envelope env = tool::read_message(params_path, nullptr, MsgType::params);
     Params p = decode_body<Params>(env, params_path);
     check_params_file(p, params_path);
     const std::string warning = accept_threshold(p, insecure, params_path);

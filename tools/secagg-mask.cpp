@@ -32,7 +32,7 @@ int main(int argc, char** argv) {
     if (!networked || out_opt->count() > 0) tool::check_output_target(out);
     StateLock lock;
     ClientState st = tool::read_state(state_path, lock);
-    Envelope inbox = tool::read_message(inbox_path);
+    Envelope inbox = tool::read_message(inbox_path, &st.params, MsgType::inbox);
     Bytes raw = read_file(input, max_input_bytes(st.params.length));
     auto x = read_vector(raw, st.params.ring(), st.params.length, &st.session, input == "-" ? "<stdin>" : input);
     const uint8_t before = st.stage;

@@ -31,7 +31,7 @@ int main(int argc, char** argv) {
     if (!networked || out_opt->count() > 0) tool::check_output_target(out);
     StateLock lock;
     ClientState st = tool::read_state(state_path, lock);
-    Envelope roster = tool::read_message(roster_path);
+    Envelope roster = tool::read_message(roster_path, &st.params, MsgType::roster);
     random_context(fmt::format("share {}", st.id));
     const uint8_t before = st.stage;
     Bytes msg = client_share(st, roster, roster_path, threads);

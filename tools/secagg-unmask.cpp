@@ -27,9 +27,18 @@ int main(int argc, char** argv) {
     if (!networked || out_opt->count() > 0) tool::check_output_target(out);
     StateLock lock;
     ClientState st = tool::read_state(state_path, lock);
-    Envelope survivors = tool::read_message(survivors_path);
+    Envelope survivors = tool::read_message(survivors_path, &st.params, MsgType::survivors);
     const uint8_t before = st.stage;
-    Bytes msg = client_unmask(st, survivors, survivors_path);
+    const bool had_input = !forgot_input(st);
+    Bytes msg;
+    try {
+      msg = client_unmask(st, survivors, survivors_path);
+    } catch (const Error&) {
+      // Refused because round 2 ended without this client: the input digest goes now, not
+      // whenever (if ever) the state file is deleted.
+      if (had_input && forgot_input(st)) tool::write_state(lock, st);
+      throw;
+    }
     // The state records the answer before the answer goes anywhere, so no crash can lead to a
     // second, different one; running the step again with the same survivor set sends the same
     // answer again.

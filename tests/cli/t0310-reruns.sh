@@ -129,6 +129,22 @@ expect_exit 1 secagg-unmask --state A/c5 --survivors A/S/survivors.msg -o A/out.
 expect_err "client 5 has not sent its masked input yet (round 2): run secagg-mask first"
 assert_absent A/out.msg
 assert_unchanged A/c5
+# A client that masked but that round 2 ended without (A/c5-copy masked above; the server's U3
+# leaves 5 out): the refusal erases the input digest, with which the state could test guesses
+# of the input, since no rerun of round 2 can be needed any more; a mask rerun is then refused.
+check "a masked state holds the input digest" grep -Eq '"input": "[0-9a-f]{64}"' \
+  <(secagg-inspect --json --show-secrets A/c5-copy)
+expect_exit 1 secagg-unmask --state A/c5-copy --survivors A/S/survivors.msg -o A/out.msg
+expect_err "survivor set U3 does not include client 5 although it sent its masked input: refusing to unmask"
+assert_absent A/out.msg
+check "the refusal erased the input digest" grep -q '"input": "0\{64\}"' <(secagg-inspect --json --show-secrets A/c5-copy)
+check "the state is still 0600" test "$(file_mode A/c5-copy)" = 600
+snapshot A/c5-copy
+expect_exit 1 secagg-mask --state A/c5-copy --inbox A/S/inbox-5.msg --input A/x5.txt -o A/out.msg
+expect_err "client 5 has learned that round 2 ended without its masked input" "cannot be sent again"
+assert_absent A/out.msg
+expect_exit 1 secagg-unmask --state A/c5-copy --survivors A/S/survivors.msg -o A/out.msg
+assert_unchanged A/c5-copy
 walk_to A unmask
 snapshot A/c1
 expect_exit 0 secagg-unmask --state A/c1 --survivors A/S/survivors.msg -o A/unmask1-again.msg

@@ -92,3 +92,68 @@ for ((k = 1; k <= 20; k++)); do
   if ((rc1 == 0 && rc2 == 0)); then two_mask_ok=$((two_mask_ok + 1)); fi
 done
 check "never two masked inputs from one state ($two_mask_ok of 20 tries)" test "$two_mask_ok" = 0
+
+section "a symbolic link to the state is one name for it: the commit updates the target in place"
+# Review of issue 9: with the lock re-checked through stat(2) and the commit renamed over the
+# link, the link was replaced, the target stayed at the earlier stage, and a mask through the
+# target's own name sent a second input under the same masks (their difference: x1 - x2).
+walk_setup D shares -n 5 -t 3 -l 50
+cp -p D/c1 D/real1
+ln -s real1 D/link1
+expect_exit 0 secagg-mask --state D/link1 --inbox D/S/inbox-1.msg --input D/x1.txt -o D/a.msg
+check "the link is still a symbolic link to real1" test "$(readlink D/link1)" = real1
+check "the target is 0600" test "$(file_mode D/real1)" = 600
+expect_exit 1 secagg-mask --state D/real1 --inbox D/S/inbox-1.msg --input D/x2.txt -o D/b.msg
+expect_err "already sent a masked input for a different input vector"
+assert_absent D/b.msg
+# Through either name, the same input is the same message.
+expect_exit 0 secagg-mask --state D/real1 --inbox D/S/inbox-1.msg --input D/x1.txt -o D/a2.msg
+check "a rerun through the target re-emits the same masked input" cmp -s D/a.msg D/a2.msg
+# A link in a directory of its own: the commit's temporary is made next to the target.
+mkdir -p D/other
+cp -p D/c1 D/real1b
+ln -s ../real1b D/other/l1
+expect_exit 0 secagg-mask --state D/other/l1 --inbox D/S/inbox-1.msg --input D/x1.txt -o D/c.msg
+check "the link in another directory still names real1b" test -L D/other/l1
+expect_exit 1 secagg-mask --state D/real1b --inbox D/S/inbox-1.msg --input D/x2.txt -o D/d.msg
+assert_absent D/d.msg
+
+section "a state file with a second hard link is refused (65), whichever name is used"
+cp -p D/c1 D/hard1
+ln D/hard1 D/hard2
+snapshot D/hard1
+for name in D/hard1 D/hard2; do
+  expect_exit 65 secagg-mask --state "$name" --inbox D/S/inbox-1.msg --input D/x1.txt -o D/e.msg
+  expect_err "$name: the client state has 2 names (hard links); refusing it" "send a second, different message"
+  assert_absent D/e.msg
+done
+assert_unchanged D/hard1
+check "both names remain" test D/hard1 -ef D/hard2
+rm D/hard2
+expect_exit 0 secagg-mask --state D/hard1 --inbox D/S/inbox-1.msg --input D/x1.txt -o D/e.msg
+
+section "stale temporaries of a killed commit are removed by the next step that takes the lock"
+# A commit killed after creating its temporary (SIGKILL) leaves ".c1.tmp-<16 hex>" (0600,
+# the new state's secrets) next to the state. A live commit holds a flock on its temporary, so
+# only the unlocked ones are stale. Other files that merely look alike are left alone.
+walk_setup E shares -n 5 -t 3 -l 50
+cp -p E/c1 E/s1
+(umask 077 && head -c 300 /dev/urandom >E/.s1.tmp-0123456789abcdef && cp E/.s1.tmp-0123456789abcdef E/.s1.tmp-fedcba9876543210)
+(umask 077 && echo keep >E/.s1.tmp-notours && echo keep >E/.s2.tmp-0123456789abcdef)
+hold E/.s1.tmp-fedcba9876543210
+expect_exit 0 secagg-mask --state E/s1 --inbox E/S/inbox-1.msg --input E/x1.txt -o E/m.msg
+check "the stale temporary is gone" test ! -e E/.s1.tmp-0123456789abcdef
+check "a temporary a live writer holds (locked) is kept" test -e E/.s1.tmp-fedcba9876543210
+check "files that are not this state's temporaries are kept" test -e E/.s1.tmp-notours -a -e E/.s2.tmp-0123456789abcdef
+release
+# A step that is refused still sweeps once it holds the lock (nothing else changes).
+snapshot E/s1
+expect_exit 1 secagg-mask --state E/s1 --inbox E/S/inbox-1.msg --input E/x2.txt -o E/m2.msg
+check "the temporary no longer locked is removed too" test ! -e E/.s1.tmp-fedcba9876543210
+assert_unchanged E/s1
+# A keygen killed between linking its temporary to the state and removing it: the state has a
+# second name, its own temporary, which goes (rather than the state being refused for it).
+cp -p E/c2 E/s2
+ln E/s2 E/.s2.tmp-00000000000000aa
+expect_exit 0 secagg-mask --state E/s2 --inbox E/S/inbox-2.msg --input E/x2.txt -o E/m3.msg
+check "keygen's leftover second name is removed" test ! -e E/.s2.tmp-00000000000000aa

@@ -147,11 +147,14 @@ for f in zero.msg sparse.msg junk.msg fifo.msg hugebody.msg; do
   case $f in zero.msg | fifo.msg) want="not a regular file" ;; hugebody.msg) want="body length" ;; esac
   rss_ok secagg-inspect "$f"
   expect_err "$f: $want"
+  # A roster header where params or adverts are expected is refused by its type first.
+  other=$want
+  [[ $f != hugebody.msg ]] || other="is a round 0 (roster) message from the server, expected a"
   rss_ok secagg-keygen --params "$f" --id 1 --state k1 -o k1.msg
-  expect_err "$f: $want"
+  expect_err "$f: $other"
   assert_absent k1 k1.msg
   rss_ok secagg-collect keys --session K/S "$f"
-  expect_err "$f: $want"
+  expect_err "$f: $other"
   assert_unchanged K
   rss_ok secagg-share --state A/c1 --roster "$f" -o s1.msg
   expect_err "$f: $want"
@@ -200,3 +203,55 @@ check "quantized params show bits, clip and max weight" \
   grep -q ' bits=16 clip=1 max_weight=100$' <(secagg-inspect Q/params.msg)
 check "JSON names the PRG" grep -q '"prg": "aes128ctr"' <(secagg-inspect --json A/S/params.msg)
 check "JSON names the PRG in a state file" grep -q '"prg": "aes128ctr"' <(secagg-inspect --json A/c1)
+
+section "a header announcing a 3 GiB body of a type the reader does not expect, or too large for the session"
+# Review of issue 9, item 7: the client steps and the server steps read every message bounded
+# by its header's type alone, for which a vector or masked input may be ~8.3 GB: a sparse file
+# with a valid header announcing 3 GiB (and exactly that size) cost 3 GiB, exit 70 "out of
+# memory" under a 1.5 GB cap. With the session's params and the expected type, the header alone
+# refuses it (65); secagg-inspect, which has no params, caps a body at --max-body (256M).
+walk_setup V shares -n 3 -t 2 -l 10
+must secagg-mask --state V/c1 --inbox V/S/inbox-1.msg --input V/x1.txt -o V/masked1.msg
+# big3 SRC TYPE OUT: SRC's header with type TYPE and a 3 GiB body, in a sparse file of exactly
+# the size that header announces (header, body, checksum and, for a signed type, signature).
+big3() {
+  "$PY" - "$1" "$2" "$3" <<'PYEOF'
+import os, sys
+b = bytearray(open(sys.argv[1], 'rb').read()[:40])
+t = int(sys.argv[2])
+b[6] = t
+b[32:40] = (3 << 30).to_bytes(8, 'little')
+with open(sys.argv[3], 'wb') as f:
+    f.write(b)
+    f.truncate(40 + (3 << 30) + 32 + (64 if t in (2, 4, 6, 8) else 0))
+PYEOF
+}
+big3 V/masked1.msg 9 big.msg
+big3 V/masked1.msg 6 bigmasked.msg
+snapshot V
+# From here on, a 1.5 GB cap: a reader that allocates what the header announces fails (70).
+ulimit -v 1500000
+expect_exit 65 secagg-mask --state V/c2 --inbox big.msg --input V/x2.txt -o V/m2.msg
+expect_err "big.msg: is a vector message from client 1, expected a round 1 (inbox) message"
+expect_exit 65 secagg-mask --state V/c2 --inbox bigmasked.msg --input V/x2.txt -o V/m2.msg
+expect_err "bigmasked.msg: is a round 2 (masked-input) message from client 1, expected a round 1 (inbox) message"
+expect_exit 65 secagg-share --state V/c2 --roster big.msg -o V/s2.msg
+expect_err "big.msg: is a vector message from client 1, expected a round 0 (roster) message"
+expect_exit 65 secagg-unmask --state V/c1 --survivors bigmasked.msg -o V/u1.msg
+expect_err "bigmasked.msg: is a round 2 (masked-input) message from client 1, expected a round 2 (survivors) message"
+expect_exit 65 secagg-keygen --params big.msg --id 1 --state V/k1 -o V/k1.msg
+expect_err "big.msg: is a vector message from client 1, expected a params message"
+# The server steps: the right type, but far more than a masked input of this session can be.
+expect_exit 65 secagg-collect masked --session V/S bigmasked.msg
+expect_err "bigmasked.msg: body length 3221225472 is more than a masked-input message can have here"
+expect_exit 65 secagg-collect keys --session K/S bigmasked.msg
+expect_err "bigmasked.msg: is a round 2 (masked-input) message from client 1, expected a round 0 (advertise-keys) message"
+assert_absent V/m2.msg V/s2.msg V/u1.msg V/k1 V/k1.msg V/S/survivors.msg
+assert_unchanged V K
+# inspect: refused from the header, naming the cap and the flag that raises it.
+expect_exit 65 secagg-inspect big.msg
+expect_err "big.msg: body length 3221225472 is more than a vector message can have here (268435456 bytes)" \
+  "secagg-inspect reads at most 268435456 bytes of body (--max-body)"
+expect_exit 65 secagg-inspect --max-body 16 V/masked1.msg
+expect_err "V/masked1.msg: body length" "(--max-body)"
+expect_exit 0 secagg-inspect --max-body 1K V/masked1.msg

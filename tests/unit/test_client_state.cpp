@@ -13,6 +13,7 @@
 #include <fstream>
 
 #include <fcntl.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 using namespace secagg;
@@ -268,4 +269,54 @@ TEST_CASE("the state lock: create refuses an existing file, and a missing one ma
   CHECK_FALSE(StateLock::create(path, std::span(reinterpret_cast<const uint8_t*>(b.data()), b.size())));
   made->release();
   CHECK(text(StateLock::acquire(path).read()) == "state");
+}
+
+TEST_CASE("the state lock: a state reached through a symbolic link is replaced where it lives") {
+  TempDir t;
+  const std::string real = t.file("real1"), link = t.file("link1");
+  put(real, "one");
+  std::filesystem::create_symlink("real1", link);
+  StateLock a = StateLock::acquire(link);
+  CHECK(a.resolved() == std::filesystem::canonical(real).string());
+  const std::string b2 = "two";
+  a.commit(std::span(reinterpret_cast<const uint8_t*>(b2.data()), b2.size()));
+  a.release();
+  CHECK(std::filesystem::is_symlink(link));
+  CHECK(text(StateLock::acquire(real).read()) == "two");
+  // The lock is on the one file, whichever name reaches it.
+  StateLock held = StateLock::acquire(real);
+  expect_error(Exit::tempfail, [&] { StateLock::acquire(link); }, {"link1: another secagg step"});
+}
+
+TEST_CASE("the state lock: a state with a second hard link is refused") {
+  TempDir t;
+  const std::string path = t.file("c1");
+  put(path, "one");
+  std::filesystem::create_hard_link(path, t.file("c1-copy"));
+  expect_error(Exit::data, [&] { StateLock::acquire(path); }, {"c1: the client state has 2 names (hard links)"});
+  expect_error(Exit::data, [&] { StateLock::acquire(t.file("c1-copy")); }, {"2 names"});
+  std::filesystem::remove(t.file("c1-copy"));
+  CHECK(text(StateLock::acquire(path).read()) == "one");
+}
+
+TEST_CASE("the state lock: stale temporaries go, live ones and other files stay") {
+  TempDir t;
+  const std::string path = t.file("c1");
+  put(path, "state");
+  put(t.file(".c1.tmp-0000000000000001"), "stale");
+  put(t.file(".c1.tmp-0000000000000002"), "live");
+  put(t.file(".c1.tmp-short"), "other");
+  put(t.file(".c2.tmp-0000000000000003"), "other state");
+  int live = ::open(t.file(".c1.tmp-0000000000000002").c_str(), O_RDONLY | O_CLOEXEC);
+  REQUIRE(live >= 0);
+  const int locked = ::flock(live, LOCK_EX | LOCK_NB);
+  REQUIRE(locked == 0);
+  StateLock l = StateLock::acquire(path);
+  CHECK_FALSE(std::filesystem::exists(t.file(".c1.tmp-0000000000000001")));
+  CHECK(std::filesystem::exists(t.file(".c1.tmp-0000000000000002")));
+  CHECK(std::filesystem::exists(t.file(".c1.tmp-short")));
+  CHECK(std::filesystem::exists(t.file(".c2.tmp-0000000000000003")));
+  ::close(live);
+  CHECK(remove_stale_temporaries(l.resolved()) == 1);
+  CHECK_FALSE(std::filesystem::exists(t.file(".c1.tmp-0000000000000002")));
 }

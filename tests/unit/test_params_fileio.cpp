@@ -153,3 +153,49 @@ TEST_CASE("read_file is bounded") {
   CHECK_THROWS_AS(read_file("/dev/zero", 1000), Error);
   std::remove(f.c_str());
 }
+
+TEST_CASE("read_message_file within limits: the session, the expected type and a reader's cap") {
+  SessionId sid{};
+  const Params p = good();
+  // A vector header announcing 3 GiB, in a sparse file of exactly that size: every limit below
+  // refuses it from the header (the bound by type alone would allow it).
+  Bytes head = encode(MsgType::params, sid, kServerId, kServerId, p);
+  head.resize(kHeaderBytes);
+  head[6] = static_cast<uint8_t>(MsgType::vector);
+  const uint64_t body = uint64_t{3} << 30;
+  for (int i = 0; i < 8; ++i) head[32 + i] = static_cast<uint8_t>(body >> (8 * i));
+  const std::string big = temp_path("big3.msg");
+  write_file_atomic(big, head);
+  REQUIRE(truncate(big.c_str(), static_cast<off_t>(kHeaderBytes + body + kChecksumBytes)) == 0);
+  REQUIRE(body <= max_body_bytes(MsgType::vector));
+  auto refusal = [&](const MessageLimits& lim) {
+    try {
+      read_message_file(big, lim);
+    } catch (const Error& e) {
+      CHECK(e.code() == Exit::data);
+      return std::string(e.what());
+    }
+    return std::string("read");
+  };
+  MessageLimits session;
+  session.params = &p;
+  CHECK(refusal(session).find("body length 3221225472 is more than a vector message can have here") != std::string::npos);
+  MessageLimits typed;
+  typed.type = MsgType::inbox;
+  CHECK(refusal(typed) == big + ": is a vector message from the server, expected a round 1 (inbox) message");
+  MessageLimits capped;
+  capped.max_body = 1 << 20;
+  capped.over_cap = "raise the cap";
+  CHECK(refusal(capped).find("(1048576 bytes); raise the cap") != std::string::npos);
+  std::remove(big.c_str());
+  // The right type within the session's bounds reads as before.
+  Bytes msg = encode(MsgType::params, sid, kServerId, kServerId, p);
+  const std::string ok = temp_path("ok2.msg");
+  write_file_atomic(ok, msg);
+  MessageLimits all;
+  all.params = &p;
+  all.type = MsgType::params;
+  all.max_body = 1 << 20;
+  CHECK(read_message_file(ok, all) == msg);
+  std::remove(ok.c_str());
+}
