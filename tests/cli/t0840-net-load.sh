@@ -30,8 +30,14 @@ section "the server's descriptors run out: 60 clients, open-file limit 80"
 rc=0
 timeout 60 "$LOAD" --tools "$SECAGG_BIN" --clients 60 --length 100 --round-timeout 2 --cpu 2 --server-threads 1 \
   --quiet --server-fd-limit 80 --dir run2 >out2.txt 2>err2.txt || rc=$?
-check "net_load fails (exit $rc)" test "$rc" -eq 1
-check "it says which clients failed" grep -q 'net_load: FAIL: [0-9]* clients failed' err2.txt
+# A client turned away is told to retry (a notice) and comes back while its round is open, so
+# whether every client made it depends on how fast the others finished: either all did (exit 0)
+# or net_load names the ones that did not (exit 1). Neither hangs nor crashes.
+if ((rc == 1)); then
+  check "it says which clients failed" grep -q 'net_load: FAIL: [0-9]* clients failed' err2.txt
+else
+  check "net_load succeeds or names the clients that failed (exit $rc)" test "$rc" -eq 0
+fi
 check "the server warned about its limit" grep -q 'warning: at most 48 connections can be open at once' run2/serve.log
 check "the server refused the connections beyond its budget" grep -q 'refused: .*: already 48 connections open' run2/serve.log
 check "no accept busy loop" bash -c "! grep -q 'accepting a connection failed' run2/serve.log"
