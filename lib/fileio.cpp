@@ -26,6 +26,8 @@ namespace {
 
 std::string why() { return std::strerror(errno); }
 
+}  // namespace
+
 void write_all(int fd, const uint8_t* p, size_t n, const std::string& name) {
   while (n > 0) {
     ssize_t w = ::write(fd, p, n);
@@ -38,16 +40,16 @@ void write_all(int fd, const uint8_t* p, size_t n, const std::string& name) {
   }
 }
 
-}  // namespace
-
-// Make a rename durable: without this a power failure could bring back the old file
-// (for a client state: one that has not yet recorded an unmasking answer).
-static void sync_directory(const std::string& dir) {
+// Without this a power failure could bring back the old file after a rename (for a client
+// state: one that has not yet recorded an unmasking answer).
+void sync_directory(const std::string& dir) {
   int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0) return;
   ::fsync(fd);
   ::close(fd);
 }
+
+
 
 namespace {
 

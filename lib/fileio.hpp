@@ -52,6 +52,11 @@ void write_file_atomic(const std::string& path, std::span<const uint8_t> data, m
 void write_file_atomic(const std::string& path, std::string_view text, mode_t mode = 0644,
                        Overwrite overwrite = Overwrite::allow);
 
+// Writes all n bytes to fd, through short writes and EINTR; Error(Exit::ioerr) naming `name`.
+void write_all(int fd, const uint8_t* p, size_t n, const std::string& name);
+// fsyncs a directory, so that a rename in it survives a power failure (best effort).
+void sync_directory(const std::string& dir);
+
 bool path_exists(const std::string& path);
 // Creates the directory (and parents) if missing. Exit::cantcreat on failure.
 void make_directory(const std::string& path);

@@ -29,25 +29,6 @@ Error busy_error(const std::string& path) {
                path + ": another secagg step is using this client state (locked); try again when it has finished");
 }
 
-void write_all(int fd, const uint8_t* p, size_t n, const std::string& name) {
-  while (n > 0) {
-    ssize_t w = ::write(fd, p, n);
-    if (w < 0) {
-      if (errno == EINTR) continue;
-      throw Error(Exit::ioerr, name + ": write failed: " + why());
-    }
-    p += w;
-    n -= static_cast<size_t>(w);
-  }
-}
-
-void sync_directory(const std::filesystem::path& dir) {
-  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return;
-  ::fsync(fd);
-  ::close(fd);
-}
-
 std::filesystem::path dir_of(const std::string& path) {
   std::filesystem::path p(path);
   return p.has_parent_path() ? p.parent_path() : std::filesystem::path(".");
@@ -312,7 +293,7 @@ void StateLock::commit(std::span<const uint8_t> bytes) {
   }
   clear_pending();
   // Durable: a power failure must not bring back a state that has not recorded this step.
-  sync_directory(dir_of(resolved_));
+  sync_directory(dir_of(resolved_).string());
   fds_.push_back(fd);
 }
 
