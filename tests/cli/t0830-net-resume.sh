@@ -28,7 +28,7 @@ section "round 2: clients wait for the restarted server; killed again after thre
 for i in 1 2 3; do net_client "mask$i" mask "$i" --connect-timeout 20 -o "masked$i.msg"; done
 sleep 0.5
 serve_start --round-timeout 4 -v --resume
-log_has '^secagg-collect: round 2: open: expecting 5 clients within 4 s$'
+wait_log '^secagg-collect: round 2: open: expecting 5 clients within 4 s$'
 for i in 1 2 3; do wait_log "round 2: client $i at .*: accepted"; done
 serve_kill
 for i in 1 2 3; do net_wait "mask$i" 75; done
@@ -36,7 +36,7 @@ check "a client whose server died says it went away and how to resend" \
   grep -q 'without an answer: it went away .*running this same command again sends the same message again' mask1.err
 for i in 1 2 3; do check "S/masked-$i.msg was saved on arrival" cmp -s "S/masked-$i.msg" "masked$i.msg"; done
 serve_start --round-timeout 3 -v --resume
-log_has 'round 2: open: expecting 5 clients within 3 s \(3 already answered before the restart\)$'
+wait_log 'round 2: open: expecting 5 clients within 3 s \(3 already answered before the restart\)$'
 net_client mask4 mask 4
 # Client 1 fetches its answer by sending its saved message again.
 timeout 30 "$PY" "$RAW" "$PORT" send masked1.msg --recv survivors1.msg >/dev/null
@@ -58,7 +58,7 @@ for i in 1 2; do wait_log "round 4: client $i at .*: accepted"; done
 serve_kill
 for i in 1 2; do net_wait "unmask$i" 75; done
 serve_start --round-timeout 4 -v --resume --text
-log_has 'round 4: open: expecting 4 clients within 4 s \(2 already answered before the restart\)$'
+wait_log 'round 4: open: expecting 4 clients within 4 s \(2 already answered before the restart\)$'
 net_step unmask 3 4
 serve_wait 0
 check_sum serve.out x1.txt x2.txt x3.txt x4.txt "$R16"

@@ -83,7 +83,7 @@ mkdir W && cd W
 expect_exit 0 secagg-collect setup --session S --clients 5 --threshold 3 --modulus-bits 32 --length 1000
 for i in 1 2 3 4 5; do gen_input "$i" 1000 "$R32" >"x$i.txt"; done
 serve_start --round-timeout 3 --text -v --tls-cert "$CERTS/server.pem" --tls-key "$CERTS/server.key"
-log_has "^secagg-collect: listening on 127\\.0\\.0\\.1:$PORT \\(TLS 1\\.3\\)$"
+wait_log "^secagg-collect: listening on 127\\.0\\.0\\.1:$PORT \\(TLS 1\\.3\\)$"
 s_client() { timeout 10 openssl s_client -connect "127.0.0.1:$PORT" "$@" </dev/null 2>&1; }
 check "openssl s_client verifies the server against ca.pem and gets TLS 1.3" grep -q '^Protocol version: TLSv1.3$' \
   <(s_client -CAfile "$CERTS/ca.pem" -verify_return_error -verify_ip 127.0.0.1 -brief)
