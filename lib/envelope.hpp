@@ -220,9 +220,10 @@ std::string session_hex(const SessionId& sid);
 
 // "round 2" in a log line or message: a round is formatted as its number.
 template <>
-struct fmt::formatter<secagg::Round> : fmt::formatter<unsigned> {
+struct fmt::formatter<secagg::Round> {
+  constexpr auto parse(fmt::format_parse_context& ctx) { return ctx.begin(); }
   template <class Ctx>
   auto format(secagg::Round r, Ctx& ctx) const {
-    return fmt::formatter<unsigned>::format(secagg::round_number(r), ctx);
+    return fmt::format_to(ctx.out(), "{}", static_cast<unsigned>(secagg::round_number(r)));
   }
 };
