@@ -110,7 +110,8 @@ inline constexpr uint64_t kVectorFields = 64;     // a RingVector's modulus, len
 // and the held shares (256); two digests; and the last message sent, a masked input at most.
 inline constexpr uint64_t kStatePerClient = kPerRosterEntry + 2 * kPerId;
 inline constexpr uint64_t kStatePerHolder = 2 * 64 + 256;
-inline constexpr uint64_t kStateFixed = 64 + (kBodySlack + kHeaderBytes + kChecksumBytes + kSignatureBytes) + kBodySlack;
+inline constexpr uint64_t kStateFixed =
+    64 + (kBodySlack + kHeaderBytes + kChecksumBytes + kSignatureBytes) + kBodySlack;
 
 enum class MsgType : uint8_t {
 #define SECAGG_X(wire, id, ...) id = wire,
@@ -144,11 +145,17 @@ static_assert([] {
 constexpr bool valid_type(uint8_t type) { return type >= 1 && type <= kMsgTypeCount; }
 // The row of a type (valid_type must hold).
 constexpr const MsgTypeInfo& msg_info(MsgType type) { return kMsgTypes[static_cast<size_t>(type) - 1]; }
-constexpr std::string_view type_name(MsgType type) { return valid_type(static_cast<uint8_t>(type)) ? msg_info(type).name : "unknown"; }
-constexpr Round round_of(MsgType type) { return valid_type(static_cast<uint8_t>(type)) ? msg_info(type).round : Round::none; }
+constexpr std::string_view type_name(MsgType type) {
+  return valid_type(static_cast<uint8_t>(type)) ? msg_info(type).name : "unknown";
+}
+constexpr Round round_of(MsgType type) {
+  return valid_type(static_cast<uint8_t>(type)) ? msg_info(type).round : Round::none;
+}
 // The types that carry a signature: the clients' round messages (advertise-keys, share-keys,
 // masked-input, unmask-shares).
-constexpr bool signed_type(MsgType type) { return round_of(type) != Round::none && msg_info(type).sender == Party::client; }
+constexpr bool signed_type(MsgType type) {
+  return round_of(type) != Round::none && msg_info(type).sender == Party::client;
+}
 // Bytes after the body for a type byte as read from a header: the checksum, and the
 // signature for a signed type (an unknown type counts as unsigned).
 constexpr size_t trailer_bytes(uint8_t type) {
