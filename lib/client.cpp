@@ -21,35 +21,41 @@ Error refuse(const std::string& origin, const std::string& what) {
   return Error(Exit::aborted, origin + ": " + what);
 }
 
-// What each stage means to the user: the step that reaches it, its round and its tool.
+// A client state's stage is the last round the client completed (ClientState::stage).
+Round stage_of(const ClientState& st) { return static_cast<Round>(st.stage); }
+void set_stage(ClientState& st, Round done) { st.stage = round_number(done); }
+
+// What completing a round means to the user: the step that does it and its tool.
 struct StageStep {
   const char* did;  // "sent its shares"
-  int round;
   const char* tool;
 };
-StageStep stage_step(uint8_t stage) {
-  switch (stage) {
-    case 0: return {"advertised its keys", 0, "secagg-keygen"};
-    case 1: return {"sent its shares", 1, "secagg-share"};
-    case 2: return {"sent its masked input", 2, "secagg-mask"};
-    case 4: return {"answered the unmasking request", 4, "secagg-unmask"};
-    default: return {"reached an unknown stage", -1, ""};
+StageStep stage_step(Round done) {
+  switch (done) {
+    case Round::r0: return {"advertised its keys", "secagg-keygen"};
+    case Round::r1: return {"sent its shares", "secagg-share"};
+    case Round::r2: return {"sent its masked input", "secagg-mask"};
+    case Round::r4: return {"answered the unmasking request", "secagg-unmask"};
+    case Round::none: break;
   }
+  return {"reached an unknown stage", ""};
 }
 
 // A step needs the state the previous step left (want). Too early: say which step is missing;
 // too late: say what already happened.
-void expect_stage(const ClientState& st, ClientStage want, const std::string& origin, std::string_view step) {
-  if (st.stage == static_cast<uint8_t>(want)) return;
-  if (st.stage < static_cast<uint8_t>(want)) {
-    StageStep next = stage_step(static_cast<uint8_t>(st.stage + 1));
+void expect_stage(const ClientState& st, Round want, const std::string& origin, std::string_view step) {
+  const Round stage = stage_of(st);
+  if (stage == want) return;
+  if (stage < want) {
+    const Round missing = next_round(stage);
+    StageStep next = stage_step(missing);
     throw Error(Exit::aborted, fmt::format("{}: client {} has not {} yet (round {}): run {} first", origin, st.id,
-                                           next.did, next.round, next.tool));
+                                           next.did, missing, next.tool));
   }
-  StageStep done = stage_step(st.stage);
-  throw Error(Exit::aborted, done.round < 0 ? fmt::format("{}: client {} has reached an unknown stage", origin, st.id)
-                                            : fmt::format("{}: client {} has already {} (round {}); it cannot {} now",
-                                                          origin, st.id, done.did, done.round, step));
+  if (!is_round_number(st.stage))
+    throw Error(Exit::aborted, fmt::format("{}: client {} has reached an unknown stage", origin, st.id));
+  throw Error(Exit::aborted, fmt::format("{}: client {} has already {} (round {}); it cannot {} now", origin, st.id,
+                                         stage_step(stage).did, stage, step));
 }
 
 // The digest of a server message a step answered (its type, session, parties and body), kept
@@ -129,7 +135,7 @@ void validate_state(const ClientState& st, const std::string& origin) {
   } catch (const Error& e) {
     throw bad(std::string("has invalid session parameters: ") + e.what());
   }
-  if (st.stage > static_cast<uint8_t>(ClientStage::unmasked) || st.stage == 3) throw bad("has an unknown stage");
+  if (!is_round_number(st.stage)) throw bad("has an unknown stage");
   if (st.id < 1 || st.id > st.params.clients) throw bad("has a client id outside the session's ids");
   auto peers = [](const std::vector<PeerKey>& v) {
     std::vector<uint32_t> ids;
@@ -142,7 +148,7 @@ void validate_state(const ClientState& st, const std::string& origin) {
       !sorted_unique(peers(st.share_keys)) || !sorted_unique(peers(st.mask_seeds)) || !sorted_unique(held))
     throw bad("has an id list that is not sorted and unique");
   if (st.sent.empty()) throw bad("has no record of the message its last step sent");
-  if (st.stage >= static_cast<uint8_t>(ClientStage::shared) && !st.roster.find(st.id))
+  if (stage_of(st) >= Round::r1 && !st.roster.find(st.id))
     throw bad("has a roster that does not list the client itself");
 }
 
@@ -154,7 +160,7 @@ ClientState client_keygen(const Params& params, const SessionId& session, uint32
   st.params = params;
   st.session = session;
   st.id = id;
-  st.stage = static_cast<uint8_t>(ClientStage::advertised);
+  set_stage(st, Round::r0);
   auto c = x25519_keypair();
   auto s = x25519_keypair();
   st.c_sk = c.sk;
@@ -175,11 +181,10 @@ Bytes client_readvertise(const ClientState& st, const Params& params, const Sess
                             origin, st.id, st.session != session || !same_params(st.params, params)
                                                 ? std::string("another session")
                                                 : "this session"));
-  if (st.stage != static_cast<uint8_t>(ClientStage::advertised)) {
-    StageStep done = stage_step(st.stage);
+  if (stage_of(st) != Round::r0) {
     throw Error(Exit::aborted, fmt::format("{}: client {} has already {} (round {}); it cannot advertise its keys "
                                            "again now",
-                                           origin, st.id, done.did, done.round));
+                                           origin, st.id, stage_step(stage_of(st)).did, stage_of(st)));
   }
   return st.sent;
 }
@@ -194,7 +199,7 @@ Bytes client_share(ClientState& st, const Envelope& env, const std::string& orig
   expect_message(env, origin, MsgType::roster, st.session);
   expect_sender(env, origin, kServerId);
   const Digest32 answered = answered_digest(env);
-  if (st.stage == static_cast<uint8_t>(ClientStage::shared)) {
+  if (stage_of(st) == Round::r1) {
     // Run again: the same roster gets the same shares (fresh ones would be a second,
     // different sharing of its secrets); another roster is refused.
     if (same(answered, st.answered)) return st.sent;
@@ -202,7 +207,7 @@ Bytes client_share(ClientState& st, const Envelope& env, const std::string& orig
                                      "refusing to share its keys a second time",
                                      st.id));
   }
-  expect_stage(st, ClientStage::advertised, origin, "share its keys");
+  expect_stage(st, Round::r0, origin, "share its keys");
   Roster roster = decode_body<Roster>(env, origin);
   std::vector<uint32_t> u1 = roster.ids();
   if (!sorted_unique(u1)) throw Error(Exit::data, origin + ": roster ids are not sorted and unique");
@@ -269,7 +274,7 @@ Bytes client_share(ClientState& st, const Envelope& env, const std::string& orig
       next.mask_seeds[i].key =
           in_context(origin, [&] { return pairwise_seed(st.s_sk, peer->s_pk, st.session, st.id, v); });
   });
-  next.stage = static_cast<uint8_t>(ClientStage::shared);
+  set_stage(next, Round::r1);
   Bytes msg = encode_signed(MsgType::share_keys, st.session, st.id, kServerId, out, st.sig_seed);
   next.answered = answered;
   next.input = Digest32{};
@@ -284,12 +289,12 @@ Bytes client_mask(ClientState& st, const Envelope& env, const std::string& origi
   expect_sender(env, origin, kServerId);
   expect_recipient(env, origin, st.id);
   const Digest32 answered = answered_digest(env);
-  const bool again = st.stage == static_cast<uint8_t>(ClientStage::masked);
+  const bool again = stage_of(st) == Round::r2;
   if (again && !same(answered, st.answered))
     throw refuse(origin, fmt::format("client {} already sent a masked input for a different inbox in this session: "
                                      "refusing (two masked inputs of one client reveal their difference)",
                                      st.id));
-  if (!again) expect_stage(st, ClientStage::shared, origin, "mask an input");
+  if (!again) expect_stage(st, Round::r1, origin, "mask an input");
   if (x.size() != st.params.length)
     throw Error(Exit::data, fmt::format("input has {} elements, the session expects {}", x.size(), st.params.length));
   Modulus ring = st.params.ring();
@@ -355,7 +360,7 @@ Bytes client_mask(ClientState& st, const Envelope& env, const std::string& origi
   seeds.push_back({st.b_seed, Sign::plus});
   for (const auto& s : st.mask_seeds)
     if (s.peer != st.id && contains(u2, s.peer)) seeds.push_back({s.key, st.id < s.peer ? Sign::plus : Sign::minus});
-  next.stage = static_cast<uint8_t>(ClientStage::masked);
+  set_stage(next, Round::r2);
   // Forward secrecy: once y has been computed nothing needs the private keys, the self-mask seed or
   // the pairwise seeds again (only the shares held for others are still to be revealed), so the
   // state stops carrying them; a stolen state file then cannot unmask y. The signing key stays:
@@ -378,14 +383,14 @@ Bytes client_mask(ClientState& st, const Envelope& env, const std::string& origi
 }
 
 bool forgot_input(const ClientState& st) {
-  return st.stage == static_cast<uint8_t>(ClientStage::masked) && sodium_is_zero(st.input.data(), st.input.size());
+  return stage_of(st) == Round::r2 && sodium_is_zero(st.input.data(), st.input.size());
 }
 
 Bytes client_unmask(ClientState& st, const Envelope& env, const std::string& origin) {
   expect_message(env, origin, MsgType::survivors, st.session);
   expect_sender(env, origin, kServerId);
   const Digest32 answered = answered_digest(env);
-  if (st.stage == static_cast<uint8_t>(ClientStage::unmasked)) {
+  if (stage_of(st) == Round::r4) {
     // Run again: the same survivor set gets the same answer (the signing key is gone, so it
     // is the stored one); any other could reveal both shares of one client.
     if (same(answered, st.answered)) return st.sent;
@@ -394,7 +399,7 @@ Bytes client_unmask(ClientState& st, const Envelope& env, const std::string& ori
                                      "a client)",
                                      st.id));
   }
-  expect_stage(st, ClientStage::masked, origin, "answer an unmasking request");
+  expect_stage(st, Round::r2, origin, "answer an unmasking request");
   IdList body = decode_body<IdList>(env, origin);
   const auto& u3 = body.ids;
   if (!sorted_unique(u3)) throw Error(Exit::data, origin + ": survivor ids are not sorted and unique");
@@ -429,7 +434,7 @@ Bytes client_unmask(ClientState& st, const Envelope& env, const std::string& ori
   }
   ClientState next = st;
   next.u3 = u3;
-  next.stage = static_cast<uint8_t>(ClientStage::unmasked);
+  set_stage(next, Round::r4);
   next.held.clear();  // answered: the shares are of no further use, and the stage refuses a second request
   // This is the client's last message: the signing key goes too, so a stolen state file cannot
   // speak for the client afterwards.

@@ -11,54 +11,6 @@
 
 namespace secagg {
 
-uint8_t round_of(MsgType type) {
-  switch (type) {
-    case MsgType::advertise_keys:
-    case MsgType::roster: return 0;
-    case MsgType::share_keys:
-    case MsgType::inbox:
-    case MsgType::server_round1: return 1;
-    case MsgType::masked_input:
-    case MsgType::survivors: return 2;
-    case MsgType::unmask_shares: return 4;
-    default: return kNoRound;
-  }
-}
-
-bool valid_type(uint8_t type) { return type >= 1 && type <= 12; }
-
-bool signed_type(MsgType type) {
-  switch (type) {
-    case MsgType::advertise_keys:
-    case MsgType::share_keys:
-    case MsgType::masked_input:
-    case MsgType::unmask_shares: return true;
-    default: return false;
-  }
-}
-
-size_t trailer_bytes(uint8_t type) {
-  return kChecksumBytes + (valid_type(type) && signed_type(static_cast<MsgType>(type)) ? kSignatureBytes : 0);
-}
-
-std::string_view type_name(MsgType type) {
-  switch (type) {
-    case MsgType::params: return "params";
-    case MsgType::advertise_keys: return "advertise-keys";
-    case MsgType::roster: return "roster";
-    case MsgType::share_keys: return "share-keys";
-    case MsgType::inbox: return "inbox";
-    case MsgType::masked_input: return "masked-input";
-    case MsgType::survivors: return "survivors";
-    case MsgType::unmask_shares: return "unmask-shares";
-    case MsgType::vector: return "vector";
-    case MsgType::client_state: return "client-state";
-    case MsgType::server_round1: return "server-round1";
-    case MsgType::notice: return "notice";
-  }
-  return "unknown";
-}
-
 namespace {
 
 void check_signing(const Envelope& env, const ChecksumSigner* sign) {
@@ -76,7 +28,7 @@ void finish(Bytes& out, const Envelope& env, const ChecksumSigner* sign) {
   std::memcpy(h, kMagic.data(), kMagic.size());
   le::store16(h + 4, kFormatVersion);
   h[6] = static_cast<uint8_t>(env.type);
-  h[7] = env.round;
+  h[7] = round_number(env.round);
   std::memcpy(h + 8, env.session.data(), env.session.size());
   le::store32(h + 24, env.sender);
   le::store32(h + 28, env.recipient);
@@ -167,10 +119,10 @@ Envelope open_envelope(std::span<const uint8_t> bytes, const std::string& origin
   if (!valid_type(type)) throw bad("unknown message type " + std::to_string(type));
   Envelope env;
   env.type = static_cast<MsgType>(type);
-  env.round = bytes[7];
-  if (env.round != round_of(env.type))
-    throw bad(std::string(type_name(env.type)) + " message carries round " + std::to_string(env.round) +
-              ", expected " + std::to_string(round_of(env.type)));
+  if (bytes[7] != round_number(round_of(env.type)))
+    throw bad(std::string(type_name(env.type)) + " message carries round " + std::to_string(bytes[7]) +
+              ", expected " + std::to_string(round_number(round_of(env.type))));
+  env.round = round_of(env.type);
   env.checksum = sum;
   if (trailer > kChecksumBytes) {
     env.signature.emplace();

@@ -1,4 +1,5 @@
-// The envelope every secagg file and frame travels in (DESIGN.md section 6).
+// The envelope every secagg file and frame travels in (man/secagg-formats.5, ENVELOPE), and the
+// one table of message types (docs/architecture.md, "Message types").
 //
 //   offset size field
 //   0      4    magic "SAGG"
@@ -19,12 +20,15 @@
 // pass. open_envelope parses the signature but cannot check it: the key is in the roster.
 #pragma once
 #include <array>
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <optional>
 #include <span>
 #include <string>
 #include <string_view>
+
+#include <fmt/core.h>
 
 #include "bytes.hpp"
 #include "crypto.hpp"
@@ -41,35 +45,149 @@ inline constexpr uint64_t kMaxBodyBytes = uint64_t{1} << 36;
 
 using SessionId = std::array<uint8_t, kSessionIdBytes>;
 
+// The protocol's rounds (Bonawitz et al., "Practical Secure Aggregation for Privacy-Preserving
+// Machine Learning"; docs/protocol.md): 0 AdvertiseKeys, 1 ShareKeys, 2 MaskedInputCollection,
+// 4 Unmasking. Round 3 (ConsistencyCheck) is not implemented, hence the gap. The value is the
+// round byte of a message header; none (0xff) marks a message of no round (setup's parameters,
+// vectors, client states, notices) and, compared with a round, comes after every one of them.
+enum class Round : uint8_t { r0 = 0, r1 = 1, r2 = 2, r4 = 4, none = 0xff };
+inline constexpr std::array<Round, 4> kRounds = {Round::r0, Round::r1, Round::r2, Round::r4};
+// The number a user sees ("round 2"); 255 for none.
+constexpr uint8_t round_number(Round r) { return static_cast<uint8_t>(r); }
+// The position of a round in kRounds (0 to 3), for per-round arrays; kRounds.size() for none.
+constexpr size_t round_index(Round r) {
+  for (size_t i = 0; i < kRounds.size(); ++i)
+    if (kRounds[i] == r) return i;
+  return kRounds.size();
+}
+// The round that follows r (none after round 4 and after none).
+constexpr Round next_round(Round r) {
+  const size_t i = round_index(r);
+  return i + 1 < kRounds.size() ? kRounds[i + 1] : Round::none;
+}
+// True if n is the number of a round: 0, 1, 2 or 4.
+constexpr bool is_round_number(long long n) {
+  for (Round r : kRounds)
+    if (n == round_number(r)) return true;
+  return false;
+}
+
+// Who writes a message of a type (its sender field): a client (id u >= 1) or the server (0).
+enum class Party : uint8_t { client, server };
+
+// ---- The table of message types ---------------------------------------------------------------
+// One row per type; everything else a type is derives from it: the MsgType enumerator, its name,
+// round, sender, whether it is signed (a client's round message, signed_type), its body struct
+// (BodyOf in messages.hpp) and the largest body a reader accepts (body_bound below; file readers
+// and socket frames apply the same one: max_body_bytes in params.hpp). Adding a type is one row
+// here plus its body struct (docs/architecture.md, "Message types").
+//
+// Columns: wire value, enumerator, name, round, sender, body struct, and the body bound, in bytes
+// per client (n), per share holder (h = min(k + 1, n)), per packed vector (its elements, ceil(L * b / 8) bytes
+// for L elements of b bits, plus kVectorFields) and fixed.
+#define SECAGG_MESSAGE_TYPES(X)                                                                                      \
+  X(1, params, "params", none, server, Params, 0, 0, 0, kBodySlack)                                                  \
+  X(2, advertise_keys, "advertise-keys", r0, client, AdvertiseKeys, 0, 0, 0, kBodySlack)                             \
+  X(3, roster, "roster", r0, server, Roster, kPerRosterEntry, 0, 0, kBodySlack)                                      \
+  X(4, share_keys, "share-keys", r1, client, SealedShares, 0, kPerSealedShare, 0, kBodySlack)                        \
+  X(5, inbox, "inbox", r1, server, SealedShares, 0, kPerSealedShare, 0, kBodySlack)                                  \
+  X(6, masked_input, "masked-input", r2, client, RingVector, 0, 0, 1, kBodySlack)                                    \
+  X(7, survivors, "survivors", r2, server, IdList, kPerId, 0, 0, kBodySlack)                                         \
+  X(8, unmask_shares, "unmask-shares", r4, client, UnmaskShares, 0, kPerOwnedShare, 0, kBodySlack)                   \
+  X(9, vector, "vector", none, server, RingVector, 0, 0, 1, kBodySlack)                                              \
+  X(10, client_state, "client-state", none, client, ClientState, kStatePerClient, kStatePerHolder, 1, kStateFixed)   \
+  X(11, server_round1, "server-round1", r1, server, IdList, kPerId, 0, 0, kBodySlack)                                \
+  X(12, notice, "notice", none, server, Notice, 0, 0, 0, kBodySlack)
+
+// Generous sizes of the cereal encodings the bounds are made of (each well above the real size).
+inline constexpr uint64_t kBodySlack = 4096;      // every body's fixed fields (a notice's reason is at most 512 bytes)
+inline constexpr uint64_t kPerRosterEntry = 128;  // id and three keys: 4 + 3 x 32 bytes
+inline constexpr uint64_t kPerSealedShare = 256;  // peer, nonce, a 112-byte ciphertext, size tags
+inline constexpr uint64_t kPerOwnedShare = 128;   // owner, x, the share's words
+inline constexpr uint64_t kPerId = 8;
+inline constexpr uint64_t kVectorFields = 64;     // a RingVector's modulus, length and size tag
+// A client state: keys, the roster, U2 and U3 (per client); per share holder two peer keys of 64
+// and the held shares (256); two digests; and the last message sent, a masked input at most.
+inline constexpr uint64_t kStatePerClient = kPerRosterEntry + 2 * kPerId;
+inline constexpr uint64_t kStatePerHolder = 2 * 64 + 256;
+inline constexpr uint64_t kStateFixed =
+    64 + (kBodySlack + kHeaderBytes + kChecksumBytes + kSignatureBytes) + kBodySlack;
+
 enum class MsgType : uint8_t {
-  params = 1,          // setup: session parameters
-  advertise_keys = 2,  // round 0, client -> server
-  roster = 3,          // round 0, server -> clients: U1 and its keys
-  share_keys = 4,      // round 1, client -> server: encrypted shares
-  inbox = 5,           // round 1, server -> one client: the shares addressed to it (defines U2)
-  masked_input = 6,    // round 2, client -> server: y_u
-  survivors = 7,       // round 2, server -> clients: U3
-  unmask_shares = 8,   // round 4, client -> server
-  vector = 9,          // an input vector or an aggregate
-  client_state = 10,   // a client's secret state (0600)
-  server_round1 = 11,  // the server's record of U2
-  notice = 12,         // socket mode, server -> one client, instead of an answer: retry, aborted, refused, stopped
+#define SECAGG_X(wire, id, ...) id = wire,
+  SECAGG_MESSAGE_TYPES(SECAGG_X)
+#undef SECAGG_X
 };
 
-// The protocol round a message type belongs to (0xff: not a round message).
-inline constexpr uint8_t kNoRound = 0xff;
-uint8_t round_of(MsgType type);
-std::string_view type_name(MsgType type);  // "advertise-keys", ...
-bool valid_type(uint8_t type);
-// The types that carry a signature: advertise-keys, share-keys, masked-input, unmask-shares.
-bool signed_type(MsgType type);
+// What the table says of one type.
+struct MsgTypeInfo {
+  MsgType type;
+  std::string_view name;  // "advertise-keys", ...
+  Round round;
+  Party sender;
+  // The body bound: per_client * n + per_holder * h + vectors * (ceil(L * b / 8) + kVectorFields) + fixed.
+  uint64_t per_client, per_holder, vectors, fixed;
+};
+inline constexpr MsgTypeInfo kMsgTypes[] = {
+#define SECAGG_X(wire, id, name, round, sender, body, per_client, per_holder, vectors, fixed) \
+  {MsgType::id, name, Round::round, Party::sender, per_client, per_holder, vectors, fixed},
+    SECAGG_MESSAGE_TYPES(SECAGG_X)
+#undef SECAGG_X
+};
+inline constexpr size_t kMsgTypeCount = std::size(kMsgTypes);
+// Wire values run 1, 2, ... in row order, so a type's row is found by its value.
+static_assert([] {
+  for (size_t i = 0; i < kMsgTypeCount; ++i)
+    if (static_cast<size_t>(kMsgTypes[i].type) != i + 1) return false;
+  return true;
+}());
+
+constexpr bool valid_type(uint8_t type) { return type >= 1 && type <= kMsgTypeCount; }
+// The row of a type (valid_type must hold).
+constexpr const MsgTypeInfo& msg_info(MsgType type) { return kMsgTypes[static_cast<size_t>(type) - 1]; }
+constexpr std::string_view type_name(MsgType type) {
+  return valid_type(static_cast<uint8_t>(type)) ? msg_info(type).name : "unknown";
+}
+constexpr Round round_of(MsgType type) {
+  return valid_type(static_cast<uint8_t>(type)) ? msg_info(type).round : Round::none;
+}
+// The types that carry a signature: the clients' round messages (advertise-keys, share-keys,
+// masked-input, unmask-shares).
+constexpr bool signed_type(MsgType type) {
+  return round_of(type) != Round::none && msg_info(type).sender == Party::client;
+}
 // Bytes after the body for a type byte as read from a header: the checksum, and the
 // signature for a signed type (an unknown type counts as unsigned).
-size_t trailer_bytes(uint8_t type);
+constexpr size_t trailer_bytes(uint8_t type) {
+  return kChecksumBytes + (valid_type(type) && signed_type(static_cast<MsgType>(type)) ? kSignatureBytes : 0);
+}
+// The message a client sends in round r (advertise-keys in round 0, ...).
+constexpr MsgType client_message(Round r) {
+  for (const MsgTypeInfo& t : kMsgTypes)
+    if (t.round == r && t.sender == Party::client && r != Round::none) return t.type;
+  return MsgType::params;  // not reached for a round of kRounds (checked below)
+}
+static_assert([] {
+  for (Round r : kRounds)
+    if (!signed_type(client_message(r)) || round_of(client_message(r)) != r) return false;
+  return true;
+}());
+
+// What a body bound depends on: n, h = min(k + 1, n) and the packed size of one vector.
+struct BoundSizes {
+  uint64_t clients = 0;
+  uint64_t holders = 0;
+  uint64_t vector_bytes = 0;  // ceil(L * b / 8)
+};
+// The largest body of a type in a session of these sizes (with the generous slack above).
+constexpr uint64_t body_bound(MsgType type, const BoundSizes& s) {
+  const MsgTypeInfo& t = msg_info(type);
+  return t.per_client * s.clients + t.per_holder * s.holders + t.vectors * (s.vector_bytes + kVectorFields) + t.fixed;
+}
 
 struct Envelope {
   MsgType type{};
-  uint8_t round = kNoRound;
+  Round round = Round::none;
   SessionId session{};
   uint32_t sender = 0;
   uint32_t recipient = 0;
@@ -106,3 +224,13 @@ bool looks_like_envelope(std::span<const uint8_t> bytes);
 std::string session_hex(const SessionId& sid);
 
 }  // namespace secagg
+
+// "round 2" in a log line or message: a round is formatted as its number.
+template <>
+struct fmt::formatter<secagg::Round> {
+  constexpr auto parse(fmt::format_parse_context& ctx) { return ctx.begin(); }
+  template <class Ctx>
+  auto format(secagg::Round r, Ctx& ctx) const {
+    return fmt::format_to(ctx.out(), "{}", static_cast<unsigned>(secagg::round_number(r)));
+  }
+};

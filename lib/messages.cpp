@@ -189,10 +189,16 @@ SECAGG_BODY(Notice)
 
 namespace {
 
-template <class T>
-void body_json(cereal::JSONOutputArchive& ar, const Envelope& env, const std::string& origin) {
-  T body = decode_body<T>(env, origin);
-  ar(cereal::make_nvp("body", body));
+// f(std::type_identity<B>{}) for the body struct B of a valid type, from the table.
+template <class F>
+void with_body_type(MsgType type, F&& f) {
+  switch (type) {
+#define SECAGG_X(wire, id, ...) \
+  case MsgType::id: f(std::type_identity<Body<MsgType::id>>{}); return;
+    SECAGG_MESSAGE_TYPES(SECAGG_X)
+#undef SECAGG_X
+  }
+  throw Error(Exit::software, fmt::format("message type {} has no row in the table", static_cast<unsigned>(type)));
 }
 
 }  // namespace
@@ -204,7 +210,7 @@ std::string to_json(const Envelope& env, bool show_secrets, const std::string& o
     cereal::JSONOutputArchive ar(os, cereal::JSONOutputArchive::Options::Default());
     std::string type(type_name(env.type));
     std::string session = session_hex(env.session);
-    uint32_t round = env.round, version = kFormatVersion;
+    uint32_t round = round_number(env.round), version = kFormatVersion;
     ar(cereal::make_nvp("type", type), cereal::make_nvp("version", version), cereal::make_nvp("round", round),
        cereal::make_nvp("session", session), cereal::make_nvp("sender", env.sender),
        cereal::make_nvp("recipient", env.recipient));
@@ -213,20 +219,10 @@ std::string to_json(const Envelope& env, bool show_secrets, const std::string& o
       std::string sig = to_hex(*env.signature);
       ar(cereal::make_nvp("signature", sig));
     }
-    switch (env.type) {
-      case MsgType::params: body_json<Params>(ar, env, origin); break;
-      case MsgType::advertise_keys: body_json<AdvertiseKeys>(ar, env, origin); break;
-      case MsgType::roster: body_json<Roster>(ar, env, origin); break;
-      case MsgType::share_keys:
-      case MsgType::inbox: body_json<SealedShares>(ar, env, origin); break;
-      case MsgType::masked_input:
-      case MsgType::vector: body_json<RingVector>(ar, env, origin); break;
-      case MsgType::survivors:
-      case MsgType::server_round1: body_json<IdList>(ar, env, origin); break;
-      case MsgType::unmask_shares: body_json<UnmaskShares>(ar, env, origin); break;
-      case MsgType::client_state: body_json<ClientState>(ar, env, origin); break;
-      case MsgType::notice: body_json<Notice>(ar, env, origin); break;
-    }
+    with_body_type(env.type, [&]<class B>(std::type_identity<B>) {
+      B body = decode_body<B>(env, origin);
+      ar(cereal::make_nvp("body", body));
+    });
   }
   ser::show_secrets = false;
   os << "\n";
@@ -241,50 +237,52 @@ std::string id_list_text(const std::vector<uint32_t>& ids) {
   return out;
 }
 
+namespace {
+
+// The body part of a summary line, one overload per body struct.
+std::string describe(const Params& p, MsgType) {
+  std::string what = fmt::format("clients={} threshold={} neighbours={} modulus={} length={} prg={}", p.clients,
+                                 p.threshold, p.neighbours, p.modulus, p.length, prg_name(p.prg_kind()));
+  if (p.quantized()) what += fmt::format(" bits={} clip={} max_weight={}", p.quant_bits, p.clip, p.max_weight);
+  if (p.insecure_threshold) what += " insecure_low_threshold=yes";
+  return what;
+}
+std::string describe(const Roster& r, MsgType) { return fmt::format("u1={}", r.clients.size()); }
+std::string describe(const SealedShares& s, MsgType) { return fmt::format("shares={}", s.shares.size()); }
+std::string describe(const RingVector& v, MsgType) { return fmt::format("modulus={} length={}", v.modulus, v.length); }
+std::string describe(const IdList& l, MsgType type) {
+  return (type == MsgType::survivors ? "u3=" : type == MsgType::server_round1 ? "u2=" : "ids=") + id_list_text(l.ids);
+}
+std::string describe(const UnmaskShares& u, MsgType) {
+  return fmt::format("self_mask_shares={} mask_key_shares={}", u.self_mask.size(), u.mask_key.size());
+}
+std::string describe(const ClientState& s, MsgType) {
+  return fmt::format("client={} stage={} u1={} u2={}", s.id, s.stage, s.roster.clients.size(), s.u2.size());
+}
+std::string describe(const Notice& n, MsgType) {
+  return fmt::format("kind={} retry_after_ms={} reason_bytes={}", n.kind, n.retry_after_ms, n.reason.size());
+}
+
+template <class B>
+std::string describe_body(const Envelope& env, const std::string& origin) {
+  return describe(decode_body<B>(env, origin), env.type);
+}
+// An advert's summary is its header: its keys are in --json (its body is not read here).
+template <>
+std::string describe_body<AdvertiseKeys>(const Envelope&, const std::string&) {
+  return {};
+}
+
+}  // namespace
+
 std::string summary(const Envelope& env, const std::string& origin) {
   std::string head = fmt::format("{} round={} session={} sender={} recipient={}", type_name(env.type),
-                                 env.round == kNoRound ? std::string("-") : std::to_string(env.round),
+                                 env.round == Round::none ? std::string("-") : std::to_string(round_number(env.round)),
                                  session_hex(env.session), env.sender, env.recipient);
   // Present, not verified: the key to check it against is in the roster (or, for an advert, the body).
   if (env.signature) head += " signature=present";
   std::string what;
-  switch (env.type) {
-    case MsgType::params: {
-      auto p = decode_body<Params>(env, origin);
-      what = fmt::format("clients={} threshold={} neighbours={} modulus={} length={} prg={}", p.clients, p.threshold,
-                         p.neighbours, p.modulus, p.length, prg_name(p.prg_kind()));
-      if (p.quantized()) what += fmt::format(" bits={} clip={} max_weight={}", p.quant_bits, p.clip, p.max_weight);
-      if (p.insecure_threshold) what += " insecure_low_threshold=yes";
-      break;
-    }
-    case MsgType::roster: what = fmt::format("u1={}", decode_body<Roster>(env, origin).clients.size()); break;
-    case MsgType::share_keys:
-    case MsgType::inbox: what = fmt::format("shares={}", decode_body<SealedShares>(env, origin).shares.size()); break;
-    case MsgType::masked_input:
-    case MsgType::vector: {
-      auto v = decode_body<RingVector>(env, origin);
-      what = fmt::format("modulus={} length={}", v.modulus, v.length);
-      break;
-    }
-    case MsgType::survivors: what = "u3=" + id_list_text(decode_body<IdList>(env, origin).ids); break;
-    case MsgType::server_round1: what = "u2=" + id_list_text(decode_body<IdList>(env, origin).ids); break;
-    case MsgType::unmask_shares: {
-      auto u = decode_body<UnmaskShares>(env, origin);
-      what = fmt::format("self_mask_shares={} mask_key_shares={}", u.self_mask.size(), u.mask_key.size());
-      break;
-    }
-    case MsgType::client_state: {
-      auto s = decode_body<ClientState>(env, origin);
-      what = fmt::format("client={} stage={} u1={} u2={}", s.id, s.stage, s.roster.clients.size(), s.u2.size());
-      break;
-    }
-    case MsgType::notice: {
-      auto n = decode_body<Notice>(env, origin);
-      what = fmt::format("kind={} retry_after_ms={} reason_bytes={}", n.kind, n.retry_after_ms, n.reason.size());
-      break;
-    }
-    case MsgType::advertise_keys: break;
-  }
+  with_body_type(env.type, [&]<class B>(std::type_identity<B>) { what = describe_body<B>(env, origin); });
   return what.empty() ? head : head + " " + what;
 }
 

@@ -6,6 +6,7 @@
 #include <functional>
 #include <span>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include <cereal/archives/portable_binary.hpp>
@@ -216,14 +217,11 @@ struct PeerKey {
   }
 };
 
-// The last round a client completed.
-enum class ClientStage : uint8_t { advertised = 0, shared = 1, masked = 2, unmasked = 4 };
-
 struct ClientState {
   Params params;
   SessionId session{};
   uint32_t id = 0;
-  uint8_t stage = 0;  // ClientStage
+  uint8_t stage = 0;  // the last round the client completed: round_number of a Round of kRounds
   Secret32 c_sk, s_sk, b_seed;
   Secret32 sig_seed;  // Ed25519 signing key (its seed), kept until the client's last message
   Key32 c_pk{}, s_pk{}, sig_pk{};
@@ -254,6 +252,31 @@ struct ClientState {
        cereal::make_nvp("sent", ser::blob(sent)));
   }
 };
+
+// The body struct of each message type, from the table (envelope.hpp, SECAGG_MESSAGE_TYPES).
+template <MsgType T>
+struct BodyOf;
+#define SECAGG_X(wire, id, name, round, sender, body, ...) \
+  template <>                                              \
+  struct BodyOf<MsgType::id> {                             \
+    using type = body;                                     \
+  };
+SECAGG_MESSAGE_TYPES(SECAGG_X)
+#undef SECAGG_X
+template <MsgType T>
+using Body = typename BodyOf<T>::type;
+
+// True if messages of `type` carry a body of struct B.
+template <class B>
+constexpr bool has_body(MsgType type) {
+  switch (type) {
+#define SECAGG_X(wire, id, ...) \
+  case MsgType::id: return std::is_same_v<B, Body<MsgType::id>>;
+    SECAGG_MESSAGE_TYPES(SECAGG_X)
+#undef SECAGG_X
+  }
+  return false;
+}
 
 // Serialize a body into an envelope (an unsigned type).
 template <class T>

@@ -102,47 +102,19 @@ std::string accept_threshold(const Params& p, bool accept_insecure, const std::s
   return fmt::format("{}: {} (accepted: --insecure-low-threshold)", origin, what);
 }
 
-namespace {
-// Generous per-item sizes of the cereal encodings (each well above the real size).
-constexpr uint64_t kSlack = 4096;
-constexpr uint64_t kPerRosterEntry = 128;  // id and three keys
-constexpr uint64_t kPerSealedShare = 256;  // peer, nonce, ciphertext, size tags
-constexpr uint64_t kPerOwnedShare = 128;   // owner, x, the share's words
-constexpr uint64_t kPerHeld = 256;         // from, two shares
-constexpr uint64_t kPerPeerKey = 64;       // peer, key
-
-uint64_t body_bound(MsgType type, uint64_t n, uint64_t holders, uint64_t vector_bytes) {
-  switch (type) {
-    case MsgType::params:
-    case MsgType::advertise_keys:
-    case MsgType::notice: return kSlack;  // a notice's reason is at most 512 bytes
-    case MsgType::roster: return n * kPerRosterEntry + kSlack;
-    case MsgType::share_keys:
-    case MsgType::inbox: return holders * kPerSealedShare + kSlack;
-    case MsgType::masked_input:
-    case MsgType::vector: return vector_bytes + kSlack;
-    case MsgType::survivors:
-    case MsgType::server_round1: return n * 8 + kSlack;
-    case MsgType::unmask_shares: return holders * kPerOwnedShare + kSlack;
-    case MsgType::client_state:
-      // Keys, roster, per-neighbour keys and held shares, U2 and U3, two digests, and the last
-      // message sent (a masked input at most: the share-keys and unmask answers are smaller).
-      return n * kPerRosterEntry + holders * (2 * kPerPeerKey + kPerHeld) + 2 * n * 8 + 64 +
-             (vector_bytes + kSlack + kHeaderBytes + kChecksumBytes + 64) + kSlack;
-  }
-  return kSlack;
-}
-}  // namespace
-
 uint64_t max_body_bytes(MsgType type) {
   // kMaxLength elements of at most 62 bits each.
-  return body_bound(type, kMaxClients, kMaxClients, (kMaxLength * 62 + 7) / 8);
+  return body_bound(type, {kMaxClients, kMaxClients, (kMaxLength * 62 + 7) / 8});
 }
 
 uint64_t max_body_bytes(MsgType type, const Params& p) {
   const uint64_t bits = p.modulus < 2 ? 62 : Modulus{p.modulus}.bits();
-  return body_bound(type, p.clients, std::min<uint64_t>(uint64_t{p.neighbours} + 1, p.clients),
-                    (p.length * bits + 7) / 8);
+  return body_bound(type, {p.clients, std::min<uint64_t>(uint64_t{p.neighbours} + 1, p.clients),
+                           (p.length * bits + 7) / 8});
+}
+
+uint64_t max_message_bytes(MsgType type, const Params& p) {
+  return kHeaderBytes + max_body_bytes(type, p) + trailer_bytes(static_cast<uint8_t>(type));
 }
 
 }  // namespace secagg

@@ -32,13 +32,17 @@ bool insecure_threshold(const Params& p);
 std::string accept_threshold(const Params& p, bool accept_insecure, const std::string& origin);
 
 // The largest body a message of this type can have in a session with these parameters (with
-// generous slack); without parameters, in any valid session. Readers refuse a header that
-// announces more before reading the body (man/secagg-formats.5, "What a reader must reject").
+// generous slack; the table's bound, envelope.hpp body_bound); without parameters, in any valid
+// session. File readers and socket frames refuse a header that announces more before reading
+// the body (man/secagg-formats.5, VALIDATION; docs/network.md, "Framing").
 uint64_t max_body_bytes(MsgType type);
 uint64_t max_body_bytes(MsgType type, const Params& p);
+// The largest whole message of this type: header, max_body_bytes and the type's trailer.
+uint64_t max_message_bytes(MsgType type, const Params& p);
 
 // The smallest modulus with which the sum of n quantized, weighted inputs cannot wrap:
-// n * max_weight * (2^bits - 1) + 1 (seed 000 footnote 8, seed 001 section 3.5).
+// n * max_weight * (2^bits - 1) + 1 (the protocol paper's footnote 8, docs/protocol.md "Setup",
+// applied to quantized inputs: man/secagg-quantize.1).
 // Returns 0 if it exceeds 2^62.
 uint64_t min_modulus_for(uint32_t n, uint64_t max_weight, unsigned bits);
 // The smallest power-of-two exponent b with 2^b >= min_modulus_for(...); 0 if none <= 62.

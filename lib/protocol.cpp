@@ -115,8 +115,8 @@ void apply_masks_packed(PrgKind prg, Modulus m, std::span<const SignedSeed> seed
 }
 
 std::string round_label(MsgType type) {
-  uint8_t r = round_of(type);
-  if (r == kNoRound) return std::string(type_name(type));
+  const Round r = round_of(type);
+  if (r == Round::none) return std::string(type_name(type));
   return fmt::format("round {} ({})", r, type_name(type));
 }
 

@@ -28,9 +28,11 @@ namespace {
 
 __extension__ typedef unsigned __int128 u128;
 
-constexpr int kNever = 5;
-
-bool valid_round(int r) { return r == 0 || r == 1 || r == 2 || r == 4; }
+// A dropout round as the config gives it (a number): Error(Exit::usage) unless 0, 1, 2 or 4.
+Round dropout_round(int r) {
+  if (!is_round_number(r)) throw Error(Exit::usage, fmt::format("dropout round {} is not one of 0, 1, 2, 4", r));
+  return static_cast<Round>(r);
+}
 
 double clock_ms(clockid_t id) {
   timespec ts{};
@@ -71,7 +73,7 @@ std::pair<T, T> median_max(const std::vector<T>& v, const std::vector<uint32_t>&
 
 // The measurements of one round, per client (index id - 1).
 struct RoundData {
-  int round = 0;
+  Round round = Round::r0;  // none: the totals over the rounds
   bool ran = false;
   std::vector<uint32_t> delivered;  // clients whose message reached the server, sorted
   std::vector<double> cpu;
@@ -81,7 +83,7 @@ struct RoundData {
   double server_cpu = 0, server_wall = 0, wall = 0;
   uint64_t server_keystream = 0, agreements = 0;
   double recover_cpu = 0, recover_wall = 0, unmask_cpu = 0, unmask_wall = 0;
-  void init(int r, uint32_t n) {
+  void init(Round r, uint32_t n) {
     round = r;
     ran = true;
     cpu.assign(n, 0);
@@ -96,7 +98,7 @@ double limit_ms(uint64_t bytes, double gbps) { return gbps > 0 ? static_cast<dou
 
 SimRound summarize(const RoundData& d, uint64_t raw, double gbps) {
   SimRound s;
-  s.round = d.round;
+  s.round = d.round == Round::none ? -1 : round_number(d.round);
   s.clients = static_cast<uint32_t>(d.delivered.size());
   s.refused = d.refused;
   std::tie(s.client_cpu_median_ms, s.client_cpu_max_ms) = median_max(d.cpu, d.delivered);
@@ -192,37 +194,35 @@ double measure_keystream_gbps(PrgKind kind, uint64_t bytes) {
   return static_cast<double>(part) / (std::max(best, 1e-6) * 1e6);
 }
 
-std::vector<int> plan_dropouts(const SimConfig& cfg) {
+std::vector<Round> plan_dropouts(const SimConfig& cfg) {
   const uint32_t n = cfg.params.clients;
-  std::vector<int> vanish(n, kNever);
+  std::vector<Round> vanish(n, Round::none);
   for (const auto& d : cfg.drops) {
-    if (!valid_round(d.round))
-      throw Error(Exit::usage, fmt::format("dropout round {} is not one of 0, 1, 2, 4", d.round));
+    const Round r = dropout_round(d.round);
     for (uint32_t id : d.ids) {
       if (id < 1 || id > n)
-        throw Error(Exit::usage, fmt::format("client {} (to drop at round {}) is outside [1, {}]", id, d.round, n));
-      int& v = vanish[id - 1];
-      if (v != kNever && v != d.round)
+        throw Error(Exit::usage, fmt::format("client {} (to drop at round {}) is outside [1, {}]", id, r, n));
+      Round& v = vanish[id - 1];
+      if (v != Round::none && v != r)
         throw Error(Exit::usage, fmt::format("client {} is listed to drop at round {} and at round {}", id,
-                                             std::min(v, d.round), std::max(v, d.round)));
-      v = d.round;
+                                             std::min(v, r), std::max(v, r)));
+      v = r;
     }
   }
   if (!(cfg.dropout_fraction >= 0 && cfg.dropout_fraction <= 1))
     throw Error(Exit::usage, fmt::format("dropout fraction {} is outside [0, 1]", cfg.dropout_fraction));
-  if (!valid_round(cfg.dropout_round))
-    throw Error(Exit::usage, fmt::format("dropout round {} is not one of 0, 1, 2, 4", cfg.dropout_round));
+  const Round random_round = dropout_round(cfg.dropout_round);
   if (cfg.dropout_fraction > 0) {
     std::vector<uint32_t> candidates;
     for (uint32_t id = 1; id <= n; ++id)
-      if (vanish[id - 1] > cfg.dropout_round) candidates.push_back(id);
+      if (vanish[id - 1] > random_round) candidates.push_back(id);
     const auto want = std::min<uint64_t>(static_cast<uint64_t>(std::llround(cfg.dropout_fraction * n)),
                                          candidates.size());
     SplitMix g{mix64(cfg.seed ^ 0x64726f706f757473ULL)};
     for (uint64_t i = 0; i < want; ++i) {
       uint64_t j = i + g.below(candidates.size() - i);
       std::swap(candidates[i], candidates[j]);
-      vanish[candidates[i] - 1] = cfg.dropout_round;
+      vanish[candidates[i] - 1] = random_round;
     }
   }
   return vanish;
@@ -240,7 +240,7 @@ SimReport run_simulation(const SimConfig& cfg) {
   if (p.neighbours == 0 && p.clients > 0) p.neighbours = p.clients - 1;
   if (p.threshold == 0) p.threshold = min_secure_threshold(p.neighbours + 1);
   validate_params(p);
-  const std::vector<int> vanish = plan_dropouts(cfg);
+  const std::vector<Round> vanish = plan_dropouts(cfg);
   // The limit every ratio is against: measured here, with nothing else of the run going on.
   const double gbps = measure_keystream_gbps(p.prg_kind(), cfg.keystream_probe_bytes);
   const double start = wall_ms();
@@ -259,22 +259,23 @@ SimReport run_simulation(const SimConfig& cfg) {
   rep.mask_word_bytes = static_cast<size_t>(word);
 
   // Progress weights: rough microseconds of work per phase, from the planned set sizes.
-  auto planned = [&](int r) {
+  auto planned = [&](Round r) {
     double c = 0;
-    for (int v : vanish) c += v > r;
+    for (Round v : vanish) c += v > r;
     return c;
   };
   const double hold = std::min<double>(p.neighbours + 1.0, n);
   const double T = threads, Ld = static_cast<double>(L);
-  const double dropped_before_2 = planned(1) - planned(2);
+  const double dropped_before_2 = planned(Round::r1) - planned(Round::r2);
   // Measured on the development machine: ~40 us per X25519 agreement (with the share
   // encryption of round 1), ~0.7 ns per mask element added, ~3 ns per input element made.
   Progress progress(cfg.progress,
-                    {planned(0) * 60 / T, planned(1) * hold * 40 / T,
-                     planned(2) * (hold * (40 + Ld * 0.0007) + Ld * 0.003) / T, planned(4) * hold * 1 / T,
-                     dropped_before_2 * hold * 40 + (planned(2) + dropped_before_2 * hold) * Ld * 0.0007 / T});
+                    {planned(Round::r0) * 60 / T, planned(Round::r1) * hold * 40 / T,
+                     planned(Round::r2) * (hold * (40 + Ld * 0.0007) + Ld * 0.003) / T,
+                     planned(Round::r4) * hold * 1 / T,
+                     dropped_before_2 * hold * 40 + (planned(Round::r2) + dropped_before_2 * hold) * Ld * 0.0007 / T});
 
-  std::array<RoundData, 4> rd;
+  std::array<RoundData, kRounds.size()> rd;  // by round_index
   std::mutex refusal_mutex;
 
   // One client's step, on a worker thread: its CPU time and message size are recorded; a refusal
@@ -309,7 +310,7 @@ SimReport run_simulation(const SimConfig& cfg) {
                     fmt::format("the server refused an honest client's message in round {} (a bug in secagg): {}",
                                 d.round, e.what()));
       rep.outcome = SimOutcome::aborted;
-      rep.abort_round = d.round;
+      rep.abort_round = round_number(d.round);
       rep.message = e.what();
       ok = false;
     }
@@ -342,7 +343,7 @@ SimReport run_simulation(const SimConfig& cfg) {
       if (!msgs[i].empty()) d.push_back(ids[i]);
     return d;
   };
-  auto participants = [&](const std::vector<uint32_t>& set, int r) {
+  auto participants = [&](const std::vector<uint32_t>& set, Round r) {
     std::vector<uint32_t> ids;
     for (uint32_t id : set)
       if (vanish[id - 1] > r) ids.push_back(id);
@@ -350,7 +351,8 @@ SimReport run_simulation(const SimConfig& cfg) {
   };
   // A round's client side: every client of `ids` runs `step(id)` (its message, timed as its
   // own), on all threads; the messages by position in ids, and d.delivered set.
-  auto run_clients = [&](RoundData& d, const std::vector<uint32_t>& ids, int stage, auto&& step) {
+  auto run_clients = [&](RoundData& d, const std::vector<uint32_t>& ids, auto&& step) {
+    const size_t stage = round_index(d.round);  // the round's progress phase
     std::vector<Bytes> msgs(ids.size());
     std::atomic<size_t> done{0};
     progress.at(stage, 0, kStage[stage]);
@@ -371,7 +373,7 @@ SimReport run_simulation(const SimConfig& cfg) {
     for (auto& d : rd)
       if (d.ran) last = &d;
     RoundData tot;
-    tot.init(-1, n);
+    tot.init(Round::none, n);
     if (last) {
       tot.delivered = last->delivered;
       for (auto& d : rd) {
@@ -410,13 +412,13 @@ SimReport run_simulation(const SimConfig& cfg) {
   Roster roster;
   Bytes roster_msg;
   {
-    RoundData& d = rd[0];
-    d.init(0, n);
+    RoundData& d = rd[round_index(Round::r0)];
+    d.init(Round::r0, n);
     const double w0 = wall_ms();
     std::vector<uint32_t> all(n);
     for (uint32_t i = 0; i < n; ++i) all[i] = i + 1;
-    const auto ids = participants(all, 0);
-    auto msgs = run_clients(d, ids, 0, [&](uint32_t id) {
+    const auto ids = participants(all, Round::r0);
+    auto msgs = run_clients(d, ids, [&](uint32_t id) {
       st[id - 1] = client_keygen(cp, params_env.session, id);
       return client_advertise(st[id - 1]);
     });
@@ -439,11 +441,11 @@ SimReport run_simulation(const SimConfig& cfg) {
   std::vector<uint32_t> u2;
   std::vector<Bytes> inbox_msg(n);
   {
-    RoundData& d = rd[1];
-    d.init(1, n);
+    RoundData& d = rd[round_index(Round::r1)];
+    d.init(Round::r1, n);
     const double w0 = wall_ms();
-    const auto ids = participants(u1, 1);
-    auto msgs = run_clients(d, ids, 1, [&](uint32_t id) {
+    const auto ids = participants(u1, Round::r1);
+    auto msgs = run_clients(d, ids, [&](uint32_t id) {
       Envelope env = open_envelope(roster_msg, "roster.msg");
       return client_share(st[id - 1], env, "roster.msg");
     });
@@ -476,10 +478,10 @@ SimReport run_simulation(const SimConfig& cfg) {
   std::vector<uint64_t> sum;
   std::vector<uint64_t> expected(L, 0);  // the plaintext sum of the inputs that reached the server
   {
-    RoundData& d = rd[2];
-    d.init(2, n);
+    RoundData& d = rd[round_index(Round::r2)];
+    d.init(Round::r2, n);
     const double w0 = wall_ms();
-    const auto ids = participants(u2, 2);
+    const auto ids = participants(u2, Round::r2);
     // Each client adds its self mask and one pairwise mask per neighbour in U2.
     for (uint32_t id : ids) {
       uint64_t masks = 1;
@@ -496,7 +498,7 @@ SimReport run_simulation(const SimConfig& cfg) {
     fit -= fit % threads;
     const size_t batch = static_cast<size_t>(std::max<uint64_t>(1, std::min<uint64_t>(ids.size(), fit)));
     size_t done = 0;
-    progress.at(2, 0, kStage[2]);
+    progress.at(round_index(Round::r2), 0, kStage[round_index(Round::r2)]);
     for (size_t b0 = 0; b0 < ids.size(); b0 += batch) {
       const size_t cnt = std::min(batch, ids.size() - b0);
       const std::vector<uint32_t> bids(ids.begin() + static_cast<long>(b0), ids.begin() + static_cast<long>(b0 + cnt));
@@ -516,7 +518,8 @@ SimReport run_simulation(const SimConfig& cfg) {
           return m;
         });
         release(inbox_msg[id - 1]);
-        progress.at(2, static_cast<double>(done + ++batch_done) / static_cast<double>(ids.size()), kStage[2]);
+        progress.at(round_index(Round::r2), static_cast<double>(done + ++batch_done) / static_cast<double>(ids.size()),
+                    kStage[round_index(Round::r2)]);
       });
       done += cnt;
       const auto delivered = delivered_of(msgs, bids);
@@ -546,11 +549,11 @@ SimReport run_simulation(const SimConfig& cfg) {
 
   // Round 4: unmasking.
   {
-    RoundData& d = rd[3];
-    d.init(4, n);
+    RoundData& d = rd[round_index(Round::r4)];
+    d.init(Round::r4, n);
     const double w0 = wall_ms();
-    const auto ids = participants(u3, 4);
-    auto msgs = run_clients(d, ids, 3, [&](uint32_t id) {
+    const auto ids = participants(u3, Round::r4);
+    auto msgs = run_clients(d, ids, [&](uint32_t id) {
       Envelope env = open_envelope(survivors_msg, "survivors.msg");
       return client_unmask(st[id - 1], env, "survivors.msg");
     });

@@ -125,9 +125,10 @@ struct SimReport {
 // short warm-up), the fastest counted.
 double measure_keystream_gbps(PrgKind kind, uint64_t bytes);
 
-// The round each client drops at (index id - 1; 5 = never), from the config's schedule.
-// Throws Error(Exit::usage) for a bad round, id, fraction or a client listed twice.
-std::vector<int> plan_dropouts(const SimConfig& cfg);
+// The round each client drops at (index id - 1; Round::none: it stays to the end), from the
+// config's schedule. Throws Error(Exit::usage) for a bad round, id, fraction or a client listed
+// twice.
+std::vector<Round> plan_dropouts(const SimConfig& cfg);
 
 // Element i of client id's input: uniform in [0, R), a function of (seed, id, i) only.
 std::vector<uint64_t> sim_input(uint64_t seed, uint32_t id, const Params& p);

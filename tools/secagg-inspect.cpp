@@ -42,7 +42,7 @@ int main(int argc, char** argv) {
       // Parameters no party would accept are refused here too, not shown as if valid.
       if (env.type == MsgType::params) check_params_file(decode_body<Params>(env, origin), origin);
       if (text) {
-        if (env.type != MsgType::vector && env.type != MsgType::masked_input)
+        if (!has_body<RingVector>(env.type))
           throw Error(Exit::data, fmt::format("{}: --text needs a vector, this is a message of type {}", origin, type_name(env.type)));
         auto body = decode_body<RingVector>(env, origin);
         if (body.modulus < 2) throw Error(Exit::data, origin + ": vector has no valid modulus");

@@ -7,6 +7,7 @@
 
 #include "error.hpp"
 #include "le.hpp"
+#include "params.hpp"
 
 namespace secagg::net {
 
@@ -40,33 +41,13 @@ HostPort parse_host_port(const std::string& text, const std::string& option) {
   return hp;
 }
 
-namespace {
-// Generous per-item sizes of the cereal encodings (each is well above the real size).
-constexpr uint64_t kSlack = 4096;
-constexpr uint64_t kPerSealedShare = 256;  // peer, nonce, ciphertext of 112 bytes, size tags
-constexpr uint64_t kPerOwnedShare = 128;   // owner, x, 5 words
-constexpr uint64_t kPerRosterEntry = 128;  // id and three keys: 4 + 3 x 32 = 100 bytes
-
-uint64_t vector_body(const Params& p) {
-  uint64_t bits = p.ring().bits();
-  return (p.length * bits + 7) / 8 + 64;
-}
-uint64_t holders(const Params& p) { return uint64_t{p.neighbours} + 1; }
-}  // namespace
-
-uint64_t max_client_body(const Params& p, uint8_t round) {
-  switch (round) {
-    case 0: return kSlack;
-    case 1: return holders(p) * kPerSealedShare + kSlack;
-    case 2: return vector_body(p) + kSlack;
-    case 4: return holders(p) * kPerOwnedShare + kSlack;
-    default: return kSlack;
-  }
-}
+uint64_t max_client_body(const Params& p, Round round) { return max_body_bytes(client_message(round), p); }
 
 uint64_t max_server_body(const Params& p) {
-  uint64_t n = p.clients;
-  return std::max({n * kPerRosterEntry, holders(p) * kPerSealedShare, n * 8, vector_body(p)}) + kSlack;
+  uint64_t m = 0;
+  for (const MsgTypeInfo& t : kMsgTypes)
+    if (t.sender == Party::server) m = std::max(m, max_body_bytes(t.type, p));
+  return m;
 }
 
 uint64_t frame_body_length(std::span<const uint8_t> header, uint64_t limit, const std::string& origin) {

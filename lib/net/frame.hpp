@@ -1,7 +1,8 @@
 // Framing for socket mode (docs/network.md, "Framing"): a frame is exactly one secagg envelope
 // (envelope.hpp), read as its 40-byte header, then the body and checksum it announces.
-// The header is checked before anything is allocated: magic, version, and a body length
-// no larger than the largest legitimate message of the session's round (plus slack).
+// The header is checked before anything is allocated: magic, version, and a body length within
+// the bound of the message the round expects: the table's (envelope.hpp), which file readers
+// apply too (params.hpp, max_body_bytes).
 #pragma once
 #include <cstdint>
 #include <span>
@@ -19,9 +20,10 @@ struct HostPort {
 // Parses HOST:PORT or [V6ADDR]:PORT; Error(Exit::usage) naming `option` otherwise.
 HostPort parse_host_port(const std::string& text, const std::string& option);
 
-// The largest body a client may send in `round` (0, 1, 2 or 4) of a session with these parameters.
-uint64_t max_client_body(const Params& p, uint8_t round);
-// The largest body the server sends in any round (roster, inbox, survivors, aggregate).
+// The largest body a client may send in `round` of a session with these parameters:
+// max_body_bytes of the round's client message (advertise-keys in round 0, ...).
+uint64_t max_client_body(const Params& p, Round round);
+// The largest body of any message the server sends (roster, inbox, survivors, aggregate, notice).
 uint64_t max_server_body(const Params& p);
 
 // Checks a frame's header (kHeaderBytes bytes): magic, version, body length <= limit.

@@ -34,15 +34,6 @@ using boost::system::error_code;
 
 double seconds(std::chrono::milliseconds ms) { return static_cast<double>(ms.count()) / 1000.0; }
 
-MsgType round_type(uint8_t round) {
-  switch (round) {
-    case 0: return MsgType::advertise_keys;
-    case 1: return MsgType::share_keys;
-    case 2: return MsgType::masked_input;
-    default: return MsgType::unmask_shares;
-  }
-}
-
 // One connection, plain TCP or TLS: at most one message in, at most one answer (or notice) out.
 struct Conn {
   // unidentified: no valid header yet; pending: reading (or waiting to read) its frame's body;
@@ -96,7 +87,7 @@ class Server {
  private:
   void load();
   void listen();
-  void open_round(uint8_t r);
+  void open_round(Round r);
   void accept_next();
   void start(const ConnPtr& c);
   void read_header(const ConnPtr& c);
@@ -141,7 +132,7 @@ class Server {
   asio::steady_timer round_timer_{io_};
   Params p_;
   SessionId sid_{};
-  uint8_t round_ = 0;
+  Round round_ = Round::r0;
   bool closing_ = false;
   bool done_ = false;
   int stopped_by_ = 0;
@@ -172,7 +163,7 @@ void Server::load() {
   std::tie(p_, sid_) = s_.params();
   s_.require_absent("aggregate.vec", "round 4");
   if (!path_exists(s_.path("roster.msg"))) {
-    round_ = 0;
+    round_ = Round::r0;
     return;
   }
   if (!o_.resume)
@@ -182,16 +173,16 @@ void Server::load() {
   roster_ = s_.roster(sid_);
   graph_.reset();
   if (!path_exists(s_.path("u2.msg"))) {
-    round_ = 1;
+    round_ = Round::r1;
     return;
   }
   u2_ = s_.u2(sid_);
   if (!path_exists(s_.path("survivors.msg"))) {
-    round_ = 2;
+    round_ = Round::r2;
     return;
   }
   u3_ = s_.survivors(sid_);
-  round_ = 4;
+  round_ = Round::r4;
 }
 
 void Server::listen() {
@@ -214,7 +205,7 @@ void Server::listen() {
 // The largest frame any client may send in this session (with its checksum and signature).
 uint64_t largest_frame(const Params& p) {
   uint64_t m = 0;
-  for (uint8_t r : {0, 1, 2, 4}) m = std::max(m, max_client_body(p, r));
+  for (Round r : kRounds) m = std::max(m, max_client_body(p, r));
   return kHeaderBytes + m + kChecksumBytes + kSignatureBytes;
 }
 
@@ -243,22 +234,22 @@ int Server::run() {
   return stopped_by_;
 }
 
-void Server::open_round(uint8_t r) {
+void Server::open_round(Round r) {
   round_ = r;
   got_.clear();
   advertised_.clear();
   closing_ = false;
   switch (r) {
-    case 0:
+    case Round::r0:
       expected_.resize(p_.clients);
       for (uint32_t i = 0; i < p_.clients; ++i) expected_[i] = i + 1;
       break;
-    case 1: expected_ = roster_.ids(); break;
-    case 2: expected_ = u2_; break;
+    case Round::r1: expected_ = roster_.ids(); break;
+    case Round::r2: expected_ = u2_; break;
     default: expected_ = u3_; break;
   }
   // A resumed round starts from the messages already saved in the directory.
-  if (r == 2) {
+  if (r == Round::r2) {
     collector_.emplace(p_, sid_, roster_, u2_);
     for (uint32_t id : u2_) {
       std::string f = s_.masked_path(id);
@@ -267,7 +258,7 @@ void Server::open_round(uint8_t r) {
       collector_->add({f, open_envelope(b, f)});
       got_[id] = {blake2b_256(b), nullptr, std::nullopt, std::nullopt};
     }
-  } else if (r == 4) {
+  } else if (r == Round::r4) {
     for (uint32_t id : u3_) {
       std::string f = s_.unmask_path(id);
       if (!path_exists(f)) continue;
@@ -510,10 +501,10 @@ void Server::on_frame(const ConnPtr& c) {
       watch(c);
       return;
     }
-    expect_message(in.env, in.origin, round_type(round_), sid_);
+    expect_message(in.env, in.origin, client_message(round_), sid_);
     if (it != got_.end())
       throw Error(Exit::data, fmt::format("{}: client {} already sent a different {} message", in.origin, id,
-                                          round_label(round_type(round_))));
+                                          round_label(client_message(round_))));
     accept_message(c, std::move(in));
   } catch (const Error& e) {
     if (e.code() != Exit::data) {
@@ -533,7 +524,7 @@ void Server::accept_message(const ConnPtr& c, Incoming in) {
   std::optional<Incoming> keep;
   std::optional<UnmaskShares> shares;
   switch (round_) {
-    case 0: {
+    case Round::r0: {
       const Roster r = collect_keys(one, sid_, single);
       // A key another client already advertised (a copied advert, or one client posing as two)
       // is refused here, as the second one's fault: at the close it would abort the session.
@@ -547,8 +538,8 @@ void Server::accept_message(const ConnPtr& c, Incoming in) {
       keep = std::move(in);
       break;
     }
-    case 1: collect_shares(one, sid_, roster_, single, &graph()); keep = std::move(in); break;
-    case 2:
+    case Round::r1: collect_shares(one, sid_, roster_, single, &graph()); keep = std::move(in); break;
+    case Round::r2:
       collector_->add(in);
       write_file_atomic(s_.masked_path(id), c->frame);
       break;
@@ -563,7 +554,7 @@ void Server::accept_message(const ConnPtr& c, Incoming in) {
   info(fmt::format("round {}: {}: accepted ({} of {})", round_, c->who(), got_.size(), expected_.size()));
   watch(c);
   if (got_.size() == expected_.size()) {
-    const uint8_t r = round_;
+    const Round r = round_;
     asio::post(io_, [this, r] { if (round_ == r) close_round(false); });
   }
 }
@@ -709,7 +700,7 @@ void Server::collect(std::vector<Reply>& replies) {
     for (auto& [id, g] : got_) replies.push_back({id, g.conn, shared});
   };
   switch (round_) {
-    case 0: {
+    case Round::r0: {
       roster_ = collect_keys(p_, sid_, kept());
       graph_.reset();
       Bytes b = encode(MsgType::roster, sid_, kServerId, kServerId, roster_);
@@ -717,7 +708,7 @@ void Server::collect(std::vector<Reply>& replies) {
       to_all(std::move(b));
       break;
     }
-    case 1: {
+    case Round::r1: {
       ShareRound r = collect_shares(p_, sid_, roster_, kept(), &graph());
       for (auto& [v, inbox] : r.inboxes) {
         Bytes b = encode(MsgType::inbox, sid_, kServerId, v, inbox);
@@ -729,7 +720,7 @@ void Server::collect(std::vector<Reply>& replies) {
       u2_ = r.u2;
       break;
     }
-    case 2: {
+    case Round::r2: {
       u3_ = collector_->finish();
       write_file_atomic(s_.path("masked-sum.vec"), vector_message(collector_->sum(), p_.ring(), sid_));
       Bytes b = encode(MsgType::survivors, sid_, kServerId, kServerId, IdList{u3_});
@@ -780,8 +771,8 @@ void Server::close_round(bool at_deadline) {
     else
       warn(fmt::format("round {}: client {}: not connected: its answer was not delivered", round_, r.id));
   }
-  const uint8_t next = round_ == 0 ? 1 : round_ == 1 ? 2 : round_ == 2 ? 4 : 5;
-  if (next == 5) {
+  const Round next = next_round(round_);
+  if (next == Round::none) {
     done_ = true;
     error_code ec;
     acc_.close(ec);
@@ -805,7 +796,7 @@ void Server::send(const ConnPtr& c, std::shared_ptr<const Bytes> reply) {
                      seconds(o_.frame_timeout)));
     close_conn(c);
   });
-  const uint8_t r = round_;
+  const Round r = round_;
   asio::async_write(c->sock, asio::buffer(*reply), [this, c, reply, r](error_code e, size_t) {
     c->writing = false;
     --pending_writes_;
@@ -860,7 +851,7 @@ void Server::on_signal(int sig) {
   const char* name = sig == SIGINT ? "SIGINT" : "SIGTERM";
   warn(fmt::format("round {}: stopped by {}{}; 'secagg-collect serve --resume --session {}' continues this session",
                    round_, name,
-                   round_ < 2 ? fmt::format(" (the round's {} messages so far are not saved: their clients send them "
+                   round_ < Round::r2 ? fmt::format(" (the round's {} messages so far are not saved: their clients send them "
                                             "again)",
                                             got_.size())
                               : fmt::format(" ({} of the round's messages are saved)", got_.size()),

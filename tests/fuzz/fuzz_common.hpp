@@ -68,7 +68,7 @@ inline bool fix_header(Bytes& b, MsgType type, const SessionId& sid, uint32_t se
   b[4] = static_cast<uint8_t>(kFormatVersion);
   b[5] = static_cast<uint8_t>(kFormatVersion >> 8);
   b[6] = static_cast<uint8_t>(type);
-  b[7] = round_of(type);
+  b[7] = round_number(round_of(type));
   std::memcpy(b.data() + 8, sid.data(), sid.size());
   for (int i = 0; i < 4; ++i) b[24 + i] = static_cast<uint8_t>(sender >> (8 * i));
   for (int i = 0; i < 4; ++i) b[28 + i] = static_cast<uint8_t>(recipient >> (8 * i));

@@ -220,7 +220,7 @@ AttackResult run_attack(const AttackPlan& a, PrgKind prg, uint64_t length, uint6
     const Bytes survivors_msg = encode(MsgType::survivors, sid, kServerId, kServerId, IdList{u3});
     Bytes answer;
     REQUIRE_NOTHROW(answer = client_unmask(st[c], open_envelope(survivors_msg, "survivors.msg"), "survivors.msg"));
-    CHECK(st[c].stage == static_cast<uint8_t>(ClientStage::unmasked));
+    CHECK(st[c].stage == round_number(Round::r4));
     if (c == v) continue;  // v holds only shares of {v} ∪ W and reveals no mask key: of no use
     UnmaskShares body;
     REQUIRE_NOTHROW(body = check_unmask_shares(p, sid, roster, r1.u2, u3,

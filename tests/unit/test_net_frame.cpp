@@ -59,25 +59,25 @@ TEST_CASE("the largest legitimate messages fit the session's limits") {
       auto body_of = [](const Bytes& m) { return m.size() - kHeaderBytes - trailer_bytes(m[6]); };
       const Secret32 key;  // any signing key: the signature's size does not depend on it
       AdvertiseKeys adv;
-      CHECK(body_of(encode_signed(MsgType::advertise_keys, sid, 1, 0, adv, key)) <= net::max_client_body(p, 0));
+      CHECK(body_of(encode_signed(MsgType::advertise_keys, sid, 1, 0, adv, key)) <= net::max_client_body(p, Round::r0));
       SealedShares shares;
       for (uint32_t v = 1; v <= n; ++v)
         shares.shares.push_back({v, {}, Bytes(kSharePlaintextBytes + kAeadTagBytes)});
       uint64_t s = body_of(encode_signed(MsgType::share_keys, sid, 1, 0, shares, key));
-      CHECK(s <= net::max_client_body(p, 1));
+      CHECK(s <= net::max_client_body(p, Round::r1));
       CHECK(s <= net::max_server_body(p));  // an inbox is as large
       RingVector y{p.modulus, p.length, pack(std::vector<uint64_t>(p.length, p.modulus - 1), p.ring().bits())};
       uint64_t v = body_of(encode_signed(MsgType::masked_input, sid, 1, 0, y, key));
-      CHECK(v <= net::max_client_body(p, 2));
+      CHECK(v <= net::max_client_body(p, Round::r2));
       CHECK(v <= net::max_server_body(p));  // the aggregate is as large
       UnmaskShares u;
       for (uint32_t w = 1; w <= n; ++w) u.self_mask.push_back({w, {}});
-      CHECK(body_of(encode_signed(MsgType::unmask_shares, sid, 1, 0, u, key)) <= net::max_client_body(p, 4));
+      CHECK(body_of(encode_signed(MsgType::unmask_shares, sid, 1, 0, u, key)) <= net::max_client_body(p, Round::r4));
       Roster roster;
       for (uint32_t w = 1; w <= n; ++w) roster.clients.push_back({w, {}, {}, {}});
       CHECK(body_of(encode(MsgType::roster, sid, 0, 0, roster)) <= net::max_server_body(p));
       // Far below the format's own limit: the limit is what protects the server.
-      CHECK(net::max_client_body(p, 0) <= 4096);
+      CHECK(net::max_client_body(p, Round::r0) <= 4096);
     }
   }
 }

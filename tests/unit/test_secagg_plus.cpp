@@ -144,39 +144,39 @@ struct PlusOutcome {
   std::string message;
 };
 
-// One SecAgg+ session. vanish[id-1] = round before which the client disappears (99: never).
+// One SecAgg+ session. vanish[id-1] = round before which the client disappears (Round::none: never).
 // A client that refuses a step (Exit::aborted: its neighbourhood fell below t) drops out too.
-PlusOutcome run_plus(const Params& p, const std::vector<int>& vanish, const std::vector<std::vector<uint64_t>>& x) {
+PlusOutcome run_plus(const Params& p, const std::vector<Round>& vanish, const std::vector<std::vector<uint64_t>>& x) {
   PlusOutcome out;
   SessionId sid = new_session_id();
   std::vector<ClientState> st;
   std::vector<Incoming> in;
-  auto alive = [&](uint32_t id, int r) { return vanish[id - 1] > r; };
-  auto step = [&](int round, auto&& f) {
+  auto alive = [&](uint32_t id, Round r) { return vanish[id - 1] > r; };
+  auto step = [&](Round round, auto&& f) {
     try {
       f();
       return true;
     } catch (const Error& e) {
       if (e.code() != Exit::aborted) throw;
-      out.aborted = round;
+      out.aborted = round_number(round);
       out.message = e.what();
       return false;
     }
   };
   for (uint32_t id = 1; id <= p.clients; ++id) st.push_back(client_keygen(p, sid, id));
   for (uint32_t id = 1; id <= p.clients; ++id)
-    if (alive(id, 0)) in.push_back({"adv", open_envelope(client_advertise(st[id - 1]), "adv")});
+    if (alive(id, Round::r0)) in.push_back({"adv", open_envelope(client_advertise(st[id - 1]), "adv")});
   Roster roster;
-  if (!step(0, [&] { roster = collect_keys(p, sid, in); })) return out;
+  if (!step(Round::r0, [&] { roster = collect_keys(p, sid, in); })) return out;
   Envelope roster_env = open_envelope(encode(MsgType::roster, sid, kServerId, kServerId, roster), "roster");
   in.clear();
   for (auto& e : roster.clients)
-    if (alive(e.id, 1)) in.push_back({"shares", open_envelope(client_share(st[e.id - 1], roster_env, "r"), "s")});
+    if (alive(e.id, Round::r1)) in.push_back({"shares", open_envelope(client_share(st[e.id - 1], roster_env, "r"), "s")});
   ShareRound r1;
-  if (!step(1, [&] { r1 = collect_shares(p, sid, roster, in); })) return out;
+  if (!step(Round::r1, [&] { r1 = collect_shares(p, sid, roster, in); })) return out;
   std::vector<Incoming> masked;
   for (uint32_t id : r1.u2) {
-    if (!alive(id, 2)) continue;
+    if (!alive(id, Round::r2)) continue;
     Envelope inbox = open_envelope(encode(MsgType::inbox, sid, kServerId, id, r1.inboxes.at(id)), "inbox");
     try {
       masked.push_back({"masked", open_envelope(client_mask(st[id - 1], inbox, "inbox", x[id - 1], 1), "m")});
@@ -185,12 +185,12 @@ PlusOutcome run_plus(const Params& p, const std::vector<int>& vanish, const std:
     }
   }
   MaskedRound r2;
-  if (!step(2, [&] { r2 = collect_masked(p, sid, roster, r1.u2, masked); })) return out;
+  if (!step(Round::r2, [&] { r2 = collect_masked(p, sid, roster, r1.u2, masked); })) return out;
   out.u3 = r2.u3;
   Envelope surv = open_envelope(encode(MsgType::survivors, sid, kServerId, kServerId, IdList{r2.u3}), "survivors");
   std::vector<Incoming> answers;
   for (uint32_t id : r2.u3) {
-    if (!alive(id, 4)) continue;
+    if (!alive(id, Round::r4)) continue;
     try {
       answers.push_back({"unmask", open_envelope(client_unmask(st[id - 1], surv, "survivors"), "u")});
     } catch (const Error& e) {
@@ -198,7 +198,7 @@ PlusOutcome run_plus(const Params& p, const std::vector<int>& vanish, const std:
     }
   }
   Recovered rec;
-  if (!step(4, [&] { rec = recover_secrets(p, sid, roster, r1.u2, r2.u3, answers); })) return out;
+  if (!step(Round::r4, [&] { rec = recover_secrets(p, sid, roster, r1.u2, r2.u3, answers); })) return out;
   out.aggregate = std::move(r2.sum);
   remove_masks(p, sid, roster, r2.u3, rec, out.aggregate.data(), 0, out.aggregate.size(), 2);
   return out;
@@ -221,9 +221,9 @@ TEST_CASE("random SecAgg+ sessions give the plaintext sum of U3 or abort with a 
     p.prg = static_cast<uint8_t>(rng() % 2 ? PrgKind::aes128ctr : PrgKind::chacha20);
     validate_params(p);
     double drop = std::uniform_real_distribution<double>(0, 0.25)(rng);
-    std::vector<int> vanish(p.clients, 99);
+    std::vector<Round> vanish(p.clients, Round::none);
     for (auto& v : vanish)
-      if (std::uniform_real_distribution<double>(0, 1)(rng) < drop) v = std::array{0, 1, 2, 4}[rng() % 4];
+      if (std::uniform_real_distribution<double>(0, 1)(rng) < drop) v = kRounds[rng() % 4];
     std::vector<std::vector<uint64_t>> x(p.clients, std::vector<uint64_t>(p.length));
     for (auto& xi : x)
       for (auto& e : xi) e = rng() % p.modulus;
@@ -233,7 +233,7 @@ TEST_CASE("random SecAgg+ sessions give the plaintext sum of U3 or abort with a 
     CAPTURE(p.threshold);
     CAPTURE(p.modulus);
     PlusOutcome o = run_plus(p, vanish, x);
-    bool nobody_drops = std::all_of(vanish.begin(), vanish.end(), [](int v) { return v == 99; });
+    bool nobody_drops = std::all_of(vanish.begin(), vanish.end(), [](Round v) { return v == Round::none; });
     if (nobody_drops) CHECK_MESSAGE(o.aborted == -1, "aborted without dropouts: ", o.message);
     if (o.aborted >= 0) {
       ++aborted;

@@ -29,22 +29,20 @@ using namespace secagg;
 
 namespace {
 
-// A client "vanishes before round r" (r in 0, 1, 2, 4): its message of round r and of
-// every later round is never delivered. kNever: it stays to the end.
-constexpr int kNever = 5;
-constexpr int kRounds[] = {0, 1, 2, 4};
+// A client "vanishes before round r": its message of round r and of every later round is
+// never delivered. Round::none (after every round): it stays to the end.
 
 struct Plan {
   Params p;
-  std::vector<int> vanish;                // vanish[id - 1]
+  std::vector<Round> vanish;              // vanish[id - 1]
   std::vector<std::vector<uint64_t>> x;   // x[id - 1], each of p.length elements in [0, R)
   unsigned threads = 1;                   // for client_mask and remove_masks
 };
 
-bool alive_at(const Plan& pl, uint32_t id, int round) { return pl.vanish[id - 1] > round; }
+bool alive_at(const Plan& pl, uint32_t id, Round round) { return pl.vanish[id - 1] > round; }
 
 // The clients whose message of `round` is delivered (sorted ids).
-std::vector<uint32_t> senders_of(const Plan& pl, int round) {
+std::vector<uint32_t> senders_of(const Plan& pl, Round round) {
   std::vector<uint32_t> ids;
   for (uint32_t id = 1; id <= pl.p.clients; ++id)
     if (alive_at(pl, id, round)) ids.push_back(id);
@@ -53,8 +51,8 @@ std::vector<uint32_t> senders_of(const Plan& pl, int round) {
 
 // The first round whose senders are fewer than t (the sets shrink round by round), or -1.
 int expected_abort(const Plan& pl) {
-  for (int r : kRounds)
-    if (senders_of(pl, r).size() < pl.p.threshold) return r;
+  for (Round r : kRounds)
+    if (senders_of(pl, r).size() < pl.p.threshold) return round_number(r);
   return -1;
 }
 
@@ -69,7 +67,7 @@ std::vector<uint64_t> plaintext_sum(const Plan& pl, const std::vector<uint32_t>&
 std::string describe(const Plan& pl) {
   std::string v;
   for (uint32_t id = 1; id <= pl.p.clients; ++id)
-    if (pl.vanish[id - 1] != kNever) v += fmt::format("{}{}@{}", v.empty() ? "" : " ", id, pl.vanish[id - 1]);
+    if (pl.vanish[id - 1] != Round::none) v += fmt::format("{}{}@{}", v.empty() ? "" : " ", id, pl.vanish[id - 1]);
   return fmt::format("n={} t={} R={} prg={} length={} threads={} vanish(id@round)=[{}]", pl.p.clients,
                      pl.p.threshold, pl.p.modulus, prg_name(pl.p.prg_kind()), pl.p.length, pl.threads, v);
 }
@@ -128,7 +126,7 @@ Plan random_plan(uint64_t seed) {
   // of 2% to 50%, at a random round.
   bool drops = d.in(0, 3) != 0;
   uint64_t percent = d.in(2, 50);
-  pl.vanish.assign(n, kNever);
+  pl.vanish.assign(n, Round::none);
   for (auto& v : pl.vanish)
     if (drops && d.in(1, 100) <= percent) v = kRounds[d.in(0, 3)];
   bool extreme = d.in(0, 9) == 0;  // all elements R - 1: every sum wraps
@@ -166,13 +164,13 @@ Outcome run_session(const Plan& pl, const Tamper& tamper = {}) {
   const Params& p = pl.p;
   const uint32_t n = p.clients;
   Outcome out;
-  auto server_step = [&](int round, const std::function<void()>& f) {
+  auto server_step = [&](Round round, const std::function<void()>& f) {
     try {
       f();
       return true;
     } catch (const Error& e) {
       if (e.code() != Exit::aborted) throw;
-      out.aborted_round = round;
+      out.aborted_round = round_number(round);
       out.abort_message = e.what();
       return false;
     }
@@ -190,22 +188,22 @@ Outcome run_session(const Plan& pl, const Tamper& tamper = {}) {
   for (uint32_t id = 1; id <= n; ++id) {
     st[id - 1] = client_keygen(cp, params_env.session, id);
     Bytes adv = client_advertise(st[id - 1]);
-    if (alive_at(pl, id, 0)) adverts.push_back({fmt::format("adv-{}.msg", id), deliver(adv, "adv")});
+    if (alive_at(pl, id, Round::r0)) adverts.push_back({fmt::format("adv-{}.msg", id), deliver(adv, "adv")});
   }
   Roster roster;
-  if (!server_step(0, [&] { roster = collect_keys(p, sid, adverts); })) return out;
+  if (!server_step(Round::r0, [&] { roster = collect_keys(p, sid, adverts); })) return out;
   out.u1 = roster.ids();
   const Bytes roster_msg = encode(MsgType::roster, sid, kServerId, kServerId, roster);
 
   // Round 1.
   std::vector<Incoming> shares;
   for (uint32_t id : out.u1) {
-    if (!alive_at(pl, id, 1)) continue;
+    if (!alive_at(pl, id, Round::r1)) continue;
     Bytes m = client_share(st[id - 1], deliver(roster_msg, "roster.msg"), "roster.msg");
     shares.push_back({fmt::format("shares-{}.msg", id), deliver(m, "shares")});
   }
   ShareRound r1;
-  if (!server_step(1, [&] { r1 = collect_shares(p, sid, roster, shares); })) return out;
+  if (!server_step(Round::r1, [&] { r1 = collect_shares(p, sid, roster, shares); })) return out;
   // The server keeps U2 in u2.msg between rounds.
   const Bytes u2_msg = encode(MsgType::server_round1, sid, kServerId, kServerId, IdList{r1.u2});
   out.u2 = decode_body<IdList>(deliver(u2_msg, "u2.msg"), "u2.msg").ids;
@@ -215,13 +213,13 @@ Outcome run_session(const Plan& pl, const Tamper& tamper = {}) {
   // Round 2.
   std::vector<Incoming> masked;
   for (uint32_t id : out.u2) {
-    if (!alive_at(pl, id, 2)) continue;
+    if (!alive_at(pl, id, Round::r2)) continue;
     const std::string origin = fmt::format("inbox-{}.msg", id);
     Bytes m = client_mask(st[id - 1], deliver(inbox_msg.at(id), origin), origin, pl.x[id - 1], pl.threads);
     masked.push_back({fmt::format("masked-{}.msg", id), deliver(m, "masked")});
   }
   MaskedRound r2;
-  if (!server_step(2, [&] { r2 = collect_masked(p, sid, roster, out.u2, masked); })) {
+  if (!server_step(Round::r2, [&] { r2 = collect_masked(p, sid, roster, out.u2, masked); })) {
     // The clients check U3 themselves: a survivor shown the too-small set refuses it.
     std::vector<uint32_t> u3;
     for (const auto& m : masked) u3.push_back(m.env.sender);
@@ -245,7 +243,7 @@ Outcome run_session(const Plan& pl, const Tamper& tamper = {}) {
   // Round 4.
   std::vector<Incoming> responses;
   for (uint32_t id : out.u3) {
-    if (!alive_at(pl, id, 4)) continue;
+    if (!alive_at(pl, id, Round::r4)) continue;
     const Secret32 signing_seed = st[id - 1].sig_seed;
     Bytes m = client_unmask(st[id - 1], deliver(survivors_msg, "survivors.msg"), "survivors.msg");
     Envelope env = deliver(m, "unmask");
@@ -258,7 +256,7 @@ Outcome run_session(const Plan& pl, const Tamper& tamper = {}) {
     responses.push_back({fmt::format("unmask-{}.msg", id), deliver(m, "unmask")});
   }
   Recovered rec;
-  if (!server_step(4, [&] { rec = recover_secrets(p, sid, roster, out.u2, out.u3, responses); })) return out;
+  if (!server_step(Round::r4, [&] { rec = recover_secrets(p, sid, roster, out.u2, out.u3, responses); })) return out;
   out.u4 = rec.responders;
 
   // Sum the masked inputs of U3 mod R, then remove the masks (secagg-collect unmask).
@@ -295,14 +293,14 @@ int check_session(const Plan& pl, const Outcome& o) {
   CHECK_MESSAGE(o.aborted_round == want, "aborted at round ", o.aborted_round, ", expected ", want,
                 " (-1: completes); abort message: ", o.abort_message);
   // Every set the server formed before the abort is exactly the set of clients heard from.
-  if (o.aborted_round == -1 || o.aborted_round > 0) CHECK(o.u1 == senders_of(pl, 0));
-  if (o.aborted_round == -1 || o.aborted_round > 1) CHECK(o.u2 == senders_of(pl, 1));
-  if (o.aborted_round == -1 || o.aborted_round > 2) CHECK(o.u3 == senders_of(pl, 2));
+  if (o.aborted_round == -1 || o.aborted_round > 0) CHECK(o.u1 == senders_of(pl, Round::r0));
+  if (o.aborted_round == -1 || o.aborted_round > 1) CHECK(o.u2 == senders_of(pl, Round::r1));
+  if (o.aborted_round == -1 || o.aborted_round > 2) CHECK(o.u3 == senders_of(pl, Round::r2));
   if (o.aborted_round == 2) CHECK_MESSAGE(o.client_refused_small_u3, "a survivor accepted a U3 below t");
   if (o.aborted_round == -1 || o.aborted_round == 4) check_answers(o);
   if (o.aborted_round == -1) {
-    CHECK(o.u4 == senders_of(pl, 4));
-    CHECK(o.aggregate == plaintext_sum(pl, senders_of(pl, 2)));
+    CHECK(o.u4 == senders_of(pl, Round::r4));
+    CHECK(o.aggregate == plaintext_sum(pl, senders_of(pl, Round::r2)));
   } else {
     CHECK(o.abort_message.find("threshold") != std::string::npos);
   }
@@ -310,10 +308,10 @@ int check_session(const Plan& pl, const Outcome& o) {
 }
 
 Plan fixed_plan(uint32_t n, uint32_t t, uint64_t R, uint64_t length, PrgKind prg,
-                const std::map<uint32_t, int>& vanish, uint64_t seed) {
+                const std::map<uint32_t, Round>& vanish, uint64_t seed) {
   Plan pl;
   pl.p = make_params(n, t, R, length, prg);
-  pl.vanish.assign(n, kNever);
+  pl.vanish.assign(n, Round::none);
   for (auto [id, r] : vanish) pl.vanish[id - 1] = r;
   Draw d(seed);
   pl.x.assign(n, std::vector<uint64_t>(length));
@@ -384,7 +382,7 @@ TEST_CASE("a session whose survivor set U3 has exactly t clients gives the sum o
   for (Case c : {Case{uint64_t{1} << 62, PrgKind::aes128ctr}, Case{1000003, PrgKind::chacha20},
                  Case{(uint64_t{1} << 32) - 5, PrgKind::aes128ctr}, Case{2, PrgKind::chacha20}}) {
     // n = 7, t = 5: client 2 vanishes before round 1 (|U2| = 6), client 3 before round 2 (|U3| = 5 = t).
-    Plan pl = fixed_plan(7, 5, c.R, 37, c.prg, {{2, 1}, {3, 2}}, c.R);
+    Plan pl = fixed_plan(7, 5, c.R, 37, c.prg, {{2, Round::r1}, {3, Round::r2}}, c.R);
     CAPTURE(describe(pl));
     Outcome o = run_session(pl);
     REQUIRE(o.aborted_round == -1);
@@ -395,7 +393,7 @@ TEST_CASE("a session whose survivor set U3 has exactly t clients gives the sum o
     check_session(pl, o);
 
     // One more client lost before round 2: U3 = t - 1, the masked round aborts.
-    Plan below = fixed_plan(7, 5, c.R, 37, c.prg, {{2, 1}, {3, 2}, {6, 2}}, c.R);
+    Plan below = fixed_plan(7, 5, c.R, 37, c.prg, {{2, Round::r1}, {3, Round::r2}, {6, Round::r2}}, c.R);
     Outcome ob = run_session(below);
     CHECK(ob.aborted_round == 2);
     CHECK(ob.client_refused_small_u3);
@@ -410,7 +408,7 @@ TEST_CASE("a session whose survivor set U3 has exactly t clients gives the sum o
 TEST_CASE("unmasking answers from exactly t clients are enough for the correct sum") {
   SUBCASE("nobody lost before round 4: only self-mask seeds to recover") {
     // n = 6, t = 4: clients 2 and 5 mask their inputs, then vanish before round 4.
-    Plan pl = fixed_plan(6, 4, uint64_t{1} << 20, 100, PrgKind::aes128ctr, {{2, 4}, {5, 4}}, 11);
+    Plan pl = fixed_plan(6, 4, uint64_t{1} << 20, 100, PrgKind::aes128ctr, {{2, Round::r4}, {5, Round::r4}}, 11);
     Outcome o = run_session(pl);
     REQUIRE(o.aborted_round == -1);
     CHECK(o.u3 == std::vector<uint32_t>{1, 2, 3, 4, 5, 6});
@@ -421,7 +419,8 @@ TEST_CASE("unmasking answers from exactly t clients are enough for the correct s
   }
   SUBCASE("a client lost before round 2 too: its mask key is recovered from exactly t answers") {
     // n = 7, t = 4: client 7 shares, then vanishes before masking; 1 and 2 vanish before round 4.
-    Plan pl = fixed_plan(7, 4, 1000003, 300, PrgKind::chacha20, {{7, 2}, {1, 4}, {2, 4}}, 12);
+    Plan pl = fixed_plan(7, 4, 1000003, 300, PrgKind::chacha20, {{7, Round::r2}, {1, Round::r4}, {2, Round::r4}},
+                         12);
     Outcome o = run_session(pl);
     REQUIRE(o.aborted_round == -1);
     CHECK(o.u2 == std::vector<uint32_t>{1, 2, 3, 4, 5, 6, 7});
@@ -431,7 +430,8 @@ TEST_CASE("unmasking answers from exactly t clients are enough for the correct s
     check_answers(o);
   }
   SUBCASE("t - 1 answers abort round 4") {
-    Plan pl = fixed_plan(7, 4, 1000003, 30, PrgKind::chacha20, {{7, 2}, {1, 4}, {2, 4}, {3, 4}}, 13);
+    Plan pl = fixed_plan(7, 4, 1000003, 30, PrgKind::chacha20,
+                         {{7, Round::r2}, {1, Round::r4}, {2, Round::r4}, {3, Round::r4}}, 13);
     Outcome o = run_session(pl);
     CHECK(o.aborted_round == 4);
   }
@@ -442,7 +442,7 @@ TEST_CASE("a responder among the first t that sends a modified mask-key share ma
   // n = 5, t = 3: client 5 shares its keys, then vanishes before round 2, so every answer carries a
   // share of its mask key. Clients 1-4 answer; the server uses the first t by id, {1, 2, 3}.
   const uint32_t bad = 2;
-  Plan pl = fixed_plan(5, 3, uint64_t{1} << 32, 50, PrgKind::aes128ctr, {{5, 2}}, 21);
+  Plan pl = fixed_plan(5, 3, uint64_t{1} << 32, 50, PrgKind::aes128ctr, {{5, Round::r2}}, 21);
 
   // Control: the honest session completes.
   Outcome honest = run_session(pl);
