@@ -37,6 +37,7 @@
 #include "protocol.hpp"
 #include "random.hpp"
 #include "server.hpp"
+#include "session_dir.hpp"
 
 using namespace secagg;
 
@@ -73,8 +74,8 @@ int run(const Options& o) {
   // Round 1: client 1's shares for everyone, for real; its inbox holds one share from each
   // client, forwarded by the server with the sender in place of the recipient (collect_shares),
   // so each entry has the size of one of client 1's own.
-  const Envelope roster_env = open_envelope(roster_msg, "roster.msg");
-  const Bytes shares_msg = client_share(st[0], roster_env, "roster.msg", threads);
+  const Envelope roster_env = open_envelope(roster_msg, SessionDir::name(Marker::roster));
+  const Bytes shares_msg = client_share(st[0], roster_env, SessionDir::name(Marker::roster), threads);
   SealedShares inbox = decode_body<SealedShares>(open_envelope(shares_msg, "shares.msg"), "shares.msg");
   for (size_t i = 0; i < inbox.shares.size(); ++i) inbox.shares[i].peer = static_cast<uint32_t>(i + 1);
   const Bytes inbox_msg = encode(MsgType::inbox, sid, kServerId, 1, inbox);

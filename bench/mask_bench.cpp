@@ -44,6 +44,7 @@
 #include "protocol.hpp"
 #include "random.hpp"
 #include "server.hpp"
+#include "session_dir.hpp"
 #include "vectors.hpp"
 
 using namespace secagg;
@@ -121,7 +122,7 @@ int run(const Options& o) {
 
   auto dir = std::filesystem::temp_directory_path() / fmt::format("secagg-bench-{}", getpid());
   std::filesystem::create_directories(dir);
-  const std::string state = (dir / "c1").string(), inbox_path = (dir / "inbox-1.msg").string(),
+  const std::string state = (dir / "c1").string(), inbox_path = (dir / SessionDir::inbox_name(1)).string(),
                     input = (dir / "x1.vec").string(), out = (dir / "masked1.msg").string();
   write_file_atomic(inbox_path, inbox);
   write_file_atomic(input, vector_message(x, ring, sid));

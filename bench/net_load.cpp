@@ -616,7 +616,7 @@ int run(const Options& o) {
                              ? fmt::format("the server printed {} elements, not {}", printed.size(), expected.size())
                              : fmt::format("aggregate element {} is {}, the plaintext sum {}", i, printed[i], expected[i]));
     }
-    const Digest32 file = blake2b_256(read_file(SessionDir(session).path("aggregate.vec")));
+    const Digest32 file = blake2b_256(read_file(SessionDir(session).path(Marker::aggregate)));
     uint32_t got = 0, wrong = 0;
     for (uint32_t id : want_u3) {
       got += sh.finished[id - 1];

@@ -1,15 +1,77 @@
 #include "session_dir.hpp"
 
+#include <cerrno>
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
 #include <fmt/format.h>
 
 #include "error.hpp"
 #include "fileio.hpp"
 #include "params.hpp"
+#include "vectors.hpp"
 
 namespace secagg {
+namespace {
 
-Envelope SessionDir::read(const std::string& name, MsgType type, const char* made_by) const {
-  std::string p = path(name);
+constexpr const char* kMaskedSum = "masked-sum.vec";
+
+// What a step is called in the message refusing to do it twice.
+const char* step_name(Marker m) {
+  switch (m) {
+    case Marker::params: return "setup";
+    case Marker::roster: return "round 0";
+    case Marker::u2: return "round 1";
+    case Marker::survivors: return "round 2";
+    case Marker::aggregate: return "round 4";
+  }
+  return "?";
+}
+
+Error done_already(const std::string& path, Marker m) {
+  // setup collects nothing: say what running it twice means.
+  if (m == Marker::params)
+    return Error(Exit::cantcreat, fmt::format("{}: already exists: this session was set up already (use a new "
+                                              "--session directory for a new session)",
+                                              path));
+  return Error(Exit::cantcreat, fmt::format("{}: already exists: {} of this session was collected already (each round "
+                                            "is collected once)",
+                                            path, step_name(m)));
+}
+
+std::optional<Bytes> read_if_there(const std::string& path, const Params& p) {
+  if (!path_exists(path)) return std::nullopt;
+  return read_message_file(path, &p);
+}
+
+}  // namespace
+
+const char* SessionDir::name(Marker m) {
+  switch (m) {
+    case Marker::params: return "params.msg";
+    case Marker::roster: return "roster.msg";
+    case Marker::u2: return "u2.msg";
+    case Marker::survivors: return "survivors.msg";
+    case Marker::aggregate: return "aggregate.vec";
+  }
+  return "?";
+}
+
+std::string SessionDir::inbox_name(uint32_t id) { return fmt::format("inbox-{}.msg", id); }
+std::string SessionDir::masked_name(uint32_t id) { return fmt::format("masked-{}.msg", id); }
+std::string SessionDir::unmask_name(uint32_t id) { return fmt::format("unmask-{}.msg", id); }
+std::string SessionDir::masked_sum_path() const { return dir_ + "/" + kMaskedSum; }
+
+bool SessionDir::has(Marker m) const { return path_exists(path(m)); }
+
+void SessionDir::require_absent(Marker m) const {
+  if (has(m)) throw done_already(path(m), m);
+}
+
+Envelope SessionDir::read(Marker m, MsgType type, const char* made_by) const {
+  std::string p = path(m);
   if (!path_exists(p))
     throw Error(Exit::noinput, fmt::format("{}: missing (it is written by {})", p, made_by));
   Bytes b = read_message_file(p);
@@ -20,39 +82,98 @@ Envelope SessionDir::read(const std::string& name, MsgType type, const char* mad
 }
 
 std::pair<Params, SessionId> SessionDir::params() const {
-  Envelope env = read("params.msg", MsgType::params, "secagg-collect setup");
+  Envelope env = read(Marker::params, MsgType::params, "secagg-collect setup");
   // Checked on every read, not only by setup: the file may have been changed since.
-  Params p = decode_body<Params>(env, path("params.msg"));
-  check_params_file(p, path("params.msg"));
+  Params p = decode_body<Params>(env, path(Marker::params));
+  check_params_file(p, path(Marker::params));
   return {p, env.session};
 }
 
 Roster SessionDir::roster(const SessionId& sid) const {
-  Envelope env = read("roster.msg", MsgType::roster, "secagg-collect keys");
-  if (env.session != sid) throw Error(Exit::data, path("roster.msg") + ": belongs to another session");
-  return decode_body<Roster>(env, path("roster.msg"));
+  Envelope env = read(Marker::roster, MsgType::roster, "secagg-collect keys");
+  if (env.session != sid) throw Error(Exit::data, path(Marker::roster) + ": belongs to another session");
+  return decode_body<Roster>(env, path(Marker::roster));
 }
 
 std::vector<uint32_t> SessionDir::u2(const SessionId& sid) const {
-  Envelope env = read("u2.msg", MsgType::server_round1, "secagg-collect shares");
-  if (env.session != sid) throw Error(Exit::data, path("u2.msg") + ": belongs to another session");
-  return decode_body<IdList>(env, path("u2.msg")).ids;
+  Envelope env = read(Marker::u2, MsgType::server_round1, "secagg-collect shares");
+  if (env.session != sid) throw Error(Exit::data, path(Marker::u2) + ": belongs to another session");
+  return decode_body<IdList>(env, path(Marker::u2)).ids;
 }
 
 std::vector<uint32_t> SessionDir::survivors(const SessionId& sid) const {
-  Envelope env = read("survivors.msg", MsgType::survivors, "secagg-collect masked");
-  if (env.session != sid) throw Error(Exit::data, path("survivors.msg") + ": belongs to another session");
-  return decode_body<IdList>(env, path("survivors.msg")).ids;
+  Envelope env = read(Marker::survivors, MsgType::survivors, "secagg-collect masked");
+  if (env.session != sid) throw Error(Exit::data, path(Marker::survivors) + ": belongs to another session");
+  return decode_body<IdList>(env, path(Marker::survivors)).ids;
 }
 
-void SessionDir::require_absent(const std::string& name, const char* round) const {
-  if (!path_exists(path(name))) return;
-  // params.msg is written by setup, which collects nothing: say what running it twice means.
-  if (name == "params.msg")
-    throw Error(Exit::cantcreat, fmt::format("{}: already exists: this session was set up already (use a new "
-                                             "--session directory for a new session)", path(name)));
-  throw Error(Exit::cantcreat, fmt::format("{}: already exists: {} of this session was collected already (each round "
-                                           "is collected once)", path(name), round));
+std::vector<uint64_t> SessionDir::masked_sum(const Params& p, const SessionId& sid) const {
+  const std::string f = masked_sum_path();
+  return read_vector(read_message_file(f, &p), p.ring(), p.length, &sid, f);
+}
+
+std::optional<Bytes> SessionDir::saved_masked(uint32_t id, const Params& p) const {
+  return read_if_there(masked_path(id), p);
+}
+
+std::optional<Bytes> SessionDir::saved_unmask(uint32_t id, const Params& p) const {
+  return read_if_there(unmask_path(id), p);
+}
+
+SessionDir::Writer SessionDir::begin(Marker step) const { return Writer(*this, step); }
+
+SessionDir::Writer::Writer(const SessionDir& s, Marker m) : s_(&s), step_(m) {
+  // Without a descriptor to lock (a directory that cannot be opened for reading), or on a file
+  // system without flock, the marker's exclusive creation is still the guard.
+  lock_fd_ = ::open(s.dir_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (lock_fd_ >= 0)
+    while (::flock(lock_fd_, LOCK_EX) != 0 && errno == EINTR) {
+    }
+  try {
+    s.require_absent(m);
+  } catch (...) {
+    if (lock_fd_ >= 0) ::close(lock_fd_);
+    lock_fd_ = -1;
+    throw;
+  }
+}
+
+SessionDir::Writer::Writer(Writer&& o) noexcept : s_(o.s_), step_(o.step_), lock_fd_(o.lock_fd_) { o.lock_fd_ = -1; }
+
+SessionDir::Writer::~Writer() {
+  if (lock_fd_ >= 0) ::close(lock_fd_);  // lets go of the lock
+}
+
+void SessionDir::Writer::inbox(uint32_t id, std::span<const uint8_t> msg) const {
+  write_file_atomic(s_->inbox_path(id), msg);
+}
+void SessionDir::Writer::masked(uint32_t id, std::span<const uint8_t> msg) const {
+  write_file_atomic(s_->masked_path(id), msg);
+}
+void SessionDir::Writer::masked_sum(std::span<const uint8_t> msg) const {
+  write_file_atomic(s_->masked_sum_path(), msg);
+}
+void SessionDir::Writer::unmask(uint32_t id, std::span<const uint8_t> msg) const {
+  write_file_atomic(s_->unmask_path(id), msg);
+}
+
+void SessionDir::Writer::params(std::span<const uint8_t> msg) const { mark(Marker::params, msg); }
+void SessionDir::Writer::roster(std::span<const uint8_t> msg) const { mark(Marker::roster, msg); }
+void SessionDir::Writer::u2(std::span<const uint8_t> msg) const { mark(Marker::u2, msg); }
+void SessionDir::Writer::survivors(std::span<const uint8_t> msg) const { mark(Marker::survivors, msg); }
+void SessionDir::Writer::aggregate(std::span<const uint8_t> msg) const { mark(Marker::aggregate, msg); }
+
+void SessionDir::Writer::mark(Marker m, std::span<const uint8_t> msg) const {
+  if (m != step_)
+    throw Error(Exit::software, fmt::format("{}: written by the writer of {}", s_->path(m), step_name(step_)));
+  const std::string f = s_->path(m);
+  try {
+    write_file_atomic(f, msg, 0644, Overwrite::refuse);
+  } catch (const Error& e) {
+    // Created since the check by a run that does not take the lock: refused in the same words.
+    if (e.code() == Exit::cantcreat && path_exists(f)) throw done_already(f, m);
+    throw;
+  }
 }
 
 }  // namespace secagg

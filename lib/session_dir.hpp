@@ -1,44 +1,108 @@
-// The server's session directory: its state between rounds and the audit
-// transcript of the session. Every file in it is a secagg message.
+// The server's session directory: its state between rounds and the audit transcript of the
+// session. Every file in it is a secagg message, and this class is the only code that names,
+// reads or writes one (docs/architecture.md, "Session directory").
 //
-//   params.msg          setup            session parameters
-//   roster.msg          round 0          U1 and the advertised keys
+//   params.msg          setup            session parameters                          (marker)
+//   roster.msg          round 0          U1 and the advertised keys                  (marker)
 //   inbox-<id>.msg      round 1          the shares addressed to client <id>
-//   u2.msg              round 1          U2 (written last: marks round 1 as collected)
+//   u2.msg              round 1          U2                                          (marker)
 //   masked-<id>.msg     round 2          client <id>'s masked input, as received
 //   masked-sum.vec      round 2          the sum mod R of the masked inputs of U3
-//   survivors.msg       round 2          U3 (written last: marks round 2 as collected)
+//   survivors.msg       round 2          U3                                          (marker)
 //   unmask-<id>.msg     round 4          client <id>'s unmasking answer, as received
-//   aggregate.vec       round 4          the sum of the inputs of U3, mod R
+//   aggregate.vec       round 4          the sum of the inputs of U3, mod R          (marker)
+//
+// A step's marker is written last, so that a directory with the marker holds the whole step
+// (serve --resume starts from the first step without one), and exactly once: a Writer holds an
+// exclusive lock on the directory (flock(2)) from the check that the marker is absent to the
+// marker's creation, which itself refuses to replace a file (link(2)). Of two concurrent
+// collections of one round, the second waits for the first and is then refused (Exit::cantcreat)
+// with the same words as a collection started after the round was done, having written nothing.
 #pragma once
+#include <cstdint>
+#include <optional>
+#include <span>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "messages.hpp"
 
 namespace secagg {
 
+// The file that marks a step of the session as done.
+enum class Marker : uint8_t { params, roster, u2, survivors, aggregate };
+
 class SessionDir {
  public:
   explicit SessionDir(std::string dir) : dir_(std::move(dir)) {}
-  std::string path(const std::string& name) const { return dir_ + "/" + name; }
-  std::string inbox_path(uint32_t id) const { return path("inbox-" + std::to_string(id) + ".msg"); }
-  std::string masked_path(uint32_t id) const { return path("masked-" + std::to_string(id) + ".msg"); }
-  std::string unmask_path(uint32_t id) const { return path("unmask-" + std::to_string(id) + ".msg"); }
+  const std::string& dir() const { return dir_; }
 
-  // Each reads and checks one file; a missing file is Exit::noinput with a hint
-  // naming the step that makes it.
-  Envelope read(const std::string& name, MsgType type, const char* made_by) const;
-  // Refuses (Exit::data) parameters that validate_params refuses.
+  // The file names, also for labelling a message by the file it would be (secagg-sim keeps its
+  // session in memory).
+  static const char* name(Marker m);
+  static std::string inbox_name(uint32_t id);
+  static std::string masked_name(uint32_t id);
+  static std::string unmask_name(uint32_t id);
+
+  // Paths, for messages and for readers of one file.
+  std::string path(Marker m) const { return dir_ + "/" + name(m); }
+  std::string inbox_path(uint32_t id) const { return dir_ + "/" + inbox_name(id); }
+  std::string masked_path(uint32_t id) const { return dir_ + "/" + masked_name(id); }
+  std::string unmask_path(uint32_t id) const { return dir_ + "/" + unmask_name(id); }
+  std::string masked_sum_path() const;
+
+  // Whether the step is done (its marker exists).
+  bool has(Marker m) const;
+  // Refuses (Exit::cantcreat) when the step is done: rounds are collected once, setup is run once.
+  void require_absent(Marker m) const;
+
+  // Each reads and checks one file; a missing file is Exit::noinput with a hint naming the step
+  // that makes it. params refuses (Exit::data) parameters that validate_params refuses.
   std::pair<Params, SessionId> params() const;
   Roster roster(const SessionId& sid) const;
   std::vector<uint32_t> u2(const SessionId& sid) const;
   std::vector<uint32_t> survivors(const SessionId& sid) const;
+  std::vector<uint64_t> masked_sum(const Params& p, const SessionId& sid) const;
+  // A message saved while its round was open (serve --resume): nullopt if client id has none.
+  std::optional<Bytes> saved_masked(uint32_t id, const Params& p) const;
+  std::optional<Bytes> saved_unmask(uint32_t id, const Params& p) const;
 
-  // Refuses (Exit::cantcreat) when a round's marker file already exists: rounds are collected once.
-  void require_absent(const std::string& name, const char* round) const;
+  // The writes of one step, in the order of the table above; the marker's write ends the step.
+  class Writer {
+   public:
+    Writer(const Writer&) = delete;
+    Writer& operator=(const Writer&) = delete;
+    Writer(Writer&& o) noexcept;
+    Writer& operator=(Writer&&) = delete;
+    ~Writer();
+
+    // The files written before a marker replace what a failed run of the step left there.
+    void inbox(uint32_t id, std::span<const uint8_t> msg) const;
+    void masked(uint32_t id, std::span<const uint8_t> msg) const;
+    void masked_sum(std::span<const uint8_t> msg) const;
+    void unmask(uint32_t id, std::span<const uint8_t> msg) const;
+    // The markers: each only by the Writer of its step, created exclusively.
+    void params(std::span<const uint8_t> msg) const;
+    void roster(std::span<const uint8_t> msg) const;
+    void u2(std::span<const uint8_t> msg) const;
+    void survivors(std::span<const uint8_t> msg) const;
+    void aggregate(std::span<const uint8_t> msg) const;
+
+   private:
+    friend class SessionDir;
+    Writer(const SessionDir& s, Marker m);
+    void mark(Marker m, std::span<const uint8_t> msg) const;
+    const SessionDir* s_;
+    Marker step_;
+    int lock_fd_ = -1;
+  };
+  // Locks the directory (waiting for another Writer to finish) and refuses, as require_absent
+  // does, a step that is done. Setup creates the directory first.
+  Writer begin(Marker step) const;
 
  private:
+  Envelope read(Marker m, MsgType type, const char* made_by) const;
   std::string dir_;
 };
 

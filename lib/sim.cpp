@@ -22,6 +22,7 @@
 #include "protocol.hpp"
 #include "random.hpp"
 #include "server.hpp"
+#include "session_dir.hpp"
 
 namespace secagg {
 namespace {
@@ -404,8 +405,8 @@ SimReport run_simulation(const SimConfig& cfg) {
   // Setup: the clients read the parameters from the params message, as secagg-keygen does.
   const SessionId sid = new_session_id();
   const Bytes params_msg = encode(MsgType::params, sid, kServerId, kServerId, p);
-  const Envelope params_env = open_envelope(params_msg, "params.msg");
-  const Params cp = decode_body<Params>(params_env, "params.msg");
+  const Envelope params_env = open_envelope(params_msg, SessionDir::name(Marker::params));
+  const Params cp = decode_body<Params>(params_env, SessionDir::name(Marker::params));
   std::vector<ClientState> st(n);
 
   // Round 0: keys.
@@ -446,8 +447,8 @@ SimReport run_simulation(const SimConfig& cfg) {
     const double w0 = wall_ms();
     const auto ids = participants(u1, Round::r1);
     auto msgs = run_clients(d, ids, [&](uint32_t id) {
-      Envelope env = open_envelope(roster_msg, "roster.msg");
-      return client_share(st[id - 1], env, "roster.msg");
+      Envelope env = open_envelope(roster_msg, SessionDir::name(Marker::roster));
+      return client_share(st[id - 1], env, SessionDir::name(Marker::roster));
     });
     bool ok = server_step(d, [&] {
       ShareRound r;
@@ -508,7 +509,7 @@ SimReport run_simulation(const SimConfig& cfg) {
       parallel_for(cnt, threads, [&](size_t i) {
         const uint32_t id = bids[i];
         xs[i] = sim_input(cfg.seed, id, p);  // the client's input file: not timed
-        const std::string origin = fmt::format("inbox-{}.msg", id);
+        const std::string origin = SessionDir::inbox_name(id);
         msgs[i] = client_step(d, id, [&] {
           Envelope env = open_envelope(inbox_msg[id - 1], origin);
           Bytes m = client_mask(st[id - 1], env, origin, xs[i], 1);
@@ -554,8 +555,8 @@ SimReport run_simulation(const SimConfig& cfg) {
     const double w0 = wall_ms();
     const auto ids = participants(u3, Round::r4);
     auto msgs = run_clients(d, ids, [&](uint32_t id) {
-      Envelope env = open_envelope(survivors_msg, "survivors.msg");
-      return client_unmask(st[id - 1], env, "survivors.msg");
+      Envelope env = open_envelope(survivors_msg, SessionDir::name(Marker::survivors));
+      return client_unmask(st[id - 1], env, SessionDir::name(Marker::survivors));
     });
     std::vector<ClientState>().swap(st);
     // The server removes |U3| self masks and, for each dropped client of U2 \ U3, one pairwise

@@ -153,47 +153,48 @@ void setup(const std::string& dir, Params p, const std::string& modulus_bits, ui
   p.prg = static_cast<uint8_t>(*kind);
   validate_params(p);
   SessionDir s(dir);
-  s.require_absent("params.msg", "setup");
+  s.require_absent(Marker::params);
   make_directory(dir);
+  auto w = s.begin(Marker::params);
   random_context("setup");
   SessionId sid = new_session_id();
-  write_file_atomic(s.path("params.msg"), encode(MsgType::params, sid, kServerId, kServerId, p), 0644,
-                    Overwrite::refuse);
+  w.params(encode(MsgType::params, sid, kServerId, kServerId, p));
 }
 
 void keys(const std::string& dir, const std::vector<std::string>& files) {
   SessionDir s(dir);
   auto [p, sid] = s.params();
-  s.require_absent("roster.msg", "round 0");
+  // Held to the marker: a concurrent run of this round waits for this one, then is refused.
+  auto w = s.begin(Marker::roster);
   auto in = read_all(files, p, MsgType::advertise_keys);
   Roster roster = collect_keys(p, sid, in);
-  write_file_atomic(s.path("roster.msg"), encode(MsgType::roster, sid, kServerId, kServerId, roster));
+  w.roster(encode(MsgType::roster, sid, kServerId, kServerId, roster));
   report_keys(p.clients, roster.ids());
 }
 
 void shares(const std::string& dir, const std::vector<std::string>& files) {
   SessionDir s(dir);
   auto [p, sid] = s.params();
-  s.require_absent("u2.msg", "round 1");
+  auto w = s.begin(Marker::u2);
   Roster roster = s.roster(sid);
   auto in = read_all(files, p, MsgType::share_keys);
   ShareRound r = collect_shares(p, sid, roster, in);
-  for (auto& [v, inbox] : r.inboxes) write_file_atomic(s.inbox_path(v), encode(MsgType::inbox, sid, kServerId, v, inbox));
-  write_file_atomic(s.path("u2.msg"), encode(MsgType::server_round1, sid, kServerId, kServerId, IdList{r.u2}));
+  for (auto& [v, inbox] : r.inboxes) w.inbox(v, encode(MsgType::inbox, sid, kServerId, v, inbox));
+  w.u2(encode(MsgType::server_round1, sid, kServerId, kServerId, IdList{r.u2}));
   report_round(1, roster.ids(), r.u2);
 }
 
 void masked(const std::string& dir, const std::vector<std::string>& files) {
   SessionDir s(dir);
   auto [p, sid] = s.params();
-  s.require_absent("survivors.msg", "round 2");
+  auto w = s.begin(Marker::survivors);
   Roster roster = s.roster(sid);  // the signing keys the masked inputs are checked against
   auto u2 = s.u2(sid);
   auto in = read_all(files, p, MsgType::masked_input);
   MaskedRound r = collect_masked(p, sid, roster, u2, in);
-  for (const auto& m : in) write_file_atomic(s.masked_path(m.env.sender), seal_envelope(m.env));
-  write_file_atomic(s.path("masked-sum.vec"), vector_message(r.sum, p.ring(), sid));
-  write_file_atomic(s.path("survivors.msg"), encode(MsgType::survivors, sid, kServerId, kServerId, IdList{r.u3}));
+  for (const auto& m : in) w.masked(m.env.sender, seal_envelope(m.env));
+  w.masked_sum(vector_message(r.sum, p.ring(), sid));
+  w.survivors(encode(MsgType::survivors, sid, kServerId, kServerId, IdList{r.u3}));
   report_round(2, u2, r.u3);
 }
 
@@ -201,15 +202,14 @@ void unmask(const std::string& dir, const std::vector<std::string>& files, bool 
             unsigned threads) {
   SessionDir s(dir);
   auto [p, sid] = s.params();
-  s.require_absent("aggregate.vec", "round 4");
+  auto w = s.begin(Marker::aggregate);
   Roster roster = s.roster(sid);
   auto u2 = s.u2(sid);
   auto u3 = s.survivors(sid);
   auto in = read_all(files, p, MsgType::unmask_shares);
   Recovered rec = recover_secrets(p, sid, roster, u2, u3, in);
   Modulus ring = p.ring();
-  std::vector<uint64_t> sum = read_vector(read_message_file(s.path("masked-sum.vec"), &p), ring, p.length, &sid,
-                                          s.path("masked-sum.vec"));
+  std::vector<uint64_t> sum = s.masked_sum(p, sid);
   remove_masks(p, sid, roster, u3, rec, sum.data(), 0, sum.size(), threads);
   // The user's copy first: if it cannot be written, nothing is recorded and the step can be rerun.
   Bytes vec = vector_message(sum, ring, sid);
@@ -217,8 +217,8 @@ void unmask(const std::string& dir, const std::vector<std::string>& files, bool 
     tool::write_output(out, vector_text(sum));
   else
     tool::write_output(out, vec);
-  for (const auto& m : in) write_file_atomic(s.unmask_path(m.env.sender), seal_envelope(m.env));
-  write_file_atomic(s.path("aggregate.vec"), vec);
+  for (const auto& m : in) w.unmask(m.env.sender, seal_envelope(m.env));
+  w.aggregate(vec);
   report_round(4, u3, rec.responders);
 }
 

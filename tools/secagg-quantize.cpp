@@ -45,7 +45,7 @@ size_t contributors(const std::string& params_path, const SessionId& sid) {
   if (params_path == "-") return 0;
   std::string dir = std::filesystem::path(params_path).parent_path().string();
   SessionDir sd(dir.empty() ? "." : dir);
-  if (!path_exists(sd.path("survivors.msg"))) return 0;
+  if (!sd.has(Marker::survivors)) return 0;
   try {
     return sd.survivors(sid).size();
   } catch (const Error&) {

@@ -161,23 +161,23 @@ class Server {
 // Which round the session directory is at, and the messages of that round already saved.
 void Server::load() {
   std::tie(p_, sid_) = s_.params();
-  s_.require_absent("aggregate.vec", "round 4");
-  if (!path_exists(s_.path("roster.msg"))) {
+  s_.require_absent(Marker::aggregate);
+  if (!s_.has(Marker::roster)) {
     round_ = Round::r0;
     return;
   }
   if (!o_.resume)
     throw Error(Exit::cantcreat, fmt::format("{}: already exists: this session has started; use 'serve --resume' to "
                                              "continue it",
-                                             s_.path("roster.msg")));
+                                             s_.path(Marker::roster)));
   roster_ = s_.roster(sid_);
   graph_.reset();
-  if (!path_exists(s_.path("u2.msg"))) {
+  if (!s_.has(Marker::u2)) {
     round_ = Round::r1;
     return;
   }
   u2_ = s_.u2(sid_);
-  if (!path_exists(s_.path("survivors.msg"))) {
+  if (!s_.has(Marker::survivors)) {
     round_ = Round::r2;
     return;
   }
@@ -252,19 +252,19 @@ void Server::open_round(Round r) {
   if (r == Round::r2) {
     collector_.emplace(p_, sid_, roster_, u2_);
     for (uint32_t id : u2_) {
+      std::optional<Bytes> b = s_.saved_masked(id, p_);
+      if (!b) continue;
       std::string f = s_.masked_path(id);
-      if (!path_exists(f)) continue;
-      Bytes b = read_message_file(f, &p_);
-      collector_->add({f, open_envelope(b, f)});
-      got_[id] = {blake2b_256(b), nullptr, std::nullopt, std::nullopt};
+      collector_->add({f, open_envelope(*b, f)});
+      got_[id] = {blake2b_256(*b), nullptr, std::nullopt, std::nullopt};
     }
   } else if (r == Round::r4) {
     for (uint32_t id : u3_) {
+      std::optional<Bytes> b = s_.saved_unmask(id, p_);
+      if (!b) continue;
       std::string f = s_.unmask_path(id);
-      if (!path_exists(f)) continue;
-      Bytes b = read_message_file(f, &p_);
-      Incoming in{f, open_envelope(b, f)};
-      got_[id] = {blake2b_256(b), nullptr, std::nullopt, check_unmask_shares(p_, sid_, roster_, u2_, u3_, in, &graph())};
+      Incoming in{f, open_envelope(*b, f)};
+      got_[id] = {blake2b_256(*b), nullptr, std::nullopt, check_unmask_shares(p_, sid_, roster_, u2_, u3_, in, &graph())};
     }
   }
   info(fmt::format("round {}: open: expecting {} clients within {} s{}", r, expected_.size(),
@@ -541,11 +541,11 @@ void Server::accept_message(const ConnPtr& c, Incoming in) {
     case Round::r1: collect_shares(one, sid_, roster_, single, &graph()); keep = std::move(in); break;
     case Round::r2:
       collector_->add(in);
-      write_file_atomic(s_.masked_path(id), c->frame);
+      s_.begin(Marker::survivors).masked(id, c->frame);
       break;
     default:
       shares = check_unmask_shares(p_, sid_, roster_, u2_, u3_, in, &graph());
-      write_file_atomic(s_.unmask_path(id), c->frame);
+      s_.begin(Marker::aggregate).unmask(id, c->frame);
       break;
   }
   got_[id] = {blake2b_256(c->frame), c, std::move(keep), std::move(shares)};
@@ -704,27 +704,29 @@ void Server::collect(std::vector<Reply>& replies) {
       roster_ = collect_keys(p_, sid_, kept());
       graph_.reset();
       Bytes b = encode(MsgType::roster, sid_, kServerId, kServerId, roster_);
-      write_file_atomic(s_.path("roster.msg"), b);
+      s_.begin(Marker::roster).roster(b);
       to_all(std::move(b));
       break;
     }
     case Round::r1: {
       ShareRound r = collect_shares(p_, sid_, roster_, kept(), &graph());
+      const auto w = s_.begin(Marker::u2);
       for (auto& [v, inbox] : r.inboxes) {
         Bytes b = encode(MsgType::inbox, sid_, kServerId, v, inbox);
-        write_file_atomic(s_.inbox_path(v), b);
+        w.inbox(v, b);
         auto it = got_.find(v);
         if (it != got_.end()) replies.push_back({v, it->second.conn, std::make_shared<const Bytes>(std::move(b))});
       }
-      write_file_atomic(s_.path("u2.msg"), encode(MsgType::server_round1, sid_, kServerId, kServerId, IdList{r.u2}));
+      w.u2(encode(MsgType::server_round1, sid_, kServerId, kServerId, IdList{r.u2}));
       u2_ = r.u2;
       break;
     }
     case Round::r2: {
       u3_ = collector_->finish();
-      write_file_atomic(s_.path("masked-sum.vec"), vector_message(collector_->sum(), p_.ring(), sid_));
+      const auto w = s_.begin(Marker::survivors);
+      w.masked_sum(vector_message(collector_->sum(), p_.ring(), sid_));
       Bytes b = encode(MsgType::survivors, sid_, kServerId, kServerId, IdList{u3_});
-      write_file_atomic(s_.path("survivors.msg"), b);
+      w.survivors(b);
       collector_.reset();
       to_all(std::move(b));
       break;
@@ -738,12 +740,12 @@ void Server::collect(std::vector<Reply>& replies) {
       }
       Recovered rec = reconstruct_secrets(p_, roster_, u2_, u3_, checked);
       Modulus ring = p_.ring();
-      std::vector<uint64_t> sum = read_vector(read_message_file(s_.path("masked-sum.vec"), &p_), ring, p_.length, &sid_,
-                                              s_.path("masked-sum.vec"));
+      std::vector<uint64_t> sum = s_.masked_sum(p_, sid_);
       remove_masks(p_, sid_, roster_, u3_, rec, sum.data(), 0, sum.size(), o_.threads);
       Bytes vec = vector_message(sum, ring, sid_);
+      const auto w = s_.begin(Marker::aggregate);
       if (o_.on_aggregate) o_.on_aggregate(sum, vec);
-      write_file_atomic(s_.path("aggregate.vec"), vec);
+      w.aggregate(vec);
       to_all(std::move(vec));
       break;
     }
@@ -864,8 +866,7 @@ void Server::on_signal(int sig) {
 }
 
 std::string Server::session_arg() const {
-  std::string d = s_.path("");
-  if (!d.empty() && d.back() == '/') d.pop_back();
+  std::string d = s_.dir();
   const bool plain = !d.empty() && std::all_of(d.begin(), d.end(), [](char ch) {
     return std::isalnum(static_cast<unsigned char>(ch)) || std::strchr("/._-+:@", ch);
   });
