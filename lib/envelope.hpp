@@ -47,7 +47,8 @@ using SessionId = std::array<uint8_t, kSessionIdBytes>;
 
 // The protocol's rounds (Bonawitz et al., "Practical Secure Aggregation for Privacy-Preserving
 // Machine Learning"; docs/protocol.md): 0 AdvertiseKeys, 1 ShareKeys, 2 MaskedInputCollection,
-// 4 Unmasking. Round 3 (ConsistencyCheck) is not implemented, hence the gap. The value is the
+// 4 Unmasking. Round 3 (ConsistencyCheck) belongs to the active mode (docs/security.md, "A lying
+// server beats t > n/2"), hence the gap. The value is the
 // round byte of a message header; none (0xff) marks a message of no round (setup's parameters,
 // vectors, client states, notices) and, compared with a round, comes after every one of them.
 enum class Round : uint8_t { r0 = 0, r1 = 1, r2 = 2, r4 = 4, none = 0xff };

@@ -1,4 +1,4 @@
-// The SecAgg+ neighbour graph (Bell et al., CCS 2020; seed 001 section 2.4).
+// The SecAgg+ neighbour graph (Bell et al., CCS 2020; "Secure Aggregation for Federated Learning in Flower", section 2.4).
 //
 // Every party derives the same graph from public data only: the session id and
 // the round-0 roster (every client's id and both public keys). The server fixes

@@ -1,4 +1,4 @@
-// Binding a client's round messages to its round-0 key (DESIGN.md section 7). Every
+// Binding a client's round messages to its round-0 key (docs/security.md, "Binding a client's messages to its round-0 key"). Every
 // client -> server round message (signed_type) ends with an Ed25519 signature of
 //   kMessageSignatureLabel || checksum
 // where the checksum is the envelope's BLAKE2b-256 of header and body: the signature covers

@@ -17,7 +17,7 @@
 // leaves the others naming the old state. man/secagg-keygen.1, "Running the step again; the state
 // lock".
 //
-// A step killed during a commit leaves its temporary (".NAME.tmp-XXXXXXXXXXXXXXXX", 0600,
+// A step killed during a commit leaves its temporary (".NAME.tmp-" and 16 hex digits, 0600,
 // holding the new state's secrets) next to the state. Whoever next takes the lock removes the
 // temporaries of that state whose writer is gone: a live writer holds a flock on its temporary
 // from its creation, so a temporary that can be locked is stale.

@@ -215,4 +215,22 @@ void net_round(const NetFlags& f, std::span<const uint8_t> msg, const Params& p,
   if (!f.recv.empty()) write_file_atomic(f.recv, reply);
 }
 
+void finish_client_step(const NetFlags& f, bool networked, StateLock& lock, const ClientState& st, bool fresh,
+                        std::span<const uint8_t> msg, const std::string& out, bool out_given, MsgType reply_type,
+                        uint32_t recipient) {
+  auto commit = [&] {
+    if (fresh) write_state(lock, st);
+    if (!networked || out_given) write_output(out, msg);
+  };
+  if (!networked) {
+    commit();
+    return;
+  }
+  // net::exchange runs on_connected once, for the first connection: a retry does not commit again.
+  net_round(f, msg, st.params, st.session, reply_type, recipient, {}, [&] {
+    commit();
+    lock.release();
+  });
+}
+
 }  // namespace secagg::tool

@@ -1,5 +1,5 @@
 // What every secagg executable shares: the error style and exit codes
-// (DESIGN.md section 12), message and state file I/O, output writing.
+// (README.md "Exit status", each man page's EXIT STATUS), message and state file I/O, output writing.
 #pragma once
 #include <functional>
 #include <optional>
@@ -66,5 +66,14 @@ bool net_mode(const NetFlags& f);
 void net_round(const NetFlags& f, std::span<const uint8_t> msg, const Params& p, const SessionId& sid,
                MsgType reply_type, uint32_t recipient, const std::function<void()>& on_sent,
                const std::function<void()>& on_connected = {});
+// The end of a client step (share, mask, unmask): its state, which records msg, is committed
+// before msg goes anywhere, so no crash can lead to a second, different message and a rerun
+// sends the same one. File mode: the state, then msg to `out`. Socket mode: the state once the
+// server is reached (and, with TLS, authenticated), before any byte leaves, so an unreachable
+// server changes nothing; msg also goes to `out` if out_given. fresh false: a rerun, whose
+// state already holds msg.
+void finish_client_step(const NetFlags& f, bool networked, StateLock& lock, const ClientState& st, bool fresh,
+                        std::span<const uint8_t> msg, const std::string& out, bool out_given, MsgType reply_type,
+                        uint32_t recipient);
 
 }  // namespace secagg::tool

@@ -69,9 +69,7 @@ int main(int argc, char** argv) {
                                                 state_path));
     }
     if (networked) {
-      tool::net_round(net, msg, p, env.session, MsgType::roster, kServerId, {}, [&, committed = false]() mutable {
-        if (committed) return;  // a reconnection: already done
-        committed = true;
+      tool::net_round(net, msg, p, env.session, MsgType::roster, kServerId, {}, [&] {
         if (made && !tool::create_state(state_path, *made, lock))
           throw Error(Exit::tempfail, fmt::format("{}: another secagg-keygen created this client state meanwhile; "
                                                   "nothing was sent: run the step again",

@@ -43,20 +43,6 @@ int main(int argc, char** argv) {
     // lost sends the same one again by running the step again with the same input, and a
     // different input is refused (two masked inputs under the same masks would reveal x1 - x2).
     const bool fresh = st.stage != before;  // else a rerun: the state already holds msg
-    if (networked) {
-      // Committed once the server is reached (and, with TLS, authenticated), before any byte
-      // leaves: a server that cannot be reached changes nothing, and a message that left is
-      // recorded, so a rerun resends it rather than makes a new one.
-      tool::net_round(net, msg, st.params, st.session, MsgType::survivors, kServerId, {}, [&, committed = false]() mutable {
-        if (committed) return;  // a reconnection: already done
-        committed = true;
-        if (fresh) tool::write_state(lock, st);
-        if (out_opt->count() > 0) tool::write_output(out, msg);
-        lock.release();
-      });
-      return;
-    }
-    if (fresh) tool::write_state(lock, st);
-    tool::write_output(out, msg);
+    tool::finish_client_step(net, networked, lock, st, fresh, msg, out, out_opt->count() > 0, MsgType::survivors, kServerId);
   });
 }
