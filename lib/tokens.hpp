@@ -23,6 +23,14 @@ inline std::string printable(std::string_view word) {
   return word.size() > 40 ? out + "..." : out;
 }
 
+// Text from the network (a notice's reason, a log line naming a peer), made one line that cannot
+// drive a terminal: control bytes become '?'; UTF-8 stays as it is.
+inline std::string one_line(std::string text) {
+  for (char& ch : text)
+    if (static_cast<unsigned char>(ch) < 0x20 || ch == 0x7f) ch = '?';
+  return text;
+}
+
 // Calls f(token, line) for each whitespace-separated token, line counting from 1.
 template <class F>
 void for_each_token(std::span<const uint8_t> bytes, F&& f) {

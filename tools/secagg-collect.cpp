@@ -19,6 +19,7 @@
 #include "random.hpp"
 #include "server.hpp"
 #include "session_dir.hpp"
+#include "tokens.hpp"
 #include "vectors.hpp"
 
 using namespace secagg;
@@ -243,9 +244,7 @@ int serve(const std::string& dir, net::ServeOptions opt, double round_timeout, d
   };
   auto line = [](const std::string& m) {
     // One line per event; nothing from the network may break the line or drive a terminal.
-    std::string clean;
-    for (unsigned char ch : m) clean += (ch < 0x20 || ch == 0x7f) ? '?' : static_cast<char>(ch);
-    std::fprintf(stderr, "secagg-collect: %s\n", clean.c_str());
+    std::fprintf(stderr, "secagg-collect: %s\n", one_line(m).c_str());
   };
   net::ServeLog log;
   log.warn = line;

@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "error.hpp"
+#include "tokens.hpp"
 
 namespace secagg::net {
 
@@ -41,8 +42,7 @@ Notice read_notice(const Envelope& env, const std::string& origin) {
   if (n.reason.size() > kMaxNoticeReason)
     throw Error(Exit::data, fmt::format("{}: notice reason of {} bytes, more than {}", origin, n.reason.size(),
                                         kMaxNoticeReason));
-  for (char& ch : n.reason)
-    if (static_cast<unsigned char>(ch) < 0x20 || ch == 0x7f) ch = '?';
+  n.reason = one_line(std::move(n.reason));
   return n;
 }
 
