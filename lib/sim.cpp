@@ -21,7 +21,7 @@
 #include "params.hpp"
 #include "protocol.hpp"
 #include "random.hpp"
-#include "server.hpp"
+#include "server_session.hpp"
 #include "session_dir.hpp"
 
 namespace secagg {
@@ -408,9 +408,9 @@ SimReport run_simulation(const SimConfig& cfg) {
   const Envelope params_env = open_envelope(params_msg, SessionDir::name(Marker::params));
   const Params cp = decode_body<Params>(params_env, SessionDir::name(Marker::params));
   std::vector<ClientState> st(n);
+  ServerSession server(p, sid);
 
   // Round 0: keys.
-  Roster roster;
   Bytes roster_msg;
   {
     RoundData& d = rd[round_index(Round::r0)];
@@ -424,19 +424,18 @@ SimReport run_simulation(const SimConfig& cfg) {
       return client_advertise(st[id - 1]);
     });
     bool ok = server_step(d, [&] {
-      auto in = open_all(msgs, ids, "adv");
-      roster = collect_keys(p, sid, in);
-      roster_msg = encode(MsgType::roster, sid, kServerId, kServerId, roster);
+      server.accept_all(open_all(msgs, ids, "adv"), threads);
+      roster_msg = server.close(threads).marker;
     });
     d.wall = wall_ms() - w0;
     if (!ok) return finish();
-    rep.u1 = static_cast<uint32_t>(roster.clients.size());
+    rep.u1 = static_cast<uint32_t>(server.roster().clients.size());
     for (uint32_t id : d.delivered) d.received[id - 1] = roster_msg.size();
   }
-  const std::vector<uint32_t> u1 = roster.ids();
+  const std::vector<uint32_t> u1 = server.roster().ids();
   // The neighbour graph, for the keystream each step must expand (not timed: every party derives
   // it inside the library calls that are).
-  const NeighbourGraph graph(sid, roster, p.neighbours);
+  const NeighbourGraph& graph = server.graph();
 
   // Round 1: shares.
   std::vector<uint32_t> u2;
@@ -451,21 +450,10 @@ SimReport run_simulation(const SimConfig& cfg) {
       return client_share(st[id - 1], env, SessionDir::name(Marker::roster));
     });
     bool ok = server_step(d, [&] {
-      ShareRound r;
-      {
-        auto in = open_all(msgs, ids, "shares");
-        r = collect_shares(p, sid, roster, in);
-      }
-      u2 = r.u2;
-      std::vector<std::pair<const uint32_t, SealedShares>*> boxes;
-      for (auto& e : r.inboxes) boxes.push_back(&e);
-      uint64_t bytes = 0;
-      for (auto* b : boxes) bytes += b->second.shares.size() * (kSharePlaintextBytes + 64);
-      parallel_for(boxes.size(), threads_for(bytes), [&](size_t i) {
-        const uint32_t v = boxes[i]->first;
-        inbox_msg[v - 1] = encode(MsgType::inbox, sid, kServerId, v, boxes[i]->second);
-        SealedShares().shares.swap(boxes[i]->second.shares);
-      });
+      server.accept_all(open_all(msgs, ids, "shares"), threads);
+      RoundResult r = server.close(threads);
+      u2 = std::move(r.in);
+      for (auto& [v, inbox] : r.inboxes) inbox_msg[v - 1] = std::move(inbox);
     });
     d.wall = wall_ms() - w0;
     if (!ok) return finish();
@@ -489,8 +477,6 @@ SimReport run_simulation(const SimConfig& cfg) {
       for (uint32_t v : graph.closed(id)) masks += v != id && contains(u2, v);
       d.keystream[id - 1] = masks * L * word;
     }
-    std::optional<MaskedCollector> coll;
-    server_step(d, [&] { coll.emplace(p, sid, roster, u2); });
     // Per client in flight: its input, the client's masked copy, the packed message, the
     // server's unpacked copy. Keep a batch within ~256 MiB, but at least two per thread, and a
     // multiple of the threads so that none idles at the end of a batch.
@@ -527,7 +513,7 @@ SimReport run_simulation(const SimConfig& cfg) {
       d.delivered.insert(d.delivered.end(), delivered.begin(), delivered.end());
       server_step(d, [&] {
         auto in = open_all(msgs, bids, "masked");
-        coll->add_all(in, threads);
+        server.accept_all(in, threads);
         for (auto& m : in) release(m.env.body);
       });
       for (size_t i = 0; i < cnt; ++i) {
@@ -537,13 +523,12 @@ SimReport run_simulation(const SimConfig& cfg) {
     }
     for (auto& b : inbox_msg) release(b);
     bool ok = server_step(d, [&] {
-      u3 = coll->finish();
-      survivors_msg = encode(MsgType::survivors, sid, kServerId, kServerId, IdList{u3});
+      RoundResult r = server.close(threads);
+      u3 = std::move(r.in);
+      survivors_msg = std::move(r.marker);
     });
     d.wall = wall_ms() - w0;
     if (!ok) return finish();
-    sum = std::move(coll->sum());
-    coll.reset();
     rep.u3 = static_cast<uint32_t>(u3.size());
     for (uint32_t id : d.delivered) d.received[id - 1] = survivors_msg.size();
   }
@@ -569,21 +554,26 @@ SimReport run_simulation(const SimConfig& cfg) {
       d.server_keystream = (u3.size() + d.agreements) * L * word;
     }
     bool ok = server_step(d, [&] {
-      Recovered rec;
-      {
-        auto in = open_all(msgs, ids, "unmask");
-        const CheckedResponses checked = check_unmask_responses(p, sid, roster, u2, u3, in);
-        const double c0 = process_cpu_ms(), w0 = wall_ms();
-        rec = reconstruct_secrets(p, roster, u2, u3, checked);
-        d.recover_cpu = process_cpu_ms() - c0;
-        d.recover_wall = wall_ms() - w0;
-      }
-      rep.u4 = static_cast<uint32_t>(rec.responders.size());
-      progress.at(Progress::kUnmask, 0, kStage[4]);
-      const double c0 = process_cpu_ms(), w0 = wall_ms();
-      remove_masks(p, sid, roster, u3, rec, sum.data(), 0, sum.size(), threads);
-      d.unmask_cpu = process_cpu_ms() - c0;
-      d.unmask_wall = wall_ms() - w0;
+      server.accept_all(open_all(msgs, ids, "unmask"), threads);
+      double step_cpu = 0, step_wall = 0;
+      RoundResult r = server.close(threads, [&](ServerSession::Step step) {
+        switch (step) {
+          case ServerSession::Step::reconstruct: break;
+          case ServerSession::Step::remove_masks:
+            d.recover_cpu = process_cpu_ms() - step_cpu;
+            d.recover_wall = wall_ms() - step_wall;
+            progress.at(Progress::kUnmask, 0, kStage[4]);
+            break;
+          case ServerSession::Step::done:
+            d.unmask_cpu = process_cpu_ms() - step_cpu;
+            d.unmask_wall = wall_ms() - step_wall;
+            return;
+        }
+        step_cpu = process_cpu_ms();
+        step_wall = wall_ms();
+      });
+      rep.u4 = static_cast<uint32_t>(r.in.size());
+      sum = std::move(r.aggregate);
     });
     d.wall = wall_ms() - w0;
     if (!ok) return finish();
