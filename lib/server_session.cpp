@@ -219,6 +219,25 @@ void ServerSession::refuse_repeated_keys(const Incoming& m, const RosterEntry& e
 
 // ---- Accepting ----------------------------------------------------------------------------------
 
+// A round that keeps each client's checked body (rounds 1 and 4): one message, or a batch whose
+// envelopes and duplicates were checked, its bodies on all threads in sender order.
+template <class Body>
+void ServerSession::add_checked(const Incoming& m, std::map<uint32_t, Body>& into,
+                                Body (ServerSession::*check)(const Incoming&)) {
+  check_envelope(m);
+  Body body = (this->*check)(m);
+  refuse_duplicate(m, origin_);
+  into.emplace(m.env.sender, std::move(body));
+}
+
+template <class Body>
+void ServerSession::add_all_checked(std::span<const Incoming* const> sorted, unsigned threads,
+                                    std::map<uint32_t, Body>& into, Body (ServerSession::*check)(const Incoming&)) {
+  std::vector<Body> bodies(sorted.size());
+  parallel_for_each_checked(sorted.size(), threads, [&](size_t i) { bodies[i] = (this->*check)(*sorted[i]); });
+  for (size_t i = 0; i < sorted.size(); ++i) into.emplace(sorted[i]->env.sender, std::move(bodies[i]));
+}
+
 void ServerSession::accept(const Incoming& m) {
   const uint32_t id = m.env.sender;
   switch (round_) {
@@ -231,13 +250,7 @@ void ServerSession::accept(const Incoming& m) {
       adverts_.emplace(id, e);
       break;
     }
-    case Round::r1: {
-      check_envelope(m);
-      SealedShares body = check_shares(m);
-      refuse_duplicate(m, origin_);
-      shares_.emplace(id, std::move(body));
-      break;
-    }
+    case Round::r1: add_checked(m, shares_, &ServerSession::check_shares); break;
     case Round::r2: {
       const std::vector<uint64_t> y = check_masked(m);
       refuse_duplicate(m, origin_);
@@ -245,13 +258,7 @@ void ServerSession::accept(const Incoming& m) {
       for (size_t i = 0; i < y.size(); ++i) sum_[i] = ring.add(sum_[i], y[i]);
       break;
     }
-    case Round::r4: {
-      check_envelope(m);
-      UnmaskShares body = check_unmask(m);
-      refuse_duplicate(m, origin_);
-      responses_.emplace(id, std::move(body));
-      break;
-    }
+    case Round::r4: add_checked(m, responses_, &ServerSession::check_unmask); break;
     case Round::none: throw Error(Exit::software, "a message arrived after the session's last round");
   }
   origin_.emplace(id, m.origin);
@@ -327,18 +334,8 @@ void ServerSession::accept_all(std::span<const Incoming> ms, unsigned threads) {
       for (auto& e : entries) adverts_.emplace(e.id, std::move(e));
       break;
     }
-    case Round::r1: {
-      std::vector<SealedShares> bodies(sorted.size());
-      parallel_for_each_checked(sorted.size(), threads, [&](size_t i) { bodies[i] = check_shares(*sorted[i]); });
-      for (size_t i = 0; i < sorted.size(); ++i) shares_.emplace(sorted[i]->env.sender, std::move(bodies[i]));
-      break;
-    }
-    default: {
-      std::vector<UnmaskShares> bodies(sorted.size());
-      parallel_for_each_checked(sorted.size(), threads, [&](size_t i) { bodies[i] = check_unmask(*sorted[i]); });
-      for (size_t i = 0; i < sorted.size(); ++i) responses_.emplace(sorted[i]->env.sender, std::move(bodies[i]));
-      break;
-    }
+    case Round::r1: add_all_checked(sorted, threads, shares_, &ServerSession::check_shares); break;
+    default: add_all_checked(sorted, threads, responses_, &ServerSession::check_unmask); break;
   }
   for (const Incoming* m : sorted) origin_.emplace(m->env.sender, m->origin);
 }

@@ -103,6 +103,11 @@ class ServerSession {
   SealedShares check_shares(const Incoming& m);
   std::vector<uint64_t> check_masked(const Incoming& m) const;
   UnmaskShares check_unmask(const Incoming& m);
+  template <class Body>
+  void add_checked(const Incoming& m, std::map<uint32_t, Body>& into, Body (ServerSession::*check)(const Incoming&));
+  template <class Body>
+  void add_all_checked(std::span<const Incoming* const> sorted, unsigned threads, std::map<uint32_t, Body>& into,
+                       Body (ServerSession::*check)(const Incoming&));
   void refuse_duplicate(const Incoming& m, const std::map<uint32_t, std::string>& seen) const;
   void refuse_repeated_keys(const Incoming& m, const RosterEntry& e) const;
   void require_threshold(size_t got) const;

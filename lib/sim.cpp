@@ -410,27 +410,42 @@ SimReport run_simulation(const SimConfig& cfg) {
   std::vector<ClientState> st(n);
   ServerSession server(p, sid);
 
+  // Rounds 0, 1 and 4: the clients of `set` still present each answer the server's last message
+  // (client(id), timed as theirs, on all threads), then the server accepts what arrived and closes
+  // the round; on_close gets what it produced. Returns false if the server aborted the session.
+  constexpr const char* kOrigin[] = {"adv", "shares", "masked", "unmask"};
+  auto answer_round = [&](Round r, const std::vector<uint32_t>& set, auto&& client, auto&& on_close,
+                          const std::function<void(ServerSession::Step)>& on_step = {}) {
+    RoundData& d = rd[round_index(r)];
+    d.init(r, n);
+    const double w0 = wall_ms();
+    const auto ids = participants(set, r);
+    auto msgs = run_clients(d, ids, client);
+    bool ok = server_step(d, [&] {
+      server.accept_all(open_all(msgs, ids, kOrigin[round_index(r)]), threads);
+      RoundResult res = server.close(threads, on_step);
+      if (r != Round::r4)  // round 4's answer, the aggregate, is the server's
+        for (uint32_t id : d.delivered) d.received[id - 1] = res.answer(id).size();
+      on_close(res);
+    });
+    d.wall = wall_ms() - w0;
+    return ok;
+  };
+
   // Round 0: keys.
   Bytes roster_msg;
   {
-    RoundData& d = rd[round_index(Round::r0)];
-    d.init(Round::r0, n);
-    const double w0 = wall_ms();
     std::vector<uint32_t> all(n);
     for (uint32_t i = 0; i < n; ++i) all[i] = i + 1;
-    const auto ids = participants(all, Round::r0);
-    auto msgs = run_clients(d, ids, [&](uint32_t id) {
-      st[id - 1] = client_keygen(cp, params_env.session, id);
-      return client_advertise(st[id - 1]);
-    });
-    bool ok = server_step(d, [&] {
-      server.accept_all(open_all(msgs, ids, "adv"), threads);
-      roster_msg = server.close(threads).marker;
-    });
-    d.wall = wall_ms() - w0;
+    const bool ok = answer_round(
+        Round::r0, all,
+        [&](uint32_t id) {
+          st[id - 1] = client_keygen(cp, params_env.session, id);
+          return client_advertise(st[id - 1]);
+        },
+        [&](RoundResult& r) { roster_msg = std::move(r.marker); });
     if (!ok) return finish();
     rep.u1 = static_cast<uint32_t>(server.roster().clients.size());
-    for (uint32_t id : d.delivered) d.received[id - 1] = roster_msg.size();
   }
   const std::vector<uint32_t> u1 = server.roster().ids();
   // The neighbour graph, for the keystream each step must expand (not timed: every party derives
@@ -441,24 +456,18 @@ SimReport run_simulation(const SimConfig& cfg) {
   std::vector<uint32_t> u2;
   std::vector<Bytes> inbox_msg(n);
   {
-    RoundData& d = rd[round_index(Round::r1)];
-    d.init(Round::r1, n);
-    const double w0 = wall_ms();
-    const auto ids = participants(u1, Round::r1);
-    auto msgs = run_clients(d, ids, [&](uint32_t id) {
-      Envelope env = open_envelope(roster_msg, SessionDir::name(Marker::roster));
-      return client_share(st[id - 1], env, SessionDir::name(Marker::roster));
-    });
-    bool ok = server_step(d, [&] {
-      server.accept_all(open_all(msgs, ids, "shares"), threads);
-      RoundResult r = server.close(threads);
-      u2 = std::move(r.in);
-      for (auto& [v, inbox] : r.inboxes) inbox_msg[v - 1] = std::move(inbox);
-    });
-    d.wall = wall_ms() - w0;
+    const bool ok = answer_round(
+        Round::r1, u1,
+        [&](uint32_t id) {
+          Envelope env = open_envelope(roster_msg, SessionDir::name(Marker::roster));
+          return client_share(st[id - 1], env, SessionDir::name(Marker::roster));
+        },
+        [&](RoundResult& r) {
+          u2 = std::move(r.in);
+          for (auto& [v, inbox] : r.inboxes) inbox_msg[v - 1] = std::move(inbox);
+        });
     if (!ok) return finish();
     rep.u2 = static_cast<uint32_t>(u2.size());
-    for (uint32_t id : d.delivered) d.received[id - 1] = inbox_msg[id - 1].size();
   }
 
   // Round 2: masked inputs, made in batches and summed by the server as they arrive.
@@ -536,46 +545,43 @@ SimReport run_simulation(const SimConfig& cfg) {
   // Round 4: unmasking.
   {
     RoundData& d = rd[round_index(Round::r4)];
-    d.init(Round::r4, n);
-    const double w0 = wall_ms();
-    const auto ids = participants(u3, Round::r4);
-    auto msgs = run_clients(d, ids, [&](uint32_t id) {
-      Envelope env = open_envelope(survivors_msg, SessionDir::name(Marker::survivors));
-      return client_unmask(st[id - 1], env, SessionDir::name(Marker::survivors));
-    });
-    std::vector<ClientState>().swap(st);
     // The server removes |U3| self masks and, for each dropped client of U2 \ U3, one pairwise
     // mask per surviving neighbour (each needing an X25519 agreement).
-    {
-      std::vector<uint32_t> dropped;
-      std::set_difference(u2.begin(), u2.end(), u3.begin(), u3.end(), std::back_inserter(dropped));
-      for (uint32_t x : dropped)
-        for (uint32_t v : graph.closed(x)) d.agreements += v != x && contains(u3, v);
-      d.server_keystream = (u3.size() + d.agreements) * L * word;
-    }
-    bool ok = server_step(d, [&] {
-      server.accept_all(open_all(msgs, ids, "unmask"), threads);
-      double step_cpu = 0, step_wall = 0;
-      RoundResult r = server.close(threads, [&](ServerSession::Step step) {
-        switch (step) {
-          case ServerSession::Step::reconstruct: break;
-          case ServerSession::Step::remove_masks:
-            d.recover_cpu = process_cpu_ms() - step_cpu;
-            d.recover_wall = wall_ms() - step_wall;
-            progress.at(Progress::kUnmask, 0, kStage[4]);
-            break;
-          case ServerSession::Step::done:
-            d.unmask_cpu = process_cpu_ms() - step_cpu;
-            d.unmask_wall = wall_ms() - step_wall;
-            return;
-        }
-        step_cpu = process_cpu_ms();
-        step_wall = wall_ms();
-      });
-      rep.u4 = static_cast<uint32_t>(r.in.size());
-      sum = std::move(r.aggregate);
-    });
-    d.wall = wall_ms() - w0;
+    std::vector<uint32_t> dropped;
+    std::set_difference(u2.begin(), u2.end(), u3.begin(), u3.end(), std::back_inserter(dropped));
+    for (uint32_t x : dropped)
+      for (uint32_t v : graph.closed(x)) d.agreements += v != x && contains(u3, v);
+    d.server_keystream = (u3.size() + d.agreements) * L * word;
+    // Round 4's server step in two timed parts: the Shamir reconstruction, then mask removal.
+    double step_cpu = 0, step_wall = 0;
+    auto on_step = [&](ServerSession::Step step) {
+      switch (step) {
+        case ServerSession::Step::reconstruct: break;
+        case ServerSession::Step::remove_masks:
+          d.recover_cpu = process_cpu_ms() - step_cpu;
+          d.recover_wall = wall_ms() - step_wall;
+          progress.at(Progress::kUnmask, 0, kStage[4]);
+          break;
+        case ServerSession::Step::done:
+          d.unmask_cpu = process_cpu_ms() - step_cpu;
+          d.unmask_wall = wall_ms() - step_wall;
+          return;
+      }
+      step_cpu = process_cpu_ms();
+      step_wall = wall_ms();
+    };
+    const bool ok = answer_round(
+        Round::r4, u3,
+        [&](uint32_t id) {
+          Envelope env = open_envelope(survivors_msg, SessionDir::name(Marker::survivors));
+          return client_unmask(st[id - 1], env, SessionDir::name(Marker::survivors));
+        },
+        [&](RoundResult& r) {
+          rep.u4 = static_cast<uint32_t>(r.in.size());
+          sum = std::move(r.aggregate);
+        },
+        on_step);
+    std::vector<ClientState>().swap(st);
     if (!ok) return finish();
   }
 
