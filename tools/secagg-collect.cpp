@@ -99,7 +99,7 @@ std::string format_ranges(const IdRanges& r) {
 // One line on stderr after a file-mode round: who is in and who dropped. A client without a
 // message in the round is dropped for good, so a forgotten file must not pass unnoticed. Every
 // message given is either accepted or fails the whole step, so those in are the messages given.
-void report_round(int round, uint64_t expected, const std::vector<uint32_t>& in, const IdRanges& dropped) {
+void report_round(Round round, uint64_t expected, const std::vector<uint32_t>& in, const IdRanges& dropped) {
   std::string line = fmt::format("secagg-collect: round {}: {} of {} clients in ({})", round, in.size(), expected,
                                  format_ranges(ranges_of(in)));
   line += dropped.empty() ? "; none dropped" : fmt::format("; dropped: {} (no message given)", format_ranges(dropped));
@@ -107,7 +107,7 @@ void report_round(int round, uint64_t expected, const std::vector<uint32_t>& in,
 }
 
 // Rounds 1, 2 and 4: the clients expected are the previous round's set (sorted).
-void report_round(int round, const std::vector<uint32_t>& expected, std::vector<uint32_t> in) {
+void report_round(Round round, const std::vector<uint32_t>& expected, std::vector<uint32_t> in) {
   std::sort(in.begin(), in.end());
   std::vector<uint32_t> dropped;
   std::set_difference(expected.begin(), expected.end(), in.begin(), in.end(), std::back_inserter(dropped));
@@ -123,7 +123,7 @@ void report_keys(uint32_t n, const std::vector<uint32_t>& in) {
     next = uint64_t{id} + 1;
   }
   if (next <= n) dropped.push_back({static_cast<uint32_t>(next), n});
-  report_round(0, n, in, dropped);
+  report_round(Round::r0, n, in, dropped);
 }
 
 void setup(const std::string& dir, Params p, const std::string& modulus_bits, uint64_t modulus,
@@ -192,7 +192,7 @@ void collect(const std::string& dir, Round round, const std::vector<std::string>
   if (round == Round::r0)
     report_keys(p.clients, r.in);
   else
-    report_round(round_number(round), expected, r.in);
+    report_round(round, expected, r.in);
 }
 
 // The aggregate where the user asked for it: its vector message, or decimal text.
