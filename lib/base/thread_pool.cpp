@@ -107,4 +107,9 @@ void parallel_for(size_t n, unsigned threads, const std::function<void(size_t)>&
   for (size_t i = 0; i < n; ++i) f(i);
 }
 
+unsigned default_threads() {
+  unsigned n = std::thread::hardware_concurrency();
+  return n == 0 ? 1 : n;
+}
+
 }  // namespace secagg

@@ -13,4 +13,7 @@ namespace secagg {
 // so nesting can never deadlock.
 void parallel_for(size_t n, unsigned threads, const std::function<void(size_t)>& f);
 
+// The number of hardware threads (1 if unknown): the default of every --threads.
+unsigned default_threads();
+
 }  // namespace secagg
