@@ -9,6 +9,7 @@
 
 #include "envelope.hpp"
 #include "fileio.hpp"
+#include "message_file.hpp"
 #include "messages.hpp"
 #include "state_lock.hpp"
 

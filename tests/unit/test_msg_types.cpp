@@ -14,6 +14,7 @@
 
 #include "error.hpp"
 #include "fileio.hpp"
+#include "message_file.hpp"
 #include "messages.hpp"
 #include "net/frame.hpp"
 #include "params.hpp"

@@ -13,6 +13,7 @@
 
 #include "error.hpp"
 #include "fileio.hpp"
+#include "message_file.hpp"
 #include "messages.hpp"
 #include "params.hpp"
 

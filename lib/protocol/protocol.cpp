@@ -1,7 +1,6 @@
 #include "protocol.hpp"
 
 #include <algorithm>
-#include <thread>
 
 #include <fmt/format.h>
 
@@ -68,50 +67,6 @@ bool usable_public_key(const Key32& pk) {
   Secret32 probe;
   probe.b.fill(0x5a);
   return x25519(probe, pk).has_value();
-}
-
-unsigned default_threads() {
-  unsigned n = std::thread::hardware_concurrency();
-  return n == 0 ? 1 : n;
-}
-
-namespace {
-
-// Splits [begin, end) into one contiguous slice per thread, so each keeps its own part of the
-// vector in its cache. Slices are whole multiples of kChunk elements (the last may be shorter),
-// so threads never share a cache line, and a slice of a packed vector starts on a whole byte.
-template <class F>
-void for_each_slice(uint64_t begin, uint64_t end, unsigned threads, F&& work) {
-  constexpr uint64_t kChunk = 16384;
-  const uint64_t n = end > begin ? end - begin : 0;
-  if (threads <= 1 || n < 2 * kChunk) {
-    work(begin, end);
-    return;
-  }
-  const uint64_t chunks = (n + kChunk - 1) / kChunk;
-  threads = static_cast<unsigned>(std::min<uint64_t>(threads, chunks));
-  const uint64_t per = (chunks + threads - 1) / threads * kChunk;
-  parallel_for(threads, threads, [&](size_t i) {
-    uint64_t lo = begin + i * per, hi = std::min(end, lo + per);
-    if (lo < hi) work(lo, hi);
-  });
-}
-
-}  // namespace
-
-void apply_masks(PrgKind prg, Modulus m, std::span<const SignedSeed> seeds, uint64_t* acc, uint64_t begin,
-                 uint64_t end, unsigned threads) {
-  if (seeds.empty()) return;
-  for_each_slice(begin, end, threads,
-                 [&](uint64_t lo, uint64_t hi) { add_masks(prg, m, seeds, acc + (lo - begin), lo, hi); });
-}
-
-void apply_masks_packed(PrgKind prg, Modulus m, std::span<const SignedSeed> seeds, std::span<const uint64_t> x,
-                        uint8_t* packed, unsigned threads) {
-  const unsigned bits = m.bits();
-  for_each_slice(0, x.size(), threads, [&](uint64_t lo, uint64_t hi) {
-    add_masks_packed(prg, m, seeds, x.data() + lo, lo, hi, packed + lo * bits / 8);
-  });
 }
 
 std::string round_label(MsgType type) {

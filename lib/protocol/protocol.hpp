@@ -39,16 +39,6 @@ bool decode_share_plaintext(std::span<const uint8_t> pt, uint32_t& from, uint32_
 // A key is usable for X25519 if agreeing with it does not give the all-zero secret.
 bool usable_public_key(const Key32& pk);
 
-// Add the sign(u, v) * PRG(seed) masks for many seeds into acc over [0, length), splitting the
-// range between `threads` threads and working in cache-sized chunks.
-void apply_masks(PrgKind prg, Modulus m, std::span<const SignedSeed> seeds, uint64_t* acc, uint64_t begin,
-                 uint64_t end, unsigned threads);
-// y = x + those masks, written packed (pack.hpp) at `packed` (packed_size(x.size(), bits(R))
-// bytes) on `threads` threads: the masked input is built inside its message.
-void apply_masks_packed(PrgKind prg, Modulus m, std::span<const SignedSeed> seeds, std::span<const uint64_t> x,
-                        uint8_t* packed, unsigned threads);
-unsigned default_threads();
-
 // Incoming-message checks; each throws Error(Exit::data) with a message that names origin.
 std::string round_label(MsgType type);  // "round 2 (masked-input)"
 void expect_message(const Envelope& env, const std::string& origin, MsgType type, const SessionId& sid);

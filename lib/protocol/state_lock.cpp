@@ -17,6 +17,7 @@
 
 #include "error.hpp"
 #include "fileio.hpp"
+#include "message_file.hpp"
 #include "random.hpp"
 
 namespace secagg {

@@ -36,4 +36,7 @@ class Failures {
 // rethrows the failure of the lowest i (checks of independent messages report the first bad one).
 void parallel_for_each_checked(size_t n, unsigned threads, const std::function<void(size_t)>& f);
 
+// The number of hardware threads (1 if unknown): the default of every --threads.
+unsigned default_threads();
+
 }  // namespace secagg

@@ -7,6 +7,7 @@
 #include <span>
 #include <string>
 #include <cstdint>
+#include <sys/stat.h>
 #include <sys/types.h>
 
 #include "bytes.hpp"
@@ -17,33 +18,9 @@ namespace secagg {
 // 2^30 62-bit elements).
 inline constexpr uint64_t kMaxReadBytes = (uint64_t{1} << 33) + 8192;
 
-struct Params;
-enum class MsgType : uint8_t;
-
-// What a reader knows before reading a message, each narrowing what the header may announce.
-struct MessageLimits {
-  const Params* params = nullptr;  // the session's: bounds the body by its n, k and length
-  std::optional<MsgType> type;     // the type expected: any other is refused from the header
-  uint64_t max_body = UINT64_MAX;  // a cap of the reader's own (secagg-inspect's --max-body)
-  std::string over_cap;            // appended to the error when that cap is what refuses a body
-};
-
 // The whole file, refused (Error(Exit::data), nothing read) if it holds more than max_bytes:
 // a regular file by its size, a pipe or device ("-" is stdin) once max_bytes + 1 bytes arrived.
 Bytes read_file(const std::string& path, uint64_t max_bytes = kMaxReadBytes);
-
-// One secagg message, read header first: refuses (Error(Exit::data)) a path that is neither a
-// regular file nor "-" (stdin), then checks the 40-byte header (magic, version, type, and a body
-// length within max_body_bytes of its type: for the session p if given, otherwise for any valid
-// session) and that a regular file's size is exactly what the header announces, and only then
-// reads the rest. A bad file costs at most 40 bytes of reading. open_envelope still checks the
-// message itself.
-Bytes read_message_file(const std::string& path, const Params* p = nullptr);
-// The same within limits: a header of another type than limits.type is refused (with the words
-// of expect_message in protocol.hpp) before any byte of the body is read.
-Bytes read_message_file(const std::string& path, const MessageLimits& limits);
-// The same from an open regular file the caller keeps (a locked client state), from its start.
-Bytes read_message_fd(int fd, const std::string& origin);
 
 enum class Overwrite { allow, refuse };
 // mode applies to a new file (0600 for secrets). "-" writes to stdout.
@@ -51,6 +28,28 @@ void write_file_atomic(const std::string& path, std::span<const uint8_t> data, m
                        Overwrite overwrite = Overwrite::allow);
 void write_file_atomic(const std::string& path, std::string_view text, mode_t mode = 0644,
                        Overwrite overwrite = Overwrite::allow);
+
+// An open input read in steps (read_file here; message_file.hpp reads a message's header
+// before its body). Closes the descriptor unless it is stdin's or borrowed, and wipes what
+// read_into buffered on the way.
+struct InputFile {
+  int fd = -1;
+  std::string name;  // names the input in errors: the path, "<stdin>", or the borrower's origin
+  struct stat st {};
+  bool owned = true;
+  // Opens path ("-": stdin). Exit::noinput if missing or a directory, Exit::noperm if not
+  // readable, Exit::ioerr if it cannot be examined.
+  InputFile(const std::string& path, bool refuse_special);
+  // A descriptor someone else opened and will close (a locked client state), read from its start.
+  InputFile(int borrowed, std::string origin);
+  ~InputFile() { close(); }
+  InputFile(const InputFile&) = delete;
+  InputFile& operator=(const InputFile&) = delete;
+  void close();
+  bool regular() const { return S_ISREG(st.st_mode); }
+  // Appends up to `want` bytes to out; stops early only at the end of the input.
+  void read_into(Bytes& out, uint64_t want);
+};
 
 // Writes all n bytes to fd, through short writes and EINTR; Error(Exit::ioerr) naming `name`.
 void write_all(int fd, const uint8_t* p, size_t n, const std::string& name);

@@ -53,4 +53,13 @@ void add_masks_packed(PrgKind kind, Modulus m, std::span<const SignedSeed> seeds
 std::vector<uint64_t> expand_mask(PrgKind kind, const uint8_t seed[32], Modulus m, uint64_t begin,
                                   uint64_t end);
 
+// Add the sign(u, v) * PRG(seed) masks for many seeds into acc over [0, length), splitting the
+// range between `threads` threads and working in cache-sized chunks.
+void apply_masks(PrgKind prg, Modulus m, std::span<const SignedSeed> seeds, uint64_t* acc, uint64_t begin,
+                 uint64_t end, unsigned threads);
+// y = x + those masks, written packed (pack.hpp) at `packed` (packed_size(x.size(), bits(R))
+// bytes) on `threads` threads: the masked input is built inside its message.
+void apply_masks_packed(PrgKind prg, Modulus m, std::span<const SignedSeed> seeds, std::span<const uint64_t> x,
+                        uint8_t* packed, unsigned threads);
+
 }  // namespace secagg

@@ -10,6 +10,7 @@
 
 #include "error.hpp"
 #include "fileio.hpp"
+#include "message_file.hpp"
 #include "params.hpp"
 #include "vectors.hpp"
 

@@ -119,4 +119,9 @@ void parallel_for_each_checked(size_t n, unsigned threads, const std::function<v
   failed.rethrow_first();
 }
 
+unsigned default_threads() {
+  unsigned n = std::thread::hardware_concurrency();
+  return n == 0 ? 1 : n;
+}
+
 }  // namespace secagg
