@@ -10,11 +10,10 @@
 
 #include "error.hpp"
 #include "pack.hpp"
+#include "uint128.hpp"
 
 namespace secagg {
 namespace {
-
-__extension__ typedef unsigned __int128 u128;
 
 // Keystream is expanded into this many bytes of stack at a time and added
 // into acc at once, while both are still in L1/L2. A multiple of 64, so every
