@@ -1,7 +1,5 @@
 #include "common.hpp"
 
-#include <chrono>
-#include <cmath>
 #include <cstdio>
 #include <new>
 
@@ -9,6 +7,7 @@
 #include <unistd.h>
 
 #include "client.hpp"
+#include "durations.hpp"
 #include "error.hpp"
 #include "exit_codes.hpp"
 #include "fileio.hpp"
@@ -188,19 +187,13 @@ bool net_mode(const NetFlags& f) {
   return true;
 }
 
-namespace {
-std::chrono::milliseconds ms(double s) {
-  return std::chrono::milliseconds(static_cast<long long>(std::llround(std::min(s, 1e9) * 1000.0)));
-}
-}  // namespace
-
 void net_round(const NetFlags& f, std::span<const uint8_t> msg, const Params& p, const SessionId& sid,
                MsgType reply_type, uint32_t recipient, const std::function<void()>& on_sent,
                const std::function<void()>& on_connected) {
   net::HostPort server = net::parse_host_port(f.connect, "--connect");
   net::ExchangeOptions opt;
-  opt.timeout = ms(f.timeout);
-  opt.connect_timeout = ms(f.connect_timeout);
+  opt.timeout = from_seconds(f.timeout);
+  opt.connect_timeout = from_seconds(f.connect_timeout);
   opt.max_reply_body = net::max_server_body(p);
   opt.on_sent = on_sent;
   opt.on_connected = on_connected;
