@@ -1,7 +1,5 @@
 #include "common.hpp"
 
-#include <chrono>
-#include <cmath>
 #include <cstdio>
 #include <new>
 
@@ -9,6 +7,7 @@
 #include <unistd.h>
 
 #include "client.hpp"
+#include "durations.hpp"
 #include "error.hpp"
 #include "exit_codes.hpp"
 #include "fileio.hpp"
@@ -188,19 +187,13 @@ bool net_mode(const NetFlags& f) {
   return true;
 }
 
-namespace {
-std::chrono::milliseconds ms(double s) {
-  return std::chrono::milliseconds(static_cast<long long>(std::llround(std::min(s, 1e9) * 1000.0)));
-}
-}  // namespace
-
 void net_round(const NetFlags& f, std::span<const uint8_t> msg, const Params& p, const SessionId& sid,
                MsgType reply_type, uint32_t recipient, const std::function<void()>& on_sent,
                const std::function<void()>& on_connected) {
   net::HostPort server = net::parse_host_port(f.connect, "--connect");
   net::ExchangeOptions opt;
-  opt.timeout = ms(f.timeout);
-  opt.connect_timeout = ms(f.connect_timeout);
+  opt.timeout = from_seconds(f.timeout);
+  opt.connect_timeout = from_seconds(f.connect_timeout);
   opt.max_reply_body = net::max_server_body(p);
   opt.on_sent = on_sent;
   opt.on_connected = on_connected;
@@ -231,6 +224,37 @@ void finish_client_step(const NetFlags& f, bool networked, StateLock& lock, cons
     commit();
     lock.release();
   });
+}
+
+CLI::Option* add_output_option(CLI::App& app, std::string& out, const char* message) {
+  return app.add_option("-o,--output", out,
+                        std::string("Where to write the ") + message +
+                            " message (default: stdout; with --connect: nowhere unless given)");
+}
+
+void add_step_inputs(CLI::App& app, ClientStep& s, const char* state_help, const char* in_name, const char* in_help) {
+  app.add_option("--state", s.state_path, state_help)->required();
+  app.add_option(in_name, s.in_path, in_help)->required();
+}
+
+void add_step_outputs(CLI::App& app, ClientStep& s, const char* message, const char* recv_help) {
+  s.out_opt = add_output_option(app, s.out, message);
+  add_net_flags(app, s.net, recv_help);
+}
+
+void run_client_step(const ClientStep& s, MsgType in_type, MsgType reply_type, bool reply_to_client,
+                     const std::function<Bytes(ClientState&, StateLock&, const Envelope&)>& step) {
+  const bool networked = net_mode(s.net);
+  const bool out_given = s.out_opt->count() > 0;
+  if (!networked || out_given) check_output_target(s.out);
+  StateLock lock;
+  ClientState st = read_state(s.state_path, lock);
+  Envelope in = read_message(s.in_path, &st.params, in_type);
+  const uint8_t before = st.stage;
+  Bytes msg = step(st, lock, in);
+  const bool fresh = st.stage != before;  // else a rerun: the state already holds msg
+  finish_client_step(s.net, networked, lock, st, fresh, msg, s.out, out_given, reply_type,
+                     reply_to_client ? st.id : kServerId);
 }
 
 }  // namespace secagg::tool

@@ -77,4 +77,26 @@ void finish_client_step(const NetFlags& f, bool networked, StateLock& lock, cons
                         std::span<const uint8_t> msg, const std::string& out, bool out_given, MsgType reply_type,
                         uint32_t recipient);
 
+// -o/--output for the message a client step writes (`message`: "share-keys"), "-" for stdout.
+CLI::Option* add_output_option(CLI::App& app, std::string& out, const char* message);
+
+// The command line of a client round step (share, mask, unmask): its state, the server's message
+// it answers (`in`), where its own message goes, and socket mode.
+struct ClientStep {
+  std::string state_path, in_path, out = "-";
+  CLI::Option* out_opt = nullptr;
+  NetFlags net;
+};
+// --state, then the option that names the server's message (in_name: "--roster").
+void add_step_inputs(CLI::App& app, ClientStep& s, const char* state_help, const char* in_name, const char* in_help);
+// -o/--output, then the socket-mode flags (add_net_flags).
+void add_step_outputs(CLI::App& app, ClientStep& s, const char* message, const char* recv_help);
+// Runs a client round step: socket mode's usage checks and the output target first, then the
+// state locked and read, the server's message read (type in_type, within the session's limits),
+// `step` (which answers it, updating the state, or throws), and finish_client_step. In socket
+// mode the server answers with reply_type, addressed to this client if reply_to_client (an
+// inbox), else to anyone.
+void run_client_step(const ClientStep& s, MsgType in_type, MsgType reply_type, bool reply_to_client,
+                     const std::function<Bytes(ClientState&, StateLock&, const Envelope&)>& step);
+
 }  // namespace secagg::tool

@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "common.hpp"
+#include "durations.hpp"
 #include "error.hpp"
 #include "fileio.hpp"
 #include "graph_bounds.hpp"
@@ -210,11 +211,8 @@ constexpr uint64_t kServerFds = 32;
 // Returns the signal that stopped the server (0: the session finished).
 int serve(const std::string& dir, net::ServeOptions opt, double round_timeout, double frame_timeout, bool verbose,
           bool text, const std::string& out) {
-  auto ms = [](double s) {
-    return std::chrono::milliseconds(static_cast<long long>(std::llround(std::min(s, 1e9) * 1000.0)));
-  };
-  opt.round_timeout = ms(round_timeout);
-  opt.frame_timeout = ms(frame_timeout);
+  opt.round_timeout = from_seconds(round_timeout);
+  opt.frame_timeout = from_seconds(frame_timeout);
   // The user's copy first, as in 'unmask'.
   opt.on_aggregate = [&](const std::vector<uint64_t>& sum, const Bytes& vec) { write_aggregate(out, text, sum, vec); };
   auto line = [](const std::string& m) {

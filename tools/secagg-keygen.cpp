@@ -25,9 +25,7 @@ int main(int argc, char** argv) {
   app.add_option("--params", params_path, "Session parameters (S/params.msg from secagg-collect setup)")->required();
   app.add_option("--id", id, "This client's id, 1..n")->required();
   app.add_option("--state", state_path, "Client state file to create (an existing one of another session or id is not overwritten)")->required();
-  auto* out_opt = app.add_option("-o,--output", out,
-                                 "Where to write the advertise-keys message (default: stdout; with --connect: "
-                                 "nowhere unless given)");
+  auto* out_opt = tool::add_output_option(app, out, "advertise-keys");
   bool insecure = false;
   app.add_flag("--insecure-low-threshold", insecure,
                "Take part even if the session's threshold is not above half of each client's share holders, which "

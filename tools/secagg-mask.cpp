@@ -14,35 +14,29 @@ int main(int argc, char** argv) {
       "length of integers in [0, R), as decimal text or a binary vector. Run again with the same inbox and input, it "
       "writes the same message again; another input is refused.",
       "secagg-mask"};
-  std::string state_path, inbox_path, input = "-", out = "-";
+  tool::ClientStep step;
+  std::string input = "-";
   unsigned threads = default_threads();
-  app.add_option("--state", state_path, "Client state file")->required();
-  app.add_option("--inbox", inbox_path, "This client's inbox (S/inbox-<id>.msg from secagg-collect shares)")->required();
+  tool::add_step_inputs(app, step, "Client state file", "--inbox",
+                        "This client's inbox (S/inbox-<id>.msg from secagg-collect shares)");
   app.add_option("--input", input, "Input vector, text or binary (default: stdin)");
-  auto* out_opt = app.add_option("-o,--output", out,
-                                 "Where to write the masked-input message (default: stdout; with --connect: nowhere "
-                                 "unless given)");
-  tool::NetFlags net;
-  tool::add_net_flags(app, net,
-                      "Socket mode: where to save the survivor set U3 from the server, the file secagg-unmask "
-                      "--survivors reads");
+  tool::add_step_outputs(app, step, "masked-input",
+                         "Socket mode: where to save the survivor set U3 from the server, the file secagg-unmask "
+                         "--survivors reads");
   app.add_option("--threads", threads, "Threads for mask expansion (default: all cores)")->check(CLI::Range(1u, 256u));
   return tool::run(app, argc, argv, [&] {
-    const bool networked = tool::net_mode(net);
-    if (!networked || out_opt->count() > 0) tool::check_output_target(out);
-    StateLock lock;
-    ClientState st = tool::read_state(state_path, lock);
-    Envelope inbox = tool::read_message(inbox_path, &st.params, MsgType::inbox);
-    Bytes raw = read_file(input, max_input_bytes(st.params.length));
-    auto x = read_vector(raw, st.params.ring(), st.params.length, &st.session, input == "-" ? "<stdin>" : input);
-    const uint8_t before = st.stage;
-    Bytes msg = client_mask(st, inbox, inbox_path, x, threads);
-    sodium_memzero(raw.data(), raw.size());  // the private input is not needed any more
-    sodium_memzero(x.data(), x.size() * sizeof x[0]);
     // The state records the masked input before it goes anywhere: a client whose message was
     // lost sends the same one again by running the step again with the same input, and a
     // different input is refused (two masked inputs under the same masks would reveal x1 - x2).
-    const bool fresh = st.stage != before;  // else a rerun: the state already holds msg
-    tool::finish_client_step(net, networked, lock, st, fresh, msg, out, out_opt->count() > 0, MsgType::survivors, kServerId);
+    tool::run_client_step(step, MsgType::inbox, MsgType::survivors, /*reply_to_client=*/false,
+                          [&](ClientState& st, StateLock&, const Envelope& inbox) {
+                            Bytes raw = read_file(input, max_input_bytes(st.params.length));
+                            auto x = read_vector(raw, st.params.ring(), st.params.length, &st.session,
+                                                 input == "-" ? "<stdin>" : input);
+                            Bytes msg = client_mask(st, inbox, step.in_path, x, threads);
+                            sodium_memzero(raw.data(), raw.size());  // the private input is not needed any more
+                            sodium_memzero(x.data(), x.size() * sizeof x[0]);
+                            return msg;
+                          });
   });
 }

@@ -5,11 +5,10 @@
 
 #include "error.hpp"
 #include "random.hpp"
+#include "uint128.hpp"
 
 namespace secagg::shamir {
 namespace {
-
-__extension__ typedef unsigned __int128 u128;
 
 static_assert(kMaxX < kPrime, "x-coordinates must be nonzero field elements");
 

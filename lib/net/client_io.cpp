@@ -6,6 +6,7 @@
 #include <boost/asio.hpp>
 #include <fmt/format.h>
 
+#include "durations.hpp"
 #include "envelope.hpp"
 #include "error.hpp"
 #include "net/notice.hpp"
@@ -19,8 +20,6 @@ namespace ssl = boost::asio::ssl;
 using tcp = asio::ip::tcp;
 using Clock = std::chrono::steady_clock;
 using boost::system::error_code;
-
-double seconds(std::chrono::milliseconds ms) { return static_cast<double>(ms.count()) / 1000.0; }
 
 // How long a client waits before connecting again after the server closed its TLS handshake
 // (what a retry notice asks for).
@@ -156,7 +155,7 @@ class Attempt {
 
  private:
   Error timed_out(const char* what) const {
-    return Error(Exit::tempfail, fmt::format("{}: {} within {} s (--timeout)", where_, what, seconds(opt_.timeout)));
+    return Error(Exit::tempfail, fmt::format("{}: {} within {} s (--timeout)", where_, what, to_seconds(opt_.timeout)));
   }
   Error closed(const error_code& e) const {
     if (peer_closed(e) || !send_error_.empty())
@@ -210,7 +209,7 @@ Bytes exchange(const HostPort& server, std::span<const uint8_t> message, const E
                                 "message was not sent",
                                 where, closed_handshakes == 1 ? std::string()
                                                               : fmt::format(", {} times in {} s (--connect-timeout)",
-                                                                            closed_handshakes, seconds(spent))));
+                                                                            closed_handshakes, to_seconds(spent))));
       }
       std::this_thread::sleep_for(kHandshakeRetry);
       continue;
@@ -236,7 +235,7 @@ Bytes exchange(const HostPort& server, std::span<const uint8_t> message, const E
           throw Error(Exit::tempfail, fmt::format("{}: the server turned this message away ({}) {} times, and asks "
                                                   "to wait {} s more: past --timeout ({} s); running this same "
                                                   "command again sends the same message again",
-                                                  where, n.reason, attempt, seconds(wait), seconds(opt.timeout)));
+                                                  where, n.reason, attempt, to_seconds(wait), to_seconds(opt.timeout)));
         std::this_thread::sleep_for(wait);
         continue;
       }

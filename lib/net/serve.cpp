@@ -15,6 +15,7 @@
 #include <fmt/format.h>
 
 #include "crypto.hpp"
+#include "durations.hpp"
 #include "error.hpp"
 #include "fileio.hpp"
 #include "net/conn_budget.hpp"
@@ -31,8 +32,6 @@ namespace {
 namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
 using boost::system::error_code;
-
-double seconds(std::chrono::milliseconds ms) { return static_cast<double>(ms.count()) / 1000.0; }
 
 // One connection, plain TCP or TLS: at most one message in, at most one answer (or notice) out.
 struct Conn {
@@ -223,7 +222,7 @@ void Server::open_round(Round r) {
       got_[id] = {blake2b_256(*b), nullptr};
     }
   info(fmt::format("round {}: open: expecting {} clients within {} s{}", r, expected.size(),
-                   seconds(o_.round_timeout),
+                   to_seconds(o_.round_timeout),
                    got_.empty() ? "" : fmt::format(" ({} already answered before the restart)", got_.size())));
   round_timer_.expires_after(o_.round_timeout);
   round_timer_.async_wait([this, r](error_code ec) {
@@ -293,7 +292,7 @@ void Server::start(const ConnPtr& c) {
                           budget_.reserved(), o_.max_pending_bytes);
     turn_away(c, NoticeKind::retry,
               fmt::format("{}: no {} within {} s of connecting (--frame-timeout)", c->who(), what,
-                          seconds(o_.frame_timeout)));
+                          to_seconds(o_.frame_timeout)));
   });
   if (!c->sock.tls()) {
     read_header(c);
@@ -522,7 +521,7 @@ void Server::turn_away(const ConnPtr& c, NoticeKind kind, const std::string& why
   const bool can_tell = !busy && !(c->sock.tls() && !c->handshaken);
   if (kind == NoticeKind::retry)
     warn(fmt::format("round {}: refused: {}{}", round_, why,
-                     can_tell ? fmt::format("; told to retry in {} s", seconds(kRetryAfter)) : std::string()));
+                     can_tell ? fmt::format("; told to retry in {} s", to_seconds(kRetryAfter)) : std::string()));
   else if (kind == NoticeKind::refused)
     warn(fmt::format("round {}: refused: {}", round_, why));
   forget(c);
@@ -673,7 +672,7 @@ void Server::send(const ConnPtr& c, std::shared_ptr<const Bytes> reply) {
   c->timer.async_wait([this, c](error_code e) {
     if (e || !c->open) return;
     warn(fmt::format("round {}: {}: did not take its answer within {} s; connection closed", round_, c->who(),
-                     seconds(o_.frame_timeout)));
+                     to_seconds(o_.frame_timeout)));
     close_conn(c);
   });
   const Round r = round_;

@@ -110,6 +110,31 @@ Digest32 input_digest(std::span<const uint64_t> x, unsigned bits) {
 
 bool same(const Digest32& a, const Digest32& b) { return sodium_memcmp(a.data(), b.data(), a.size()) == 0; }
 
+// A step that answers a server message and, run again, answers it again the same way.
+struct AnsweringStep {
+  MsgType message;    // the server message it answers
+  Round from, done;   // the stage it needs, the stage it leaves
+  const char* does;   // "share its keys": what it cannot do at another stage
+  const char* other;  // after "client N ": why a rerun for another message is refused
+};
+
+// Checks env (the step's message type, this session, from the server) and the client's stage,
+// and sets `answered` to env's digest. Run again (the client is at s.done): the same message gets
+// the answer the state holds, returned here, any other is refused. Else the client must be at
+// s.from, and the step goes on (nullptr).
+const Bytes* start_answering(const ClientState& st, const Envelope& env, const std::string& origin,
+                             const AnsweringStep& s, Digest32& answered) {
+  expect_message(env, origin, s.message, st.session);
+  expect_sender(env, origin, kServerId);
+  answered = answered_digest(env);
+  if (stage_of(st) == s.done) {
+    if (same(answered, st.answered)) return &st.sent;
+    throw refuse(origin, fmt::format("client {} {}", st.id, s.other));
+  }
+  expect_stage(st, s.from, origin, s.does);
+  return nullptr;
+}
+
 bool same_params(const Params& a, const Params& b) {
   return a.clients == b.clients && a.threshold == b.threshold && a.neighbours == b.neighbours &&
          a.modulus == b.modulus && a.length == b.length && a.prg == b.prg &&
@@ -197,18 +222,13 @@ Bytes client_advertise(const ClientState& st) {
 }
 
 Bytes client_share(ClientState& st, const Envelope& env, const std::string& origin, unsigned threads) {
-  expect_message(env, origin, MsgType::roster, st.session);
-  expect_sender(env, origin, kServerId);
-  const Digest32 answered = answered_digest(env);
-  if (stage_of(st) == Round::r1) {
-    // Run again: the same roster gets the same shares (fresh ones would be a second,
-    // different sharing of its secrets); another roster is refused.
-    if (same(answered, st.answered)) return st.sent;
-    throw refuse(origin, fmt::format("client {} already sent its shares for a different roster in this session: "
-                                     "refusing to share its keys a second time",
-                                     st.id));
-  }
-  expect_stage(st, Round::r0, origin, "share its keys");
+  // Run again: the same roster gets the same shares (fresh ones would be a second, different
+  // sharing of its secrets); another roster is refused.
+  static constexpr AnsweringStep kShare{MsgType::roster, Round::r0, Round::r1, "share its keys",
+                                        "already sent its shares for a different roster in this session: refusing "
+                                        "to share its keys a second time"};
+  Digest32 answered;
+  if (const Bytes* again = start_answering(st, env, origin, kShare, answered)) return *again;
   Roster roster = decode_body<Roster>(env, origin);
   std::vector<uint32_t> u1 = roster.ids();
   if (!sorted_unique(u1)) throw Error(Exit::data, origin + ": roster ids are not sorted and unique");
@@ -388,19 +408,14 @@ bool forgot_input(const ClientState& st) {
 }
 
 Bytes client_unmask(ClientState& st, const Envelope& env, const std::string& origin) {
-  expect_message(env, origin, MsgType::survivors, st.session);
-  expect_sender(env, origin, kServerId);
-  const Digest32 answered = answered_digest(env);
-  if (stage_of(st) == Round::r4) {
-    // Run again: the same survivor set gets the same answer (the signing key is gone, so it
-    // is the stored one); any other could reveal both shares of one client.
-    if (same(answered, st.answered)) return st.sent;
-    throw refuse(origin, fmt::format("client {} has already answered an unmasking request in this session for a "
-                                     "different survivor set: refusing a second one (it could reveal both shares of "
-                                     "a client)",
-                                     st.id));
-  }
-  expect_stage(st, Round::r2, origin, "answer an unmasking request");
+  // Run again: the same survivor set gets the same answer (the signing key is gone, so it is the
+  // stored one); any other could reveal both shares of one client.
+  static constexpr AnsweringStep kUnmask{MsgType::survivors, Round::r2, Round::r4, "answer an unmasking request",
+                                         "has already answered an unmasking request in this session for a different "
+                                         "survivor set: refusing a second one (it could reveal both shares of a "
+                                         "client)"};
+  Digest32 answered;
+  if (const Bytes* again = start_answering(st, env, origin, kUnmask, answered)) return *again;
   IdList body = decode_body<IdList>(env, origin);
   const auto& u3 = body.ids;
   if (!sorted_unique(u3)) throw Error(Exit::data, origin + ": survivor ids are not sorted and unique");

@@ -5,12 +5,12 @@
 #include <fmt/format.h>
 
 #include "error.hpp"
+#include "uint128.hpp"
 
 namespace secagg {
 
 uint64_t min_modulus_for(uint32_t n, uint64_t max_weight, unsigned bits) {
   if (bits < 1 || bits > 62) return 0;
-  __extension__ using u128 = unsigned __int128;
   u128 need = u128{n} * max_weight * ((u128{1} << bits) - 1) + 1;
   return need > (u128{1} << 62) ? 0 : static_cast<uint64_t>(need);
 }

@@ -59,6 +59,17 @@ std::string temporary_prefix(const std::string& path) {
   return "." + std::filesystem::path(path).filename().string() + ".tmp-";
 }
 
+// Closes and removes a temporary of locked_temporary that is not to be put in place. Returns
+// the errno of the call that failed before, and leaves it in errno for why().
+int drop_temporary(int fd, const std::string& tmp) {
+  const int e = errno;
+  ::close(fd);
+  ::unlink(tmp.c_str());
+  clear_pending();
+  errno = e;
+  return e;
+}
+
 // A new 0600 file next to path, locked from the moment it exists (so that a step sweeping stale
 // temporaries never takes it for one), then written and synced: it is locked before any other
 // process can see it under path.
@@ -81,9 +92,7 @@ int locked_temporary(const std::string& path, std::span<const uint8_t> bytes, st
     write_all(fd, bytes.data(), bytes.size(), path);
     if (::fsync(fd) != 0) throw Error(Exit::ioerr, path + ": fsync failed: " + why());
   } catch (...) {
-    ::close(fd);
-    ::unlink(tmp.c_str());
-    clear_pending();
+    drop_temporary(fd, tmp);
     throw;
   }
   return fd;
@@ -253,12 +262,8 @@ std::optional<StateLock> StateLock::create(const std::string& path, std::span<co
   int fd = locked_temporary(resolved, bytes, tmp);
   // link() refuses an existing target, unlike rename(): of two concurrent keygens one wins.
   if (::link(tmp.c_str(), resolved.c_str()) != 0) {
-    int e = errno;
-    ::close(fd);
-    ::unlink(tmp.c_str());
-    clear_pending();
+    const int e = drop_temporary(fd, tmp);
     if (e == EEXIST) return std::nullopt;
-    errno = e;
     throw Error(e == EACCES || e == EPERM ? Exit::noperm : Exit::cantcreat, path + ": cannot create: " + why());
   }
   ::unlink(tmp.c_str());
@@ -285,11 +290,7 @@ void StateLock::commit(std::span<const uint8_t> bytes) {
   // lives, and the link keeps naming it.
   int fd = locked_temporary(resolved_, bytes, tmp);
   if (::rename(tmp.c_str(), resolved_.c_str()) != 0) {
-    int e = errno;
-    ::close(fd);
-    ::unlink(tmp.c_str());
-    clear_pending();
-    errno = e;
+    drop_temporary(fd, tmp);
     throw Error(Exit::cantcreat, path_ + ": cannot replace: " + why());
   }
   clear_pending();

@@ -11,11 +11,10 @@
 #include "error.hpp"
 #include "pack.hpp"
 #include "thread_pool.hpp"
+#include "uint128.hpp"
 
 namespace secagg {
 namespace {
-
-__extension__ typedef unsigned __int128 u128;
 
 // Keystream is expanded into this many bytes of stack at a time and added
 // into acc at once, while both are still in L1/L2. A multiple of 64, so every
@@ -37,16 +36,6 @@ inline uint64_t load_le64(const uint8_t* p) {
   std::memcpy(&v, p, sizeof v);
   if constexpr (std::endian::native == std::endian::big) v = __builtin_bswap64(v);
   return v;
-}
-
-// a, x in [0, R), R <= 2^62: no overflow, and the selects compile to cmov/blend.
-inline uint64_t mod_add(uint64_t a, uint64_t x, uint64_t R) {
-  uint64_t s = a + x;
-  return s >= R ? s - R : s;
-}
-inline uint64_t mod_sub(uint64_t a, uint64_t x, uint64_t R) {
-  uint64_t d = a - x;
-  return a >= x ? d : d + R;
 }
 
 // The kernels: acc[i] = acc[i] +/- sample(word i of ks) for i in [0, n).
@@ -128,10 +117,10 @@ bool cpu_has_avx2() {
 // slower than one MUL per element.
 template <bool Minus>
 void kernel_mulhi_64(uint64_t* __restrict acc, const uint8_t* __restrict ks, size_t n,
-                     uint64_t R) {
+                     Modulus m) {
   for (size_t i = 0; i < n; ++i) {
-    uint64_t x = static_cast<uint64_t>((static_cast<u128>(load_le64(ks + 8 * i)) * R) >> 64);
-    acc[i] = Minus ? mod_sub(acc[i], x, R) : mod_add(acc[i], x, R);
+    uint64_t x = static_cast<uint64_t>((static_cast<u128>(load_le64(ks + 8 * i)) * m.R) >> 64);
+    acc[i] = Minus ? m.sub(acc[i], x) : m.add(acc[i], x);
   }
 }
 
@@ -140,17 +129,17 @@ void kernel_mulhi_64(uint64_t* __restrict acc, const uint8_t* __restrict ks, siz
 // and hi*R + (lo*R >> 64) < 2^126 + 2^62 fits in 128 bits.
 template <bool Minus>
 void kernel_mulhi_128(uint64_t* __restrict acc, const uint8_t* __restrict ks, size_t n,
-                      uint64_t R) {
+                      Modulus m) {
   for (size_t i = 0; i < n; ++i) {
     uint64_t lo = load_le64(ks + 16 * i);
     uint64_t hi = load_le64(ks + 16 * i + 8);
-    u128 t = static_cast<u128>(hi) * R + ((static_cast<u128>(lo) * R) >> 64);
+    u128 t = static_cast<u128>(hi) * m.R + ((static_cast<u128>(lo) * m.R) >> 64);
     uint64_t x = static_cast<uint64_t>(t >> 64);
-    acc[i] = Minus ? mod_sub(acc[i], x, R) : mod_add(acc[i], x, R);
+    acc[i] = Minus ? m.sub(acc[i], x) : m.add(acc[i], x);
   }
 }
 
-using Kernel = void (*)(uint64_t* __restrict, const uint8_t* __restrict, size_t, uint64_t);
+using Kernel = void (*)(uint64_t* __restrict, const uint8_t* __restrict, size_t, Modulus);
 
 void check_range(Modulus m, uint64_t begin, uint64_t end) {
   if (m.R < 2 || m.R > kMaxModulus)
@@ -191,7 +180,6 @@ void add_mask(PrgKind kind, const uint8_t seed[32], Modulus m, Sign sign, uint64
   }
 
   const bool minus = sign == Sign::minus;
-  const uint64_t param = m.R;
   const Kernel kernel = wb == 8 ? (minus ? kernel_mulhi_64<true> : kernel_mulhi_64<false>)
                                 : (minus ? kernel_mulhi_128<true> : kernel_mulhi_128<false>);
 
@@ -208,7 +196,7 @@ void add_mask(PrgKind kind, const uint8_t seed[32], Modulus m, Sign sign, uint64
     uint64_t stop = std::min(end, (i / per + 1) * per);
     size_t count = static_cast<size_t>(stop - i);
     ks.generate(i * wb, buf, count * wb);
-    kernel(acc + (i - begin), buf, count, param);
+    kernel(acc + (i - begin), buf, count, m);
     i = stop;
   }
 }

@@ -17,11 +17,16 @@ struct Modulus {
   // Bits needed to write any element of [0, R): bit width of R - 1.
   unsigned bits() const;
 
+  // a, b in [0, R), R <= 2^62: no overflow, and the selects compile to cmov/blend (the masking
+  // kernels of lib/mask.cpp call these per element).
   uint64_t add(uint64_t a, uint64_t b) const {
     uint64_t s = a + b;
     return s >= R ? s - R : s;
   }
-  uint64_t sub(uint64_t a, uint64_t b) const { return a >= b ? a - b : a + (R - b); }
+  uint64_t sub(uint64_t a, uint64_t b) const {
+    uint64_t d = a - b;
+    return a >= b ? d : d + R;
+  }
   bool operator==(const Modulus&) const = default;
 };
 

@@ -6,11 +6,10 @@
 #include <string>
 
 #include "error.hpp"
+#include "uint128.hpp"
 
 namespace secagg {
 namespace {
-
-__extension__ typedef unsigned __int128 u128;
 
 void check_bits(unsigned bits) {
   if (bits < 1 || bits > 64)

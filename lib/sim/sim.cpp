@@ -22,12 +22,11 @@
 #include "protocol.hpp"
 #include "random.hpp"
 #include "server_session.hpp"
+#include "uint128.hpp"
 #include "session_dir.hpp"
 
 namespace secagg {
 namespace {
-
-__extension__ typedef unsigned __int128 u128;
 
 // A dropout round as the config gives it (a number): Error(Exit::usage) unless 0, 1, 2 or 4.
 Round dropout_round(int r) {

@@ -151,6 +151,20 @@ void put_dos_time(Bytes& o) {
   le::put16(o, 0x21);    // 1980-01-01: outputs do not depend on the clock
 }
 
+// What a stored member's local header and its central directory entry both say, in the same
+// order (ZIP APPNOTE 4.3.7 and 4.3.12, "version needed to extract" to "extra field length").
+void put_member_fields(Bytes& o, uint32_t crc, uint32_t size, uint16_t name_len) {
+  le::put16(o, 20);  // version needed: 2.0
+  le::put16(o, 0);   // flags
+  le::put16(o, kStored);
+  put_dos_time(o);
+  le::put32(o, crc);
+  le::put32(o, size);  // compressed
+  le::put32(o, size);  // uncompressed
+  le::put16(o, name_len);
+  le::put16(o, 0);  // extra
+}
+
 }  // namespace
 
 bool looks_like_npz(std::span<const uint8_t> bytes) {
@@ -238,30 +252,16 @@ Bytes write(const std::vector<Array>& shapes, std::span<const double> values, np
     for (size_t off = 0; off < m.size(); off += 1u << 30)
       crc = crc32(crc, m.data() + off, static_cast<uInt>(std::min<size_t>(m.size() - off, 1u << 30)));
     uint32_t offset = static_cast<uint32_t>(out.size());
+    const uint32_t size = static_cast<uint32_t>(m.size());
+    const uint16_t name_len = static_cast<uint16_t>(name.size());
     le::put32(out, kLocalSig);
-    le::put16(out, 20);  // version needed: 2.0
-    le::put16(out, 0);   // flags
-    le::put16(out, kStored);
-    put_dos_time(out);
-    le::put32(out, crc);
-    le::put32(out, static_cast<uint32_t>(m.size()));
-    le::put32(out, static_cast<uint32_t>(m.size()));
-    le::put16(out, static_cast<uint16_t>(name.size()));
-    le::put16(out, 0);
+    put_member_fields(out, crc, size, name_len);
     out.insert(out.end(), name.begin(), name.end());
     out.insert(out.end(), m.begin(), m.end());
 
     le::put32(dir, kCentralSig);
     le::put16(dir, 20);  // made by: MS-DOS attributes, 2.0
-    le::put16(dir, 20);
-    le::put16(dir, 0);
-    le::put16(dir, kStored);
-    put_dos_time(dir);
-    le::put32(dir, crc);
-    le::put32(dir, static_cast<uint32_t>(m.size()));
-    le::put32(dir, static_cast<uint32_t>(m.size()));
-    le::put16(dir, static_cast<uint16_t>(name.size()));
-    le::put16(dir, 0);  // extra
+    put_member_fields(dir, crc, size, name_len);
     le::put16(dir, 0);  // comment
     le::put16(dir, 0);  // disk
     le::put16(dir, 0);  // internal attributes
