@@ -431,6 +431,15 @@ SimReport run_simulation(const SimConfig& cfg) {
     return ok;
   };
 
+  // The client step that answers the server's message `msg` (the file `m` of the session
+  // directory, by whose name the client's errors would call it).
+  auto answering = [&](const Bytes& msg, Marker m, auto step) {
+    return [&, m, step](uint32_t id) {
+      const std::string origin = SessionDir::name(m);
+      return step(st[id - 1], open_envelope(msg, origin), origin);
+    };
+  };
+
   // Round 0: keys.
   Bytes roster_msg;
   {
@@ -457,10 +466,7 @@ SimReport run_simulation(const SimConfig& cfg) {
   {
     const bool ok = answer_round(
         Round::r1, u1,
-        [&](uint32_t id) {
-          Envelope env = open_envelope(roster_msg, SessionDir::name(Marker::roster));
-          return client_share(st[id - 1], env, SessionDir::name(Marker::roster));
-        },
+        answering(roster_msg, Marker::roster, [](auto&&... a) { return client_share(a...); }),
         [&](RoundResult& r) {
           u2 = std::move(r.in);
           for (auto& [v, inbox] : r.inboxes) inbox_msg[v - 1] = std::move(inbox);
@@ -571,10 +577,7 @@ SimReport run_simulation(const SimConfig& cfg) {
     };
     const bool ok = answer_round(
         Round::r4, u3,
-        [&](uint32_t id) {
-          Envelope env = open_envelope(survivors_msg, SessionDir::name(Marker::survivors));
-          return client_unmask(st[id - 1], env, SessionDir::name(Marker::survivors));
-        },
+        answering(survivors_msg, Marker::survivors, [](auto&&... a) { return client_unmask(a...); }),
         [&](RoundResult& r) {
           rep.u4 = static_cast<uint32_t>(r.in.size());
           sum = std::move(r.aggregate);
