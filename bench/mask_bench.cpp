@@ -35,6 +35,7 @@
 #include "args.hpp"
 #include "client.hpp"
 #include "crypto.hpp"
+#include "error.hpp"
 #include "fileio.hpp"
 #include "mask.hpp"
 #include "messages.hpp"
