@@ -36,7 +36,7 @@
 #include "params.hpp"
 #include "protocol.hpp"
 #include "random.hpp"
-#include "server.hpp"
+#include "server_session.hpp"
 #include "session_dir.hpp"
 
 using namespace secagg;

@@ -44,7 +44,7 @@
 #include "prg.hpp"
 #include "protocol.hpp"
 #include "random.hpp"
-#include "server.hpp"
+#include "server_session.hpp"
 #include "session_dir.hpp"
 #include "vectors.hpp"
 

@@ -24,6 +24,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -39,7 +40,7 @@
 #include "params.hpp"
 #include "protocol.hpp"
 #include "random.hpp"
-#include "server.hpp"
+#include "server_session.hpp"
 #include "shamir.hpp"
 #include "signature.hpp"
 
@@ -97,13 +98,13 @@ int run(const Options& o) {
     shares[i] = {"shares", open_envelope(client_share(st[i], open_envelope(roster_msg, "roster"), "roster"), "shares")};
   });
   const ShareRound r1 = collect_shares(p, sid, roster, shares);
-  MaskedCollector coll(p, sid, roster, r1.u2);
+  ServerSession coll(p, sid, Round::r2, roster, r1.u2);
   const std::vector<uint64_t> x(p.length, 1);
   for (uint32_t i = dropped_n; i < n; ++i) {
     const Envelope inbox = open_envelope(encode(MsgType::inbox, sid, kServerId, i + 1, r1.inboxes.at(i + 1)), "inbox");
-    coll.add({"masked", open_envelope(client_mask(st[i], inbox, "inbox", x, 1), "masked")});
+    coll.accept({"masked", open_envelope(client_mask(st[i], inbox, "inbox", x, 1), "masked")});
   }
-  const std::vector<uint32_t> u3 = coll.finish();
+  const std::vector<uint32_t> u3 = coll.close(threads).in;
   const Bytes survivors = encode(MsgType::survivors, sid, kServerId, kServerId, IdList{u3});
   std::vector<Incoming> responses(n - dropped_n);
   parallel_for(responses.size(), threads, [&](size_t j) {
@@ -120,12 +121,14 @@ int run(const Options& o) {
   });
   const double t_cpu = median_ms(o.reps, clock_ms_process, [&] { recover_secrets(p, sid, roster, r1.u2, u3, responses); });
   // Its two library steps: checking the responses, then the reconstruction proper.
-  CheckedResponses checked;
+  auto round4 = [&] { return ServerSession(p, sid, Round::r4, roster, r1.u2, u3); };
+  std::optional<ServerSession> checked;
   const double t_check = median_ms(o.reps, clock_ms_monotonic, [&] {
-    checked = check_unmask_responses(p, sid, roster, r1.u2, u3, responses);
+    checked.emplace(round4());
+    checked->accept_all(responses, default_threads());
   });
   const double t_rebuild = median_ms(o.reps, clock_ms_monotonic, [&] {
-    Recovered rec = reconstruct_secrets(p, roster, r1.u2, u3, checked);
+    Recovered rec = checked->recover();
     asm volatile("" : : "r"(rec.self_seeds.data()) : "memory");
   });
 
@@ -188,8 +191,8 @@ int run(const Options& o) {
              "({} shares each), {} threads, median of {}\n",
              n, p.neighbours, p.threshold, dropped_n, responses.size(), secrets, p.threshold, threads, o.reps);
   fmt::print("  {:<62} {:>9.3f} ms wall, {:.3f} ms CPU\n", "recover_secrets (the library call)", t_wall, t_cpu);
-  fmt::print("  {:<62} {:>9.3f} ms wall\n", "  = check_unmask_responses (signatures, decoding, owners)", t_check);
-  fmt::print("  {:<62} {:>9.3f} ms wall\n", "  + reconstruct_secrets (the Shamir reconstruction)", t_rebuild);
+  fmt::print("  {:<62} {:>9.3f} ms wall\n", "  = accept_all (round 4: signatures, decoding, owners)", t_check);
+  fmt::print("  {:<62} {:>9.3f} ms wall\n", "  + recover (the Shamir reconstruction)", t_rebuild);
   const double parts = t_verify + t_decode + t_checks + t_deal + t_shamir + t_keys;
   auto line = [&](const std::string& what, double t) {
     fmt::print("  {:<62} {:>9.3f} ms CPU {:>5.1f}%\n", what, t, 100 * t / t_cpu);

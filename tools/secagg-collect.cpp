@@ -17,7 +17,7 @@
 #include "params.hpp"
 #include "protocol.hpp"
 #include "random.hpp"
-#include "server.hpp"
+#include "server_session.hpp"
 #include "session_dir.hpp"
 #include "tokens.hpp"
 #include "vectors.hpp"
@@ -99,7 +99,7 @@ std::string format_ranges(const IdRanges& r) {
 // One line on stderr after a file-mode round: who is in and who dropped. A client without a
 // message in the round is dropped for good, so a forgotten file must not pass unnoticed. Every
 // message given is either accepted or fails the whole step, so those in are the messages given.
-void report_round(int round, uint64_t expected, const std::vector<uint32_t>& in, const IdRanges& dropped) {
+void report_round(Round round, uint64_t expected, const std::vector<uint32_t>& in, const IdRanges& dropped) {
   std::string line = fmt::format("secagg-collect: round {}: {} of {} clients in ({})", round, in.size(), expected,
                                  format_ranges(ranges_of(in)));
   line += dropped.empty() ? "; none dropped" : fmt::format("; dropped: {} (no message given)", format_ranges(dropped));
@@ -107,7 +107,7 @@ void report_round(int round, uint64_t expected, const std::vector<uint32_t>& in,
 }
 
 // Rounds 1, 2 and 4: the clients expected are the previous round's set (sorted).
-void report_round(int round, const std::vector<uint32_t>& expected, std::vector<uint32_t> in) {
+void report_round(Round round, const std::vector<uint32_t>& expected, std::vector<uint32_t> in) {
   std::sort(in.begin(), in.end());
   std::vector<uint32_t> dropped;
   std::set_difference(expected.begin(), expected.end(), in.begin(), in.end(), std::back_inserter(dropped));
@@ -123,7 +123,7 @@ void report_keys(uint32_t n, const std::vector<uint32_t>& in) {
     next = uint64_t{id} + 1;
   }
   if (next <= n) dropped.push_back({static_cast<uint32_t>(next), n});
-  report_round(0, n, in, dropped);
+  report_round(Round::r0, n, in, dropped);
 }
 
 void setup(const std::string& dir, Params p, const std::string& modulus_bits, uint64_t modulus,
@@ -159,68 +159,48 @@ void setup(const std::string& dir, Params p, const std::string& modulus_bits, ui
   auto w = s.begin(Marker::params);
   random_context("setup");
   SessionId sid = new_session_id();
-  w.params(encode(MsgType::params, sid, kServerId, kServerId, p));
+  w.finish(encode(MsgType::params, sid, kServerId, kServerId, p));
 }
 
-void keys(const std::string& dir, const std::vector<std::string>& files) {
+// One round in file mode: the round's messages from files, through the round engine, into the
+// session directory. Held to the round's marker from the start: a concurrent run of the round
+// waits for this one, then is refused. Every message given is either accepted or fails the whole
+// step, and nothing is written until all are checked.
+void collect(const std::string& dir, Round round, const std::vector<std::string>& files,
+             const std::function<void(const RoundResult&)>& output, unsigned threads) {
   SessionDir s(dir);
   auto [p, sid] = s.params();
-  // Held to the marker: a concurrent run of this round waits for this one, then is refused.
-  auto w = s.begin(Marker::roster);
-  auto in = read_all(files, p, MsgType::advertise_keys);
-  Roster roster = collect_keys(p, sid, in);
-  w.roster(encode(MsgType::roster, sid, kServerId, kServerId, roster));
-  report_keys(p.clients, roster.ids());
-}
-
-void shares(const std::string& dir, const std::vector<std::string>& files) {
-  SessionDir s(dir);
-  auto [p, sid] = s.params();
-  auto w = s.begin(Marker::u2);
-  Roster roster = s.roster(sid);
-  auto in = read_all(files, p, MsgType::share_keys);
-  ShareRound r = collect_shares(p, sid, roster, in);
-  for (auto& [v, inbox] : r.inboxes) w.inbox(v, encode(MsgType::inbox, sid, kServerId, v, inbox));
-  w.u2(encode(MsgType::server_round1, sid, kServerId, kServerId, IdList{r.u2}));
-  report_round(1, roster.ids(), r.u2);
-}
-
-void masked(const std::string& dir, const std::vector<std::string>& files) {
-  SessionDir s(dir);
-  auto [p, sid] = s.params();
-  auto w = s.begin(Marker::survivors);
-  Roster roster = s.roster(sid);  // the signing keys the masked inputs are checked against
-  auto u2 = s.u2(sid);
-  auto in = read_all(files, p, MsgType::masked_input);
-  MaskedRound r = collect_masked(p, sid, roster, u2, in);
-  for (const auto& m : in) w.masked(m.env.sender, seal_envelope(m.env));
-  w.masked_sum(vector_message(r.sum, p.ring(), sid));
-  w.survivors(encode(MsgType::survivors, sid, kServerId, kServerId, IdList{r.u3}));
-  report_round(2, u2, r.u3);
-}
-
-void unmask(const std::string& dir, const std::vector<std::string>& files, bool text, const std::string& out,
-            unsigned threads) {
-  SessionDir s(dir);
-  auto [p, sid] = s.params();
-  auto w = s.begin(Marker::aggregate);
-  Roster roster = s.roster(sid);
-  auto u2 = s.u2(sid);
-  auto u3 = s.survivors(sid);
-  auto in = read_all(files, p, MsgType::unmask_shares);
-  Recovered rec = recover_secrets(p, sid, roster, u2, u3, in);
-  Modulus ring = p.ring();
-  std::vector<uint64_t> sum = s.masked_sum(p, sid);
-  remove_masks(p, sid, roster, u3, rec, sum.data(), 0, sum.size(), threads);
+  auto w = s.begin(SessionDir::marker_of(round));
+  ServerSession e = ServerSession::load(s, p, sid, round);
+  const std::vector<uint32_t> expected = e.expected();
+  auto in = read_all(files, p, client_message(round));
+  if (round == Round::r2) {
+    // In batches of a few per thread: each message is unpacked to a whole vector while it is
+    // added, and a bad one stops the step before the rest are unpacked.
+    const size_t batch = 2 * size_t{default_threads()};
+    for (size_t i = 0; i < in.size(); i += batch)
+      e.accept_all(std::span(in).subspan(i, std::min(batch, in.size() - i)), default_threads());
+  } else {
+    e.accept_all(in, default_threads());
+  }
+  const RoundResult r = e.close(threads);
   // The user's copy first: if it cannot be written, nothing is recorded and the step can be rerun.
-  Bytes vec = vector_message(sum, ring, sid);
+  if (output) output(r);
+  if (SessionDir::keeps_messages(round))
+    for (const auto& m : in) w.message(m.env.sender, seal_envelope(m.env));
+  e.record(r, w);
+  if (round == Round::r0)
+    report_keys(p.clients, r.in);
+  else
+    report_round(round, expected, r.in);
+}
+
+// The aggregate where the user asked for it: its vector message, or decimal text.
+void write_aggregate(const std::string& out, bool text, const std::vector<uint64_t>& sum, const Bytes& vec) {
   if (text)
     tool::write_output(out, vector_text(sum));
   else
     tool::write_output(out, vec);
-  for (const auto& m : in) w.unmask(m.env.sender, seal_envelope(m.env));
-  w.aggregate(vec);
-  report_round(4, u3, rec.responders);
 }
 
 // Descriptors the server keeps for itself besides its client connections: stdio, the listening
@@ -235,13 +215,8 @@ int serve(const std::string& dir, net::ServeOptions opt, double round_timeout, d
   };
   opt.round_timeout = ms(round_timeout);
   opt.frame_timeout = ms(frame_timeout);
-  opt.on_aggregate = [&](const std::vector<uint64_t>& sum, const Bytes& vec) {
-    // The user's copy first, as in 'unmask'.
-    if (text)
-      tool::write_output(out, vector_text(sum));
-    else
-      tool::write_output(out, vec);
-  };
+  // The user's copy first, as in 'unmask'.
+  opt.on_aggregate = [&](const std::vector<uint64_t>& sum, const Bytes& vec) { write_aggregate(out, text, sum, vec); };
   auto line = [](const std::string& m) {
     // One line per event; nothing from the network may break the line or drive a terminal.
     std::fprintf(stderr, "secagg-collect: %s\n", one_line(m).c_str());
@@ -402,13 +377,14 @@ int main(int argc, char** argv) {
       p.quant_bits = static_cast<uint8_t>(quant_bits);
       setup(dir, p, modulus_bits, modulus, prg);
     } else if (c_keys->parsed()) {
-      keys(dir, files);
+      collect(dir, Round::r0, files, {}, threads);
     } else if (c_shares->parsed()) {
-      shares(dir, files);
+      collect(dir, Round::r1, files, {}, threads);
     } else if (c_masked->parsed()) {
-      masked(dir, files);
+      collect(dir, Round::r2, files, {}, threads);
     } else if (c_unmask->parsed()) {
-      unmask(dir, files, text, out, threads);
+      collect(dir, Round::r4, files, [&](const RoundResult& r) { write_aggregate(out, text, r.aggregate, r.marker); },
+              threads);
     } else if (c_serve->parsed()) {
       sopt.threads = threads;
       stopped_by = serve(dir, sopt, round_timeout, frame_timeout, verbose, text, out);

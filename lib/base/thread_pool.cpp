@@ -107,6 +107,18 @@ void parallel_for(size_t n, unsigned threads, const std::function<void(size_t)>&
   for (size_t i = 0; i < n; ++i) f(i);
 }
 
+void parallel_for_each_checked(size_t n, unsigned threads, const std::function<void(size_t)>& f) {
+  Failures failed(n);
+  parallel_for(n, threads, [&](size_t i) {
+    try {
+      f(i);
+    } catch (...) {
+      failed.record(i);
+    }
+  });
+  failed.rethrow_first();
+}
+
 unsigned default_threads() {
   unsigned n = std::thread::hardware_concurrency();
   return n == 0 ? 1 : n;

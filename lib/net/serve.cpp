@@ -22,7 +22,7 @@
 #include "net/notice.hpp"
 #include "net/tls.hpp"
 #include "protocol.hpp"
-#include "server.hpp"
+#include "server_session.hpp"
 #include "vectors.hpp"
 
 namespace secagg::net {
@@ -71,11 +71,10 @@ struct Reply {
   std::shared_ptr<const Bytes> bytes;
 };
 
+// A client whose message the round engine accepted.
 struct Got {
-  Digest32 digest{};
-  ConnPtr conn;                 // where its answer goes (null: reloaded from S, or gone)
-  std::optional<Incoming> msg;  // kept for rounds 0 and 1 (round 2 streams into the sum)
-  std::optional<UnmaskShares> shares;  // round 4: the response, checked once, as it arrived
+  Digest32 digest{};  // of its frame: the same message sent again on a new connection is recognised
+  ConnPtr conn;       // where its answer goes (null: reloaded from S, or gone)
 };
 
 class Server {
@@ -105,14 +104,13 @@ class Server {
   ConnPtr closing_victim(const ConnPtr& c) const;
   void grant(const std::vector<uint64_t>& nos);
   void close_round(bool at_deadline);
-  void collect(std::vector<Reply>& replies);
+  std::vector<Reply> collect();
   void send(const ConnPtr& c, std::shared_ptr<const Bytes> reply);
   void fail(std::exception_ptr e);
   void on_signal(int sig);
   void maybe_stop();
   void warn(const std::string& m) { if (log_.warn) log_.warn(m); }
   void info(const std::string& m) { if (log_.info) log_.info(m); }
-  std::vector<Incoming> kept() const;
   std::string session_arg() const;
 
   // How long a client turned away for lack of room waits before it sends its message again.
@@ -132,19 +130,12 @@ class Server {
   asio::steady_timer round_timer_{io_};
   Params p_;
   SessionId sid_{};
-  Round round_ = Round::r0;
+  std::optional<ServerSession> engine_;  // the session's rounds: every check and every result
+  Round round_ = Round::r0;              // the round whose messages the connections carry
   bool closing_ = false;
   bool done_ = false;
   int stopped_by_ = 0;
-  std::vector<uint32_t> expected_;
   std::map<uint32_t, Got> got_;
-  std::map<Key32, uint32_t> advertised_;  // round 0: each public key accepted so far, and whose
-  // Built once from the roster: checking one message of round 1 or 4 must not rebuild it.
-  std::optional<NeighbourGraph> graph_;
-  const NeighbourGraph& graph() {
-    if (!graph_) graph_.emplace(sid_, roster_, p_.neighbours);
-    return *graph_;
-  }
   asio::steady_timer accept_pause_{io_};
   uint64_t next_no_ = 0;
   std::map<uint64_t, ConnPtr> conns_;  // open, not closing; by number (accept order)
@@ -152,37 +143,20 @@ class Server {
   ConnBudget budget_;
   std::array<uint8_t, 16384> discard_{};  // what closing connections still send (never read)
   size_t pending_writes_ = 0;
-  Roster roster_;
-  std::vector<uint32_t> u2_, u3_;
-  std::optional<MaskedCollector> collector_;
   std::exception_ptr failure_;
 };
 
-// Which round the session directory is at, and the messages of that round already saved.
+// Which round the session directory is at (the engine loads what that round needs).
 void Server::load() {
   std::tie(p_, sid_) = s_.params();
   s_.require_absent(Marker::aggregate);
-  if (!s_.has(Marker::roster)) {
-    round_ = Round::r0;
-    return;
-  }
-  if (!o_.resume)
+  const Round r = ServerSession::first_open_round(s_);
+  if (r != Round::r0 && !o_.resume)
     throw Error(Exit::cantcreat, fmt::format("{}: already exists: this session has started; use 'serve --resume' to "
                                              "continue it",
                                              s_.path(Marker::roster)));
-  roster_ = s_.roster(sid_);
-  graph_.reset();
-  if (!s_.has(Marker::u2)) {
-    round_ = Round::r1;
-    return;
-  }
-  u2_ = s_.u2(sid_);
-  if (!s_.has(Marker::survivors)) {
-    round_ = Round::r2;
-    return;
-  }
-  u3_ = s_.survivors(sid_);
-  round_ = Round::r4;
+  engine_.emplace(ServerSession::load(s_, p_, sid_, r));
+  round_ = r;
 }
 
 void Server::listen() {
@@ -237,44 +211,25 @@ int Server::run() {
 void Server::open_round(Round r) {
   round_ = r;
   got_.clear();
-  advertised_.clear();
   closing_ = false;
-  switch (r) {
-    case Round::r0:
-      expected_.resize(p_.clients);
-      for (uint32_t i = 0; i < p_.clients; ++i) expected_[i] = i + 1;
-      break;
-    case Round::r1: expected_ = roster_.ids(); break;
-    case Round::r2: expected_ = u2_; break;
-    default: expected_ = u3_; break;
-  }
+  const std::vector<uint32_t>& expected = engine_->expected();
   // A resumed round starts from the messages already saved in the directory.
-  if (r == Round::r2) {
-    collector_.emplace(p_, sid_, roster_, u2_);
-    for (uint32_t id : u2_) {
-      std::optional<Bytes> b = s_.saved_masked(id, p_);
+  if (SessionDir::keeps_messages(r))
+    for (uint32_t id : expected) {
+      std::optional<Bytes> b = s_.saved_message(r, id, p_);
       if (!b) continue;
-      std::string f = s_.masked_path(id);
-      collector_->add({f, open_envelope(*b, f)});
-      got_[id] = {blake2b_256(*b), nullptr, std::nullopt, std::nullopt};
+      const std::string f = s_.message_path(r, id);
+      engine_->accept({f, open_envelope(*b, f)});
+      got_[id] = {blake2b_256(*b), nullptr};
     }
-  } else if (r == Round::r4) {
-    for (uint32_t id : u3_) {
-      std::optional<Bytes> b = s_.saved_unmask(id, p_);
-      if (!b) continue;
-      std::string f = s_.unmask_path(id);
-      Incoming in{f, open_envelope(*b, f)};
-      got_[id] = {blake2b_256(*b), nullptr, std::nullopt, check_unmask_shares(p_, sid_, roster_, u2_, u3_, in, &graph())};
-    }
-  }
-  info(fmt::format("round {}: open: expecting {} clients within {} s{}", r, expected_.size(),
+  info(fmt::format("round {}: open: expecting {} clients within {} s{}", r, expected.size(),
                    seconds(o_.round_timeout),
                    got_.empty() ? "" : fmt::format(" ({} already answered before the restart)", got_.size())));
   round_timer_.expires_after(o_.round_timeout);
   round_timer_.async_wait([this, r](error_code ec) {
     if (!ec && round_ == r && !done_) close_round(true);
   });
-  if (got_.size() == expected_.size()) asio::post(io_, [this, r] { if (round_ == r) close_round(false); });
+  if (engine_->complete()) asio::post(io_, [this, r] { if (round_ == r) close_round(false); });
 }
 
 void Server::accept_next() {
@@ -396,9 +351,10 @@ void Server::read_header(const ConnPtr& c) {
       return;
     }
     // Headers are not authenticated; a claim of an id this round does not wait for costs nothing more.
-    if (std::find(expected_.begin(), expected_.end(), c->claimed) == expected_.end()) {
+    const std::vector<uint32_t>& expected = engine_->expected();
+    if (!std::binary_search(expected.begin(), expected.end(), c->claimed)) {
       refuse(c, fmt::format("{}: client {} is not expected in round {} (this round waits for {} clients)", c->who(),
-                            c->claimed, round_, expected_.size()));
+                            c->claimed, round_, expected.size()));
       return;
     }
     c->st = Conn::St::pending;
@@ -517,43 +473,15 @@ void Server::on_frame(const ConnPtr& c) {
 
 void Server::accept_message(const ConnPtr& c, Incoming in) {
   const uint32_t id = in.env.sender;
-  // Check this one message with the round's own collect step; the threshold is checked at the close.
-  Params one = p_;
-  one.threshold = 0;
-  std::span<const Incoming> single(&in, 1);
-  std::optional<Incoming> keep;
-  std::optional<UnmaskShares> shares;
-  switch (round_) {
-    case Round::r0: {
-      const Roster r = collect_keys(one, sid_, single);
-      // A key another client already advertised (a copied advert, or one client posing as two)
-      // is refused here, as the second one's fault: at the close it would abort the session.
-      const RosterEntry& e = r.clients.at(0);
-      for (const Key32* k : {&e.c_pk, &e.s_pk, &e.sig_pk})
-        if (auto it = advertised_.find(*k); it != advertised_.end())
-          throw Error(Exit::data, fmt::format("{}: round 0 (advertise-keys) from client {} repeats a public key that "
-                                              "client {} advertised",
-                                              in.origin, id, it->second));
-      for (const Key32* k : {&e.c_pk, &e.s_pk, &e.sig_pk}) advertised_.emplace(*k, id);
-      keep = std::move(in);
-      break;
-    }
-    case Round::r1: collect_shares(one, sid_, roster_, single, &graph()); keep = std::move(in); break;
-    case Round::r2:
-      collector_->add(in);
-      s_.begin(Marker::survivors).masked(id, c->frame);
-      break;
-    default:
-      shares = check_unmask_shares(p_, sid_, roster_, u2_, u3_, in, &graph());
-      s_.begin(Marker::aggregate).unmask(id, c->frame);
-      break;
-  }
-  got_[id] = {blake2b_256(c->frame), c, std::move(keep), std::move(shares)};
+  engine_->accept(in);
+  // Rounds 2 and 4 are saved as they arrive: their clients cannot send them again after a restart.
+  if (SessionDir::keeps_messages(round_)) s_.begin(SessionDir::marker_of(round_)).message(id, c->frame);
+  got_[id] = {blake2b_256(c->frame), c};
   c->frame.clear();
   c->frame.shrink_to_fit();
-  info(fmt::format("round {}: {}: accepted ({} of {})", round_, c->who(), got_.size(), expected_.size()));
+  info(fmt::format("round {}: {}: accepted ({} of {})", round_, c->who(), got_.size(), engine_->expected().size()));
   watch(c);
-  if (got_.size() == expected_.size()) {
+  if (engine_->complete()) {
     const Round r = round_;
     asio::post(io_, [this, r] { if (round_ == r) close_round(false); });
   }
@@ -685,84 +613,34 @@ void Server::close_conn(const ConnPtr& c) {
     closing_conns_.erase(it);
 }
 
-std::vector<Incoming> Server::kept() const {
-  std::vector<Incoming> in;
-  for (const auto& [id, g] : got_)
-    if (g.msg) in.push_back(*g.msg);
-  return in;
-}
-
-// The round's collect step over the accepted messages; writes what file mode writes and
-// lists the answers to send.
-void Server::collect(std::vector<Reply>& replies) {
-  auto to_all = [&](Bytes b) {
-    auto shared = std::make_shared<const Bytes>(std::move(b));
-    for (auto& [id, g] : got_) replies.push_back({id, g.conn, shared});
-  };
-  switch (round_) {
-    case Round::r0: {
-      roster_ = collect_keys(p_, sid_, kept());
-      graph_.reset();
-      Bytes b = encode(MsgType::roster, sid_, kServerId, kServerId, roster_);
-      s_.begin(Marker::roster).roster(b);
-      to_all(std::move(b));
-      break;
-    }
-    case Round::r1: {
-      ShareRound r = collect_shares(p_, sid_, roster_, kept(), &graph());
-      const auto w = s_.begin(Marker::u2);
-      for (auto& [v, inbox] : r.inboxes) {
-        Bytes b = encode(MsgType::inbox, sid_, kServerId, v, inbox);
-        w.inbox(v, b);
-        auto it = got_.find(v);
-        if (it != got_.end()) replies.push_back({v, it->second.conn, std::make_shared<const Bytes>(std::move(b))});
-      }
-      w.u2(encode(MsgType::server_round1, sid_, kServerId, kServerId, IdList{r.u2}));
-      u2_ = r.u2;
-      break;
-    }
-    case Round::r2: {
-      u3_ = collector_->finish();
-      const auto w = s_.begin(Marker::survivors);
-      w.masked_sum(vector_message(collector_->sum(), p_.ring(), sid_));
-      Bytes b = encode(MsgType::survivors, sid_, kServerId, kServerId, IdList{u3_});
-      w.survivors(b);
-      collector_.reset();
-      to_all(std::move(b));
-      break;
-    }
-    default: {
-      // Every response was checked (signature, owners) as it arrived: only the reconstruction is left.
-      CheckedResponses checked;
-      for (const auto& [id, g] : got_) {
-        checked.senders.push_back(id);
-        checked.bodies.push_back(*g.shares);
-      }
-      Recovered rec = reconstruct_secrets(p_, roster_, u2_, u3_, checked);
-      Modulus ring = p_.ring();
-      std::vector<uint64_t> sum = s_.masked_sum(p_, sid_);
-      remove_masks(p_, sid_, roster_, u3_, rec, sum.data(), 0, sum.size(), o_.threads);
-      Bytes vec = vector_message(sum, ring, sid_);
-      const auto w = s_.begin(Marker::aggregate);
-      if (o_.on_aggregate) o_.on_aggregate(sum, vec);
-      w.aggregate(vec);
-      to_all(std::move(vec));
-      break;
-    }
+// Closes the engine's round and writes what file mode writes; returns the answers to send.
+std::vector<Reply> Server::collect() {
+  RoundResult r = engine_->close(o_.threads);
+  const auto w = s_.begin(SessionDir::marker_of(round_));
+  if (round_ == Round::r4 && o_.on_aggregate) o_.on_aggregate(r.aggregate, r.marker);
+  engine_->record(r, w);
+  std::vector<Reply> replies;
+  auto to_all = std::make_shared<const Bytes>(std::move(r.marker));
+  for (auto& [id, g] : got_) {
+    std::shared_ptr<const Bytes> b = to_all;
+    if (round_ == Round::r1) b = std::make_shared<const Bytes>(std::move(r.inboxes.at(id)));
+    replies.push_back({id, g.conn, std::move(b)});
   }
+  return replies;
 }
 
 void Server::close_round(bool at_deadline) {
   if (closing_ || done_) return;
   closing_ = true;
   round_timer_.cancel();
-  for (uint32_t id : expected_)
+  const std::vector<uint32_t>& expected = engine_->expected();
+  for (uint32_t id : expected)
     if (!got_.count(id)) warn(fmt::format("round {}: client {}: dropped: no message before the deadline", round_, id));
   info(fmt::format("round {}: closed{}: {} of {} clients answered", round_, at_deadline ? " at the deadline" : "",
-                   got_.size(), expected_.size()));
+                   got_.size(), expected.size()));
   std::vector<Reply> replies;
   try {
-    collect(replies);
+    replies = collect();
   } catch (...) {
     fail(std::current_exception());
     return;

@@ -113,12 +113,27 @@ std::vector<uint64_t> SessionDir::masked_sum(const Params& p, const SessionId& s
   return read_vector(read_message_file(f, &p), p.ring(), p.length, &sid, f);
 }
 
-std::optional<Bytes> SessionDir::saved_masked(uint32_t id, const Params& p) const {
-  return read_if_there(masked_path(id), p);
+Marker SessionDir::marker_of(Round r) {
+  switch (r) {
+    case Round::r0: return Marker::roster;
+    case Round::r1: return Marker::u2;
+    case Round::r2: return Marker::survivors;
+    case Round::r4: return Marker::aggregate;
+    case Round::none: break;
+  }
+  throw Error(Exit::software, "no step ends a message of no round");
 }
 
-std::optional<Bytes> SessionDir::saved_unmask(uint32_t id, const Params& p) const {
-  return read_if_there(unmask_path(id), p);
+bool SessionDir::keeps_messages(Round r) { return r == Round::r2 || r == Round::r4; }
+
+std::string SessionDir::message_path(Round r, uint32_t id) const {
+  if (r == Round::r2) return masked_path(id);
+  if (r == Round::r4) return unmask_path(id);
+  throw Error(Exit::software, fmt::format("the transcript keeps no client messages of round {}", r));
+}
+
+std::optional<Bytes> SessionDir::saved_message(Round r, uint32_t id, const Params& p) const {
+  return read_if_there(message_path(r, id), p);
 }
 
 SessionDir::Writer SessionDir::begin(Marker step) const { return Writer(*this, step); }
@@ -148,25 +163,17 @@ SessionDir::Writer::~Writer() {
 void SessionDir::Writer::inbox(uint32_t id, std::span<const uint8_t> msg) const {
   write_file_atomic(s_->inbox_path(id), msg);
 }
-void SessionDir::Writer::masked(uint32_t id, std::span<const uint8_t> msg) const {
-  write_file_atomic(s_->masked_path(id), msg);
+void SessionDir::Writer::message(uint32_t id, std::span<const uint8_t> msg) const {
+  for (Round r : kRounds)
+    if (marker_of(r) == step_) return write_file_atomic(s_->message_path(r, id), msg);
+  throw Error(Exit::software, fmt::format("a client message was written by the writer of {}", step_name(step_)));
 }
 void SessionDir::Writer::masked_sum(std::span<const uint8_t> msg) const {
   write_file_atomic(s_->masked_sum_path(), msg);
 }
-void SessionDir::Writer::unmask(uint32_t id, std::span<const uint8_t> msg) const {
-  write_file_atomic(s_->unmask_path(id), msg);
-}
 
-void SessionDir::Writer::params(std::span<const uint8_t> msg) const { mark(Marker::params, msg); }
-void SessionDir::Writer::roster(std::span<const uint8_t> msg) const { mark(Marker::roster, msg); }
-void SessionDir::Writer::u2(std::span<const uint8_t> msg) const { mark(Marker::u2, msg); }
-void SessionDir::Writer::survivors(std::span<const uint8_t> msg) const { mark(Marker::survivors, msg); }
-void SessionDir::Writer::aggregate(std::span<const uint8_t> msg) const { mark(Marker::aggregate, msg); }
-
-void SessionDir::Writer::mark(Marker m, std::span<const uint8_t> msg) const {
-  if (m != step_)
-    throw Error(Exit::software, fmt::format("{}: written by the writer of {}", s_->path(m), step_name(step_)));
+void SessionDir::Writer::finish(std::span<const uint8_t> msg) const {
+  const Marker m = step_;
   const std::string f = s_->path(m);
   try {
     write_file_atomic(f, msg, 0644, Overwrite::refuse);

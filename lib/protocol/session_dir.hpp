@@ -64,9 +64,16 @@ class SessionDir {
   std::vector<uint32_t> u2(const SessionId& sid) const;
   std::vector<uint32_t> survivors(const SessionId& sid) const;
   std::vector<uint64_t> masked_sum(const Params& p, const SessionId& sid) const;
-  // A message saved while its round was open (serve --resume): nullopt if client id has none.
-  std::optional<Bytes> saved_masked(uint32_t id, const Params& p) const;
-  std::optional<Bytes> saved_unmask(uint32_t id, const Params& p) const;
+
+  // The marker that ends round r's step (roster, u2, survivors, aggregate).
+  static Marker marker_of(Round r);
+  // Whether round r's client messages are part of the transcript (masked-<id>.msg, unmask-<id>.msg:
+  // rounds 2 and 4, whose messages a resumed server cannot ask for again).
+  static bool keeps_messages(Round r);
+  // Client id's message of round r as saved while the round was open (serve --resume): nullopt
+  // if it has none. Only for a round that keeps_messages.
+  std::optional<Bytes> saved_message(Round r, uint32_t id, const Params& p) const;
+  std::string message_path(Round r, uint32_t id) const;
 
   // The writes of one step, in the order of the table above; the marker's write ends the step.
   class Writer {
@@ -79,20 +86,15 @@ class SessionDir {
 
     // The files written before a marker replace what a failed run of the step left there.
     void inbox(uint32_t id, std::span<const uint8_t> msg) const;
-    void masked(uint32_t id, std::span<const uint8_t> msg) const;
+    // Client id's message of this step's round (keeps_messages), as received.
+    void message(uint32_t id, std::span<const uint8_t> msg) const;
     void masked_sum(std::span<const uint8_t> msg) const;
-    void unmask(uint32_t id, std::span<const uint8_t> msg) const;
-    // The markers: each only by the Writer of its step, created exclusively.
-    void params(std::span<const uint8_t> msg) const;
-    void roster(std::span<const uint8_t> msg) const;
-    void u2(std::span<const uint8_t> msg) const;
-    void survivors(std::span<const uint8_t> msg) const;
-    void aggregate(std::span<const uint8_t> msg) const;
+    // The step's marker, created exclusively: the step is done.
+    void finish(std::span<const uint8_t> msg) const;
 
    private:
     friend class SessionDir;
     Writer(const SessionDir& s, Marker m);
-    void mark(Marker m, std::span<const uint8_t> msg) const;
     const SessionDir* s_;
     Marker step_;
     int lock_fd_ = -1;

@@ -21,7 +21,7 @@
 #include "params.hpp"
 #include "protocol.hpp"
 #include "random.hpp"
-#include "server.hpp"
+#include "server_session.hpp"
 #include "session_dir.hpp"
 
 namespace secagg {
@@ -408,69 +408,66 @@ SimReport run_simulation(const SimConfig& cfg) {
   const Envelope params_env = open_envelope(params_msg, SessionDir::name(Marker::params));
   const Params cp = decode_body<Params>(params_env, SessionDir::name(Marker::params));
   std::vector<ClientState> st(n);
+  ServerSession server(p, sid);
 
-  // Round 0: keys.
-  Roster roster;
-  Bytes roster_msg;
-  {
-    RoundData& d = rd[round_index(Round::r0)];
-    d.init(Round::r0, n);
+  // Rounds 0, 1 and 4: the clients of `set` still present each answer the server's last message
+  // (client(id), timed as theirs, on all threads), then the server accepts what arrived and closes
+  // the round; on_close gets what it produced. Returns false if the server aborted the session.
+  constexpr const char* kOrigin[] = {"adv", "shares", "masked", "unmask"};
+  auto answer_round = [&](Round r, const std::vector<uint32_t>& set, auto&& client, auto&& on_close,
+                          const std::function<void(ServerSession::Step)>& on_step = {}) {
+    RoundData& d = rd[round_index(r)];
+    d.init(r, n);
     const double w0 = wall_ms();
-    std::vector<uint32_t> all(n);
-    for (uint32_t i = 0; i < n; ++i) all[i] = i + 1;
-    const auto ids = participants(all, Round::r0);
-    auto msgs = run_clients(d, ids, [&](uint32_t id) {
-      st[id - 1] = client_keygen(cp, params_env.session, id);
-      return client_advertise(st[id - 1]);
-    });
+    const auto ids = participants(set, r);
+    auto msgs = run_clients(d, ids, client);
     bool ok = server_step(d, [&] {
-      auto in = open_all(msgs, ids, "adv");
-      roster = collect_keys(p, sid, in);
-      roster_msg = encode(MsgType::roster, sid, kServerId, kServerId, roster);
+      server.accept_all(open_all(msgs, ids, kOrigin[round_index(r)]), threads);
+      RoundResult res = server.close(threads, on_step);
+      if (r != Round::r4)  // round 4's answer, the aggregate, is the server's
+        for (uint32_t id : d.delivered) d.received[id - 1] = res.answer(id).size();
+      on_close(res);
     });
     d.wall = wall_ms() - w0;
+    return ok;
+  };
+
+  // Round 0: keys.
+  Bytes roster_msg;
+  {
+    std::vector<uint32_t> all(n);
+    for (uint32_t i = 0; i < n; ++i) all[i] = i + 1;
+    const bool ok = answer_round(
+        Round::r0, all,
+        [&](uint32_t id) {
+          st[id - 1] = client_keygen(cp, params_env.session, id);
+          return client_advertise(st[id - 1]);
+        },
+        [&](RoundResult& r) { roster_msg = std::move(r.marker); });
     if (!ok) return finish();
-    rep.u1 = static_cast<uint32_t>(roster.clients.size());
-    for (uint32_t id : d.delivered) d.received[id - 1] = roster_msg.size();
+    rep.u1 = static_cast<uint32_t>(server.roster().clients.size());
   }
-  const std::vector<uint32_t> u1 = roster.ids();
+  const std::vector<uint32_t> u1 = server.roster().ids();
   // The neighbour graph, for the keystream each step must expand (not timed: every party derives
   // it inside the library calls that are).
-  const NeighbourGraph graph(sid, roster, p.neighbours);
+  const NeighbourGraph& graph = server.graph();
 
   // Round 1: shares.
   std::vector<uint32_t> u2;
   std::vector<Bytes> inbox_msg(n);
   {
-    RoundData& d = rd[round_index(Round::r1)];
-    d.init(Round::r1, n);
-    const double w0 = wall_ms();
-    const auto ids = participants(u1, Round::r1);
-    auto msgs = run_clients(d, ids, [&](uint32_t id) {
-      Envelope env = open_envelope(roster_msg, SessionDir::name(Marker::roster));
-      return client_share(st[id - 1], env, SessionDir::name(Marker::roster));
-    });
-    bool ok = server_step(d, [&] {
-      ShareRound r;
-      {
-        auto in = open_all(msgs, ids, "shares");
-        r = collect_shares(p, sid, roster, in);
-      }
-      u2 = r.u2;
-      std::vector<std::pair<const uint32_t, SealedShares>*> boxes;
-      for (auto& e : r.inboxes) boxes.push_back(&e);
-      uint64_t bytes = 0;
-      for (auto* b : boxes) bytes += b->second.shares.size() * (kSharePlaintextBytes + 64);
-      parallel_for(boxes.size(), threads_for(bytes), [&](size_t i) {
-        const uint32_t v = boxes[i]->first;
-        inbox_msg[v - 1] = encode(MsgType::inbox, sid, kServerId, v, boxes[i]->second);
-        SealedShares().shares.swap(boxes[i]->second.shares);
-      });
-    });
-    d.wall = wall_ms() - w0;
+    const bool ok = answer_round(
+        Round::r1, u1,
+        [&](uint32_t id) {
+          Envelope env = open_envelope(roster_msg, SessionDir::name(Marker::roster));
+          return client_share(st[id - 1], env, SessionDir::name(Marker::roster));
+        },
+        [&](RoundResult& r) {
+          u2 = std::move(r.in);
+          for (auto& [v, inbox] : r.inboxes) inbox_msg[v - 1] = std::move(inbox);
+        });
     if (!ok) return finish();
     rep.u2 = static_cast<uint32_t>(u2.size());
-    for (uint32_t id : d.delivered) d.received[id - 1] = inbox_msg[id - 1].size();
   }
 
   // Round 2: masked inputs, made in batches and summed by the server as they arrive.
@@ -489,8 +486,6 @@ SimReport run_simulation(const SimConfig& cfg) {
       for (uint32_t v : graph.closed(id)) masks += v != id && contains(u2, v);
       d.keystream[id - 1] = masks * L * word;
     }
-    std::optional<MaskedCollector> coll;
-    server_step(d, [&] { coll.emplace(p, sid, roster, u2); });
     // Per client in flight: its input, the client's masked copy, the packed message, the
     // server's unpacked copy. Keep a batch within ~256 MiB, but at least two per thread, and a
     // multiple of the threads so that none idles at the end of a batch.
@@ -527,7 +522,7 @@ SimReport run_simulation(const SimConfig& cfg) {
       d.delivered.insert(d.delivered.end(), delivered.begin(), delivered.end());
       server_step(d, [&] {
         auto in = open_all(msgs, bids, "masked");
-        coll->add_all(in, threads);
+        server.accept_all(in, threads);
         for (auto& m : in) release(m.env.body);
       });
       for (size_t i = 0; i < cnt; ++i) {
@@ -537,13 +532,12 @@ SimReport run_simulation(const SimConfig& cfg) {
     }
     for (auto& b : inbox_msg) release(b);
     bool ok = server_step(d, [&] {
-      u3 = coll->finish();
-      survivors_msg = encode(MsgType::survivors, sid, kServerId, kServerId, IdList{u3});
+      RoundResult r = server.close(threads);
+      u3 = std::move(r.in);
+      survivors_msg = std::move(r.marker);
     });
     d.wall = wall_ms() - w0;
     if (!ok) return finish();
-    sum = std::move(coll->sum());
-    coll.reset();
     rep.u3 = static_cast<uint32_t>(u3.size());
     for (uint32_t id : d.delivered) d.received[id - 1] = survivors_msg.size();
   }
@@ -551,41 +545,43 @@ SimReport run_simulation(const SimConfig& cfg) {
   // Round 4: unmasking.
   {
     RoundData& d = rd[round_index(Round::r4)];
-    d.init(Round::r4, n);
-    const double w0 = wall_ms();
-    const auto ids = participants(u3, Round::r4);
-    auto msgs = run_clients(d, ids, [&](uint32_t id) {
-      Envelope env = open_envelope(survivors_msg, SessionDir::name(Marker::survivors));
-      return client_unmask(st[id - 1], env, SessionDir::name(Marker::survivors));
-    });
-    std::vector<ClientState>().swap(st);
     // The server removes |U3| self masks and, for each dropped client of U2 \ U3, one pairwise
     // mask per surviving neighbour (each needing an X25519 agreement).
-    {
-      std::vector<uint32_t> dropped;
-      std::set_difference(u2.begin(), u2.end(), u3.begin(), u3.end(), std::back_inserter(dropped));
-      for (uint32_t x : dropped)
-        for (uint32_t v : graph.closed(x)) d.agreements += v != x && contains(u3, v);
-      d.server_keystream = (u3.size() + d.agreements) * L * word;
-    }
-    bool ok = server_step(d, [&] {
-      Recovered rec;
-      {
-        auto in = open_all(msgs, ids, "unmask");
-        const CheckedResponses checked = check_unmask_responses(p, sid, roster, u2, u3, in);
-        const double c0 = process_cpu_ms(), w0 = wall_ms();
-        rec = reconstruct_secrets(p, roster, u2, u3, checked);
-        d.recover_cpu = process_cpu_ms() - c0;
-        d.recover_wall = wall_ms() - w0;
+    std::vector<uint32_t> dropped;
+    std::set_difference(u2.begin(), u2.end(), u3.begin(), u3.end(), std::back_inserter(dropped));
+    for (uint32_t x : dropped)
+      for (uint32_t v : graph.closed(x)) d.agreements += v != x && contains(u3, v);
+    d.server_keystream = (u3.size() + d.agreements) * L * word;
+    // Round 4's server step in two timed parts: the Shamir reconstruction, then mask removal.
+    double step_cpu = 0, step_wall = 0;
+    auto on_step = [&](ServerSession::Step step) {
+      switch (step) {
+        case ServerSession::Step::reconstruct: break;
+        case ServerSession::Step::remove_masks:
+          d.recover_cpu = process_cpu_ms() - step_cpu;
+          d.recover_wall = wall_ms() - step_wall;
+          progress.at(Progress::kUnmask, 0, kStage[4]);
+          break;
+        case ServerSession::Step::done:
+          d.unmask_cpu = process_cpu_ms() - step_cpu;
+          d.unmask_wall = wall_ms() - step_wall;
+          return;
       }
-      rep.u4 = static_cast<uint32_t>(rec.responders.size());
-      progress.at(Progress::kUnmask, 0, kStage[4]);
-      const double c0 = process_cpu_ms(), w0 = wall_ms();
-      remove_masks(p, sid, roster, u3, rec, sum.data(), 0, sum.size(), threads);
-      d.unmask_cpu = process_cpu_ms() - c0;
-      d.unmask_wall = wall_ms() - w0;
-    });
-    d.wall = wall_ms() - w0;
+      step_cpu = process_cpu_ms();
+      step_wall = wall_ms();
+    };
+    const bool ok = answer_round(
+        Round::r4, u3,
+        [&](uint32_t id) {
+          Envelope env = open_envelope(survivors_msg, SessionDir::name(Marker::survivors));
+          return client_unmask(st[id - 1], env, SessionDir::name(Marker::survivors));
+        },
+        [&](RoundResult& r) {
+          rep.u4 = static_cast<uint32_t>(r.in.size());
+          sum = std::move(r.aggregate);
+        },
+        on_step);
+    std::vector<ClientState>().swap(st);
     if (!ok) return finish();
   }
 

@@ -4,7 +4,7 @@
 // plaintext sum of the inputs of U3.
 //
 // Memory stays bounded for large sessions: the masked inputs of round 2 are made in batches,
-// each one added into the server's running sum (MaskedCollector) and freed at once, and the
+// each one added into the server's running sum (the round engine, server_session.hpp) and freed at once, and the
 // inputs are generated on the fly from (seed, id), so neither all inputs nor all masked inputs
 // are ever held.
 #pragma once

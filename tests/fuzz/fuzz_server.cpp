@@ -13,7 +13,7 @@
 //   byte 0  operation (byte % 10)        the fuzzed message is ...
 //             0 collect_keys               client <slot>'s advertise-keys
 //             1 collect_shares             client <slot>'s share-keys
-//             2 MaskedCollector::add       U2[slot]'s masked input (then finish())
+//             2 ServerSession::accept      U2[slot]'s masked input (round 2; then close())
 //             3 recover_secrets            U3[slot]'s unmask-shares (then remove_masks)
 //             4 client_share               the roster, given to client <slot> (its round-0 state)
 //             5 client_mask                the inbox of U2[slot] (its round-1 state, real input)
@@ -57,7 +57,7 @@
 #include "messages.hpp"
 #include "params.hpp"
 #include "random.hpp"
-#include "server.hpp"
+#include "server_session.hpp"
 
 using namespace secagg;
 
@@ -314,16 +314,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       break;
     case kMasked:
       attempt([&] {
-        MaskedCollector c(p, s.sid, s.roster, s.u2);
+        ServerSession c(p, s.sid, Round::r2, s.roster, s.u2);
         Incoming fuzzed{kOrigin, env};
-        if (bit7) attempt([&] { c.add(fuzzed); });
+        if (bit7) attempt([&] { c.accept(fuzzed); });
         for (const auto& m : s.masked)
-          if (dup || m.env.sender != u2_id) attempt([&] { c.add(m); });
-        if (!bit7) attempt([&] { c.add(fuzzed); });
-        (void)c.finish();
+          if (dup || m.env.sender != u2_id) attempt([&] { c.accept(m); });
+        if (!bit7) attempt([&] { c.accept(fuzzed); });
+        (void)c.close(1);
         Modulus ring = p.ring();
-        for (uint64_t v : c.sum())
-          if (v >= ring.R) throw std::logic_error("MaskedCollector sum has an element outside [0, R)");
+        for (uint64_t v : c.masked_sum())
+          if (v >= ring.R) throw std::logic_error("round 2's running sum has an element outside [0, R)");
       });
       break;
     case kUnmask:

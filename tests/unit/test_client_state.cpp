@@ -6,7 +6,7 @@
 #include "client.hpp"
 #include "error.hpp"
 #include "params.hpp"
-#include "server.hpp"
+#include "server_session.hpp"
 #include "state_lock.hpp"
 
 #include <filesystem>

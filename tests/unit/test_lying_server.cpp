@@ -28,7 +28,7 @@
 #include "messages.hpp"
 #include "params.hpp"
 #include "protocol.hpp"
-#include "server.hpp"
+#include "server_session.hpp"
 #include "shamir.hpp"
 
 using namespace secagg;
@@ -196,15 +196,15 @@ AttackResult run_attack(const AttackPlan& a, PrgKind prg, uint64_t length, uint6
 
   // Round 2: every client masks its input; the server keeps v's masked input y_v, checked and
   // signature-verified by the server's own round-2 code.
-  MaskedCollector collector(p, sid, roster, r1.u2);
+  ServerSession server(p, sid, Round::r2, roster, r1.u2);
   for (uint32_t id = 1; id <= n; ++id) {
     const std::string origin = fmt::format("inbox-{}.msg", id);
     Bytes m;
     REQUIRE_NOTHROW(m = client_mask(st[id], open_envelope(inbox_msg.at(id), origin), origin, x[id], 1));
-    if (id == v) REQUIRE_NOTHROW(collector.add({"masked-v.msg", open_envelope(m, "masked")}));
+    if (id == v) REQUIRE_NOTHROW(server.accept({"masked-v.msg", open_envelope(m, "masked")}));
   }
   REQUIRE(st[v].u2.size() == t);  // v's own view of U2: {v} ∪ W
-  const std::vector<uint64_t> y_v = collector.sum();
+  const std::vector<uint64_t> y_v = server.masked_sum();
   REQUIRE(y_v != x[v]);  // the mask is there
 
   // ATTACK STEP 2: each client c gets its own survivor set U3(c), in a message shaped exactly like
@@ -222,9 +222,10 @@ AttackResult run_attack(const AttackPlan& a, PrgKind prg, uint64_t length, uint6
     REQUIRE_NOTHROW(answer = client_unmask(st[c], open_envelope(survivors_msg, "survivors.msg"), "survivors.msg"));
     CHECK(st[c].stage == round_number(Round::r4));
     if (c == v) continue;  // v holds only shares of {v} ∪ W and reveals no mask key: of no use
-    UnmaskShares body;
-    REQUIRE_NOTHROW(body = check_unmask_shares(p, sid, roster, r1.u2, u3,
-                                               {fmt::format("unmask-{}.msg", c), open_envelope(answer, "unmask")}));
+    ServerSession round4(p, sid, Round::r4, roster, r1.u2, u3);
+    const Incoming response{fmt::format("unmask-{}.msg", c), open_envelope(answer, "unmask")};
+    REQUIRE_NOTHROW(round4.accept(response));
+    const UnmaskShares body = decode_body<UnmaskShares>(response.env, response.origin);
     bool both = false;  // some owner with both its b and its s_sk revealed by this one answer
     for (const auto& s : body.self_mask)
       for (const auto& k : body.mask_key) both = both || s.owner == k.owner;

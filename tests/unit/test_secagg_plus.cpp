@@ -13,7 +13,7 @@
 #include "graph.hpp"
 #include "graph_bounds.hpp"
 #include "params.hpp"
-#include "server.hpp"
+#include "server_session.hpp"
 
 using namespace secagg;
 

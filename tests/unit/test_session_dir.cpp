@@ -37,16 +37,6 @@ struct TempDir {
 
 const Bytes kOurs{1, 2, 3}, kTheirs{9, 9};
 
-void write_marker(const SessionDir::Writer& w, Marker m, const Bytes& b) {
-  switch (m) {
-    case Marker::params: w.params(b); break;
-    case Marker::roster: w.roster(b); break;
-    case Marker::u2: w.u2(b); break;
-    case Marker::survivors: w.survivors(b); break;
-    case Marker::aggregate: w.aggregate(b); break;
-  }
-}
-
 std::string refusal(const SessionDir& s, Marker m) {
   const char* round = m == Marker::roster ? "round 0" : m == Marker::u2 ? "round 1" : m == Marker::survivors ? "round 2"
                                                                                                             : "round 4";
@@ -78,7 +68,7 @@ TEST_CASE("a marker made between the check and the write: the write is refused a
     const SessionDir::Writer w = s.begin(m);  // the check passes: no marker yet
     write_file_atomic(s.path(m), kTheirs);    // another run, not taking the lock, made it meanwhile
     try {
-      write_marker(w, m, kOurs);
+      w.finish(kOurs);
       FAIL("the second marker was written");
     } catch (const Error& e) {
       CHECK(e.code() == Exit::cantcreat);
@@ -110,10 +100,10 @@ TEST_CASE("a step is written in order under the directory's lock; a second Write
       second = e.code() == Exit::cantcreat ? e.what() : "wrong exit code";
     }
   });
-  w->masked(1, kOurs);
+  w->message(1, kOurs);
   w->masked_sum(kOurs);
   CHECK_FALSE(s.has(Marker::survivors));
-  w->survivors(kOurs);
+  w->finish(kOurs);
   CHECK(s.has(Marker::survivors));
   w.reset();  // lets go of the lock
   t.join();
@@ -124,15 +114,16 @@ TEST_CASE("a step is written in order under the directory's lock; a second Write
   CHECK(read_file(s.path(Marker::survivors)) == kOurs);
 }
 
-TEST_CASE("a Writer writes only its own step's marker") {
+TEST_CASE("a Writer writes client messages only for a round whose transcript keeps them") {
   TempDir d;
   SessionDir s(d.path);
   const SessionDir::Writer w = s.begin(Marker::u2);
   try {
-    w.survivors(kOurs);
-    FAIL("another step's marker was written");
+    w.message(1, kOurs);
+    FAIL("round 1's step wrote a client message");
   } catch (const Error& e) {
     CHECK(e.code() == Exit::software);
   }
-  CHECK_FALSE(s.has(Marker::survivors));
+  CHECK_FALSE(path_exists(s.masked_path(1)));
+  CHECK_FALSE(path_exists(s.unmask_path(1)));
 }

@@ -22,7 +22,7 @@
 #include "error.hpp"
 #include "messages.hpp"
 #include "params.hpp"
-#include "server.hpp"
+#include "server_session.hpp"
 #include "shamir.hpp"
 
 using namespace secagg;

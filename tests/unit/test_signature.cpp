@@ -15,7 +15,7 @@
 #include "client.hpp"
 #include "error.hpp"
 #include "params.hpp"
-#include "server.hpp"
+#include "server_session.hpp"
 #include "signature.hpp"
 
 #ifndef SECAGG_VECTORS_DIR
@@ -245,24 +245,24 @@ TEST_CASE("client 3 cannot speak for client 2, in any round") {
     }
   }
   SUBCASE("round 2: the streaming collector refuses it and its sum is unchanged") {
-    MaskedCollector c(s.p, s.sid, s.roster, s.r1.u2);
-    c.add(Session::in(s.masked[0], "masked-1.msg"));
-    const std::vector<uint64_t> before = c.sum();
+    ServerSession c(s.p, s.sid, Round::r2, s.roster, s.r1.u2);
+    c.accept(Session::in(s.masked[0], "masked-1.msg"));
+    const std::vector<uint64_t> before = c.masked_sum();
     for (const Secret32* k : {static_cast<const Secret32*>(nullptr), &key3})
-      expect_error(Exit::data, [&] { c.add(Session::in(forged(s.masked[2], as2, k), "forged.msg")); },
+      expect_error(Exit::data, [&] { c.accept(Session::in(forged(s.masked[2], as2, k), "forged.msg")); },
                    {"forged.msg: ", "round 2 (masked-input)", "client 2", "bad signature"});
-    CHECK(c.sum() == before);
+    CHECK(c.masked_sum() == before);
     // A body changed after signing is refused the same way.
     Bytes body = forged(s.masked[2], [](Envelope& e) { e.body.back() ^= 1; });
-    expect_error(Exit::data, [&] { c.add(Session::in(body, "tampered.msg")); }, {"client 3", "bad signature"});
-    for (uint32_t id = 2; id <= 4; ++id) c.add(Session::in(s.masked[id - 1], "masked.msg"));
-    CHECK(c.finish() == std::vector<uint32_t>{1, 2, 3, 4});
-    CHECK(c.sum() == s.r2.sum);
+    expect_error(Exit::data, [&] { c.accept(Session::in(body, "tampered.msg")); }, {"client 3", "bad signature"});
+    for (uint32_t id = 2; id <= 4; ++id) c.accept(Session::in(s.masked[id - 1], "masked.msg"));
+    CHECK(c.close(1).in == std::vector<uint32_t>{1, 2, 3, 4});
+    CHECK(c.masked_sum() == s.r2.sum);
   }
-  SUBCASE("round 4: check_unmask_shares and recover_secrets") {
+  SUBCASE("round 4: one response and recover_secrets") {
     const Bytes f = forged(s.unmask[2], as2, &key3);
-    expect_error(Exit::data,
-                 [&] { check_unmask_shares(s.p, s.sid, s.roster, s.r1.u2, s.r2.u3, Session::in(f, "forged.msg")); },
+    ServerSession round4(s.p, s.sid, Round::r4, s.roster, s.r1.u2, s.r2.u3);
+    expect_error(Exit::data, [&] { round4.accept(Session::in(f, "forged.msg")); },
                  {"forged.msg: ", "round 4 (unmask-shares)", "client 2", "bad signature"});
     std::vector<Incoming> in = Session::all(s.unmask, "unmask");
     in[1] = Session::in(f, "forged.msg");

@@ -1,0 +1,577 @@
+#include "server_session.hpp"
+
+#include <algorithm>
+#include <iterator>
+
+#include <fmt/format.h>
+
+#include "crypto.hpp"
+#include "error.hpp"
+#include "pack.hpp"
+#include "protocol.hpp"
+#include "shamir.hpp"
+#include "signature.hpp"
+#include "thread_pool.hpp"
+#include "vectors.hpp"
+
+namespace secagg {
+namespace {
+
+// The set a round's senders must belong to, as its refusals name it.
+const char* expected_set(Round r) {
+  switch (r) {
+    case Round::r0: return "the session's ids [1, n]";
+    case Round::r1: return "the roster U1";
+    case Round::r2: return "U2 (the clients whose shares were delivered)";
+    default: return "U3 (the survivors)";
+  }
+}
+
+// The set a round forms, as the abort names it.
+const char* formed_set(Round r) {
+  switch (r) {
+    case Round::r0: return "U1";
+    case Round::r1: return "U2";
+    case Round::r2: return "U3";
+    default: return "U4";
+  }
+}
+
+// Encoding the inboxes takes threads only for a few MiB or more: starting one can cost milliseconds.
+constexpr uint64_t kParallelBytes = uint64_t{4} << 20;
+
+}  // namespace
+
+ServerSession::ServerSession(const Params& p, const SessionId& sid) : p_(p), sid_(sid) { open(Round::r0); }
+
+ServerSession::ServerSession(const Params& p, const SessionId& sid, Round r, Roster roster, std::vector<uint32_t> u2,
+                             std::vector<uint32_t> u3)
+    : p_(p), sid_(sid), roster_(std::move(roster)), u2_(std::move(u2)), u3_(std::move(u3)) {
+  if (r == Round::r4) sum_.assign(p_.length, 0);
+  open(r);
+}
+
+ServerSession ServerSession::load(const SessionDir& s, const Params& p, const SessionId& sid, Round r) {
+  ServerSession e;
+  e.p_ = p;
+  e.sid_ = sid;
+  if (r >= Round::r1) e.roster_ = s.roster(sid);
+  if (r >= Round::r2) e.u2_ = s.u2(sid);
+  if (r == Round::r4) {
+    e.u3_ = s.survivors(sid);
+    e.sum_in_ = s;
+  }
+  e.open(r);
+  return e;
+}
+
+Round ServerSession::first_open_round(const SessionDir& s) {
+  for (Round r : kRounds)
+    if (!s.has(SessionDir::marker_of(r))) return r;
+  return Round::none;
+}
+
+void ServerSession::open(Round r) {
+  round_ = r;
+  origin_.clear();
+  switch (r) {
+    case Round::r0:
+      expected_.resize(p_.clients);
+      for (uint32_t i = 0; i < p_.clients; ++i) expected_[i] = i + 1;
+      break;
+    case Round::r1: expected_ = roster_.ids(); break;
+    case Round::r2:
+      expected_ = u2_;
+      sum_.assign(p_.length, 0);
+      break;
+    case Round::r4: expected_ = u3_; break;
+    case Round::none: expected_.clear(); break;
+  }
+}
+
+const NeighbourGraph& ServerSession::graph() {
+  if (!graph_) graph_.emplace(sid_, roster_, p_.neighbours);
+  return *graph_;
+}
+
+// ---- Checks -------------------------------------------------------------------------------------
+
+// The envelope of a client message of this round: its type, session, recipient (the server), a
+// sender the round waits for and, after round 0, the sender's signature by the key it advertised
+// in round 0 (the roster): the one check that stops a client, or anyone else, from speaking for
+// another id. Round 0's self-signature is checked with its body, which holds the key.
+void ServerSession::check_envelope(const Incoming& m) const {
+  const MsgType type = client_message(round_);
+  expect_message(m.env, m.origin, type, sid_);
+  expect_recipient(m.env, m.origin, kServerId);
+  const uint32_t u = m.env.sender;
+  if (!contains(expected_, u))
+    throw Error(Exit::data, fmt::format("{}: {} message is from client {}, which is not in {}", m.origin,
+                                        round_label(type), u, expected_set(round_)));
+  if (round_ == Round::r0) return;
+  const RosterEntry* e = roster_.find(u);
+  if (!e)
+    throw Error(Exit::data, fmt::format("{}: {} message from client {}: the roster U1 has no round-0 key of client {} "
+                                        "to check its signature against",
+                                        m.origin, round_label(type), u, u));
+  if (!signed_by(m.env, e->sig_pk))
+    throw Error(Exit::data, fmt::format("{}: {} message from client {}: bad signature: not signed by client {}'s "
+                                        "round-0 key",
+                                        m.origin, round_label(type), u, u));
+}
+
+RosterEntry ServerSession::check_advert(const Incoming& m) const {
+  auto body = decode_body<AdvertiseKeys>(m.env, m.origin);
+  if (!usable_public_key(body.c_pk) || !usable_public_key(body.s_pk))
+    throw Error(Exit::data, fmt::format("{}: round 0 (advertise-keys) from client {} has a low-order public key",
+                                        m.origin, m.env.sender));
+  // Proof of possession: a client cannot advertise a signing key whose secret it lacks (someone
+  // else's, to have its messages pass as its own). Also refuses keys libsodium cannot use.
+  if (!signed_by(m.env, body.sig_pk))
+    throw Error(Exit::data, fmt::format("{}: round 0 (advertise-keys) message from client {}: bad signature: not "
+                                        "signed by the signing key it advertises",
+                                        m.origin, m.env.sender));
+  return {m.env.sender, body.c_pk, body.s_pk, body.sig_pk};
+}
+
+SealedShares ServerSession::check_shares(const Incoming& m) {
+  auto body = decode_body<SealedShares>(m.env, m.origin);
+  const size_t ct_len = kSharePlaintextBytes + kAeadTagBytes;
+  std::vector<uint32_t> to;
+  for (auto& s : body.shares) {
+    to.push_back(s.peer);
+    if (s.ciphertext.size() != ct_len)
+      throw Error(Exit::data, fmt::format("{}: round 1 (share-keys) from client {}: share for client {} is {} bytes, "
+                                          "expected {}",
+                                          m.origin, m.env.sender, s.peer, s.ciphertext.size(), ct_len));
+  }
+  auto holders = graph().closed(m.env.sender);
+  if (!std::equal(to.begin(), to.end(), holders.begin(), holders.end()))
+    throw Error(Exit::data, fmt::format("{}: round 1 (share-keys) from client {} does not carry exactly one share for "
+                                        "each client of its neighbourhood in U1",
+                                        m.origin, m.env.sender));
+  return body;
+}
+
+std::vector<uint64_t> ServerSession::check_masked(const Incoming& m) const {
+  check_envelope(m);
+  const uint32_t u = m.env.sender;
+  const Modulus ring = p_.ring();
+  auto body = decode_body<RingVector>(m.env, m.origin);
+  if (body.modulus != ring.R || body.length != p_.length)
+    throw Error(Exit::data, fmt::format("{}: round 2 (masked-input) from client {} has modulus {} and length {}, the "
+                                        "session has {} and {}",
+                                        m.origin, u, body.modulus, body.length, ring.R, p_.length));
+  std::vector<uint64_t> y;
+  try {
+    y = unpack(body.packed, body.length, ring.bits());
+  } catch (const Error& e) {
+    throw Error(Exit::data, fmt::format("{}: round 2 (masked-input) from client {}: {}", m.origin, u, e.what()));
+  }
+  for (size_t i = 0; i < y.size(); ++i)
+    if (y[i] >= ring.R)
+      throw Error(Exit::data, fmt::format("{}: round 2 (masked-input) from client {}: element {} is outside [0, {})",
+                                          m.origin, u, i, ring.R));
+  return y;
+}
+
+// A responder answers for exactly its neighbours: self-mask shares for N[v] ∩ U3, mask-key
+// shares for N[v] ∩ (U2 \ U3).
+UnmaskShares ServerSession::check_unmask(const Incoming& m) {
+  const uint32_t v = m.env.sender;
+  auto body = decode_body<UnmaskShares>(m.env, m.origin);
+  std::vector<uint32_t> want_b, want_key;
+  for (uint32_t u : graph().closed(v)) {
+    if (contains(u3_, u))
+      want_b.push_back(u);
+    else if (contains(u2_, u))
+      want_key.push_back(u);
+  }
+  auto check = [&](const std::vector<OwnedShare>& shares, const std::vector<uint32_t>& owners, const char* kind) {
+    bool ok = shares.size() == owners.size();
+    for (size_t i = 0; ok && i < shares.size(); ++i) ok = shares[i].owner == owners[i] && shares[i].share.x == v;
+    if (!ok)
+      throw Error(Exit::data, fmt::format("{}: round 4 (unmask-shares) from client {} does not carry exactly one {} "
+                                          "share per client it should",
+                                          m.origin, v, kind));
+  };
+  check(body.self_mask, want_b, "self-mask");
+  check(body.mask_key, want_key, "mask-key");
+  return body;
+}
+
+// Refuses m if its sender is already in `seen` (sender -> origin).
+void ServerSession::refuse_duplicate(const Incoming& m, const std::map<uint32_t, std::string>& seen) const {
+  if (auto it = seen.find(m.env.sender); it != seen.end())
+    throw Error(Exit::data, fmt::format("{}: duplicate {} message from client {} (also in {})", m.origin,
+                                        round_label(client_message(round_)), m.env.sender, it->second));
+}
+
+// A key another client already advertised (a copied advert, or one client posing as two) is
+// refused as the second one's fault; the session goes on without it.
+void ServerSession::refuse_repeated_keys(const Incoming& m, const RosterEntry& e) const {
+  for (const Key32* k : {&e.c_pk, &e.s_pk, &e.sig_pk})
+    if (auto it = advertised_.find(*k); it != advertised_.end())
+      throw Error(Exit::data, fmt::format("{}: round 0 (advertise-keys) from client {} repeats a public key that "
+                                          "client {} advertised",
+                                          m.origin, m.env.sender, it->second));
+}
+
+// ---- Accepting ----------------------------------------------------------------------------------
+
+// A round that keeps each client's checked body (rounds 1 and 4): one message, or a batch whose
+// envelopes and duplicates were checked, its bodies on all threads in sender order.
+template <class Body>
+void ServerSession::add_checked(const Incoming& m, std::map<uint32_t, Body>& into,
+                                Body (ServerSession::*check)(const Incoming&)) {
+  check_envelope(m);
+  Body body = (this->*check)(m);
+  refuse_duplicate(m, origin_);
+  into.emplace(m.env.sender, std::move(body));
+}
+
+template <class Body>
+void ServerSession::add_all_checked(std::span<const Incoming* const> sorted, unsigned threads,
+                                    std::map<uint32_t, Body>& into, Body (ServerSession::*check)(const Incoming&)) {
+  std::vector<Body> bodies(sorted.size());
+  parallel_for_each_checked(sorted.size(), threads, [&](size_t i) { bodies[i] = (this->*check)(*sorted[i]); });
+  for (size_t i = 0; i < sorted.size(); ++i) into.emplace(sorted[i]->env.sender, std::move(bodies[i]));
+}
+
+void ServerSession::accept(const Incoming& m) {
+  const uint32_t id = m.env.sender;
+  switch (round_) {
+    case Round::r0: {
+      check_envelope(m);
+      const RosterEntry e = check_advert(m);
+      refuse_duplicate(m, origin_);
+      refuse_repeated_keys(m, e);
+      for (const Key32* k : {&e.c_pk, &e.s_pk, &e.sig_pk}) advertised_.emplace(*k, id);
+      adverts_.emplace(id, e);
+      break;
+    }
+    case Round::r1: add_checked(m, shares_, &ServerSession::check_shares); break;
+    case Round::r2: {
+      const std::vector<uint64_t> y = check_masked(m);
+      refuse_duplicate(m, origin_);
+      const Modulus ring = p_.ring();
+      for (size_t i = 0; i < y.size(); ++i) sum_[i] = ring.add(sum_[i], y[i]);
+      break;
+    }
+    case Round::r4: add_checked(m, responses_, &ServerSession::check_unmask); break;
+    case Round::none: throw Error(Exit::software, "a message arrived after the session's last round");
+  }
+  origin_.emplace(id, m.origin);
+}
+
+void ServerSession::accept_all(std::span<const Incoming> ms, unsigned threads) {
+  if (round_ == Round::none) throw Error(Exit::software, "messages arrived after the session's last round");
+  if (round_ == Round::r2) {
+    // Checking a message (its signature, decoding, unpacking) needs no other, so each thread takes
+    // every threads-th message and adds it into its own partial sum while the unpacked vector is
+    // still in cache. Nothing reaches the sum unless every message passes.
+    const Modulus ring = p_.ring();
+    const size_t L = sum_.size();
+    // A worker holds a partial sum and one unpacked vector: 16 bytes per element. At most 1 GiB
+    // of them, whatever the core count, so memory stays a few vectors.
+    const size_t by_memory = std::max<size_t>(1, (size_t{1} << 30) / (16 * std::max<size_t>(L, 1)));
+    const size_t workers = std::max<size_t>(1, std::min({size_t{threads}, ms.size(), by_memory}));
+    std::vector<std::vector<uint64_t>> partial(workers);
+    Failures failed(ms.size());
+    parallel_for(workers, static_cast<unsigned>(workers), [&](size_t w) {
+      partial[w].assign(L, 0);
+      uint64_t* acc = partial[w].data();
+      for (size_t i = w; i < ms.size(); i += workers) {
+        try {
+          const std::vector<uint64_t> y = check_masked(ms[i]);
+          for (size_t e = 0; e < L; ++e) acc[e] = ring.add(acc[e], y[e]);
+        } catch (...) {
+          failed.record(i);
+        }
+      }
+    });
+    failed.rethrow_first();
+    std::map<uint32_t, std::string> batch;
+    for (const auto& m : ms) {
+      refuse_duplicate(m, origin_);
+      refuse_duplicate(m, batch);
+      batch.emplace(m.env.sender, m.origin);
+    }
+    for (const auto& part : partial)
+      for (size_t e = 0; e < L; ++e) sum_[e] = ring.add(sum_[e], part[e]);
+    origin_.merge(batch);
+    return;
+  }
+
+  // Rounds 0, 1 and 4: the envelopes (signature checks need nothing from another message), then
+  // duplicates, only once every envelope passed, so that a batch with both a bad message and a
+  // duplicate reports the bad message; then the bodies, in sender order.
+  parallel_for_each_checked(ms.size(), threads, [&](size_t i) { check_envelope(ms[i]); });
+  std::map<uint32_t, const Incoming*> by_sender;
+  for (const auto& m : ms) {
+    refuse_duplicate(m, origin_);
+    auto [it, fresh] = by_sender.emplace(m.env.sender, &m);
+    if (!fresh)
+      throw Error(Exit::data, fmt::format("{}: duplicate {} message from client {} (also in {})", m.origin,
+                                          round_label(client_message(round_)), m.env.sender, it->second->origin));
+  }
+  std::vector<const Incoming*> sorted;
+  sorted.reserve(by_sender.size());
+  for (auto& [id, m] : by_sender) sorted.push_back(m);
+  if (round_ != Round::r0) graph();  // built once, before the threads share it
+  switch (round_) {
+    case Round::r0: {
+      std::vector<RosterEntry> entries(sorted.size());
+      parallel_for_each_checked(sorted.size(), threads, [&](size_t i) { entries[i] = check_advert(*sorted[i]); });
+      std::map<Key32, uint32_t> owner = advertised_;
+      for (const auto& e : entries)
+        for (const Key32* k : {&e.c_pk, &e.s_pk, &e.sig_pk})
+          if (auto [it, fresh] = owner.emplace(*k, e.id); !fresh)
+            throw Error(Exit::data, fmt::format("round 0 (advertise-keys): client {} advertises a public key that "
+                                                "client {} also advertises",
+                                                e.id, it->second));
+      advertised_ = std::move(owner);
+      for (auto& e : entries) adverts_.emplace(e.id, std::move(e));
+      break;
+    }
+    case Round::r1: add_all_checked(sorted, threads, shares_, &ServerSession::check_shares); break;
+    default: add_all_checked(sorted, threads, responses_, &ServerSession::check_unmask); break;
+  }
+  for (const Incoming* m : sorted) origin_.emplace(m->env.sender, m->origin);
+}
+
+// ---- Closing ------------------------------------------------------------------------------------
+
+void ServerSession::require_threshold(size_t got) const {
+  if (got < p_.threshold)
+    throw Error(Exit::aborted, fmt::format("{}: only {} of {} clients answered, fewer than the threshold {} ({} too "
+                                           "small): session aborted",
+                                           round_label(client_message(round_)), got, expected_.size(), p_.threshold,
+                                           formed_set(round_)));
+}
+
+RoundResult ServerSession::close(unsigned threads, const std::function<void(Step)>& on_step) {
+  switch (round_) {
+    case Round::r0: return close_keys();
+    case Round::r1: return close_shares(threads);
+    case Round::r2: return close_masked();
+    case Round::r4: return close_unmask(threads, on_step);
+    case Round::none: break;
+  }
+  throw Error(Exit::software, "the session's last round is closed already");
+}
+
+RoundResult ServerSession::close_keys() {
+  require_threshold(adverts_.size());
+  Roster roster;
+  roster.clients.reserve(adverts_.size());
+  for (auto& [id, e] : adverts_) roster.clients.push_back(e);
+  RoundResult r;
+  r.round = Round::r0;
+  r.in = roster.ids();
+  r.marker = encode(MsgType::roster, sid_, kServerId, kServerId, roster);
+  roster_ = std::move(roster);
+  graph_.reset();
+  adverts_.clear();
+  advertised_.clear();
+  open(Round::r1);
+  return r;
+}
+
+RoundResult ServerSession::close_shares(unsigned threads) {
+  RoundResult r;
+  r.round = Round::r1;
+  for (auto& [u, b] : shares_) r.in.push_back(u);
+  require_threshold(r.in.size());
+  std::map<uint32_t, SealedShares> inboxes;
+  for (uint32_t v : r.in) inboxes.emplace(v, SealedShares{});
+  uint64_t bytes = 0;
+  for (auto& [u, b] : shares_)  // ascending u, so every inbox comes out sorted by sender
+    for (auto& s : b.shares) {
+      auto it = inboxes.find(s.peer);
+      if (it == inboxes.end()) continue;  // addressed to a client that dropped in round 1
+      SealedShare fwd = std::move(s);
+      fwd.peer = u;
+      bytes += kSharePlaintextBytes + 64;
+      it->second.shares.push_back(std::move(fwd));
+    }
+  shares_.clear();
+  std::vector<std::pair<const uint32_t, SealedShares>*> boxes;
+  for (auto& e : inboxes) boxes.push_back(&e);
+  std::vector<Bytes> encoded(boxes.size());
+  parallel_for(boxes.size(), bytes >= kParallelBytes ? threads : 1, [&](size_t i) {
+    const uint32_t v = boxes[i]->first;
+    encoded[i] = encode(MsgType::inbox, sid_, kServerId, v, boxes[i]->second);
+    SealedShares().shares.swap(boxes[i]->second.shares);
+  });
+  for (size_t i = 0; i < boxes.size(); ++i) r.inboxes.emplace(boxes[i]->first, std::move(encoded[i]));
+  r.marker = encode(MsgType::server_round1, sid_, kServerId, kServerId, IdList{r.in});
+  u2_ = r.in;
+  open(Round::r2);
+  return r;
+}
+
+RoundResult ServerSession::close_masked() {
+  RoundResult r;
+  r.round = Round::r2;
+  for (auto& [id, origin] : origin_) r.in.push_back(id);
+  require_threshold(r.in.size());
+  r.marker = encode(MsgType::survivors, sid_, kServerId, kServerId, IdList{r.in});
+  u3_ = r.in;
+  open(Round::r4);  // the running sum stays: round 4 removes its masks
+  return r;
+}
+
+std::vector<uint32_t> ServerSession::dropped() const {
+  std::vector<uint32_t> out;
+  std::set_difference(u2_.begin(), u2_.end(), u3_.begin(), u3_.end(), std::back_inserter(out));
+  return out;
+}
+
+Recovered ServerSession::recover() const {
+  if (round_ != Round::r4) throw Error(Exit::software, "secrets are recovered in round 4");
+  const std::vector<uint32_t> dropped = this->dropped();
+  std::span<const uint32_t> u3 = u3_;
+  Recovered rec;
+  for (auto& [id, b] : responses_) rec.responders.push_back(id);
+  require_threshold(rec.responders.size());
+
+  // Each secret is rebuilt from the first t responders of its owner's neighbourhood (by id). The
+  // shares are dealt out by one pass over the responses in id order: each list is sorted by owner,
+  // as are U3 and U2 \ U3, so a merge walk finds each owner's slot without a search.
+  const size_t t = p_.threshold;
+  std::vector<std::vector<shamir::Share>> self_shares(u3.size()), key_shares(dropped.size());
+  auto deal = [&](const std::vector<OwnedShare>& list, std::span<const uint32_t> owners,
+                  std::vector<std::vector<shamir::Share>>& slots) {
+    size_t j = 0;
+    for (const auto& o : list) {
+      while (j < owners.size() && owners[j] < o.owner) ++j;
+      if (j == owners.size()) break;  // check_unmask allows no other owner
+      if (slots[j].size() < t) slots[j].push_back(o.share);
+    }
+  };
+  for (const auto& [id, b] : responses_) {
+    deal(b.self_mask, u3, self_shares);
+    deal(b.mask_key, dropped, key_shares);
+  }
+  auto short_of = [&](uint32_t owner, size_t got, bool self_mask) {
+    return Error(Exit::aborted, fmt::format("round 4 (unmask-shares): only {} of client {}'s neighbours answered, fewer "
+                                            "than the threshold {}: its {} cannot be recovered: session aborted",
+                                            got, owner, t, self_mask ? "self mask" : "mask key"));
+  };
+  // Reconstruction, and the check of each mask key against its advertised public key, on all
+  // threads: each worker takes every threads-th secret with its own Lagrange cache (in full
+  // SecAgg one set of coefficients serves every secret). Each secret's failure (too few shares,
+  // or inconsistent ones) is kept, and the first in owner order is reported, as a serial loop
+  // over U3 then U2 \ U3 would.
+  const size_t total = u3.size() + dropped.size();
+  std::vector<Secret32> secrets(total);
+  Failures failed(total);
+  const unsigned workers = static_cast<unsigned>(std::max<size_t>(1, std::min<size_t>(default_threads(), total)));
+  parallel_for(workers, workers, [&](size_t w) {
+    shamir::LagrangeCache cache;
+    for (size_t s = w; s < total; s += workers) {
+      const bool self_mask = s < u3.size();
+      const uint32_t owner = self_mask ? u3[s] : dropped[s - u3.size()];
+      try {
+        const auto& shares = self_mask ? self_shares[s] : key_shares[s - u3.size()];
+        if (shares.size() < t) throw short_of(owner, shares.size(), self_mask);
+        try {
+          secrets[s] = shamir::reconstruct(shares, &cache);
+        } catch (const Error&) {
+          throw Error(Exit::data, fmt::format("round 4 (unmask-shares): the shares of client {}'s {} are inconsistent "
+                                              "(a responder sent a bad share)",
+                                              owner, self_mask ? "self-mask seed" : "mask key"));
+        }
+        const RosterEntry* e = self_mask ? nullptr : roster_.find(owner);
+        if (!self_mask && (!e || x25519_public(secrets[s]) != e->s_pk))
+          throw Error(Exit::data, fmt::format("round 4 (unmask-shares): the reconstructed mask key of client {} does not "
+                                              "match the key it advertised (a responder sent a bad share)",
+                                              owner));
+      } catch (...) {
+        failed.record(s);
+      }
+    }
+  });
+  failed.rethrow_first();
+  for (size_t j = 0; j < u3.size(); ++j) rec.self_seeds.emplace_back(u3[j], secrets[j]);
+  for (size_t j = 0; j < dropped.size(); ++j) rec.mask_keys.emplace_back(dropped[j], secrets[u3.size() + j]);
+  return rec;
+}
+
+RoundResult ServerSession::close_unmask(unsigned threads, const std::function<void(Step)>& on_step) {
+  auto step = [&](Step s) {
+    if (on_step) on_step(s);
+  };
+  step(Step::reconstruct);
+  Recovered rec = recover();
+  // A loaded session reads its masked sum only now: what the responses say is checked first.
+  if (sum_in_) {
+    sum_ = sum_in_->masked_sum(p_, sid_);
+    sum_in_.reset();
+  }
+  step(Step::remove_masks);
+  remove_masks(p_, sid_, roster_, u3_, rec, sum_.data(), 0, sum_.size(), threads);
+  RoundResult r;
+  r.round = Round::r4;
+  r.in = std::move(rec.responders);
+  r.marker = vector_message(sum_, p_.ring(), sid_);
+  r.aggregate = std::move(sum_);
+  sum_.clear();
+  responses_.clear();
+  open(Round::none);
+  step(Step::done);
+  return r;
+}
+
+void ServerSession::record(const RoundResult& r, const SessionDir::Writer& w) const {
+  if (r.round == Round::r1)
+    for (const auto& [v, inbox] : r.inboxes) w.inbox(v, inbox);
+  if (r.round == Round::r2) w.masked_sum(vector_message(sum_, p_.ring(), sid_));
+  w.finish(r.marker);
+}
+
+// ---- Whole rounds at once -----------------------------------------------------------------------
+
+Roster collect_keys(const Params& p, const SessionId& sid, std::span<const Incoming> adverts) {
+  ServerSession e(p, sid);
+  e.accept_all(adverts, default_threads());
+  e.close(default_threads());
+  return e.roster();
+}
+
+ShareRound collect_shares(const Params& p, const SessionId& sid, const Roster& roster,
+                          std::span<const Incoming> shares) {
+  ServerSession e(p, sid, Round::r1, roster);
+  e.accept_all(shares, default_threads());
+  RoundResult r = e.close(default_threads());
+  ShareRound out;
+  out.u2 = r.in;
+  for (const auto& [v, msg] : r.inboxes) {
+    const std::string origin = SessionDir::inbox_name(v);
+    out.inboxes.emplace(v, decode_body<SealedShares>(open_envelope(msg, origin), origin));
+  }
+  return out;
+}
+
+MaskedRound collect_masked(const Params& p, const SessionId& sid, const Roster& roster, std::span<const uint32_t> u2,
+                           std::span<const Incoming> masked) {
+  ServerSession e(p, sid, Round::r2, roster, std::vector<uint32_t>(u2.begin(), u2.end()));
+  // In batches of a few per thread, as file mode feeds them (tools/secagg-collect.cpp).
+  const unsigned threads = default_threads();
+  const size_t batch = 2 * size_t{threads};
+  for (size_t i = 0; i < masked.size(); i += batch)
+    e.accept_all(masked.subspan(i, std::min(batch, masked.size() - i)), threads);
+  RoundResult r = e.close(threads);
+  return {std::move(r.in), e.masked_sum()};
+}
+
+Recovered recover_secrets(const Params& p, const SessionId& sid, const Roster& roster, std::span<const uint32_t> u2,
+                          std::span<const uint32_t> u3, std::span<const Incoming> responses) {
+  ServerSession e(p, sid, Round::r4, roster, std::vector<uint32_t>(u2.begin(), u2.end()),
+                  std::vector<uint32_t>(u3.begin(), u3.end()));
+  e.accept_all(responses, default_threads());
+  return e.recover();
+}
+
+}  // namespace secagg

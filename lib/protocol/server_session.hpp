@@ -1,0 +1,155 @@
+// The server side of a session, one round at a time: the one engine that file mode
+// (secagg-collect keys, shares, masked, unmask), socket mode (serve) and the simulator drive
+// (docs/architecture.md, "The round engine").
+//
+// Each round has the same shape. accept() checks one client message fully (envelope, sender
+// in the round's set, its signature, its body) and only then adds it; a refused message
+// (Error(Exit::data)) leaves the round as it was. accept_all() does the same for a batch, checked
+// on several threads, all or nothing. close() ends the round: it aborts the session
+// (Error(Exit::aborted)) when fewer than t clients answered, and otherwise yields what the round
+// produced (RoundResult: the answers to the clients, the round's transcript files) and opens the
+// next round. The engine holds no sockets and writes no files: record() hands a round's files to
+// the session directory's writer (session_dir.hpp), and the caller decides when.
+//
+// Round 2 streams: each masked input is added into one running sum as it is accepted, so the
+// server holds one vector however many clients there are.
+#pragma once
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "graph.hpp"
+#include "messages.hpp"
+#include "server.hpp"
+#include "session_dir.hpp"
+
+namespace secagg {
+
+// What closing a round produced.
+struct RoundResult {
+  Round round = Round::none;
+  std::vector<uint32_t> in;  // the round's set, sorted: U1, U2, U3, or U4 (the responders)
+  // The round's marker message (roster.msg, u2.msg, survivors.msg, aggregate.vec), which is also
+  // every client's answer except in round 1, where each client of U2 gets its own inbox.
+  Bytes marker;
+  std::map<uint32_t, Bytes> inboxes;
+  std::vector<uint64_t> aggregate;  // round 4: the sum of the inputs of U3, mod R
+  // The answer to client id of `in`.
+  const Bytes& answer(uint32_t id) const { return round == Round::r1 ? inboxes.at(id) : marker; }
+};
+
+class ServerSession {
+ public:
+  // Round 0 of a new session.
+  ServerSession(const Params& p, const SessionId& sid);
+  // Round r of a session whose earlier rounds gave roster (r >= 1), u2 (r >= 2) and u3 (r = 4);
+  // round 4's masked sum starts at zero (tests and benchmarks that only recover secrets).
+  ServerSession(const Params& p, const SessionId& sid, Round r, Roster roster, std::vector<uint32_t> u2 = {},
+                std::vector<uint32_t> u3 = {});
+  // Round r of a session whose earlier rounds are in the directory s (its params are p and sid):
+  // reads the roster (r >= 1), U2 (r >= 2) and U3 (r = 4); the masked sum is read when round 4
+  // closes. Errors are SessionDir's (a missing file names the step that makes it).
+  static ServerSession load(const SessionDir& s, const Params& p, const SessionId& sid, Round r);
+  // The first round of s without its marker (serve --resume); none if the session is done.
+  static Round first_open_round(const SessionDir& s);
+
+  Round round() const { return round_; }
+  const Params& params() const { return p_; }
+  const SessionId& session() const { return sid_; }
+  const Roster& roster() const { return roster_; }
+  // The clients the round waits for, sorted: [1, n], U1, U2 or U3.
+  const std::vector<uint32_t>& expected() const { return expected_; }
+  size_t accepted() const { return origin_.size(); }
+  bool has(uint32_t id) const { return origin_.count(id) != 0; }
+  // Every expected client has answered.
+  bool complete() const { return origin_.size() == expected_.size(); }
+  // The SecAgg+ neighbour graph, built once from the roster (round 1 on).
+  const NeighbourGraph& graph();
+  // Round 2: the sum mod R of the masked inputs accepted so far; round 4 (until it closes): that
+  // of U3, once loaded.
+  const std::vector<uint64_t>& masked_sum() const { return sum_; }
+
+  // One message, checked whole, then added. A second message from an accepted sender is refused.
+  void accept(const Incoming& m);
+  // A batch, all or nothing, checked on `threads` threads. Of several bad messages, the one
+  // reported is the one a serial check would meet first: in rounds 0, 1 and 4 the envelopes
+  // (type, session, sender, signature) of all come first, then duplicate senders, then the bodies
+  // in sender order; in round 2 each message is checked whole, in the batch's order, then the
+  // duplicates.
+  void accept_all(std::span<const Incoming> ms, unsigned threads);
+
+  // Round 4's Shamir reconstruction alone (close() does it first): every self-mask seed of U3
+  // and mask key of U2 \ U3 from the accepted responses.
+  Recovered recover() const;
+  // Round 4's close in steps, for callers that time or report them.
+  enum class Step { reconstruct, remove_masks, done };
+  // Ends the round and opens the next (none after round 4). threads: for round 4's mask removal.
+  // on_step (round 4) is called before each step and when it is done.
+  RoundResult close(unsigned threads, const std::function<void(Step)>& on_step = {});
+  // Writes a closed round's files into the session directory, its marker last. Call it before
+  // the next round's close (round 2's masked sum is the next round's running vector).
+  void record(const RoundResult& r, const SessionDir::Writer& w) const;
+
+ private:
+  ServerSession() = default;
+  void open(Round r);
+  void check_envelope(const Incoming& m) const;
+  RosterEntry check_advert(const Incoming& m) const;
+  SealedShares check_shares(const Incoming& m);
+  std::vector<uint64_t> check_masked(const Incoming& m) const;
+  UnmaskShares check_unmask(const Incoming& m);
+  template <class Body>
+  void add_checked(const Incoming& m, std::map<uint32_t, Body>& into, Body (ServerSession::*check)(const Incoming&));
+  template <class Body>
+  void add_all_checked(std::span<const Incoming* const> sorted, unsigned threads, std::map<uint32_t, Body>& into,
+                       Body (ServerSession::*check)(const Incoming&));
+  void refuse_duplicate(const Incoming& m, const std::map<uint32_t, std::string>& seen) const;
+  void refuse_repeated_keys(const Incoming& m, const RosterEntry& e) const;
+  void require_threshold(size_t got) const;
+  RoundResult close_keys();
+  RoundResult close_shares(unsigned threads);
+  RoundResult close_masked();
+  RoundResult close_unmask(unsigned threads, const std::function<void(Step)>& on_step);
+  std::vector<uint32_t> dropped() const;  // U2 \ U3
+
+  Params p_;
+  SessionId sid_{};
+  Round round_ = Round::r0;
+  std::vector<uint32_t> expected_;
+  std::map<uint32_t, std::string> origin_;  // the round's accepted senders -> their message's origin
+  Roster roster_;
+  std::optional<NeighbourGraph> graph_;
+  std::vector<uint32_t> u2_, u3_;
+  // Round 0: the accepted adverts and each public key they hold (-> its owner).
+  std::map<uint32_t, RosterEntry> adverts_;
+  std::map<Key32, uint32_t> advertised_;
+  std::map<uint32_t, SealedShares> shares_;     // round 1
+  std::vector<uint64_t> sum_;                   // round 2's running sum; round 4's masked sum
+  std::optional<SessionDir> sum_in_;            // round 4 loaded: the directory that holds it
+  std::map<uint32_t, UnmaskShares> responses_;  // round 4
+};
+
+// Whole rounds at once, on the engine, for tests and benchmarks: each runs one round over a
+// batch of messages and returns what it produced.
+Roster collect_keys(const Params& p, const SessionId& sid, std::span<const Incoming> adverts);
+struct ShareRound {
+  std::vector<uint32_t> u2;
+  std::map<uint32_t, SealedShares> inboxes;
+};
+ShareRound collect_shares(const Params& p, const SessionId& sid, const Roster& roster,
+                          std::span<const Incoming> shares);
+struct MaskedRound {
+  std::vector<uint32_t> u3;
+  std::vector<uint64_t> sum;
+};
+MaskedRound collect_masked(const Params& p, const SessionId& sid, const Roster& roster, std::span<const uint32_t> u2,
+                           std::span<const Incoming> masked);
+Recovered recover_secrets(const Params& p, const SessionId& sid, const Roster& roster, std::span<const uint32_t> u2,
+                          std::span<const uint32_t> u3, std::span<const Incoming> responses);
+
+}  // namespace secagg
