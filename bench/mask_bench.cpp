@@ -5,7 +5,7 @@
 // times, in the same run:
 //   keystream    the session PRG alone, on one core, producing the bytes masking must expand
 //                ((1 + neighbours) * length * word bytes) in 64 KiB chunks: the limit
-//   apply_masks  the fused expansion and addition of those masks alone (lib/protocol.cpp)
+//   apply_masks  the fused expansion and addition of those masks alone (lib/ring/mask.cpp)
 //   client_mask  the whole round-2 step in-process (decrypt the inbox, apply_masks, pack, encode)
 //   encode, pack, checksum   parts of client_mask after the masking: the whole message (packed
 //                into the envelope as it is built, checksummed, the checksum signed with Ed25519),
@@ -35,6 +35,7 @@
 #include "args.hpp"
 #include "client.hpp"
 #include "crypto.hpp"
+#include "error.hpp"
 #include "fileio.hpp"
 #include "mask.hpp"
 #include "messages.hpp"

@@ -5,7 +5,7 @@
 // session through the library up to the round-4 responses (vectors of 16 elements: the
 // masking is not what is measured), times recover_secrets itself (median of --reps calls, wall
 // and all threads' CPU), and then times, on one thread, the parts that call is made of,
-// replicating lib/server.cpp's steps:
+// replicating lib/protocol/server.cpp's steps:
 //   verify   the Ed25519 signature of every response against the roster
 //   decode   decode_body<UnmaskShares> of every response (cereal)
 //   checks   for each responder, which owners it must answer for (graph.closed, set lookups)

@@ -31,6 +31,7 @@
 #include "envelope.hpp"
 #include "error.hpp"
 #include "fileio.hpp"
+#include "message_serialize.hpp"  // cereal: copykeys re-encodes a body (wire-private, for tests)
 #include "messages.hpp"
 #include "signature.hpp"
 

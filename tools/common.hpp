@@ -24,7 +24,7 @@ int run(CLI::App& app, int argc, char** argv, const std::function<void()>& body)
 
 // Read and verify a message file ("-" is stdin), header first: with the session's params the
 // body may be no larger than this session allows, and with an expected type a header of another
-// type is refused before the body is read (lib/fileio.hpp).
+// type is refused before the body is read (lib/protocol/message_file.hpp).
 Envelope read_message(const std::string& path, const Params* p = nullptr,
                       std::optional<MsgType> expect = std::nullopt);
 Envelope read_message(const std::string& path, const MessageLimits& limits);

@@ -1,6 +1,7 @@
 // secagg-unmask: round 4 (Unmasking) for one client.
 #include "client.hpp"
 #include "common.hpp"
+#include "error.hpp"
 
 using namespace secagg;
 

@@ -2,6 +2,7 @@
 
 #include <optional>
 #include <thread>
+#include <utility>  // before Boost.Asio: its awaitable.hpp uses std::exchange without including it
 
 #include <boost/asio.hpp>
 #include <fmt/format.h>

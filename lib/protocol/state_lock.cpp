@@ -278,7 +278,7 @@ std::optional<StateLock> StateLock::create(const std::string& path, std::span<co
 
 Bytes StateLock::read() const {
   if (!held()) throw Error(Exit::software, path_ + ": read without holding the state lock");
-  // Header first, bounded by what the header may announce (lib/fileio.hpp): a state file
+  // Header first, bounded by what the header may announce (message_file.hpp): a state file
   // replaced by a huge or sparse file costs 40 bytes of reading, not all of memory.
   return read_message_fd(fds_.back(), path_);
 }

@@ -1,5 +1,5 @@
 // Float vectors as users give them to secagg-quantize and get them back: a .npy file
-// (lib/npy.hpp), raw little-endian float32 or float64, or decimal text.
+// (lib/wire/npy.hpp), raw little-endian float32 or float64, or decimal text.
 #pragma once
 #include <span>
 #include <string>

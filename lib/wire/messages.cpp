@@ -8,6 +8,7 @@
 #include <fmt/ranges.h>
 
 #include "error.hpp"
+#include "message_serialize.hpp"
 #include "pack.hpp"
 #include "signature.hpp"
 

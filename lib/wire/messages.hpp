@@ -1,7 +1,7 @@
-// Message bodies (one struct per message type), their cereal serialization,
-// and the typed encode/decode that wraps them in envelopes.
+// Message bodies (one struct per message type) and the typed encode/decode that wraps them in
+// envelopes. The bodies are plain structs: their serialization (cereal, field by field) is
+// private to the wire layer, in private/message_serialize.hpp, so no other layer sees cereal.
 #pragma once
-#include <cmath>
 #include <cstdint>
 #include <functional>
 #include <span>
@@ -9,22 +9,11 @@
 #include <type_traits>
 #include <vector>
 
-#include <cereal/archives/portable_binary.hpp>
-#include <cereal/types/string.hpp>
-
 #include "bytes.hpp"
 #include "envelope.hpp"
 #include "modulus.hpp"
 #include "prg.hpp"
-#include "serialize.hpp"
 #include "shamir.hpp"
-
-namespace secagg::shamir {
-template <class A>
-void serialize(A& ar, Share& s) {
-  ar(cereal::make_nvp("x", s.x), cereal::make_nvp("y", ser::SecretWords<kChunks>{s.y}));
-}
-}  // namespace secagg::shamir
 
 namespace secagg {
 
@@ -51,45 +40,12 @@ struct Params {
   Modulus ring() const { return Modulus{modulus}; }
   bool quantized() const { return quant_bits != 0; }
   PrgKind prg_kind() const { return static_cast<PrgKind>(prg); }
-  template <class A>
-  void serialize(A& ar) {
-    ar(CEREAL_NVP(clients), CEREAL_NVP(threshold), CEREAL_NVP(neighbours), CEREAL_NVP(modulus),
-       CEREAL_NVP(length));
-    if constexpr (ser::is_text<A>) {
-      // By name, as the summary line and setup's --prg say it (a forged number shows as a number).
-      std::string name(prg_name(prg_kind()));
-      if (name == "unknown")
-        ar(CEREAL_NVP(prg));
-      else
-        ar(cereal::make_nvp("prg", name));
-    } else {
-      ar(CEREAL_NVP(prg));
-    }
-    ar(CEREAL_NVP(insecure_threshold), CEREAL_NVP(quant_bits));
-    if constexpr (ser::is_text<A>) {
-      // JSON has no NaN or infinity; a forged body may carry them, and inspect must still print JSON.
-      if (!std::isfinite(clip)) {
-        std::string c = std::isnan(clip) ? "nan" : clip > 0 ? "inf" : "-inf";
-        ar(cereal::make_nvp("clip", c));
-      } else {
-        ar(CEREAL_NVP(clip));
-      }
-    } else {
-      ar(CEREAL_NVP(clip));
-    }
-    ar(CEREAL_NVP(max_weight));
-  }
 };
 
 struct AdvertiseKeys {
   Key32 c_pk{};    // encrypts shares (round 1)
   Key32 s_pk{};    // agrees pairwise masks (round 2)
   Key32 sig_pk{};  // Ed25519: signs this advert and every later message of the client
-  template <class A>
-  void serialize(A& ar) {
-    ar(cereal::make_nvp("c_pk", ser::fixed(c_pk)), cereal::make_nvp("s_pk", ser::fixed(s_pk)),
-       cereal::make_nvp("sig_pk", ser::fixed(sig_pk)));
-  }
 };
 
 struct RosterEntry {
@@ -97,11 +53,6 @@ struct RosterEntry {
   Key32 c_pk{};
   Key32 s_pk{};
   Key32 sig_pk{};  // the server checks the client's later messages against it
-  template <class A>
-  void serialize(A& ar) {
-    ar(CEREAL_NVP(id), cereal::make_nvp("c_pk", ser::fixed(c_pk)), cereal::make_nvp("s_pk", ser::fixed(s_pk)),
-       cereal::make_nvp("sig_pk", ser::fixed(sig_pk)));
-  }
 };
 
 // U1 with its keys, sorted by id.
@@ -109,10 +60,6 @@ struct Roster {
   std::vector<RosterEntry> clients;
   const RosterEntry* find(uint32_t id) const;
   std::vector<uint32_t> ids() const;
-  template <class A>
-  void serialize(A& ar) {
-    ar(cereal::make_nvp("clients", ser::list(clients)));
-  }
 };
 
 // One encrypted share bundle; `peer` is the recipient in share-keys, the sender in an inbox.
@@ -120,19 +67,10 @@ struct SealedShare {
   uint32_t peer = 0;
   std::array<uint8_t, 24> nonce{};
   Bytes ciphertext;
-  template <class A>
-  void serialize(A& ar) {
-    ar(CEREAL_NVP(peer), cereal::make_nvp("nonce", ser::fixed(nonce)),
-       cereal::make_nvp("ciphertext", ser::blob(ciphertext)));
-  }
 };
 
 struct SealedShares {
   std::vector<SealedShare> shares;
-  template <class A>
-  void serialize(A& ar) {
-    ar(cereal::make_nvp("shares", ser::list(shares)));
-  }
 };
 
 // A packed ring vector. In a masked input, modulus must equal the session's.
@@ -140,38 +78,22 @@ struct RingVector {
   uint64_t modulus = 0;
   uint64_t length = 0;
   Bytes packed;
-  template <class A>
-  void serialize(A& ar) {
-    ar(CEREAL_NVP(modulus), CEREAL_NVP(length), cereal::make_nvp("packed", ser::blob(packed)));
-  }
 };
 
 struct IdList {
   std::vector<uint32_t> ids;
-  template <class A>
-  void serialize(A& ar) {
-    ar(cereal::make_nvp("ids", ser::list(ids)));
-  }
 };
 
 // A share of `owner`'s secret held by the share's x (the responder).
 struct OwnedShare {
   uint32_t owner = 0;
   shamir::Share share;
-  template <class A>
-  void serialize(A& ar) {
-    ar(CEREAL_NVP(owner), CEREAL_NVP(share));
-  }
 };
 
 // Round 4 answer: shares of b_u for u in U3, shares of s_sk_u for u in U2 \ U3.
 struct UnmaskShares {
   std::vector<OwnedShare> self_mask;
   std::vector<OwnedShare> mask_key;
-  template <class A>
-  void serialize(A& ar) {
-    ar(cereal::make_nvp("self_mask", ser::list(self_mask)), cereal::make_nvp("mask_key", ser::list(mask_key)));
-  }
 };
 
 // Socket mode: what the server says, instead of an answer, before it closes a client's
@@ -182,18 +104,6 @@ struct Notice {
   uint8_t kind = 0;             // NoticeKind
   uint32_t retry_after_ms = 0;  // retry: wait this long before sending the same message again
   std::string reason;           // one line for the client's error message
-  template <class A>
-  void serialize(A& ar) {
-    ar(CEREAL_NVP(kind), CEREAL_NVP(retry_after_ms));
-    if constexpr (ser::is_text<A>) {
-      ar(CEREAL_NVP(reason));
-    } else {
-      // Read as a byte field, whose announced size is checked against the body before allocating.
-      Bytes b(reason.begin(), reason.end());
-      ar(cereal::make_nvp("reason", ser::blob(b)));
-      reason.assign(b.begin(), b.end());
-    }
-  }
 };
 
 // What a client learned from its inbox: the shares other clients made for it.
@@ -201,20 +111,12 @@ struct HeldShares {
   uint32_t from = 0;
   shamir::Share key_share;   // of from's s_sk
   shamir::Share mask_share;  // of from's b
-  template <class A>
-  void serialize(A& ar) {
-    ar(CEREAL_NVP(from), CEREAL_NVP(key_share), CEREAL_NVP(mask_share));
-  }
 };
 
 // A key shared with one peer (the share-encryption key of round 1, kept for round 2).
 struct PeerKey {
   uint32_t peer = 0;
   Secret32 key;
-  template <class A>
-  void serialize(A& ar) {
-    ar(CEREAL_NVP(peer), cereal::make_nvp("key", ser::secret(key)));
-  }
 };
 
 struct ClientState {
@@ -238,19 +140,6 @@ struct ClientState {
   Digest32 input{};     // secagg-mask: digest of the input vector (secret: it tests a guess of the input);
                         // zero otherwise and after round 4
   Bytes sent;           // the last step's message, byte for byte
-  template <class A>
-  void serialize(A& ar) {
-    ar(CEREAL_NVP(params), cereal::make_nvp("session", ser::fixed(session)), CEREAL_NVP(id), CEREAL_NVP(stage),
-       cereal::make_nvp("c_sk", ser::secret(c_sk)), cereal::make_nvp("s_sk", ser::secret(s_sk)),
-       cereal::make_nvp("b_seed", ser::secret(b_seed)), cereal::make_nvp("sig_seed", ser::secret(sig_seed)),
-       cereal::make_nvp("c_pk", ser::fixed(c_pk)), cereal::make_nvp("s_pk", ser::fixed(s_pk)),
-       cereal::make_nvp("sig_pk", ser::fixed(sig_pk)), CEREAL_NVP(roster), cereal::make_nvp("share_keys", ser::list(share_keys)),
-       cereal::make_nvp("mask_seeds", ser::list(mask_seeds)),
-       cereal::make_nvp("u2", ser::list(u2)),
-       cereal::make_nvp("held", ser::list(held)), cereal::make_nvp("u3", ser::list(u3)),
-       cereal::make_nvp("answered", ser::fixed(answered)), cereal::make_nvp("input", ser::Fixed<32>{input, true}),
-       cereal::make_nvp("sent", ser::blob(sent)));
-  }
 };
 
 // The body struct of each message type, from the table (envelope.hpp, SECAGG_MESSAGE_TYPES).

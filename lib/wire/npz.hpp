@@ -5,7 +5,7 @@
 // every member must be stored (method 0) or deflated (method 8), unencrypted, named
 // NAME.npy, once; its CRC-32 is checked. ZIP64 sizes in a member's extra field are read;
 // an archive whose directory itself needs ZIP64 (more than 65535 members or 4 GiB) is
-// refused. Each member is then a .npy file read by lib/npy.hpp.
+// refused. Each member is then a .npy file read by lib/wire/npy.hpp.
 //
 // The layout of the flat vector: the arrays sorted by name (bytewise, as std::string
 // compares), each flattened in C order. Sorting, rather than the archive's order, makes the
@@ -52,7 +52,7 @@ uint64_t count(const std::vector<uint64_t>& shape);
 std::string shape_text(const std::vector<uint64_t>& shape);
 
 // An archive numpy.load reads: one stored member NAME.npy per array, in the given order,
-// written with lib/npy.hpp in the given dtype. values holds the arrays' values in layout
+// written with lib/wire/npy.hpp in the given dtype. values holds the arrays' values in layout
 // order (sorted by name), exactly as many as the shapes need. Throws Error(Exit::data) if
 // the archive would exceed 4 GiB (it is written without ZIP64).
 Bytes write(const std::vector<Array>& shapes, std::span<const double> values, npy::Dtype dtype);

@@ -1,4 +1,4 @@
-// Tests of lib/crypto: published known-answer vectors (RFC 7748, draft-irtf-cfrg-xchacha),
+// Tests of lib/crypto/crypto: published known-answer vectors (RFC 7748, draft-irtf-cfrg-xchacha),
 // the Wycheproof suites from ../shared/vectors when that folder is present, and the
 // properties the protocol relies on (pair-key symmetry and separation, AEAD tamper detection).
 #include <doctest/doctest.h>

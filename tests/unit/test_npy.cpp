@@ -1,4 +1,4 @@
-// lib/npy: the .npy reader (versions 1.0, 2.0, 3.0; float32/float64, both byte orders, any
+// lib/wire/npy: the .npy reader (versions 1.0, 2.0, 3.0; float32/float64, both byte orders, any
 // shape, Fortran order only for effectively one-dimensional arrays), its strict header
 // parser, and the version 1.0 writer. Files written by NumPy itself are checked in
 // tests/cli/t0600-quantize.sh.

@@ -1,4 +1,4 @@
-// lib/quantize: the mapping of floats into the ring and back, weights, non-finite values,
+// lib/protocol/quantize: the mapping of floats into the ring and back, weights, non-finite values,
 // the documented error bound on round trips (one client and weighted sums of 2 to 10
 // clients), and a statistical test that stochastic rounding is unbiased (one that a biased
 // rounding, such as floor, always-up or round-to-nearest, fails).

@@ -1,0 +1,144 @@
+// The serialization of every message body (messages.hpp), field by field: the byte format of
+// man/secagg-formats.5 and secagg-inspect's JSON. Private to the wire layer: only its .cpp
+// files include it (and tests that forge bodies), so cereal stays out of every public header.
+// Free functions in the namespace of each struct, found by cereal through argument-dependent
+// lookup. The order of the fields is the format: never reorder them.
+#pragma once
+#include <cmath>
+#include <string>
+
+#include <cereal/archives/portable_binary.hpp>
+#include <cereal/types/string.hpp>
+
+#include "messages.hpp"
+#include "serialize.hpp"
+
+namespace secagg::shamir {
+
+template <class A>
+void serialize(A& ar, Share& s) {
+  ar(cereal::make_nvp("x", s.x), cereal::make_nvp("y", ser::SecretWords<kChunks>{s.y}));
+}
+
+}  // namespace secagg::shamir
+
+namespace secagg {
+
+template <class A>
+void serialize(A& ar, Params& p) {
+  ar(cereal::make_nvp("clients", p.clients), cereal::make_nvp("threshold", p.threshold),
+     cereal::make_nvp("neighbours", p.neighbours), cereal::make_nvp("modulus", p.modulus),
+     cereal::make_nvp("length", p.length));
+  if constexpr (ser::is_text<A>) {
+    // By name, as the summary line and setup's --prg say it (a forged number shows as a number).
+    std::string name(prg_name(p.prg_kind()));
+    if (name == "unknown")
+      ar(cereal::make_nvp("prg", p.prg));
+    else
+      ar(cereal::make_nvp("prg", name));
+  } else {
+    ar(cereal::make_nvp("prg", p.prg));
+  }
+  ar(cereal::make_nvp("insecure_threshold", p.insecure_threshold), cereal::make_nvp("quant_bits", p.quant_bits));
+  if constexpr (ser::is_text<A>) {
+    // JSON has no NaN or infinity; a forged body may carry them, and inspect must still print JSON.
+    if (!std::isfinite(p.clip)) {
+      std::string c = std::isnan(p.clip) ? "nan" : p.clip > 0 ? "inf" : "-inf";
+      ar(cereal::make_nvp("clip", c));
+    } else {
+      ar(cereal::make_nvp("clip", p.clip));
+    }
+  } else {
+    ar(cereal::make_nvp("clip", p.clip));
+  }
+  ar(cereal::make_nvp("max_weight", p.max_weight));
+}
+
+template <class A>
+void serialize(A& ar, AdvertiseKeys& k) {
+  ar(cereal::make_nvp("c_pk", ser::fixed(k.c_pk)), cereal::make_nvp("s_pk", ser::fixed(k.s_pk)),
+     cereal::make_nvp("sig_pk", ser::fixed(k.sig_pk)));
+}
+
+template <class A>
+void serialize(A& ar, RosterEntry& e) {
+  ar(cereal::make_nvp("id", e.id), cereal::make_nvp("c_pk", ser::fixed(e.c_pk)),
+     cereal::make_nvp("s_pk", ser::fixed(e.s_pk)), cereal::make_nvp("sig_pk", ser::fixed(e.sig_pk)));
+}
+
+template <class A>
+void serialize(A& ar, Roster& r) {
+  ar(cereal::make_nvp("clients", ser::list(r.clients)));
+}
+
+template <class A>
+void serialize(A& ar, SealedShare& s) {
+  ar(cereal::make_nvp("peer", s.peer), cereal::make_nvp("nonce", ser::fixed(s.nonce)),
+     cereal::make_nvp("ciphertext", ser::blob(s.ciphertext)));
+}
+
+template <class A>
+void serialize(A& ar, SealedShares& s) {
+  ar(cereal::make_nvp("shares", ser::list(s.shares)));
+}
+
+template <class A>
+void serialize(A& ar, RingVector& v) {
+  ar(cereal::make_nvp("modulus", v.modulus), cereal::make_nvp("length", v.length),
+     cereal::make_nvp("packed", ser::blob(v.packed)));
+}
+
+template <class A>
+void serialize(A& ar, IdList& l) {
+  ar(cereal::make_nvp("ids", ser::list(l.ids)));
+}
+
+template <class A>
+void serialize(A& ar, OwnedShare& s) {
+  ar(cereal::make_nvp("owner", s.owner), cereal::make_nvp("share", s.share));
+}
+
+template <class A>
+void serialize(A& ar, UnmaskShares& u) {
+  ar(cereal::make_nvp("self_mask", ser::list(u.self_mask)), cereal::make_nvp("mask_key", ser::list(u.mask_key)));
+}
+
+template <class A>
+void serialize(A& ar, Notice& n) {
+  ar(cereal::make_nvp("kind", n.kind), cereal::make_nvp("retry_after_ms", n.retry_after_ms));
+  if constexpr (ser::is_text<A>) {
+    ar(cereal::make_nvp("reason", n.reason));
+  } else {
+    // Read as a byte field, whose announced size is checked against the body before allocating.
+    Bytes b(n.reason.begin(), n.reason.end());
+    ar(cereal::make_nvp("reason", ser::blob(b)));
+    n.reason.assign(b.begin(), b.end());
+  }
+}
+
+template <class A>
+void serialize(A& ar, HeldShares& h) {
+  ar(cereal::make_nvp("from", h.from), cereal::make_nvp("key_share", h.key_share),
+     cereal::make_nvp("mask_share", h.mask_share));
+}
+
+template <class A>
+void serialize(A& ar, PeerKey& k) {
+  ar(cereal::make_nvp("peer", k.peer), cereal::make_nvp("key", ser::secret(k.key)));
+}
+
+template <class A>
+void serialize(A& ar, ClientState& s) {
+  ar(cereal::make_nvp("params", s.params), cereal::make_nvp("session", ser::fixed(s.session)),
+     cereal::make_nvp("id", s.id), cereal::make_nvp("stage", s.stage), cereal::make_nvp("c_sk", ser::secret(s.c_sk)),
+     cereal::make_nvp("s_sk", ser::secret(s.s_sk)), cereal::make_nvp("b_seed", ser::secret(s.b_seed)),
+     cereal::make_nvp("sig_seed", ser::secret(s.sig_seed)), cereal::make_nvp("c_pk", ser::fixed(s.c_pk)),
+     cereal::make_nvp("s_pk", ser::fixed(s.s_pk)), cereal::make_nvp("sig_pk", ser::fixed(s.sig_pk)),
+     cereal::make_nvp("roster", s.roster), cereal::make_nvp("share_keys", ser::list(s.share_keys)),
+     cereal::make_nvp("mask_seeds", ser::list(s.mask_seeds)), cereal::make_nvp("u2", ser::list(s.u2)),
+     cereal::make_nvp("held", ser::list(s.held)), cereal::make_nvp("u3", ser::list(s.u3)),
+     cereal::make_nvp("answered", ser::fixed(s.answered)), cereal::make_nvp("input", ser::Fixed<32>{s.input, true}),
+     cereal::make_nvp("sent", ser::blob(s.sent)));
+}
+
+}  // namespace secagg
