@@ -211,8 +211,19 @@ void net_round(const NetFlags& f, std::span<const uint8_t> msg, const Params& p,
 void finish_client_step(const NetFlags& f, bool networked, StateLock& lock, const ClientState& st, bool fresh,
                         std::span<const uint8_t> msg, const std::string& out, bool out_given, MsgType reply_type,
                         uint32_t recipient) {
+  send_after_saving(
+      f, networked, lock,
+      [&] {
+        if (fresh) write_state(lock, st);
+      },
+      msg, out, out_given, st.params, st.session, reply_type, recipient);
+}
+
+void send_after_saving(const NetFlags& f, bool networked, StateLock& lock, const std::function<void()>& save,
+                       std::span<const uint8_t> msg, const std::string& out, bool out_given, const Params& p,
+                       const SessionId& sid, MsgType reply_type, uint32_t recipient) {
   auto commit = [&] {
-    if (fresh) write_state(lock, st);
+    save();
     if (!networked || out_given) write_output(out, msg);
   };
   if (!networked) {
@@ -220,7 +231,7 @@ void finish_client_step(const NetFlags& f, bool networked, StateLock& lock, cons
     return;
   }
   // net::exchange runs on_connected once, for the first connection: a retry does not commit again.
-  net_round(f, msg, st.params, st.session, reply_type, recipient, {}, [&] {
+  net_round(f, msg, p, sid, reply_type, recipient, {}, [&] {
     commit();
     lock.release();
   });

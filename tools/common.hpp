@@ -76,6 +76,12 @@ void net_round(const NetFlags& f, std::span<const uint8_t> msg, const Params& p,
 void finish_client_step(const NetFlags& f, bool networked, StateLock& lock, const ClientState& st, bool fresh,
                         std::span<const uint8_t> msg, const std::string& out, bool out_given, MsgType reply_type,
                         uint32_t recipient);
+// The same ordering for any step, keygen's too: `save` commits the state that records msg (it
+// may do nothing: a rerun, or a state created already), then msg goes to `out` (file mode, or
+// out_given) and, in socket mode, to the server of session (p, sid) once it is reached.
+void send_after_saving(const NetFlags& f, bool networked, StateLock& lock, const std::function<void()>& save,
+                       std::span<const uint8_t> msg, const std::string& out, bool out_given, const Params& p,
+                       const SessionId& sid, MsgType reply_type, uint32_t recipient);
 
 // -o/--output for the message a client step writes (`message`: "share-keys"), "-" for stdout.
 CLI::Option* add_output_option(CLI::App& app, std::string& out, const char* message);

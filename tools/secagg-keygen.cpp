@@ -66,17 +66,14 @@ int main(int argc, char** argv) {
                                                 "it has finished",
                                                 state_path));
     }
-    if (networked) {
-      tool::net_round(net, msg, p, env.session, MsgType::roster, kServerId, {}, [&] {
-        if (made && !tool::create_state(state_path, *made, lock))
-          throw Error(Exit::tempfail, fmt::format("{}: another secagg-keygen created this client state meanwhile; "
-                                                  "nothing was sent: run the step again",
-                                                  state_path));
-        if (out_opt->count() > 0) tool::write_output(out, msg);
-        lock.release();
-      });
-      return;
-    }
-    tool::write_output(out, msg);
+    // In socket mode a fresh state is created only once the server is reached.
+    const auto save = [&] {
+      if (networked && made && !tool::create_state(state_path, *made, lock))
+        throw Error(Exit::tempfail, fmt::format("{}: another secagg-keygen created this client state meanwhile; "
+                                                "nothing was sent: run the step again",
+                                                state_path));
+    };
+    tool::send_after_saving(net, networked, lock, save, msg, out, out_opt->count() > 0, p, env.session,
+                            MsgType::roster, kServerId);
   });
 }
