@@ -61,19 +61,14 @@ class Stream {
   // The TLS stream over the socket; null on a plain connection.
   boost::asio::ssl::stream<lowest_layer_type&>* tls() { return tls_ ? &*tls_ : nullptr; }
 
+  // Asio's stream interface: each call goes to the TLS stream, or straight to the socket.
   template <class MutableBuffers, class Handler>
   void async_read_some(const MutableBuffers& buffers, Handler&& handler) {
-    if (tls_)
-      tls_->async_read_some(buffers, std::forward<Handler>(handler));
-    else
-      sock_.async_read_some(buffers, std::forward<Handler>(handler));
+    either([&](auto& s) { s.async_read_some(buffers, std::forward<Handler>(handler)); });
   }
   template <class ConstBuffers, class Handler>
   void async_write_some(const ConstBuffers& buffers, Handler&& handler) {
-    if (tls_)
-      tls_->async_write_some(buffers, std::forward<Handler>(handler));
-    else
-      sock_.async_write_some(buffers, std::forward<Handler>(handler));
+    either([&](auto& s) { s.async_write_some(buffers, std::forward<Handler>(handler)); });
   }
 
   // Shuts the socket down and closes it (pending operations end with operation_aborted),
@@ -85,6 +80,13 @@ class Stream {
   }
 
  private:
+  template <class F>
+  void either(F&& f) {
+    if (tls_)
+      f(*tls_);
+    else
+      f(sock_);
+  }
   lowest_layer_type sock_;
   std::optional<boost::asio::ssl::stream<lowest_layer_type&>> tls_;  // refers to sock_
 };

@@ -67,9 +67,7 @@ void serialize(A& ar, RosterEntry& e) {
 }
 
 template <class A>
-void serialize(A& ar, Roster& r) {
-  ar(cereal::make_nvp("clients", ser::list(r.clients)));
-}
+void serialize(A& ar, Roster& r) { ar(cereal::make_nvp("clients", ser::list(r.clients))); }
 
 template <class A>
 void serialize(A& ar, SealedShare& s) {
@@ -78,9 +76,7 @@ void serialize(A& ar, SealedShare& s) {
 }
 
 template <class A>
-void serialize(A& ar, SealedShares& s) {
-  ar(cereal::make_nvp("shares", ser::list(s.shares)));
-}
+void serialize(A& ar, SealedShares& s) { ar(cereal::make_nvp("shares", ser::list(s.shares))); }
 
 template <class A>
 void serialize(A& ar, RingVector& v) {
@@ -89,14 +85,10 @@ void serialize(A& ar, RingVector& v) {
 }
 
 template <class A>
-void serialize(A& ar, IdList& l) {
-  ar(cereal::make_nvp("ids", ser::list(l.ids)));
-}
+void serialize(A& ar, IdList& l) { ar(cereal::make_nvp("ids", ser::list(l.ids))); }
 
 template <class A>
-void serialize(A& ar, OwnedShare& s) {
-  ar(cereal::make_nvp("owner", s.owner), cereal::make_nvp("share", s.share));
-}
+void serialize(A& ar, OwnedShare& s) { ar(cereal::make_nvp("owner", s.owner), cereal::make_nvp("share", s.share)); }
 
 template <class A>
 void serialize(A& ar, UnmaskShares& u) {
