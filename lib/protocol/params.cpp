@@ -25,6 +25,41 @@ unsigned auto_modulus_bits(uint32_t n, uint64_t max_weight, unsigned bits) {
 
 uint32_t min_secure_threshold(uint32_t n) { return n / 2 + 1; }
 
+namespace {
+
+// The sparse fields (docs/sparse.md): a dense session has none, a union session its model and
+// per-client count, a values session its model, its selection and a quantization spec.
+void validate_sparse(const Params& p) {
+  auto bad = [](const std::string& m) { return Error(Exit::usage, m); };
+  const bool is_union = p.sparse == SparseKind::union_plain || p.sparse == SparseKind::union_private;
+  if (p.sparse == SparseKind::none) {
+    if (p.model_length != 0 || p.per_client != 0 || p.union_cells != 0 || p.selection != Digest32{})
+      throw bad("model length, per-client count, union cells and selection belong to a sparse session");
+    return;
+  }
+  if (!is_union && p.sparse != SparseKind::values)
+    throw bad(fmt::format("unknown sparse kind {}", static_cast<unsigned>(p.sparse)));
+  if (p.model_length < 1 || p.model_length > kMaxModelLength)
+    throw bad(fmt::format("model length is {}; it must be in [1, 2^31]", p.model_length));
+  if (is_union) {
+    if (p.quantized()) throw bad("a union session sums index encodings: it has no quantization spec");
+    if (p.per_client < 1 || p.per_client > p.model_length)
+      throw bad(fmt::format("per-client count is {}; it must be in [1, model length = {}]", p.per_client,
+                            p.model_length));
+    if (p.selection != Digest32{}) throw bad("a union session aggregates over no selection");
+    if ((p.sparse == SparseKind::union_private) != (p.union_cells != 0))
+      throw bad("union cells are the private union's sketch size: given exactly for union-private");
+    return;
+  }
+  if (!p.quantized()) throw bad("a values session needs a quantization spec (--bits, --clip)");
+  if (p.length - 1 > p.model_length)
+    throw bad(fmt::format("a values session of {} values exceeds the model length {}", p.length - 1, p.model_length));
+  if (p.per_client != 0 || p.union_cells != 0) throw bad("per-client count and union cells belong to a union session");
+  if (p.selection == Digest32{}) throw bad("a values session names the digest of its selection");
+}
+
+}  // namespace
+
 void validate_params(const Params& p) {
   auto bad = [](const std::string& m) { return Error(Exit::usage, m); };
   if (p.insecure_threshold > 1)
@@ -75,6 +110,7 @@ void validate_params(const Params& p) {
   } else if (p.clip != 0 || p.max_weight != 0) {
     throw bad("clip and max weight belong to a quantization spec: give --bits too");
   }
+  validate_sparse(p);
 }
 
 void check_params_file(const Params& p, const std::string& origin) {

@@ -9,6 +9,8 @@
 namespace secagg {
 
 inline constexpr uint64_t kMaxLength = uint64_t{1} << 30;
+// The largest model a sparse session selects from (its indices are 32-bit).
+inline constexpr uint64_t kMaxModelLength = uint64_t{1} << 31;
 
 // Throws Error(Exit::usage) naming the bound a parameter set breaks:
 // 2 <= n <= 2^20; 1 <= t <= n; t > n/2 (the protocol paper's bound for an

@@ -14,6 +14,16 @@
 
 namespace secagg {
 
+const char* sparse_name(SparseKind k) {
+  switch (k) {
+    case SparseKind::none: return "none";
+    case SparseKind::union_plain: return "union-plain";
+    case SparseKind::union_private: return "union-private";
+    case SparseKind::values: return "values";
+  }
+  return "unknown";
+}
+
 const RosterEntry* Roster::find(uint32_t id) const {
   auto it = std::lower_bound(clients.begin(), clients.end(), id,
                              [](const RosterEntry& e, uint32_t v) { return e.id < v; });

@@ -21,6 +21,10 @@ inline constexpr uint32_t kServerId = 0;
 // Client ids run from 1 to n; at least 2^20 clients are supported.
 inline constexpr uint32_t kMaxClients = uint32_t{1} << 20;
 
+enum class SparseKind : uint8_t { none = 0, union_plain = 1, union_private = 2, values = 3 };
+// "union-plain", "union-private", "values" ("none" for none, "unknown" otherwise).
+const char* sparse_name(SparseKind k);
+
 struct Params {
   uint32_t clients = 0;     // n
   uint32_t threshold = 0;   // t
@@ -36,6 +40,15 @@ struct Params {
   uint8_t quant_bits = 0;
   double clip = 0;
   uint64_t max_weight = 0;
+  // Sparse aggregation (van Rooij et al., SSGA; docs/sparse.md): none in a dense session, whose
+  // parameters are then byte for byte what they were before sparse sessions existed. A union
+  // session sums each client's encoding of its top indices (union_plain, union_private); a
+  // values session sums the clients' residual values on the selection whose digest it carries.
+  SparseKind sparse = SparseKind::none;
+  uint64_t model_length = 0;  // N: entries of the model (of every residual)
+  uint32_t per_client = 0;    // union: indices each client sends, floor(K / n)
+  uint32_t union_cells = 0;   // union_private: cells of the sketch (docs/sparse.md)
+  Digest32 selection{};       // values: BLAKE2b-256 of the selection message aggregated over
 
   Modulus ring() const { return Modulus{modulus}; }
   bool quantized() const { return quant_bits != 0; }

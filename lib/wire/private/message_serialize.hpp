@@ -39,7 +39,23 @@ void serialize(A& ar, Params& p) {
   } else {
     ar(cereal::make_nvp("prg", p.prg));
   }
-  ar(cereal::make_nvp("insecure_threshold", p.insecure_threshold), cereal::make_nvp("quant_bits", p.quant_bits));
+  // The top bit of the insecure-threshold byte says that the sparse fields follow max_weight; a
+  // reader from before sparse sessions refuses the byte (it must be 0 or 1) rather than misread.
+  constexpr uint8_t kSparseFollows = 0x80;
+  if constexpr (ser::is_text<A>) {
+    ar(cereal::make_nvp("insecure_threshold", p.insecure_threshold));
+  } else if constexpr (ser::is_input<A>) {
+    ar(cereal::make_nvp("insecure_threshold", p.insecure_threshold));
+  } else {
+    uint8_t b = p.insecure_threshold | (p.sparse != SparseKind::none ? kSparseFollows : 0);
+    ar(cereal::make_nvp("insecure_threshold", b));
+  }
+  bool sparse_follows = p.sparse != SparseKind::none;
+  if constexpr (ser::is_input<A>) {
+    sparse_follows = (p.insecure_threshold & kSparseFollows) != 0;
+    p.insecure_threshold &= static_cast<uint8_t>(~kSparseFollows);
+  }
+  ar(cereal::make_nvp("quant_bits", p.quant_bits));
   if constexpr (ser::is_text<A>) {
     // JSON has no NaN or infinity; a forged body may carry them, and inspect must still print JSON.
     if (!std::isfinite(p.clip)) {
@@ -52,6 +68,23 @@ void serialize(A& ar, Params& p) {
     ar(cereal::make_nvp("clip", p.clip));
   }
   ar(cereal::make_nvp("max_weight", p.max_weight));
+  if (!sparse_follows) return;
+  if constexpr (ser::is_text<A>) {
+    std::string kind = sparse_name(p.sparse);
+    if (kind == "unknown")
+      ar(cereal::make_nvp("sparse", static_cast<uint8_t>(p.sparse)));
+    else
+      ar(cereal::make_nvp("sparse", kind));
+  } else {
+    auto kind = static_cast<uint8_t>(p.sparse);
+    ar(cereal::make_nvp("sparse", kind));
+    if constexpr (ser::is_input<A>) {
+      if (kind == 0) throw Error(Exit::data, "its sparse fields follow but name no sparse kind");
+      p.sparse = static_cast<SparseKind>(kind);
+    }
+  }
+  ar(cereal::make_nvp("model_length", p.model_length), cereal::make_nvp("per_client", p.per_client),
+     cereal::make_nvp("union_cells", p.union_cells), cereal::make_nvp("selection", ser::fixed(p.selection)));
 }
 
 template <class A>
