@@ -5,7 +5,7 @@
                                         exit with its status
   bench.py report OUTDIR                read OUTDIR/*.csv (the rows run.sh collected from
                                         secagg-sim --csv, mask_bench --csv and net_load --csv) and
-                                        OUTDIR/expansion*.txt,
+                                        OUTDIR/expansion*.txt and OUTDIR/topk.txt,
                                         write the gnuplot data files OUTDIR/*.dat and print the summary
                                         (also to OUTDIR/summary.txt)
 
@@ -36,6 +36,7 @@ PAPER_EXPANSION = 1.73  # protocol paper: 16-bit inputs, n = 2^10, length 2^20
 TARGET_CLIENT = 1.5     # client mask generation / limit
 TARGET_SERVER = 2.0     # server unmasking (both cores) / limit
 TARGET_SHAMIR = 0.05    # Shamir reconstruction / server total, full SecAgg n = 500
+TARGET_TOPK = 3.0       # SSGA top-k selection / numpy's argpartition, N = 10^6 float32 (issue 12)
 
 
 def cpu_ticks():
@@ -277,6 +278,20 @@ def report(outdir):
                   f"{g['reconstruct_wall_ms']:.1f}; one-thread CPU: signatures {g['verify_ms']:.1f}, decode "
                   f"{g['decode_ms']:.1f}, owners {g['checks_ms']:.1f}, deal {g['deal_ms']:.1f}, Shamir arithmetic "
                   f"{g['shamir_ms']:.1f}, mask-key checks {g['keys_ms']:.1f} ms")
+    tpath = os.path.join(outdir, "topk.txt")
+    if os.path.exists(tpath):
+        p(f"  4. SSGA top-k selection of a residual (select_top) / numpy's np.argpartition(-np.abs(r), k)[:k] on the "
+          f"same array, target < {TARGET_TOPK:g}x for float32:")
+        for line in open(tpath):
+            f = dict(x.split("=", 1) for x in line.split()[1:])
+            if line.startswith("topk "):
+                ratio = float(f["ratio"])
+                target = f": {verdict(ratio < TARGET_TOPK)}" if f["dtype"] == "f32" else ""
+                p(f"     {f['dtype']} n={f['n']} k={f['k']}: {float(f['cpp_ms']):.2f} ms against numpy's "
+                  f"{float(f['numpy_ms']):.2f} ms = {ratio:.2f}x{target}")
+            elif line.startswith("topk_step "):
+                p(f"     whole client step ({f['dtype']}, n={f['n']}, k={f['k']}: load the residual, add the update, "
+                  f"select, save it with fsync): {float(f['median_ms']):.1f} ms")
     p("")
 
     base = {c[0]: m for c, m in fig_n.items() if c[1] == 100 and c[3] == 100000}

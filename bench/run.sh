@@ -19,6 +19,10 @@
 #                    (n = 2^10, length 2^20, 16-bit inputs), exact from the encoders, with a check
 #                    that its counting agrees with a real secagg-sim session at small n
 #   mask.csv/.txt    mask_bench: client masking against the keystream, both PRGs, 1 and all cores
+#   topk.txt         bench/topk_bench against bench/topk_numpy.py: SSGA's top-k selection of a residual
+#                    (N = 10^6, k = 10^4 and 10^3, float32 and float64) in C++ and with numpy's
+#                    argpartition on the same arrays, and their ratio (the target: below 3 for
+#                    float32); also a whole client step (load, add, select, save) in C++
 #   fig4-n.csv       secagg-sim, SecAgg+ (51 shares: --neighbours 50, t = 26), length 100,000,
 #                    n = 100..500 as in Flower's Figure 4, and on to 1,000; 0% and 5% dropouts
 #   fig4-length.csv  the same at n = 100, length 100,000..500,000
@@ -47,7 +51,7 @@ RETRIES=${BENCH_RETRIES:-2}
 PY=${PYTHON:-python3}
 HERE=$ROOT/bench
 
-for tool in secagg-sim mask_bench expansion recover_bench net_load secagg-collect; do
+for tool in secagg-sim mask_bench expansion recover_bench net_load topk_bench secagg-collect; do
   [[ -x $BIN/$tool ]] || { echo "bench: $BIN/$tool is missing (build first)" >&2; exit 66; }
 done
 command -v gnuplot >/dev/null 2>&1 || "$ROOT/scripts/install-deps.sh" gnuplot-nox
@@ -133,6 +137,18 @@ for prg in aes128ctr chacha20; do
     if [[ -s $OUT/mask.csv ]]; then tail -n +2 "$OUT/.mask.csv" >>"$OUT/mask.csv"; else cp "$OUT/.mask.csv" "$OUT/mask.csv"; fi
   done
 done
+
+# 2b. SSGA's top-k selection against numpy's argpartition, on the same arrays in the same run. numpy
+#     is the Debian package's, for /usr/bin/python3 (as scripts/quantize-demo.sh).
+log "topk_bench against numpy"
+NPY_PY=$PY
+if [[ -x /usr/bin/python3 ]]; then NPY_PY=/usr/bin/python3; fi
+"$NPY_PY" -c 'import numpy' 2>/dev/null || { "$ROOT/scripts/install-deps.sh" python3-numpy; NPY_PY=/usr/bin/python3; }
+TOPK_REPS=$([[ $QUICK == 1 ]] && echo 7 || echo 21)
+mkdir -p "$OUT/.topk"
+"$BIN/topk_bench" --dir "$OUT/.topk" --reps "$TOPK_REPS" >"$OUT/.topk.txt"
+"$NPY_PY" "$HERE/topk_numpy.py" --dir "$OUT/.topk" --cpp "$OUT/.topk.txt" --reps "$TOPK_REPS" | tee "$OUT/topk.txt" >&2
+rm -rf "$OUT/.topk" "$OUT/.topk.txt"
 
 # 3. Figure 4 (SecAgg+: share_num 51 = a client and its 50 neighbours, threshold 26).
 PLUS=(--neighbours 50 --threshold 26 --modulus-bits 24)

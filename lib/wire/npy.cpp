@@ -257,7 +257,10 @@ std::vector<double> read_floats(std::span<const uint8_t> bytes, const std::strin
 
 Bytes write_floats(std::span<const double> v, Dtype dtype) { return write_floats(v, dtype, {v.size()}); }
 
-Bytes write_floats(std::span<const double> v, Dtype dtype, const std::vector<uint64_t>& shape) {
+namespace {
+
+// The preamble and header of a version 1.0 file, with room reserved for its data.
+Bytes preamble(Dtype dtype, const std::vector<uint64_t>& shape, size_t count) {
   std::string dict = fmt::format("{{'descr': '{}', 'fortran_order': False, 'shape': {}, }}",
                                  dtype == Dtype::f32 ? "<f4" : "<f8", shape_text(shape));
   // Magic (6), version (2), header length (2), then the dict, spaces and '\n' up to a multiple of 64.
@@ -272,7 +275,26 @@ Bytes write_floats(std::span<const double> v, Dtype dtype, const std::vector<uin
   out[8] = static_cast<uint8_t>(dict.size() & 0xff);
   out[9] = static_cast<uint8_t>(dict.size() >> 8);
   std::memcpy(out.data() + 10, dict.data(), dict.size());
-  out.reserve(padded + v.size() * item_size(dtype));
+  out.reserve(padded + count * item_size(dtype));
+  return out;
+}
+
+}  // namespace
+
+Bytes write_floats(std::span<const float> v) {
+  Bytes out = preamble(Dtype::f32, {v.size()}, v.size());
+  size_t start = out.size();
+  out.resize(start + 4 * v.size());
+  uint8_t* p = out.data() + start;
+  for (float x : v) {
+    le::store32(p, std::bit_cast<uint32_t>(x));
+    p += 4;
+  }
+  return out;
+}
+
+Bytes write_floats(std::span<const double> v, Dtype dtype, const std::vector<uint64_t>& shape) {
+  Bytes out = preamble(dtype, shape, v.size());
   for (double x : v) {
     if (dtype == Dtype::f32)
       le::put32(out, std::bit_cast<uint32_t>(static_cast<float>(x)));

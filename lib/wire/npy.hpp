@@ -62,4 +62,8 @@ Bytes write_floats(std::span<const double> v, Dtype dtype);
 // The same, of the given shape (C order; its product must be v.size(), () is a scalar).
 Bytes write_floats(std::span<const double> v, Dtype dtype, const std::vector<uint64_t>& shape);
 
+// A version 1.0 float32 file of shape (v.size(),), the values as they are: for arrays kept in
+// float32 (an SSGA residual, lib/protocol/residual.hpp) without a float64 copy.
+Bytes write_floats(std::span<const float> v);
+
 }  // namespace secagg::npy
