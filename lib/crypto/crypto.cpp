@@ -1,6 +1,7 @@
 #include "crypto.hpp"
 
 #include <algorithm>
+#include <string>
 
 #include <sodium.h>
 
@@ -71,6 +72,16 @@ Digest32 blake2b_256(std::span<const uint8_t> data) {
   crypto_init();
   Digest32 out{};
   if (crypto_generichash(out.data(), out.size(), data.data(), data.size(), nullptr, 0) != 0)
+    throw Error(Exit::software, "BLAKE2b failed");
+  return out;
+}
+
+Digest32 blake2b_256_keyed(std::span<const uint8_t> key, std::span<const uint8_t> data) {
+  crypto_init();
+  if (key.size() < crypto_generichash_KEYBYTES_MIN || key.size() > crypto_generichash_KEYBYTES_MAX)
+    throw Error(Exit::software, "BLAKE2b key of " + std::to_string(key.size()) + " bytes");
+  Digest32 out{};
+  if (crypto_generichash(out.data(), out.size(), data.data(), data.size(), key.data(), key.size()) != 0)
     throw Error(Exit::software, "BLAKE2b failed");
   return out;
 }

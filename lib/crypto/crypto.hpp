@@ -32,6 +32,9 @@ Secret32 derive_pair_key(const Secret32& shared, std::string_view label,
 
 using Digest32 = std::array<uint8_t, 32>;
 Digest32 blake2b_256(std::span<const uint8_t> data);
+// BLAKE2b-256 keyed with key (crypto_generichash with a key of 16 to 64 bytes; Error(Exit::software)
+// for another length).
+Digest32 blake2b_256_keyed(std::span<const uint8_t> key, std::span<const uint8_t> data);
 
 // Ed25519. A signing key is kept as its 32-byte seed only; the 64-byte expanded key exists
 // only inside ed25519_sign and is wiped there.
