@@ -140,13 +140,13 @@ std::string accept_threshold(const Params& p, bool accept_insecure, const std::s
 
 uint64_t max_body_bytes(MsgType type) {
   // kMaxLength elements of at most 62 bits each.
-  return body_bound(type, {kMaxClients, kMaxClients, (kMaxLength * 62 + 7) / 8});
+  return body_bound(type, {kMaxClients, kMaxClients, (kMaxLength * 62 + 7) / 8, kMaxLength});
 }
 
 uint64_t max_body_bytes(MsgType type, const Params& p) {
   const uint64_t bits = p.modulus < 2 ? 62 : Modulus{p.modulus}.bits();
   return body_bound(type, {p.clients, std::min<uint64_t>(uint64_t{p.neighbours} + 1, p.clients),
-                           (p.length * bits + 7) / 8});
+                           (p.length * bits + 7) / 8, p.length});
 }
 
 uint64_t max_message_bytes(MsgType type, const Params& p) {

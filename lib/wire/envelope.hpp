@@ -85,20 +85,21 @@ enum class Party : uint8_t { client, server };
 //
 // Columns: wire value, enumerator, name, round, sender, body struct, and the body bound, in bytes
 // per client (n), per share holder (h = min(k + 1, n)), per packed vector (its elements, ceil(L * b / 8) bytes
-// for L elements of b bits, plus kVectorFields) and fixed.
+// for L elements of b bits, plus kVectorFields), per vector element (L) and fixed.
 #define SECAGG_MESSAGE_TYPES(X)                                                                                      \
-  X(1, params, "params", none, server, Params, 0, 0, 0, kBodySlack)                                                  \
-  X(2, advertise_keys, "advertise-keys", r0, client, AdvertiseKeys, 0, 0, 0, kBodySlack)                             \
-  X(3, roster, "roster", r0, server, Roster, kPerRosterEntry, 0, 0, kBodySlack)                                      \
-  X(4, share_keys, "share-keys", r1, client, SealedShares, 0, kPerSealedShare, 0, kBodySlack)                        \
-  X(5, inbox, "inbox", r1, server, SealedShares, 0, kPerSealedShare, 0, kBodySlack)                                  \
-  X(6, masked_input, "masked-input", r2, client, RingVector, 0, 0, 1, kBodySlack)                                    \
-  X(7, survivors, "survivors", r2, server, IdList, kPerId, 0, 0, kBodySlack)                                         \
-  X(8, unmask_shares, "unmask-shares", r4, client, UnmaskShares, 0, kPerOwnedShare, 0, kBodySlack)                   \
-  X(9, vector, "vector", none, server, RingVector, 0, 0, 1, kBodySlack)                                              \
-  X(10, client_state, "client-state", none, client, ClientState, kStatePerClient, kStatePerHolder, 1, kStateFixed)   \
-  X(11, server_round1, "server-round1", r1, server, IdList, kPerId, 0, 0, kBodySlack)                                \
-  X(12, notice, "notice", none, server, Notice, 0, 0, 0, kBodySlack)
+  X(1, params, "params", none, server, Params, 0, 0, 0, 0, kBodySlack)                                                  \
+  X(2, advertise_keys, "advertise-keys", r0, client, AdvertiseKeys, 0, 0, 0, 0, kBodySlack)                             \
+  X(3, roster, "roster", r0, server, Roster, kPerRosterEntry, 0, 0, 0, kBodySlack)                                      \
+  X(4, share_keys, "share-keys", r1, client, SealedShares, 0, kPerSealedShare, 0, 0, kBodySlack)                        \
+  X(5, inbox, "inbox", r1, server, SealedShares, 0, kPerSealedShare, 0, 0, kBodySlack)                                  \
+  X(6, masked_input, "masked-input", r2, client, RingVector, 0, 0, 1, 0, kBodySlack)                                    \
+  X(7, survivors, "survivors", r2, server, IdList, kPerId, 0, 0, 0, kBodySlack)                                         \
+  X(8, unmask_shares, "unmask-shares", r4, client, UnmaskShares, 0, kPerOwnedShare, 0, 0, kBodySlack)                   \
+  X(9, vector, "vector", none, server, RingVector, 0, 0, 1, 0, kBodySlack)                                              \
+  X(10, client_state, "client-state", none, client, ClientState, kStatePerClient, kStatePerHolder, 1, 0, kStateFixed)   \
+  X(11, server_round1, "server-round1", r1, server, IdList, kPerId, 0, 0, 0, kBodySlack)                                \
+  X(12, notice, "notice", none, server, Notice, 0, 0, 0, 0, kBodySlack)                                            \
+  X(13, selection, "selection", none, server, Selection, 0, 0, 0, kPerIndex, kBodySlack)
 
 // Generous sizes of the cereal encodings the bounds are made of (each well above the real size).
 inline constexpr uint64_t kBodySlack = 4096;      // every body's fixed fields (a notice's reason is at most 512 bytes)
@@ -106,6 +107,7 @@ inline constexpr uint64_t kPerRosterEntry = 128;  // id and three keys: 4 + 3 x 
 inline constexpr uint64_t kPerSealedShare = 256;  // peer, nonce, a 112-byte ciphertext, size tags
 inline constexpr uint64_t kPerOwnedShare = 128;   // owner, x, the share's words
 inline constexpr uint64_t kPerId = 8;
+inline constexpr uint64_t kPerIndex = 4;  // a selection's index of the model (u32)
 inline constexpr uint64_t kVectorFields = 64;     // a RingVector's modulus, length and size tag
 // A client state: keys, the roster, U2 and U3 (per client); per share holder two peer keys of 64
 // and the held shares (256); two digests; and the last message sent, a masked input at most.
@@ -126,12 +128,13 @@ struct MsgTypeInfo {
   std::string_view name;  // "advertise-keys", ...
   Round round;
   Party sender;
-  // The body bound: per_client * n + per_holder * h + vectors * (ceil(L * b / 8) + kVectorFields) + fixed.
-  uint64_t per_client, per_holder, vectors, fixed;
+  // The body bound: per_client * n + per_holder * h + vectors * (ceil(L * b / 8) + kVectorFields)
+  // + per_element * L + fixed.
+  uint64_t per_client, per_holder, vectors, per_element, fixed;
 };
 inline constexpr MsgTypeInfo kMsgTypes[] = {
-#define SECAGG_X(wire, id, name, round, sender, body, per_client, per_holder, vectors, fixed) \
-  {MsgType::id, name, Round::round, Party::sender, per_client, per_holder, vectors, fixed},
+#define SECAGG_X(wire, id, name, round, sender, body, per_client, per_holder, vectors, per_element, fixed) \
+  {MsgType::id, name, Round::round, Party::sender, per_client, per_holder, vectors, per_element, fixed},
     SECAGG_MESSAGE_TYPES(SECAGG_X)
 #undef SECAGG_X
 };
@@ -174,16 +177,18 @@ static_assert([] {
   return true;
 }());
 
-// What a body bound depends on: n, h = min(k + 1, n) and the packed size of one vector.
+// What a body bound depends on: n, h = min(k + 1, n), the packed size of one vector and its length.
 struct BoundSizes {
   uint64_t clients = 0;
   uint64_t holders = 0;
   uint64_t vector_bytes = 0;  // ceil(L * b / 8)
+  uint64_t elements = 0;      // L
 };
 // The largest body of a type in a session of these sizes (with the generous slack above).
 constexpr uint64_t body_bound(MsgType type, const BoundSizes& s) {
   const MsgTypeInfo& t = msg_info(type);
-  return t.per_client * s.clients + t.per_holder * s.holders + t.vectors * (s.vector_bytes + kVectorFields) + t.fixed;
+  return t.per_client * s.clients + t.per_holder * s.holders + t.vectors * (s.vector_bytes + kVectorFields) +
+         t.per_element * s.elements + t.fixed;
 }
 
 struct Envelope {

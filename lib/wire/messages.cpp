@@ -193,6 +193,7 @@ SECAGG_BODY(Roster)
 SECAGG_BODY(SealedShares)
 SECAGG_BODY(RingVector)
 SECAGG_BODY(IdList)
+SECAGG_BODY(Selection)
 SECAGG_BODY(UnmaskShares)
 SECAGG_BODY(ClientState)
 SECAGG_BODY(Notice)
@@ -255,6 +256,8 @@ std::string describe(const Params& p, MsgType) {
   std::string what = fmt::format("clients={} threshold={} neighbours={} modulus={} length={} prg={}", p.clients,
                                  p.threshold, p.neighbours, p.modulus, p.length, prg_name(p.prg_kind()));
   if (p.quantized()) what += fmt::format(" bits={} clip={} max_weight={}", p.quant_bits, p.clip, p.max_weight);
+  if (p.sparse != SparseKind::none)
+    what += fmt::format(" sparse={} model_length={}", sparse_name(p.sparse), p.model_length);
   if (p.insecure_threshold) what += " insecure_low_threshold=yes";
   return what;
 }
@@ -269,6 +272,10 @@ std::string describe(const UnmaskShares& u, MsgType) {
 }
 std::string describe(const ClientState& s, MsgType) {
   return fmt::format("client={} stage={} u1={} u2={}", s.id, s.stage, s.roster.clients.size(), s.u2.size());
+}
+std::string describe(const Selection& s, MsgType) {
+  return fmt::format("mode={} model_length={} selected={} r_max={}", sparse_name(s.mode), s.model_length,
+                     s.indices.size(), s.r_max);
 }
 std::string describe(const Notice& n, MsgType) {
   return fmt::format("kind={} retry_after_ms={} reason_bytes={}", n.kind, n.retry_after_ms, n.reason.size());

@@ -119,6 +119,16 @@ struct Notice {
   std::string reason;           // one line for the client's error message
 };
 
+// The entries of the model a sparse round sends (van Rooij et al., SSGA; docs/sparse.md): the
+// union M of the clients' top indices and the adaptive maximum R_max, decoded by `secagg-collect
+// select` from a union session's aggregate (whose session id its envelope carries).
+struct Selection {
+  SparseKind mode = SparseKind::none;  // the union session's kind: union_plain or union_private
+  uint64_t model_length = 0;           // N
+  std::vector<uint32_t> indices;       // M, sorted, each < N
+  double r_max = 0;                    // the values session's clip: the largest |residual| on M
+};
+
 // What a client learned from its inbox: the shares other clients made for it.
 struct HeldShares {
   uint32_t from = 0;

@@ -88,7 +88,8 @@ TEST_CASE("every message type has a name, a round, a sender and a body, as man/s
                       {5, "inbox", 1, false},            {6, "masked-input", 2, true},
                       {7, "survivors", 2, false},        {8, "unmask-shares", 4, true},
                       {9, "vector", 255, false},         {10, "client-state", 255, false},
-                      {11, "server-round1", 1, false},   {12, "notice", 255, false}};
+                      {11, "server-round1", 1, false},   {12, "notice", 255, false},
+                      {13, "selection", 255, false}};
   REQUIRE(kMsgTypeCount == std::size(rows));
   CHECK(!valid_type(0));
   CHECK(!valid_type(static_cast<uint8_t>(kMsgTypeCount + 1)));

@@ -142,6 +142,27 @@ void serialize(A& ar, Notice& n) {
 }
 
 template <class A>
+void serialize(A& ar, Selection& s) {
+  if constexpr (ser::is_text<A>) {
+    ar(cereal::make_nvp("mode", std::string(sparse_name(s.mode))));
+  } else {
+    auto mode = static_cast<uint8_t>(s.mode);
+    ar(cereal::make_nvp("mode", mode));
+    s.mode = static_cast<SparseKind>(mode);
+  }
+  ar(cereal::make_nvp("model_length", s.model_length), cereal::make_nvp("indices", ser::list(s.indices)));
+  if constexpr (ser::is_text<A>) {
+    // JSON has no NaN or infinity; a forged body may carry them.
+    if (!std::isfinite(s.r_max))
+      ar(cereal::make_nvp("r_max", std::string(std::isnan(s.r_max) ? "nan" : "inf")));
+    else
+      ar(cereal::make_nvp("r_max", s.r_max));
+  } else {
+    ar(cereal::make_nvp("r_max", s.r_max));
+  }
+}
+
+template <class A>
 void serialize(A& ar, HeldShares& h) {
   ar(cereal::make_nvp("from", h.from), cereal::make_nvp("key_share", h.key_share),
      cereal::make_nvp("mask_share", h.mask_share));
