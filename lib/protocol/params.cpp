@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "error.hpp"
+#include "sparse_union.hpp"
 #include "uint128.hpp"
 
 namespace secagg {
@@ -49,6 +50,7 @@ void validate_sparse(const Params& p) {
     if (p.selection != Digest32{}) throw bad("a union session aggregates over no selection");
     if ((p.sparse == SparseKind::union_private) != (p.union_cells != 0))
       throw bad("union cells are the private union's sketch size: given exactly for union-private");
+    union_spec(p);  // the vectors are the union encoding's
     return;
   }
   if (!p.quantized()) throw bad("a values session needs a quantization spec (--bits, --clip)");

@@ -104,6 +104,28 @@ UnionSpec size_union(UnionMode mode, uint64_t model_length, uint32_t clients, ui
   return s;
 }
 
+UnionSpec union_spec(const Params& p) {
+  if (p.sparse != SparseKind::union_plain && p.sparse != SparseKind::union_private)
+    throw Error(Exit::usage, fmt::format("a {} session is not a union session", sparse_name(p.sparse)));
+  const UnionMode mode = p.sparse == SparseKind::union_plain ? UnionMode::plain : UnionMode::private_;
+  // The field widths depend on n and N only; the table's size is the one setup chose.
+  UnionSpec s = size_union(mode, p.model_length, p.clients, p.per_client);
+  if (mode == UnionMode::private_) {
+    if (p.union_cells < kMinCells || p.union_cells % 3 != 0)
+      throw Error(Exit::usage, fmt::format("union cells {} is not a multiple of 3 of at least {}", p.union_cells,
+                                           kMinCells));
+    s.cells_factor = 0;  // not recorded: the cells are
+    s.cells = p.union_cells;
+    s.length = uint64_t{s.cells} + s.hist_elements + 1;
+  }
+  if (p.length != s.length || p.modulus != (uint64_t{1} << s.modulus_bits))
+    throw Error(Exit::usage, fmt::format("a {} session of N = {}, {} clients and {} indices each has vectors of {} "
+                                         "elements mod 2^{}, not {} mod {}",
+                                         sparse_name(p.sparse), p.model_length, p.clients, p.per_client, s.length,
+                                         s.modulus_bits, p.length, p.modulus));
+  return s;
+}
+
 namespace {
 
 constexpr std::string_view kHashLabel = "secagg/v1 sparse-union";

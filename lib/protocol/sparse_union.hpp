@@ -37,6 +37,7 @@
 #include <vector>
 
 #include "envelope.hpp"
+#include "messages.hpp"
 
 namespace secagg {
 
@@ -89,6 +90,10 @@ struct UnionSpec {
 // than 16 bits for the check hash.
 UnionSpec size_union(UnionMode mode, uint64_t model_length, uint32_t clients, uint32_t per_client,
                      double cells_factor = kDefaultCellsFactor);
+// The spec a union session's parameters describe (sparse union_plain or union_private, with the
+// union_cells setup chose). Error(Exit::usage), one line, if they describe none, or if the
+// session's length or modulus is not the spec's.
+UnionSpec union_spec(const Params& p);
 inline uint64_t union_vector_length(const UnionSpec& s) { return s.length; }
 inline unsigned union_modulus_bits(const UnionSpec& s) { return s.modulus_bits; }
 

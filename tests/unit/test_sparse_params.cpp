@@ -10,6 +10,7 @@
 #include "messages.hpp"
 #include "params.hpp"
 #include "server.hpp"
+#include "sparse_union.hpp"
 
 using namespace secagg;
 
@@ -30,8 +31,11 @@ Params union_session(SparseKind kind) {
   p.sparse = kind;
   p.model_length = 1000;
   p.per_client = 7;
-  if (kind == SparseKind::union_private) p.union_cells = 36;
-  p.insecure_threshold = 0;
+  const UnionSpec s = size_union(kind == SparseKind::union_plain ? UnionMode::plain : UnionMode::private_,
+                                 p.model_length, p.clients, p.per_client);
+  p.length = union_vector_length(s);
+  p.modulus = uint64_t{1} << union_modulus_bits(s);
+  p.union_cells = s.cells;
   return p;
 }
 
@@ -96,7 +100,7 @@ TEST_CASE("the sparse flag without a sparse kind is refused, and inspect shows t
   Envelope env = open_envelope(b, "params.msg");
   const std::string json = to_json(env, false, "params.msg");
   for (const char* want : {"\"sparse\": \"union-private\"", "\"model_length\": 1000", "\"per_client\": 7",
-                           "\"union_cells\": 36", "\"insecure_threshold\": 0"})
+                           "\"insecure_threshold\": 0"})
     CHECK_MESSAGE(json.find(want) != std::string::npos, want << " not in " << json);
   // The kind byte follows max_weight: zero it.
   const size_t kind_at = 1 + 3 * 4 + 2 * 8 + 3 + 2 * 8;
@@ -137,6 +141,12 @@ TEST_CASE("validate_params checks the sparse fields") {
   CHECK(code(p) == Exit::usage);
   p = union_session(SparseKind::union_private);
   p.union_cells = 0;
+  CHECK(code(p) == Exit::usage);
+  p = union_session(SparseKind::union_private);
+  p.union_cells += 3;  // the length is no longer the table's
+  CHECK(code(p) == Exit::usage);
+  p = union_session(SparseKind::union_plain);
+  p.modulus = uint64_t{1} << 40;  // nor the modulus
   CHECK(code(p) == Exit::usage);
   p = values_session();
   p.selection = Digest32{};
