@@ -16,20 +16,13 @@
 #include "message_file.hpp"
 #include "messages.hpp"
 #include "params.hpp"
+#include "small_params.hpp"
 
 using namespace secagg;
 
 namespace {
 
-Params good() {
-  Params p;
-  p.clients = 5;
-  p.threshold = 3;
-  p.neighbours = 4;
-  p.modulus = uint64_t{1} << 32;
-  p.length = 4;
-  return p;
-}
+Params good() { return test::small_params(); }
 
 Exit code_of(const Params& p) {
   try {

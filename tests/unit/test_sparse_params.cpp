@@ -10,21 +10,14 @@
 #include "messages.hpp"
 #include "params.hpp"
 #include "server.hpp"
+#include "small_params.hpp"
 #include "sparse_union.hpp"
 
 using namespace secagg;
 
 namespace {
 
-Params dense() {
-  Params p;
-  p.clients = 5;
-  p.threshold = 3;
-  p.neighbours = 4;
-  p.modulus = uint64_t{1} << 32;
-  p.length = 4;
-  return p;
-}
+Params dense() { return test::small_params(); }
 
 Params union_session(SparseKind kind) {
   Params p = dense();

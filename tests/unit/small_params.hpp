@@ -1,0 +1,18 @@
+// A small valid dense session for tests of the parameters: n = 5, t = 3, full SecAgg, R = 2^32,
+// length 4.
+#pragma once
+#include "messages.hpp"
+
+namespace secagg::test {
+
+inline Params small_params() {
+  Params p;
+  p.clients = 5;
+  p.threshold = 3;
+  p.neighbours = 4;
+  p.modulus = uint64_t{1} << 32;
+  p.length = 4;
+  return p;
+}
+
+}  // namespace secagg::test
