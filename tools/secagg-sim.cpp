@@ -18,6 +18,7 @@
 #include "fileio.hpp"
 #include "protocol.hpp"
 #include "sim.hpp"
+#include "sparse_sim.hpp"
 
 using namespace secagg;
 
@@ -197,6 +198,27 @@ std::string summary(const SimReport& r) {
                      r.threads, r.seed, set(r.u1), set(r.u2), set(r.u3), set(r.u4), r.wall_ms / 1000, result);
 }
 
+uint64_t bytes_per_client(const SimReport& r) { return r.total.sent_median + r.total.received_median; }
+
+// The sparse round's result: the selection against the truth, and each client's bytes against
+// the dense session's (docs/sparse.md, "Cost").
+std::string sparse_summary(const SparseSimConfig& c, const SparseSimReport& r) {
+  std::string out = fmt::format("sparse: N={} K={} n={} union={} bits={} selected={} R_max={} (max |residual| {}) "
+                                "max error {:.3g} (bound {:.3g})\n",
+                                c.model_length, c.k, c.sim.params.clients, union_mode_name(c.mode), c.bits, r.selected,
+                                r.r_max, r.true_max, r.max_error, r.error_bound);
+  const uint64_t u = bytes_per_client(r.union_session), v = bytes_per_client(r.values_session);
+  out += fmt::format("bytes per client (median, sent + received): union session {}, values session {}, sparse round "
+                     "{}",
+                     u, v, u + v);
+  if (r.dense_session) {
+    const uint64_t d = bytes_per_client(*r.dense_session);
+    out += fmt::format("; dense session {} = {:.1f}x the sparse round", d,
+                       static_cast<double>(d) / static_cast<double>(u + v));
+  }
+  return out + "\n";
+}
+
 constexpr const char* kCsvHeader =
     "n,t,k,length,modulus,prg,threads,seed,round,clients,refused,client_cpu_median_ms,client_cpu_max_ms,"
     "server_cpu_ms,server_wall_ms,round_wall_ms,sent_median_bytes,sent_max_bytes,received_median_bytes,"
@@ -263,6 +285,23 @@ int main(int argc, char** argv) {
   app.add_option("--csv", csv_path,
                  "Also write one CSV row per round to this file ('-': stdout, instead of the table)");
   app.add_flag("--quiet", quiet, "Print only the summary line (no table, no progress bar)");
+  SparseSimConfig sparse;
+  std::string union_mode = "private";
+  auto* o_sparse = app.add_option("--sparse", sparse.k,
+                                  "Run one sparse round (SSGA, docs/sparse.md) of K entries over a model of --length "
+                                  "entries: its union session, then its values session, each checked");
+  app.add_option("--union", union_mode, "With --sparse: how the union is formed, private (default) or plain")
+      ->needs(o_sparse);
+  app.add_option("--bits", sparse.bits, "With --sparse: quantization bits of the values (default 16)")
+      ->check(CLI::Range(1u, 32u))
+      ->needs(o_sparse);
+  app.add_option("--union-cells-factor", sparse.cells_factor,
+                 "With --sparse --union private: cells of the union table per index of the union bound (default "
+                 "1.5)")
+      ->needs(o_sparse);
+  app.add_flag("--compare-dense", sparse.dense,
+               "With --sparse: also run the dense session that sends all --length entries, for its costs")
+      ->needs(o_sparse);
 
   return tool::run(app, argc, argv, [&] {
     cfg.params.modulus = o_mod->count() ? Modulus::make(modulus).R : Modulus::from_bits(bits).R;
@@ -270,6 +309,34 @@ int main(int argc, char** argv) {
     if (!kind) throw Error(Exit::usage, fmt::format("--prg '{}' is not one of aes128ctr, chacha20", prg));
     cfg.params.prg = static_cast<uint8_t>(*kind);
     for (const auto& d : drops) cfg.drops.push_back(parse_drop(d));
+    if (o_sparse->count()) {
+      if (!csv_path.empty()) throw Error(Exit::usage, "--csv is not available with --sparse (it prints each session)");
+      if (union_mode != "private" && union_mode != "plain")
+        throw Error(Exit::usage, fmt::format("--union '{}' is neither private nor plain", union_mode));
+      sparse.mode = union_mode == "plain" ? UnionMode::plain : UnionMode::private_;
+      sparse.model_length = cfg.params.length;
+      sparse.sim = cfg;
+      SparseSimReport r;
+      {
+        ProgressBar bar(!quiet && isatty(STDERR_FILENO));
+        sparse.sim.progress = [&bar](double f, std::string_view stage) { bar.update(f, stage); };
+        r = run_sparse_simulation(sparse);
+      }
+      std::string out;
+      auto session = [&](const char* name, const SimReport& s) {
+        if (s.params.clients == 0) return;  // did not run
+        out += fmt::format("{} session:\n", name);
+        out += quiet ? summary(s) : table(s) + summary(s);
+      };
+      session("union", r.union_session);
+      session("values", r.values_session);
+      if (r.dense_session) session("dense", *r.dense_session);
+      if (r.outcome == SimOutcome::matched) out += sparse_summary(sparse, r);
+      tool::write_output("-", out);
+      if (r.outcome == SimOutcome::aborted) throw Error(Exit::aborted, r.message);
+      if (r.outcome == SimOutcome::mismatched) throw Error(Exit::software, r.message);
+      return;
+    }
 
     SimReport rep;
     {

@@ -22,7 +22,7 @@
 #include "protocol.hpp"
 #include "random.hpp"
 #include "server_session.hpp"
-#include "uint128.hpp"
+#include "splitmix.hpp"
 #include "session_dir.hpp"
 
 namespace secagg {
@@ -42,19 +42,6 @@ double clock_ms(clockid_t id) {
 double thread_cpu_ms() { return clock_ms(CLOCK_THREAD_CPUTIME_ID); }
 double process_cpu_ms() { return clock_ms(CLOCK_PROCESS_CPUTIME_ID); }
 double wall_ms() { return clock_ms(CLOCK_MONOTONIC); }
-
-// splitmix64: fast, and good enough for simulated inputs and dropout draws.
-uint64_t mix64(uint64_t z) {
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-  return z ^ (z >> 31);
-}
-struct SplitMix {
-  uint64_t s;
-  uint64_t next() { return mix64(s += 0x9e3779b97f4a7c15ULL); }
-  // In [0, r), r >= 1 (bias below r / 2^64).
-  uint64_t below(uint64_t r) { return static_cast<uint64_t>((static_cast<u128>(next()) * r) >> 64); }
-};
 
 void release(Bytes& b) { Bytes().swap(b); }
 
@@ -235,10 +222,14 @@ std::vector<uint64_t> sim_input(uint64_t seed, uint32_t id, const Params& p) {
   return x;
 }
 
-SimReport run_simulation(const SimConfig& cfg) {
-  Params p = cfg.params;
+Params with_sim_defaults(Params p) {
   if (p.neighbours == 0 && p.clients > 0) p.neighbours = p.clients - 1;
   if (p.threshold == 0) p.threshold = min_secure_threshold(p.neighbours + 1);
+  return p;
+}
+
+SimReport run_simulation(const SimConfig& cfg) {
+  const Params p = with_sim_defaults(cfg.params);
   validate_params(p);
   const std::vector<Round> vanish = plan_dropouts(cfg);
   // The limit every ratio is against: measured here, with nothing else of the run going on.
@@ -403,6 +394,7 @@ SimReport run_simulation(const SimConfig& cfg) {
 
   // Setup: the clients read the parameters from the params message, as secagg-keygen does.
   const SessionId sid = new_session_id();
+  rep.session = sid;
   const Bytes params_msg = encode(MsgType::params, sid, kServerId, kServerId, p);
   const Envelope params_env = open_envelope(params_msg, SessionDir::name(Marker::params));
   const Params cp = decode_body<Params>(params_env, SessionDir::name(Marker::params));
@@ -508,7 +500,7 @@ SimReport run_simulation(const SimConfig& cfg) {
       std::atomic<size_t> batch_done{0};
       parallel_for(cnt, threads, [&](size_t i) {
         const uint32_t id = bids[i];
-        xs[i] = sim_input(cfg.seed, id, p);  // the client's input file: not timed
+        xs[i] = cfg.input ? cfg.input(id, sid) : sim_input(cfg.seed, id, p);  // the input file: not timed
         const std::string origin = SessionDir::inbox_name(id);
         msgs[i] = client_step(d, id, [&] {
           Envelope env = open_envelope(inbox_msg[id - 1], origin);
@@ -596,6 +588,8 @@ SimReport run_simulation(const SimConfig& cfg) {
     rep.message = fmt::format("the aggregate does not match the plaintext sum of U3: {} of {} elements differ, the "
                               "first is element {} ({}, expected {})",
                               wrong, L, first, sum[first], expected[first]);
+  } else {
+    rep.aggregate = std::move(sum);
   }
   return finish();
 }

@@ -55,6 +55,10 @@ struct SimConfig {
   // current stage ("round 2 (masked-input)", ...). Called from worker threads, but never
   // concurrently; it must be quick.
   std::function<void(double fraction, std::string_view stage)> progress;
+  // Client id's input in the session `sid` (length params.length, elements below R), made
+  // untimed as an input file would be; empty: sim_input(seed, id, params). Called from worker
+  // threads, concurrently for different ids. (A sparse round's union vectors depend on the session.)
+  std::function<std::vector<uint64_t>(uint32_t id, const SessionId& sid)> input;
 };
 
 // Per-round costs. "Clients" are the clients whose message of the round reached the server;
@@ -118,6 +122,8 @@ struct SimReport {
   std::string message;
   std::string first_refusal;  // the first client refusal, if any
   double wall_ms = 0;  // the session, without the keystream measurement
+  SessionId session{};              // the id the simulated setup drew
+  std::vector<uint64_t> aggregate;  // matched: the sum of the inputs of U3 the server computed
 };
 
 // Raw single-core throughput of `kind`'s keystream in 10^9 bytes per second of thread CPU time:
@@ -132,6 +138,10 @@ std::vector<Round> plan_dropouts(const SimConfig& cfg);
 
 // Element i of client id's input: uniform in [0, R), a function of (seed, id, i) only.
 std::vector<uint64_t> sim_input(uint64_t seed, uint32_t id, const Params& p);
+
+// The config's parameters with SimConfig's defaults applied (neighbours n - 1, the smallest
+// secure threshold).
+Params with_sim_defaults(Params p);
 
 // Runs the session. An abort (too few survivors at some round) is a report, not an exception.
 // Throws Error(Exit::usage) for a bad config, and Error(Exit::software) if an honest party's
