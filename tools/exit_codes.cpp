@@ -99,16 +99,22 @@ const std::map<std::string, Codes, std::less<>>& table() {
         {0, "success: the output was written (a weight capped to the maximum is reported on stderr)"},
         {64, "usage: an unknown or missing option or subcommand, a value outside its choices, a bad weight, or "
              "options that exclude each other"},
-        {65, "bad data: the parameters have no valid quantization spec, or the update or the aggregate is "
-             "malformed or does not fit the session"},
+        {65, "bad data: the parameters have no valid quantization spec or are not of the sparse session the "
+             "subcommand needs, the update, residual, selection or aggregate is malformed or does not fit the "
+             "session, or the selection is not the values session's"},
         {66, "missing input: an input file does not exist or cannot be read"},
         {70, "internal error (a bug in secagg)"},
         {73, "cannot create output: the output cannot be written"},
         {74, "I/O error while reading or writing"},
         {77, "permission denied opening an input or creating the output"}};
-    m["secagg-quantize"] = quantize;
+    Codes settle = quantize;
+    settle.insert(settle.begin() + 1, {1, "with --survivors: the client is not in U3, so its values are not in the "
+                                          "aggregate and its residual was left as it was"});
+    m["secagg-quantize"] = settle;
     m["secagg-quantize encode"] = quantize;
     m["secagg-quantize decode"] = quantize;
+    m["secagg-quantize topk"] = quantize;
+    m["secagg-quantize settle"] = settle;
     m["secagg-sim"] = {
         {0, "success: the session completed and the aggregate equals the plaintext sum"},
         {1, "the session aborted: a survivor set had fewer than t clients (the table, summary and CSV are still "

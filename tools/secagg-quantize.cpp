@@ -1,11 +1,18 @@
-// secagg-quantize: float updates into the ring (encode) and the aggregate back (decode).
+// secagg-quantize: float updates into the ring (encode) and the aggregate back (decode), and a
+// client's side of a sparse round (van Rooij et al., SSGA; docs/sparse.md): topk, encode and
+// decode --select, settle.
+#include <algorithm>
 #include <charconv>
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <limits>
+#include <optional>
 
 #include <fmt/format.h>
 
 #include "common.hpp"
+#include "crypto.hpp"
 #include "error.hpp"
 #include "fileio.hpp"
 #include "floats.hpp"
@@ -13,7 +20,9 @@
 #include "params.hpp"
 #include "quantize.hpp"
 #include "random.hpp"
+#include "residual.hpp"
 #include "session_dir.hpp"
+#include "sparse_union.hpp"
 #include "vectors.hpp"
 
 using namespace secagg;
@@ -26,7 +35,8 @@ struct Session {
   quant::Spec spec;
 };
 
-Session read_session(const std::string& path) {
+// The parameters alone: a union session has no quantization spec.
+Session read_params(const std::string& path) {
   Envelope env = tool::read_message(path);
   std::string origin = path == "-" ? "<stdin>" : path;
   if (env.type != MsgType::params)
@@ -35,8 +45,75 @@ Session read_session(const std::string& path) {
   s.params = decode_body<Params>(env, origin);
   s.id = env.session;
   check_params_file(s.params, origin);
-  s.spec = quant::spec_of(s.params, origin);
   return s;
+}
+
+Session read_session(const std::string& path) {
+  Session s = read_params(path);
+  s.spec = quant::spec_of(s.params, path == "-" ? "<stdin>" : path);
+  return s;
+}
+
+// A residual file holds at most 2^31 entries of 8 bytes (residual.hpp), plus its header.
+uint64_t max_residual_bytes(uint64_t n) { return npy::kMaxHeaderBytes + 8 * n + 64; }
+
+// The residual a client keeps (it must exist: only topk starts one), n entries (0: any).
+ssga::Residual read_residual(const std::string& path, uint64_t n) {
+  uint64_t most = n ? n : uint64_t{1} << 31;
+  Bytes b = read_file(path, max_residual_bytes(most));
+  return ssga::parse_residual(b, n, path);
+}
+
+struct SelectionFile {
+  Selection sel;
+  Digest32 digest{};  // of the whole file, what a values session's parameters name
+  std::string origin;
+};
+
+// A selection of at most max_indices indices: the read is bounded by what such a message takes.
+SelectionFile read_selection(const std::string& path, uint64_t max_indices) {
+  SelectionFile f;
+  f.origin = path == "-" ? "<stdin>" : path;
+  Bytes b = read_file(path, 4 * max_indices + 65536);
+  Envelope env = open_envelope(b, f.origin);
+  if (env.type != MsgType::selection)
+    throw Error(Exit::data, fmt::format("{}: is a message of type {}, not a selection", f.origin, type_name(env.type)));
+  f.sel = decode_body<Selection>(env, f.origin);
+  f.digest = blake2b_256(b);
+  return f;
+}
+
+// The selection is the one the values session was set up over (its digest is in the parameters),
+// so the values a client sends line up with every other client's.
+void check_selection_of(const SelectionFile& f, const Params& p, const std::string& params_origin) {
+  if (f.digest != p.selection)
+    throw Error(Exit::data, fmt::format("{}: is not the selection of this values session ({} names another)", f.origin,
+                                        params_origin));
+  if (f.sel.model_length != p.model_length || f.sel.indices.size() + 1 != p.length)
+    throw Error(Exit::data, fmt::format("{}: a selection of {} of {} entries does not fit {} ({} values of {})",
+                                        f.origin, f.sel.indices.size(), f.sel.model_length, params_origin,
+                                        p.length - 1, p.model_length));
+}
+
+void require_sparse(const Params& p, bool want_union, const std::string& origin, const char* what) {
+  bool is_union = p.sparse == SparseKind::union_plain || p.sparse == SparseKind::union_private;
+  if (want_union ? !is_union : p.sparse != SparseKind::values)
+    throw Error(Exit::data, fmt::format("{}: is not the parameters of a {} session (sparse: {}): {}", origin,
+                                        want_union ? "union" : "values", sparse_name(p.sparse), what));
+}
+
+// The client's maximum as float32, rounded up: R_max becomes the values session's clip, which
+// must not cut the largest value short.
+float max_as_float(double m, const std::string& origin) {
+  if (!(m <= std::numeric_limits<float>::max()))
+    throw Error(Exit::data, fmt::format("{}: the largest |value| {} is beyond float32, which the union encodes", origin, m));
+  float f = static_cast<float>(m);
+  if (static_cast<double>(f) < m) f = std::nextafter(f, std::numeric_limits<float>::infinity());
+  return f;
+}
+
+void refuse_stdio(const std::string& path, const char* option) {
+  if (path == "-") throw Error(Exit::usage, fmt::format("{} must be a file, not stdin or stdout: it is read and rewritten", option));
 }
 
 // The number of clients in the sum, from survivors.msg next to the parameters, if it is there
@@ -107,8 +184,9 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
 
   std::string params_path, input = "-", out = "-", raw, round = "stochastic", nan = "error", dtype;
-  std::string weight_text, like, shape_spec;
+  std::string weight_text, like, shape_spec, select, residual, survivors;
   bool text = false, strict_weight = false, verbose = false;
+  uint32_t client_id = 0;
 
   auto* enc = app.add_subcommand(
       "encode",
@@ -119,17 +197,24 @@ int main(int argc, char** argv) {
                                       "examples); capped at the session's maximum")
       ->required()
       ->type_name("UINT");
-  enc->add_option("--input", input, "The update: .npy or .npz (float32/float64; an .npz's arrays in name order), raw with --raw, or decimal text (default: stdin)");
+  auto* e_input = enc->add_option("--input", input, "The update: .npy or .npz (float32/float64; an .npz's arrays in name order), raw with --raw, or decimal text (default: stdin)");
   enc->add_option("-o,--output", out, "Where to write the ring vector (default: stdout)");
-  enc->add_option("--raw", raw, "Read the input as raw little-endian floats: f32 or f64")
+  auto* e_raw = enc->add_option("--raw", raw, "Read the input as raw little-endian floats: f32 or f64")
       ->check(CLI::IsMember({"f32", "f64"}));
   enc->add_flag("--text", text, "Write the ring vector as decimal text, one element per line");
   enc->add_option("--round", round, "Rounding: stochastic (unbiased, the default) or nearest")
       ->check(CLI::IsMember({"stochastic", "nearest"}));
-  enc->add_option("--nan", nan, "NaN and infinite values: error (the default) or zero (replace them by 0)")
+  auto* e_nan = enc->add_option("--nan", nan, "NaN and infinite values: error (the default) or zero (replace them by 0)")
       ->check(CLI::IsMember({"error", "zero"}));
   enc->add_flag("--strict-weight", strict_weight, "Refuse a weight above the session's maximum instead of capping it");
   enc->add_flag("-v,--verbose", verbose, "Report what was clipped and the weight used on stderr");
+  auto* e_select = enc->add_option("--select", select, "Sparse round: the selection (sel.msg) of the values session "
+                                                      "--params names; the values are the residual's on it");
+  auto* e_residual = enc->add_option("--residual", residual, "Sparse round, with --select: this client's residual "
+                                                            "(.npy), read only (settle zeroes the sent entries)");
+  e_select->needs(e_residual);
+  e_residual->needs(e_select);
+  e_select->excludes(e_input)->excludes(e_raw)->excludes(e_nan);
 
   auto* dec = app.add_subcommand(
       "decode",
@@ -151,25 +236,127 @@ int main(int argc, char** argv) {
   o_like->excludes(o_shape)->excludes(o_raw)->excludes(o_text);
   o_shape->excludes(o_raw)->excludes(o_text);
   dec->add_flag("-v,--verbose", verbose, "Report the number of contributors and the total weight on stderr");
+  dec->add_option("--select", select, "Sparse round: the selection (sel.msg) of the values session --params names; "
+                                      "the average is scattered onto its entries of a model-length vector, zeros "
+                                      "elsewhere");
+
+  auto* topk = app.add_subcommand(
+      "topk",
+      "Sparse round, first step (a union session): add the update into the residual, pick the residual's "
+      "per-client largest entries and encode them with the largest |value| as this client's union vector for "
+      "secagg-mask; then save the residual. It adds the update: run it once per round (a failed run leaves the "
+      "residual as it was)");
+  topk->add_option("--params", params_path, "The union session's parameters (U/params.msg)")->required();
+  topk->add_option("--residual", residual, "This client's residual (.npy, float32 or float64, kept between rounds, "
+                                           "mode 0600); a missing file starts at zeros of the update's dtype")
+      ->required();
+  topk->add_option("--input", input, "The update: .npy, float32 or float64, of the model's length (default: stdin)");
+  topk->add_option("-o,--output", out, "Where to write the union vector (default: stdout)");
+  topk->add_option("--id", client_id, "This client's id: required for a plain union (it picks the client's slots)")
+      ->check(CLI::Range(uint32_t{1}, kMaxClients));
+  topk->add_flag("-v,--verbose", verbose, "Report the number of entries picked and the largest |value| on stderr");
+
+  auto* stl = app.add_subcommand(
+      "settle",
+      "Sparse round, last step: zero the residual on the selection, whose values were sent. Only once the values "
+      "session's aggregate was published with this client's masked input in it (in its survivors.msg): a client "
+      "that dropped out keeps its residual, its values are in no aggregate");
+  stl->add_option("--residual", residual, "This client's residual (.npy), rewritten atomically")->required();
+  stl->add_option("--select", select, "The selection the values session aggregated over (sel.msg)")->required();
+  auto* s_surv = stl->add_option("--survivors", survivors, "The values session's survivors.msg (U3): refuse (exit 1) "
+                                                           "to settle if --id is not in it");
+  auto* s_params = stl->add_option("--params", params_path, "With --survivors: the values session's parameters "
+                                                            "(V/params.msg), which name the selection and the session");
+  auto* s_id = stl->add_option("--id", client_id, "With --survivors: this client's id")
+                   ->check(CLI::Range(uint32_t{1}, kMaxClients));
+  s_surv->needs(s_params)->needs(s_id);
+  s_params->needs(s_surv);
+  s_id->needs(s_surv);
 
   return tool::run(app, argc, argv, [&] {
+    std::string origin = input == "-" ? "<stdin>" : input;
+    std::string params_origin = params_path == "-" ? "<stdin>" : params_path;
+    if (topk->parsed()) {
+      refuse_stdio(residual, "--residual");
+      Session s = read_params(params_path);
+      require_sparse(s.params, true, params_origin, "topk needs a union session's parameters (U/params.msg)");
+      UnionSpec us = union_spec(s.params);
+      if (us.mode == UnionMode::plain && client_id == 0)
+        throw Error(Exit::usage, "--id is required for a plain union: the client's id picks its slots");
+      Bytes ub = read_file(input, max_input_bytes(s.params.model_length));
+      if (!npy::looks_like_npy(ub)) throw Error(Exit::data, origin + ": is not an .npy file (topk reads the update as .npy)");
+      npy::Dtype dt = npy::parse_header(ub, origin).dtype;
+      std::vector<double> u = npy::read_floats(ub, origin);
+      Bytes().swap(ub);
+      ssga::Residual r = ssga::load_residual(residual, s.params.model_length, dt);
+      ssga::add_update(r, u, origin);
+      std::vector<double>().swap(u);
+      ssga::TopK t = ssga::select_top(r, us.per_client);
+      // A private union hides who sent what: the id only has to be a valid one.
+      std::vector<uint64_t> v =
+          encode_union(us, s.id, client_id ? client_id : 1, t.indices, max_as_float(t.max_abs, residual));
+      // The vector first: if it cannot be written the residual stays as it was and the round can be rerun.
+      tool::write_output(out, vector_message(v, s.params.ring(), s.id));
+      ssga::save_residual(residual, r);
+      if (verbose)
+        std::fputs(fmt::format("secagg-quantize: {} of {} entries, largest |value| {}\n", t.indices.size(),
+                               s.params.model_length, t.max_abs)
+                       .c_str(),
+                   stderr);
+      return;
+    }
+    if (stl->parsed()) {
+      refuse_stdio(residual, "--residual");
+      ssga::Residual r = read_residual(residual, 0);
+      SelectionFile f = read_selection(select, r.size());
+      if (f.sel.model_length != r.size())
+        throw Error(Exit::data, fmt::format("{}: a selection of a model of {} entries, the residual {} has {}", f.origin,
+                                            f.sel.model_length, residual, r.size()));
+      if (!survivors.empty()) {
+        Session s = read_params(params_path);
+        require_sparse(s.params, false, params_origin, "settle --survivors needs the values session's parameters");
+        check_selection_of(f, s.params, params_origin);
+        Envelope env = tool::read_message(survivors, &s.params, MsgType::survivors);
+        std::string so = survivors == "-" ? "<stdin>" : survivors;
+        if (env.session != s.id)
+          throw Error(Exit::data, so + ": is the survivors list of another session than " + params_origin);
+        IdList u3 = decode_body<IdList>(env, so);
+        if (std::find(u3.ids.begin(), u3.ids.end(), client_id) == u3.ids.end())
+          throw Error(Exit::aborted, fmt::format("{}: client {} is not in U3 (its values are not in the aggregate): "
+                                                 "not settling, the residual keeps them",
+                                                 so, client_id));
+      }
+      ssga::settle(r, f.sel.indices, f.origin);
+      ssga::save_residual(residual, r);
+      return;
+    }
     // Usage errors before any file is read.
     uint64_t weight = enc->parsed() ? parse_weight(weight_text) : 0;
     Session s = read_session(params_path);
-    std::string origin = input == "-" ? "<stdin>" : input;
+    std::optional<SelectionFile> sel;
+    if (!select.empty()) {
+      require_sparse(s.params, false, params_origin, "--select needs a values session's parameters (V/params.msg)");
+      sel = read_selection(select, s.params.length);
+      check_selection_of(*sel, s.params, params_origin);
+    }
     if (enc->parsed()) {
       quant::Weight w = quant::choose_weight(weight, s.spec, strict_weight);
-      Bytes raw_in = read_file(input, max_input_bytes(s.params.length));
-      FloatInput fmt_in = raw.empty() ? FloatInput::detect : raw == "f32" ? FloatInput::raw_f32 : FloatInput::raw_f64;
       std::vector<double> x;
       std::string layout;
-      if (npz::looks_like_npz(raw_in)) {
-        if (!raw.empty()) throw Error(Exit::data, origin + ": is an .npz file, not raw floats (drop --raw)");
-        std::vector<npz::Array> arrays = npz::read(raw_in, origin, s.spec.values);
-        x = npz::flatten(arrays);
-        layout = layout_text(arrays);
+      if (sel) {
+        origin = residual;
+        x = ssga::gather(read_residual(residual, sel->sel.model_length), sel->sel.indices, sel->origin);
       } else {
-        x = read_floats(raw_in, fmt_in, origin);
+        Bytes raw_in = read_file(input, max_input_bytes(s.params.length));
+        FloatInput fmt_in = raw.empty() ? FloatInput::detect : raw == "f32" ? FloatInput::raw_f32 : FloatInput::raw_f64;
+        if (npz::looks_like_npz(raw_in)) {
+          if (!raw.empty()) throw Error(Exit::data, origin + ": is an .npz file, not raw floats (drop --raw)");
+          std::vector<npz::Array> arrays = npz::read(raw_in, origin, s.spec.values);
+          x = npz::flatten(arrays);
+          layout = layout_text(arrays);
+        } else {
+          x = read_floats(raw_in, fmt_in, origin);
+        }
       }
       quant::check_length(x.size(), s.spec, origin);
       uint64_t replaced = quant::handle_nonfinite(x, nan == "zero" ? quant::NonFinite::zero : quant::NonFinite::refuse,
@@ -200,6 +387,12 @@ int main(int argc, char** argv) {
       Bytes agg = read_file(input, max_input_bytes(s.params.length));
       auto sum = read_vector(agg, s.params.ring(), s.params.length, &s.id, origin);
       quant::Average a = quant::decode(sum, s.spec, origin);
+      if (sel) {
+        // The model-length average: the selection's entries, zeros where no value was sent.
+        std::vector<double> dense(sel->sel.model_length, 0.0);
+        for (size_t j = 0; j < sel->sel.indices.size(); ++j) dense[sel->sel.indices[j]] = a.values[j];
+        a.values = std::move(dense);
+      }
       FloatOutput how = !raw.empty() ? FloatOutput::raw : text ? FloatOutput::text : FloatOutput::npy;
       std::string dt = !raw.empty() ? raw : dtype;
       npy::Dtype dtype_out = dt == "f32" ? npy::Dtype::f32 : npy::Dtype::f64;

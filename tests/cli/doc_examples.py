@@ -96,6 +96,9 @@ FIXTURES = {
 
 # EXCLUDED[(doc, first command of the block)] = why it cannot run here. Keep this short.
 EXCLUDED = {
+    ("man/secagg-quantize.1", "secagg-quantize topk"):
+        "needs a union and a values session, which secagg-collect setup cannot make yet (issue 12); "
+        "tests/cli/t0710-sparse-quantize.sh runs the same commands on forged parameters",
     ("README.md", "make demo"): "builds the project and runs scripts/demo.sh (minutes); `make demo` is its own test",
     ("README.md", "make test"): "would run this test suite from inside itself",
     ("README.md", "make bench"): "minutes of benchmarks, and `make install` writes outside the work directory",
