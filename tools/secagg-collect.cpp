@@ -230,8 +230,8 @@ void select(const std::string& dir, const std::string& out) {
     throw Error(Exit::noinput, fmt::format("{}: missing (it is written by round 4: secagg-collect unmask)", agg_path));
   const Bytes raw = read_file(agg_path, max_input_bytes(p.length));
   const std::vector<uint64_t> sum = read_vector(raw, p.ring(), p.length, &sid, agg_path);
-  const UnionView view = decode_union(union_spec(p), sid, sum, agg_path);
-  const Selection sel{p.sparse, p.model_length, view.indices, view.r_max};
+  UnionView view = decode_union(union_spec(p), sid, sum, agg_path);
+  const Selection sel{p.sparse, p.model_length, std::move(view.indices), view.r_max};
   tool::write_output(out, encode(MsgType::selection, sid, kServerId, kServerId, sel));
   // Totals only: in private mode the server knows no more, and in plain mode a line naming
   // clients would end up in logs.
