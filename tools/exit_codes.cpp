@@ -128,12 +128,25 @@ const std::map<std::string, Codes, std::less<>>& table() {
     m["secagg-collect setup"] = {
         {0, "success: the session directory and S/params.msg were created"},
         {64, "usage: an unknown or missing option, or parameters that break a bound"},
-        {65, "bad data: the parameters fail the checks every reader of S/params.msg applies"},
+        {65, "bad data: the parameters fail the checks every reader of S/params.msg applies, or the --select file "
+             "is not a valid selection message, selects no index, or has R_max 0 (nothing to send)"},
+        {66, "missing input: the --select file"},
         {70, "internal error (a bug in secagg)"},
         {73, "cannot create output: S/params.msg exists (the session was set up already), or the directory or "
              "the file cannot be created"},
-        {74, "I/O error while writing"},
-        {77, "permission denied creating the session directory or S/params.msg"}};
+        {74, "I/O error while reading or writing"},
+        {77, "permission denied reading the --select file, or creating the session directory or S/params.msg"}};
+    m["secagg-collect select"] = {
+        {0, "success: the selection message was written"},
+        {64, "usage: an unknown or missing option"},
+        {65, "bad data: the session is not a union session, a file of the session directory is not valid, or the "
+             "union does not decode (too many distinct indices: retry with a new union session and a larger "
+             "--union-cells-factor)"},
+        {66, "missing input: S/params.msg, or S/aggregate.vec (round 4 is not done)"},
+        {70, "internal error (a bug in secagg)"},
+        {73, "cannot create output: the output cannot be written"},
+        {74, "I/O error while reading or writing"},
+        {77, "permission denied opening an input or creating the output"}};
     m["secagg-collect keys"] =
         collect_round("S/roster.msg (U1) was written", "fewer than t clients sent their keys", "S/roster.msg");
     m["secagg-collect shares"] = collect_round("the inboxes and S/u2.msg (U2) were written",

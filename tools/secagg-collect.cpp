@@ -18,8 +18,10 @@
 #include "params.hpp"
 #include "protocol.hpp"
 #include "random.hpp"
+#include "selection_file.hpp"
 #include "server_session.hpp"
 #include "session_dir.hpp"
+#include "sparse_union.hpp"
 #include "tokens.hpp"
 #include "vectors.hpp"
 
@@ -127,6 +129,21 @@ void report_keys(uint32_t n, const std::vector<uint32_t>& in) {
   report_round(Round::r0, n, in, dropped);
 }
 
+// Validates p and writes S/params.msg under a new session id.
+void write_params(const std::string& dir, Params p, const std::string& prg) {
+  auto kind = prg_from_name(prg);
+  if (!kind) throw Error(Exit::usage, fmt::format("--prg '{}' is not one of aes128ctr, chacha20", prg));
+  p.prg = static_cast<uint8_t>(*kind);
+  validate_params(p);
+  SessionDir s(dir);
+  s.require_absent(Marker::params);
+  make_directory(dir);
+  auto w = s.begin(Marker::params);
+  random_context("setup");
+  SessionId sid = new_session_id();
+  w.finish(encode(MsgType::params, sid, kServerId, kServerId, p));
+}
+
 void setup(const std::string& dir, Params p, const std::string& modulus_bits, uint64_t modulus,
            const std::string& prg) {
   if (modulus_bits.empty() == (modulus == 0)) throw Error(Exit::usage, "give exactly one of --modulus-bits and --modulus");
@@ -150,17 +167,77 @@ void setup(const std::string& dir, Params p, const std::string& modulus_bits, ui
   }
   // With a quantization spec, --length counts the floats; the ring vector adds the weight.
   if (p.quantized()) ++p.length;
-  auto kind = prg_from_name(prg);
-  if (!kind) throw Error(Exit::usage, fmt::format("--prg '{}' is not one of aes128ctr, chacha20", prg));
-  p.prg = static_cast<uint8_t>(*kind);
-  validate_params(p);
+  write_params(dir, p, prg);
+}
+
+// A union session (issue 12; docs/sparse.md): its vectors are the union encoding's, which sizes
+// their length and modulus from N, n and floor(K / n), so the options that size them otherwise
+// are refused by the caller.
+void setup_union(const std::string& dir, Params p, UnionMode mode, uint64_t k, double cells_factor,
+                 const std::string& prg) {
+  if (k < p.clients)
+    throw Error(Exit::usage, fmt::format("--k {} is below --clients {}: each client sends floor(K / n) >= 1 indices",
+                                         k, p.clients));
+  const uint64_t per_client = k / p.clients;
+  if (per_client > p.model_length)
+    throw Error(Exit::usage, fmt::format("--k {} gives floor(K / n) = {} indices per client, above --model-length {}",
+                                         k, per_client, p.model_length));
+  const UnionSpec spec = size_union(mode, p.model_length, p.clients, static_cast<uint32_t>(per_client), cells_factor);
+  p.sparse = mode == UnionMode::plain ? SparseKind::union_plain : SparseKind::union_private;
+  p.per_client = spec.per_client;
+  p.union_cells = mode == UnionMode::private_ ? spec.cells : 0;
+  p.length = spec.length;
+  p.modulus = Modulus::from_bits(spec.modulus_bits).R;
+  write_params(dir, p, prg);
+}
+
+// A values session over sel.msg: |M| floats (plus the weight) clipped to R_max, bound to the
+// selection by its digest, so that a client encodes and a server decodes against that file only.
+void setup_values(const std::string& dir, Params p, const std::string& sel_path, const std::string& modulus_bits,
+                  uint64_t modulus, const std::string& prg) {
+  const SelectionFile f = read_selection_file(sel_path);
+  const Selection& sel = f.selection;
+  if (sel.indices.empty())
+    throw Error(Exit::data, fmt::format("{}: the selection is empty (no client chose an index): there is nothing to "
+                                        "aggregate",
+                                        sel_path));
+  // Every client's residual on M is zero: a values session would sum zeros, and a clip of 0 has no
+  // quantization grid. The round is over; the residuals are unchanged.
+  if (sel.r_max == 0)
+    throw Error(Exit::data, fmt::format("{}: R_max is 0 (every residual on the selection is zero): there is nothing "
+                                        "to send",
+                                        sel_path));
+  p.sparse = SparseKind::values;
+  p.model_length = sel.model_length;
+  p.selection = f.digest;
+  p.length = sel.indices.size();
+  p.clip = sel.r_max;
+  setup(dir, p, modulus_bits, modulus, prg);
+}
+
+// The union and the adaptive maximum of a union session whose round 4 is done, as a selection
+// message (its envelope carries the union session's id).
+void select(const std::string& dir, const std::string& out) {
+  tool::check_output_target(out);
   SessionDir s(dir);
-  s.require_absent(Marker::params);
-  make_directory(dir);
-  auto w = s.begin(Marker::params);
-  random_context("setup");
-  SessionId sid = new_session_id();
-  w.finish(encode(MsgType::params, sid, kServerId, kServerId, p));
+  auto [p, sid] = s.params();
+  if (p.sparse != SparseKind::union_plain && p.sparse != SparseKind::union_private)
+    throw Error(Exit::data, fmt::format("{}: a {} session, not a union session (secagg-collect setup --union)",
+                                        s.path(Marker::params),
+                                        p.sparse == SparseKind::none ? "dense" : sparse_name(p.sparse)));
+  const std::string agg_path = s.path(Marker::aggregate);
+  if (!s.has(Marker::aggregate))
+    throw Error(Exit::noinput, fmt::format("{}: missing (it is written by round 4: secagg-collect unmask)", agg_path));
+  const Bytes raw = read_file(agg_path, max_input_bytes(p.length));
+  const std::vector<uint64_t> sum = read_vector(raw, p.ring(), p.length, &sid, agg_path);
+  UnionView view = decode_union(union_spec(p), sid, sum, agg_path);
+  const Selection sel{p.sparse, p.model_length, std::move(view.indices), view.r_max};
+  tool::write_output(out, encode(MsgType::selection, sid, kServerId, kServerId, sel));
+  // Totals only: in private mode the server knows no more, and in plain mode a line naming
+  // clients would end up in logs.
+  std::fprintf(stderr, "secagg-collect: select: %zu of N = %llu indices selected from %u clients; R_max = %s\n",
+               sel.indices.size(), static_cast<unsigned long long>(sel.model_length), view.clients,
+               fmt::format("{}", sel.r_max).c_str());
 }
 
 // One round in file mode: the round's messages from files, through the round engine, into the
@@ -274,8 +351,24 @@ int main(int argc, char** argv) {
                       "Work modulo R = 2^bits (1..62); 'auto': the smallest that cannot wrap with the quantization spec");
   c_setup->add_option("--modulus", modulus, "Work modulo R, any integer in [2, 2^62]");
   c_setup->add_option("--length", p.length,
-                      "Elements per input vector; with --bits, floats per update (the ring vector adds the weight)")
-      ->required();
+                      "Elements per input vector; with --bits, floats per update (the ring vector adds the weight). "
+                      "Required unless --union or --select sizes the vectors");
+  std::string union_mode, select_path;
+  uint64_t k_total = 0;
+  double cells_factor = kDefaultCellsFactor;
+  c_setup->add_option("--union", union_mode,
+                      "SSGA union session (docs/sparse.md): 'private' (the server learns how many clients chose each "
+                      "index, never who) or 'plain' (every client's indices in the clear, the paper's behaviour); "
+                      "needs --model-length and --k, and sizes the vectors and the modulus itself");
+  c_setup->add_option("--model-length", p.model_length, "Union session: entries N of the model (1..2^31)");
+  c_setup->add_option("--k", k_total, "Union session: target number K of entries sent; each client sends its top "
+                                      "floor(K / n)");
+  c_setup->add_option("--union-cells-factor", cells_factor,
+                      "Private union session: cells of the union table per index bound, scaled from the default 1.5; "
+                      "a larger table is the retry for a union that did not decode");
+  c_setup->add_option("--select", select_path,
+                      "SSGA values session over this selection message (from secagg-collect select): |M| floats plus "
+                      "the weight, clipped to R_max; needs --bits");
   c_setup->add_option("--bits", quant_bits, "Quantization: map each float onto [0, 2^bits - 1] (1..32)");
   c_setup->add_option("--clip", p.clip, "Quantization: clip floats to [-clip, clip]");
   c_setup->add_option("--max-weight", p.max_weight, "Quantization: largest client weight, 1..2^32 (default 1)")
@@ -316,6 +409,12 @@ int main(int argc, char** argv) {
   auto* c_shares = add_round("shares", "Round 1: collect share-keys messages; writes S/inbox-<id>.msg for each client "
                                        "of U2");
   auto* c_masked = add_round("masked", "Round 2: collect masked inputs; writes S/survivors.msg (U3)");
+  std::string select_out;
+  auto* c_select = app.add_subcommand(
+      "select", "SSGA: decode a union session's aggregate into a selection message (the union M of the clients' top "
+                "indices and the adaptive maximum R_max) for secagg-collect setup --select");
+  c_select->add_option("--session", dir, "The union session, its round 4 done")->required();
+  c_select->add_option("-o,--output", select_out, "Where to write the selection message")->required();
   auto* c_unmask = add_round("unmask", "Round 4: collect unmasking shares, remove the masks, write the aggregate to "
                                        "S/aggregate.vec and to the output");
   bool text = false;
@@ -373,7 +472,35 @@ int main(int argc, char** argv) {
       size_graph(p, graph);
       if (quant_bits > 255) throw Error(Exit::usage, "--bits must be in [1, 32]");
       p.quant_bits = static_cast<uint8_t>(quant_bits);
-      setup(dir, p, modulus_bits, modulus, prg);
+      auto given = [&](const char* opt) { return c_setup->count(opt) > 0; };
+      auto refuse = [&](std::initializer_list<const char*> opts, const char* with, const char* why) {
+        for (const char* o : opts)
+          if (given(o)) throw Error(Exit::usage, fmt::format("{} cannot be given with {}: {}", o, with, why));
+      };
+      if (given("--union") && given("--select"))
+        throw Error(Exit::usage, "--union and --select make different sessions: give one");
+      if (given("--union")) {
+        refuse({"--modulus-bits", "--modulus", "--length", "--bits", "--clip", "--max-weight"}, "--union",
+               "the union encoding sizes the vectors and the modulus");
+        if (union_mode != "private" && union_mode != "plain")
+          throw Error(Exit::usage, fmt::format("--union '{}' is neither private nor plain", union_mode));
+        const UnionMode mode = union_mode == "plain" ? UnionMode::plain : UnionMode::private_;
+        if (!given("--model-length") || !given("--k")) throw Error(Exit::usage, "--union needs --model-length and --k");
+        if (mode == UnionMode::plain && given("--union-cells-factor"))
+          throw Error(Exit::usage, "--union-cells-factor sizes a private union's table; a plain union has none");
+        setup_union(dir, p, mode, k_total, cells_factor, prg);
+      } else {
+        refuse({"--model-length", "--k", "--union-cells-factor"}, "a session without --union",
+               "they size a union session");
+        if (given("--select")) {
+          refuse({"--length", "--clip"}, "--select", "the selection gives the length |M| and the clip R_max");
+          if (!p.quantized()) throw Error(Exit::usage, "--select needs --bits (a values session is quantized)");
+          setup_values(dir, p, select_path, modulus_bits, modulus, prg);
+        } else {
+          if (!given("--length")) throw Error(Exit::usage, "--length is required (or --union, or --select)");
+          setup(dir, p, modulus_bits, modulus, prg);
+        }
+      }
     } else if (c_keys->parsed()) {
       collect(dir, Round::r0, files, {}, threads);
     } else if (c_shares->parsed()) {
@@ -383,6 +510,8 @@ int main(int argc, char** argv) {
     } else if (c_unmask->parsed()) {
       collect(dir, Round::r4, files, [&](const RoundResult& r) { write_aggregate(out, text, r.aggregate, r.marker); },
               threads);
+    } else if (c_select->parsed()) {
+      select(dir, select_out);
     } else if (c_serve->parsed()) {
       sopt.threads = threads;
       stopped_by = serve(dir, sopt, round_timeout, frame_timeout, verbose, text, out);

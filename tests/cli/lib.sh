@@ -108,8 +108,9 @@ expect_exit() {
   elif ((LAST_RC != want)); then
     problem="exit $LAST_RC, expected $want"
   elif ((want == 0)); then
-    # The one line a file-mode server round prints on success: who is in and who dropped.
-    if grep -Evq "^secagg-collect: round [0-4]: [0-9]+ of [0-9]+ clients in " "$WORK/.stderr"; then
+    # The one line a file-mode server round prints on success: who is in and who dropped (select:
+    # how many indices it selected).
+    if grep -Evq "^secagg-collect: (round [0-4]: [0-9]+ of [0-9]+ clients in |select: [0-9]+ of N = )" "$WORK/.stderr"; then
       problem="succeeded but wrote to stderr"
     fi
   else
