@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# t0700-sparse-session: the server side of an SSGA round (issue 12, docs/sparse.md) in file mode.
+# t0705-sparse-session: the server side of an SSGA round (issue 12, docs/sparse.md) in file mode.
 # Union sessions of both modes are set up with the sizes the union encoding gives; a whole plain
 # union session runs with union vectors written here from the plain encoding's slots
 # (lib/protocol/sparse_union.hpp), and `select` must decode exactly the union of the indices the
