@@ -97,8 +97,8 @@ FIXTURES = {
 # EXCLUDED[(doc, first command of the block)] = why it cannot run here. Keep this short.
 EXCLUDED = {
     ("man/secagg-quantize.1", "secagg-quantize topk"):
-        "needs a union and a values session, which secagg-collect setup cannot make yet (issue 12); "
-        "tests/cli/t0710-sparse-quantize.sh runs the same commands on forged parameters",
+        "a fragment of one client's part in a whole sparse round (two sessions); "
+        "tests/cli/t0730-sparse-round.sh runs the whole round with these commands",
     ("README.md", "make demo"): "builds the project and runs scripts/demo.sh (minutes); `make demo` is its own test",
     ("README.md", "make test"): "would run this test suite from inside itself",
     ("README.md", "make bench"): "minutes of benchmarks, and `make install` writes outside the work directory",
