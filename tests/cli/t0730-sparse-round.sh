@@ -122,6 +122,37 @@ PYEOF
   cd "$WORK"
 done
 
+section "the private union's aggregate does not say who chose what; the plain one does"
+# The same session id twice (the insecure deterministic test mode), the same updates, but
+# handed to the clients in another order: the private union's aggregate, all the server keeps
+# unmasked, is the same bytes; the plain union's differs (its slots name the clients).
+for mode in private plain; do
+  for order in "1 2 3 4 5 6" "3 6 1 5 2 4"; do
+    D=$WORK/who-$mode-${order// /}
+    mkdir -p "$D"
+    cd "$D"
+    k=1
+    for j in $order; do cp "$WORK/private/u$j.npy" "u$k.npy"; k=$((k + 1)); done
+    SECAGG_INSECURE_DETERMINISTIC_SEED=t0730 must secagg-collect setup --session U --union "$mode" \
+      --model-length "$N" --k "$K" --clients "$n" --threshold "$t"
+    for ((i = 1; i <= n; i++)); do
+      must secagg-quantize topk --params U/params.msg --residual "r$i.npy" --input "u$i.npy" --id "$i" -o "idx$i.vec"
+    done
+    run_session U idx 0
+    cd "$WORK"
+  done
+  if [[ $mode == private ]]; then
+    check "private: the same aggregate whoever chose what" \
+      cmp -s "$WORK/who-private-123456/U/aggregate.vec" "$WORK/who-private-361524/U/aggregate.vec"
+  else
+    check "plain: the aggregate shows who chose what" \
+      bash -c "! cmp -s '$WORK/who-plain-123456/U/aggregate.vec' '$WORK/who-plain-361524/U/aggregate.vec'"
+  fi
+done
+# What the server learns in private mode: the counts per index and the maxima's histogram.
+secagg-collect select --session "$WORK/who-private-123456/U" -o "$WORK/who.msg" 2>"$WORK/who.err"
+check "select's line gives totals, no client" grep -Eq '^secagg-collect: select: [0-9]+ of N = 2000 indices selected from 6 clients; R_max = 1$' "$WORK/who.err"
+
 section "select refuses what it cannot decode"
 expect_exit 66 secagg-collect select --session "$WORK/nosuch" -o "$WORK/x.msg"
 assert_absent "$WORK/x.msg"
