@@ -4,14 +4,16 @@ with secure aggregation (the secagg tools) in place of PriDe's key-holding serve
 
 Three runs from the same initial model and the same local randomness: plain FedAvg (numpy's
 weighted average), secure FedAvg (a fresh secagg session in socket mode every round, through
-secagg.secure_average), and centralized training on all the data; plus each party alone. See
-README.md beside this file.
+secagg.secure_average), and centralized training on all the data; plus each party alone. With
+--sparse K a fourth, sparse secure FedAvg (SSGA: each round one secagg.secure_sparse_average of
+the parties' updates, about K of the model's N entries sent, the rest kept in each party's
+residual). See README.md beside this file.
 """
 
 import argparse
 import csv
-import os
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -115,6 +117,10 @@ def main():
     ap.add_argument("--dropout-round", type=int, default=2,
                     help="the round in which one party drops out after sending its shares (0: none; default 2)")
     ap.add_argument("--dropout-party", type=int, default=5, help="the party that drops out (default 5)")
+    ap.add_argument("--sparse", type=int, default=0, metavar="K",
+                    help="also run sparse secure FedAvg sending K entries per round in all (0: off, the default)")
+    ap.add_argument("--union", choices=["private", "plain"], default="private",
+                    help="the sparse run's union: private (default) or plain (the paper's)")
     ap.add_argument("--outdir", default="fedavg-results", help="where results.csv and accuracy.png go")
     a = ap.parse_args()
     if a.rounds < 1 or a.epochs < 1:
@@ -137,9 +143,23 @@ def main():
     init = init_model(a.model, a.seed)
     plain = {k: v.copy() for k, v in init.items()}
     secure = {k: v.copy() for k, v in init.items()}
+    sparse = {k: v.copy() for k, v in init.items()}
+    names = sorted(init)  # the flat layout of the sparse run: arrays by name, each in C order
+    N = sum(init[k].size for k in names)
+    if a.sparse:
+        if not n <= a.sparse <= N:
+            ap.error(f"--sparse {a.sparse}: K must be in [{n}, {N}] (the parties, the model's entries)")
+        residuals = tempfile.TemporaryDirectory(prefix="fedavg-residuals.")
+        dense_sent, dense_recv, dense_masked = secagg.dense_round_bytes(
+            n, N, bits=a.bits, clip=a.clip, max_weight=max(sizes))
+        print(f"sparse secure FedAvg: K = {a.sparse} of N = {N} entries (compression {N / a.sparse:.0f}x), "
+              f"{a.union} union; a dense secure round costs each party {dense_sent[0]} bytes sent "
+              f"({dense_masked[0]} of them its masked input), {dense_recv[0]} received")
     rows, failures = [], []
     hdr = f"{'round':>5} {'plain':>8} {'secure':>8} {'diff pp':>8} {'max |avg diff|':>15} {'bound':>9} " \
           f"{'model drift':>12} {'clipped':>8} {'secagg s':>9} {'parties':>8}"
+    if a.sparse:
+        hdr += f" {'sparse':>8} {'|M|':>5} {'sent B':>7} {'dense B':>7}"
     print(hdr)
     for r in range(1, a.rounds + 1):
         dropping = r == a.dropout_round
@@ -178,18 +198,39 @@ def main():
             secure[k] += avg_secure[k]
         drift = max(float(np.abs(plain[k] - secure[k]).max()) for k in plain)
         acc_p, acc_s = accuracy(plain, xte, yte), accuracy(secure, xte, yte)
+        if a.sparse:
+            # Sparse secure FedAvg: the dropout party sends no masked input in either session;
+            # its update stays in its residual for later rounds.
+            flat = [np.concatenate([u[k].ravel() for k in names]) for u in updates_from(sparse)]
+            gone = [a.dropout_party] if dropping else []
+            avg_sparse, srep = secagg.secure_sparse_average(
+                flat, sizes, k=a.sparse, residual_dir=residuals.name, union=a.union, bits=a.bits,
+                dropouts={"union": gone, "values": gone})
+            at = 0
+            for k in names:
+                sparse[k] += avg_sparse[at:at + sparse[k].size].reshape(sparse[k].shape)
+                at += sparse[k].size
+            acc_sp = accuracy(sparse, xte, yte)
         if err >= rep.step:
             failures.append(f"round {r}: secure average differs from numpy's by {err:.3g}, bound {rep.step:.3g}")
         if abs(acc_p - acc_s) > 0.005:
             failures.append(f"round {r}: accuracies differ by {100 * abs(acc_p - acc_s):.2f} pp (> 0.5)")
         note = f"{len(live)}/{n}" + (f" (party {a.dropout_party} dropped)" if dropping else "")
         print(f"{r:>5} {acc_p:>8.4f} {acc_s:>8.4f} {100 * (acc_s - acc_p):>+8.2f} {err:>15.3g} {rep.step:>9.3g} "
-              f"{drift:>12.3g} {clipped:>8} {sec_s:>9.2f} {note:>8}")
+              f"{drift:>12.3g} {clipped:>8} {sec_s:>9.2f} {note:>8}" +
+              (f" {acc_sp:>8.4f} {srep.selected:>5} {srep.sent[0]:>7} {dense_sent[0]:>7}" if a.sparse else ""))
         rows.append({"round": r, "plain_accuracy": f"{acc_p:.6f}", "secure_accuracy": f"{acc_s:.6f}",
                      "difference_pp": f"{100 * (acc_s - acc_p):.4f}", "max_average_difference": f"{err:.6g}",
                      "bound": f"{rep.step:.6g}", "model_drift": f"{drift:.6g}", "clipped": clipped,
                      "secure_seconds": f"{sec_s:.3f}", "contributors": rep.contributors,
                      "dropped": a.dropout_party if dropping else ""})
+        if a.sparse:
+            # Bytes per party per round: party 0's (every party that stays sends as much).
+            rows[-1].update({"sparse_accuracy": f"{acc_sp:.6f}", "sparse_selected": srep.selected,
+                             "sparse_r_max": f"{srep.r_max:.6g}", "sparse_bytes_sent": srep.sent[0],
+                             "sparse_bytes_received": srep.received[0], "sparse_bytes_masked": srep.masked[0],
+                             "dense_bytes_sent": dense_sent[0], "dense_bytes_received": dense_recv[0],
+                             "dense_bytes_masked": dense_masked[0]})
 
     # Centralized, and each party alone: the same model, R x E epochs of the same SGD.
     total_epochs = a.rounds * a.epochs
@@ -207,6 +248,15 @@ def main():
         k2 = "federated (secure)" if k == "federated" else k
         print(f"{k2:<24} {ex:>8} {v:>9.4f} {PRIDE_ACCURACY[k]:>7.4f}")
     print(f"{'federated (plain)':<24} {sum(sizes):>8} {accuracy(plain, xte, yte):>9.4f} {'':>7}")
+    if a.sparse:
+        final["sparse"] = accuracy(sparse, xte, yte)
+        print(f"{'federated (sparse sec.)':<24} {sum(sizes):>8} {final['sparse']:>9.4f} {'':>7}  "
+              f"K = {a.sparse} of {N} ({N / a.sparse:.0f}x), {a.union} union")
+        sent = [int(r["sparse_bytes_sent"]) for r in rows]
+        print(f"bytes per party per round: sparse secure sent {min(sent)}..{max(sent)} "
+              f"(masked inputs {rows[0]['sparse_bytes_masked']}), received {rows[0]['sparse_bytes_received']}; "
+              f"dense secure sent {dense_sent[0]} (masked input {dense_masked[0]}), received {dense_recv[0]}")
+        residuals.cleanup()
 
     with open(out / "results.csv", "w", newline="") as f:
         w = csv.DictWriter(f, fieldnames=list(rows[0]))
@@ -232,6 +282,9 @@ def plot(path, rows, final, a):
     fig, ax = plt.subplots(figsize=(7, 4.5))
     ax.plot(rounds, [float(r["plain_accuracy"]) for r in rows], "o-", label="federated, plain average")
     ax.plot(rounds, [float(r["secure_accuracy"]) for r in rows], "x--", label="federated, secagg")
+    if a.sparse:
+        ax.plot(rounds, [float(r["sparse_accuracy"]) for r in rows], "s-.", ms=4,
+                label=f"federated, sparse secagg (K={a.sparse}, {a.union} union)")
     ax.axhline(final["centralized"], color="k", ls=":", label="centralized")
     ax.axhline(final["cloud (party 0) alone"], color="r", ls=":", label="cloud (party 0) alone")
     for r in rows:
