@@ -65,6 +65,48 @@ for rnd, mode, drop in ((1, "private", [2]), (2, "plain", [])):
     assert rep.union_sent[0] == sum(sizes(f"w{rnd}/U.c", p + "1.") for p in ("adv", "shares", "masked", "unmask"))
     assert rep.sent[1] == rep.union_sent[1] + rep.values_sent[1] > rep.masked[1] > 0, rep
 '
+pycheck "random sessions: n, N, K from n to N, weights, dropouts in both sessions, three rounds each" '
+import numpy as np, os, secagg
+rng = np.random.default_rng(11)
+for case in range(5):
+    n = int(rng.integers(2, 7)); N = int(rng.integers(1, 3000)); K = int(rng.integers(n, max(n, N) + 1))
+    K = min(K, n * N)
+    k = min(K // n, N)
+    weights = [int(w) for w in rng.integers(1, 9, n)]
+    ref = [np.zeros(N, np.float64) for _ in range(n)]
+    res = f"res{case}"
+    os.makedirs(res)
+    for rnd in range(3):
+        mode = ("private", "plain")[int(rng.integers(0, 2))]
+        ups = [rng.normal(0, 0.1, N) * (rng.random(N) < 0.3) for _ in range(n)]
+        drop_u = [int(rng.integers(0, n))] if n > 2 and rng.random() < 0.5 else []
+        drop_v = [int(rng.integers(0, n))] if n > 2 and rng.random() < 0.5 else []
+        ref = [r + u for r, u in zip(ref, ups)]
+        def top(x):
+            return np.sort(np.lexsort((np.arange(N), -np.abs(x)))[:k])
+        union_in = [i for i in range(n) if i not in drop_u]
+        M = np.unique(np.concatenate([top(ref[i]) for i in union_in]))
+        mx = max(float(np.abs(ref[i]).max()) for i in union_in)
+        if mx == 0:
+            break  # nothing to send: setup --select refuses an all-zero selection
+        r_max = mx if mode == "plain" else 2.0 ** np.ceil(np.log2(np.float32(mx)))
+        avg, rep = secagg.secure_sparse_average(ups, weights, k=K, residual_dir=res, union=mode,
+                                                dropouts={"union": drop_u, "values": drop_v},
+                                                workdir=f"w{case}-{rnd}")
+        where = (case, rnd, n, N, K, mode, drop_u, drop_v)
+        assert np.array_equal(rep.indices, M), where
+        assert abs(rep.r_max - r_max) <= 1e-6 * r_max, (where, rep.r_max, r_max)
+        summed = [i for i in range(n) if i not in drop_v]
+        want = np.average([np.clip(ref[i][M], -rep.r_max, rep.r_max) for i in summed], axis=0,
+                          weights=[weights[i] for i in summed])
+        assert float(np.abs(avg[M] - want).max()) <= rep.step * (1 + 1e-6), where
+        for i in summed:
+            ref[i][M] = 0
+        for i in range(n):
+            got = np.load(f"{res}/party{i}.npy").astype(np.float64)
+            # The residual files are float64 here (the updates are): exact.
+            assert np.array_equal(got, ref[i]), (where, i)
+'
 pycheck "dense_round_bytes counts the same message files" '
 import secagg
 sent, received, masked = secagg.dense_round_bytes(4, 300, bits=16, clip=1.0, max_weight=4)

@@ -3,7 +3,7 @@
 # union session, the selection decoded from its aggregate, and a values session. In both union
 # modes, with and without dropouts, the selection equals the true union and maximum and the
 # decoded average is within the quantization bound (the tool checks both and exits 70 if not);
-# the output has a block per session, the sparse line and the bytes line; --compare-dense adds
+# the output has a block per session (also at N = 10^6), the sparse line and the bytes line; --compare-dense adds
 # the dense session; bad sparse options are usage errors.
 # shellcheck source=tests/cli/lib.sh
 source "$(dirname "$0")/lib.sh"
@@ -39,6 +39,11 @@ secagg-sim --clients 12 --length 5000 --sparse 600 --seed 7 --quiet --threads 2 
 check "private R_max is a power of two" test "$(field "$WORK/priv" R_max)" = 1
 secagg-sim --clients 12 --length 5000 --sparse 600 --union plain --seed 7 --quiet --threads 2 >"$WORK/plain" 2>/dev/null
 check "plain R_max is below 1" grep -q '^sparse: .* R_max=0\.9' "$WORK/plain"
+
+section "a model of a million entries, with dropouts"
+expect_exit 0 secagg-sim --clients 10 --length 1000000 --sparse 1000 --dropout 0.2 --dropout-round 2 --seed 3 \
+  --quiet --threads 2 >"$WORK/big"
+check "N = 10^6: the union and the average are checked" grep -q '^sparse: N=1000000 K=1000 n=10 union=private ' "$WORK/big"
 
 section "--compare-dense runs the dense session and compares the bytes"
 expect_exit 0 secagg-sim --clients 8 --length 20000 --sparse 80 --compare-dense --quiet --threads 2 >/dev/null
