@@ -83,6 +83,21 @@ check() {
   if "$@"; then pass; else fail "$desc"; fi
 }
 
+# require_numpy: stop the test (failing) if $PY has no numpy.
+require_numpy() {
+  if ! "$PY" -c 'import numpy' 2>/dev/null; then
+    fail "$PY has no numpy: install the Debian package python3-numpy ('make deps' does)"
+    exit 1
+  fi
+}
+# pycheck DESCRIPTION SCRIPT [ARG...]: a check in Python ($PY, with the source tree's package
+# importable): passes if SCRIPT, run with ARGs, exits 0; fails with its output otherwise.
+pycheck() {
+  local desc=$1 script=$2 out
+  shift 2
+  if out=$(PYTHONPATH=$SECAGG_SRC/python "$PY" - "$@" 2>&1 <<<"$script"); then pass; else fail "$desc: $out"; fi
+}
+
 # --- running commands -------------------------------------------------------
 
 # expect_exit CODE cmd...

@@ -13,17 +13,7 @@ if [[ ! -x $SECAGG_BIN/secagg-quantize ]]; then
   fail "$SECAGG_BIN/secagg-quantize is missing (build first)"
   exit 1
 fi
-if ! "$PY" -c 'import numpy' 2>/dev/null; then
-  fail "$PY has no numpy: install the Debian package python3-numpy ('make deps' does)"
-  exit 1
-fi
-
-# pycheck DESCRIPTION SCRIPT [ARGS...]: a check written in Python (numpy available).
-pycheck() {
-  local desc=$1 out
-  shift
-  if out=$("$PY" - "${@:2}" 2>&1 <<<"$1"); then pass; else fail "$desc: $out"; fi
-}
+require_numpy
 
 section "setup with a quantization spec"
 expect_exit 0 secagg-collect setup --session S --clients 3 --threshold 2 --clip 1.0 --bits 16 --max-weight 100 \

@@ -7,15 +7,7 @@
 # shellcheck source=tests/cli/lib.sh
 source "$(dirname "$0")/lib.sh"
 
-if ! "$PY" -c 'import numpy' 2>/dev/null; then
-  fail "$PY has no numpy: install the Debian package python3-numpy ('make deps' does)"
-  exit 1
-fi
-pycheck() {
-  local desc=$1 out
-  shift
-  if out=$("$PY" - "${@:2}" 2>&1 <<<"$1"); then pass; else fail "$desc: $out"; fi
-}
+require_numpy
 
 section "encode: the layout is the arrays sorted by name, each in C order"
 must secagg-collect setup --session S --clients 3 --threshold 2 --clip 1.0 --bits 16 --max-weight 100 \

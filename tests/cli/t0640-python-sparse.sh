@@ -11,14 +11,7 @@
 # shellcheck source=tests/cli/lib.sh
 source "$(dirname "$0")/lib.sh"
 
-if ! "$PY" -c 'import numpy' 2>/dev/null; then
-  fail "$PY has no numpy: install the Debian package python3-numpy ('make deps' does)"
-  exit 1
-fi
-pycheck() {
-  local out
-  if out=$(PYTHONPATH=$SECAGG_SRC/python "$PY" - 2>&1 <<<"$2"); then pass; else fail "$1: $out"; fi
-}
+require_numpy
 
 section "two rounds against numpy's SSGA bookkeeping, a dropout in the values session"
 pycheck "secure_sparse_average over two rounds" '

@@ -15,16 +15,8 @@ if [[ ! -x $SECAGG_BIN/secagg-quantize ]]; then
   fail "$SECAGG_BIN/secagg-quantize is missing (build first)"
   exit 1
 fi
-if ! "$PY" -c 'import numpy' 2>/dev/null; then
-  fail "$PY has no numpy: install the Debian package python3-numpy ('make deps' does)"
-  exit 1
-fi
+require_numpy
 
-pycheck() {
-  local desc=$1 out
-  shift
-  if out=$("$PY" - "${@:2}" 2>&1 <<<"$1"); then pass; else fail "$desc: $out"; fi
-}
 
 # mkmsg.py: params and selection messages from man/secagg-formats.5 (ENVELOPE, Params, Selection).
 cat >mkmsg.py <<'EOF'
