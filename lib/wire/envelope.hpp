@@ -99,7 +99,10 @@ enum class Party : uint8_t { client, server };
   X(10, client_state, "client-state", none, client, ClientState, kStatePerClient, kStatePerHolder, 1, 0, kStateFixed)   \
   X(11, server_round1, "server-round1", r1, server, IdList, kPerId, 0, 0, 0, kBodySlack)                                \
   X(12, notice, "notice", none, server, Notice, 0, 0, 0, 0, kBodySlack)                                            \
-  X(13, selection, "selection", none, server, Selection, 0, 0, 0, kPerIndex, kBodySlack)
+  X(13, selection, "selection", none, server, Selection, 0, 0, 0, kPerIndex, kBodySlack)                        \
+  X(14, identity, "identity", none, client, Identity, 0, 0, 0, 0, kBodySlack)                                       \
+  X(15, identity_public, "identity-public", none, client, IdentityPublic, 0, 0, 0, 0, kBodySlack)                   \
+  X(16, certificate, "certificate", none, server, Certificate, 0, 0, 0, 0, kBodySlack)
 
 // Generous sizes of the cereal encodings the bounds are made of (each well above the real size).
 inline constexpr uint64_t kBodySlack = 4096;      // every body's fixed fields (a notice's reason is at most 512 bytes)
@@ -147,6 +150,9 @@ static_assert([] {
 }());
 
 constexpr bool valid_type(uint8_t type) { return type >= 1 && type <= kMsgTypeCount; }
+// The types whose body holds secrets (a client state, an identity): encoded in wiping memory,
+// written 0600, and their secret fields shown "redacted" by secagg-inspect unless asked.
+constexpr bool secret_type(MsgType type) { return type == MsgType::client_state || type == MsgType::identity; }
 // The row of a type (valid_type must hold).
 constexpr const MsgTypeInfo& msg_info(MsgType type) { return kMsgTypes[static_cast<size_t>(type) - 1]; }
 constexpr std::string_view type_name(MsgType type) {

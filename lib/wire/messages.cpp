@@ -74,11 +74,12 @@ Envelope header_only(MsgType type, const SessionId& session, uint32_t sender, ui
   return env;
 }
 
-// The body of a client state grows in wiping memory, so no reallocation leaves a copy of its
-// secrets behind; it is copied into the envelope once and wiped there after sealing.
+// The body of a secret type (a client state, an identity) grows in wiping memory, so no
+// reallocation leaves a copy of its secrets behind; it is copied into the envelope once and wiped
+// there after sealing.
 template <class T>
-Bytes encode_state(const SessionId& session, uint32_t sender, uint32_t recipient, const T& body) {
-  Envelope env = header_only(MsgType::client_state, session, sender, recipient);
+Bytes encode_state(MsgType type, const SessionId& session, uint32_t sender, uint32_t recipient, const T& body) {
+  Envelope env = header_only(type, session, sender, recipient);
   {
     SecretBytes tmp;
     archive_into(tmp, body);
@@ -93,7 +94,7 @@ Bytes encode_state(const SessionId& session, uint32_t sender, uint32_t recipient
 template <class T>
 Bytes encode_with(MsgType type, const SessionId& session, uint32_t sender, uint32_t recipient, const T& body,
                   const ChecksumSigner* sign) {
-  if (type == MsgType::client_state) return encode_state(session, sender, recipient, body);
+  if (secret_type(type)) return encode_state(type, session, sender, recipient, body);
   Bytes framed(kHeaderBytes);
   archive_into(framed, body);
   return seal_framed(header_only(type, session, sender, recipient), std::move(framed), sign);
@@ -197,6 +198,9 @@ SECAGG_BODY(Selection)
 SECAGG_BODY(UnmaskShares)
 SECAGG_BODY(ClientState)
 SECAGG_BODY(Notice)
+SECAGG_BODY(Identity)
+SECAGG_BODY(IdentityPublic)
+SECAGG_BODY(Certificate)
 #undef SECAGG_BODY
 
 namespace {
@@ -279,6 +283,13 @@ std::string describe(const Selection& s, MsgType) {
 }
 std::string describe(const Notice& n, MsgType) {
   return fmt::format("kind={} retry_after_ms={} reason_bytes={}", n.kind, n.retry_after_ms, n.reason.size());
+}
+// An identity's summary names its public key only: the seed is in --json --show-secrets.
+std::string describe(const Identity& i, MsgType) { return "pk=" + to_hex(i.pk); }
+std::string describe(const IdentityPublic& i, MsgType) { return "pk=" + to_hex(i.pk); }
+std::string describe(const Certificate& c, MsgType) {
+  return fmt::format("id={} identity_pk={} ca_pk={} expires={}", c.id, to_hex(c.identity_pk), to_hex(c.ca_pk),
+                     c.expires == 0 ? std::string("never") : std::to_string(c.expires));
 }
 
 template <class B>

@@ -129,6 +129,30 @@ struct Selection {
   double r_max = 0;                    // the values session's clip: the largest |residual| on M
 };
 
+// An Ed25519 identity (docs/security.md; man/secagg-formats.5, Identity): a long-term signing
+// key, valid across sessions (its envelope's session id is zero). The seed is secret; pk is
+// ed25519_public(seed), kept so that a reader can check the file is whole.
+struct Identity {
+  Secret32 seed;
+  Key32 pk{};
+};
+
+// The public half of an identity, what a CA certifies.
+struct IdentityPublic {
+  Key32 pk{};
+};
+
+// A CA's statement that client `id` owns identity_pk, until `expires` (Unix seconds, 0 = never):
+// signature = Ed25519 by ca_pk over "secagg/v1 certificate" || le32 id || identity_pk || le64
+// expires (lib/protocol/identity.hpp).
+struct Certificate {
+  uint32_t id = 0;
+  Key32 identity_pk{};
+  Key32 ca_pk{};
+  uint64_t expires = 0;
+  Signature64 signature{};
+};
+
 // What a client learned from its inbox: the shares other clients made for it.
 struct HeldShares {
   uint32_t from = 0;

@@ -89,7 +89,8 @@ TEST_CASE("every message type has a name, a round, a sender and a body, as man/s
                       {7, "survivors", 2, false},        {8, "unmask-shares", 4, true},
                       {9, "vector", 255, false},         {10, "client-state", 255, false},
                       {11, "server-round1", 1, false},   {12, "notice", 255, false},
-                      {13, "selection", 255, false}};
+                      {13, "selection", 255, false},     {14, "identity", 255, false},
+                      {15, "identity-public", 255, false}, {16, "certificate", 255, false}};
   REQUIRE(kMsgTypeCount == std::size(rows));
   CHECK(!valid_type(0));
   CHECK(!valid_type(static_cast<uint8_t>(kMsgTypeCount + 1)));
@@ -161,6 +162,9 @@ TEST_CASE("the body bounds are the documented ones (man/secagg-formats.5, VALIDA
   CHECK(max_body_bytes(MsgType::params, p) == slack);
   CHECK(max_body_bytes(MsgType::advertise_keys, p) == slack);
   CHECK(max_body_bytes(MsgType::notice, p) == slack);
+  CHECK(max_body_bytes(MsgType::identity, p) == slack);
+  CHECK(max_body_bytes(MsgType::identity_public, p) == slack);
+  CHECK(max_body_bytes(MsgType::certificate, p) == slack);
   CHECK(max_body_bytes(MsgType::roster, p) == 128 * n + slack);
   CHECK(max_body_bytes(MsgType::share_keys, p) == 256 * h + slack);
   CHECK(max_body_bytes(MsgType::inbox, p) == 256 * h + slack);

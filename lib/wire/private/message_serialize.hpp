@@ -163,6 +163,21 @@ void serialize(A& ar, Selection& s) {
 }
 
 template <class A>
+void serialize(A& ar, Identity& i) {
+  ar(cereal::make_nvp("seed", ser::secret(i.seed)), cereal::make_nvp("pk", ser::fixed(i.pk)));
+}
+
+template <class A>
+void serialize(A& ar, IdentityPublic& i) { ar(cereal::make_nvp("pk", ser::fixed(i.pk))); }
+
+template <class A>
+void serialize(A& ar, Certificate& c) {
+  ar(cereal::make_nvp("id", c.id), cereal::make_nvp("identity_pk", ser::fixed(c.identity_pk)),
+     cereal::make_nvp("ca_pk", ser::fixed(c.ca_pk)), cereal::make_nvp("expires", c.expires),
+     cereal::make_nvp("signature", ser::fixed(c.signature)));
+}
+
+template <class A>
 void serialize(A& ar, HeldShares& h) {
   ar(cereal::make_nvp("from", h.from), cereal::make_nvp("key_share", h.key_share),
      cereal::make_nvp("mask_share", h.mask_share));
