@@ -64,6 +64,25 @@ const std::map<std::string, Codes, std::less<>>& table() {
         "an unknown or missing option, or an --id outside [1, n]",
         "params.msg is not valid session parameters", "params.msg or the --tls-ca file",
         "the state file exists already, or it or the output cannot be written");
+    m["secagg-keygen identity"] = {
+        {0, "success: NAME.key (mode 0600) and NAME.pub were written"},
+        {64, "usage: an unknown or missing option, or -o -"},
+        {70, "internal error (a bug in secagg)"},
+        {73, "cannot create output: NAME.key or NAME.pub exists already (neither is overwritten), or cannot be "
+             "written"},
+        {74, "I/O error while writing"},
+        {77, "permission denied creating NAME.key or NAME.pub"}};
+    m["secagg-keygen certify"] = {
+        {0, "success: the certificate was written"},
+        {64, "usage: an unknown or missing option, an --id outside [1, 2^20], or an --expires not in the future"},
+        {65, "bad data: the --ca file is not a valid identity or the --pub file not a valid identity-public "
+             "message"},
+        {66, "missing input: the --ca or --pub file"},
+        {70, "internal error (a bug in secagg)"},
+        {73, "cannot create output: the certificate cannot be written"},
+        {74, "I/O error while reading or writing"},
+        {77, "permission denied: the --ca identity file may be read by group or others (chmod 600 it), or an "
+             "input cannot be opened or the output created"}};
     m["secagg-share"] = client_step(
         "the state file was updated and the share-keys message written",
         "U1 has fewer than t clients, or this client has shared its keys already",

@@ -75,12 +75,20 @@ std::string round_label(MsgType type) {
   return fmt::format("round {} ({})", r, type_name(type));
 }
 
+namespace {
+// "a" or "an" before a round label ("an identity").
+const char* article(const std::string& label) {
+  return label.find_first_of("aeiou") == 0 ? "an" : "a";
+}
+}  // namespace
+
 void expect_message(const Envelope& env, const std::string& origin, MsgType type, const SessionId& sid) {
   if (env.type != type)
-    throw Error(Exit::data, fmt::format("{}: is a {} message from {}, expected a {} message", origin,
-                                        round_label(env.type), env.sender == 0 ? std::string("the server")
-                                                                                : fmt::format("client {}", env.sender),
-                                        round_label(type)));
+    throw Error(Exit::data, fmt::format("{}: is {} {} message from {}, expected {} {} message", origin,
+                                        article(round_label(env.type)), round_label(env.type),
+                                        env.sender == 0 ? std::string("the server")
+                                                        : fmt::format("client {}", env.sender),
+                                        article(round_label(type)), round_label(type)));
   if (env.session != sid)
     throw Error(Exit::data, fmt::format("{}: {} message from {} belongs to session {}, not this session {}", origin,
                                         round_label(type),
