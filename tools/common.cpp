@@ -84,8 +84,7 @@ Envelope read_message(const std::string& path, const Params* p, std::optional<Ms
   return read_message(path, limits);
 }
 
-namespace {
-ClientState decode_state(Bytes b, const std::string& path) {
+Envelope open_secret_envelope(Bytes& b, const std::string& path) {
   Envelope env;
   try {
     env = open_envelope(b, path);
@@ -94,6 +93,12 @@ ClientState decode_state(Bytes b, const std::string& path) {
     throw;
   }
   sodium_memzero(b.data(), b.size());
+  return env;
+}
+
+namespace {
+ClientState decode_state(Bytes b, const std::string& path) {
+  Envelope env = open_secret_envelope(b, path);
   if (env.type != MsgType::client_state)
     throw Error(Exit::data, path + ": is a message of type " + std::string(type_name(env.type)) + ", not a client state file");
   ClientState st = decode_body<ClientState>(env, path);

@@ -67,6 +67,10 @@ bool net_mode(const NetFlags& f);
 void net_round(const NetFlags& f, std::span<const uint8_t> msg, const Params& p, const SessionId& sid,
                MsgType reply_type, uint32_t recipient, const std::function<void()>& on_sent,
                const std::function<void()>& on_connected = {});
+// The envelope of a file that holds secrets (a client state, an identity), read into b: b is
+// wiped whether or not it opens (the envelope's body keeps the secret; wipe it after decoding).
+Envelope open_secret_envelope(Bytes& b, const std::string& path);
+
 // The end of a client step (share, mask, unmask): its state, which records msg, is committed
 // before msg goes anywhere, so no crash can lead to a second, different message and a rerun
 // sends the same one. File mode: the state, then msg to `out`. Socket mode: the state once the

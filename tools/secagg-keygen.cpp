@@ -44,14 +44,7 @@ Identity read_identity(const std::string& path) {
                                           "chmod 600 on it",
                                           path, in.st.st_mode & 07777));
   }
-  Envelope env;
-  try {
-    env = open_envelope(b, path);
-  } catch (...) {
-    sodium_memzero(b.data(), b.size());
-    throw;
-  }
-  sodium_memzero(b.data(), b.size());
+  Envelope env = tool::open_secret_envelope(b, path);
   try {
     Identity id = decode_identity(env, path);
     sodium_memzero(env.body.data(), env.body.size());
