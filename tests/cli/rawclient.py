@@ -88,6 +88,25 @@ def notice_kind(data):
     return KINDS[kind] if kind < len(KINDS) else None
 
 
+def read_ready(sel, timeout, got=None):
+    """Waits up to timeout for the registered sockets; appends what each ready one sent to got[s]
+    (when given) and returns the ones that closed, unregistered."""
+    closed = []
+    for key, _ in sel.select(timeout=timeout):
+        s = key.fileobj
+        try:
+            b = s.recv(65536)
+        except OSError:
+            b = b""
+        if b:
+            if got is not None:
+                got[s] += b
+        else:
+            sel.unregister(s)
+            closed.append(s)
+    return closed
+
+
 def headers(port, args):
     n, ids, body_len = int(args[0]), [int(i) for i in args[1].split(",")], int(args[2])
     socks = []
@@ -104,23 +123,8 @@ def headers(port, args):
         s.setblocking(False)
         sel.register(s, selectors.EVENT_READ)
     while open_ and time.monotonic() < deadline:
-        for key, _ in sel.select(timeout=max(0.0, deadline - time.monotonic())):
-            s = key.fileobj
-            try:
-                b = s.recv(65536)
-            except OSError:
-                b = b""
-            if b:
-                got[s] += b
-            else:
-                sel.unregister(s)
-                open_.discard(s)
-    counts = {k: 0 for k in KINDS}
-    for s in socks:
-        k = notice_kind(got[s])
-        if k:
-            counts[k] += 1
-    line = f"closed {n - len(open_)} " + " ".join(f"{k} {counts[k]}" for k in KINDS)
+        open_.difference_update(read_ready(sel, max(0.0, deadline - time.monotonic()), got))
+    line = f"closed {n - len(open_)} " + count_notices(got[s] for s in socks)
     if "--probe" in args:
         closed = [s for s in socks if s not in open_]
         for s in closed:
@@ -156,15 +160,7 @@ def idleflood(port, args):
     for _ in range(n):
         connect()
     while not os.path.exists(stop) and time.monotonic() < end:
-        for key, _ in sel.select(timeout=0.1):
-            s = key.fileobj
-            try:
-                b = s.recv(65536)
-            except OSError:
-                b = b""
-            if b:
-                continue  # a notice: the close follows
-            sel.unregister(s)
+        for s in read_ready(sel, 0.1):  # a notice is skipped: the close follows
             s.close()
             time.sleep(0.005)
             try:
@@ -207,18 +203,9 @@ def claims(port, args):
                 sel.register(s, selectors.EVENT_READ)
                 got[s] = b""
                 sent += 1
-        for key, _ in sel.select(timeout=max(0.0, min(next_at - time.monotonic(), 0.05))):
-            s = key.fileobj
-            try:
-                b = s.recv(65536)
-            except OSError:
-                b = b""
-            if b:
-                got[s] += b
-            else:
-                sel.unregister(s)
-                s.close()
-                closed += 1
+        for s in read_ready(sel, max(0.0, min(next_at - time.monotonic(), 0.05)), got):
+            s.close()
+            closed += 1
     print(f"sent {sent} closed {closed} " + count_notices(got.values()), flush=True)
 
 
