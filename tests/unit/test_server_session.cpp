@@ -19,6 +19,7 @@
 #include "fileio.hpp"
 #include "params.hpp"
 #include "server_session.hpp"
+#include "temp_dir.hpp"
 
 using namespace secagg;
 
@@ -70,17 +71,6 @@ struct Clients {
     }
     return out;
   }
-};
-
-struct TempDir {
-  std::string path;
-  TempDir() {
-    const char* t = std::getenv("TMPDIR");
-    std::string tmpl = std::string(t ? t : "/tmp") + "/secagg-unit-engine-XXXXXX";
-    REQUIRE(::mkdtemp(tmpl.data()) != nullptr);
-    path = tmpl;
-  }
-  ~TempDir() { std::filesystem::remove_all(path); }
 };
 
 }  // namespace
@@ -174,7 +164,7 @@ TEST_CASE("a round closes with fewer than t clients only to abort") {
 
 TEST_CASE("a round loaded from the session directory closes as the one kept in memory") {
   const Params p = session_params();
-  TempDir d;
+  test::TempDir d("engine");
   SessionDir dir(d.path);
   const SessionId sid = new_session_id();
   dir.begin(Marker::params).finish(encode(MsgType::params, sid, kServerId, kServerId, p));

@@ -19,21 +19,11 @@
 #include "error.hpp"
 #include "fileio.hpp"
 #include "session_dir.hpp"
+#include "temp_dir.hpp"
 
 using namespace secagg;
 
 namespace {
-
-struct TempDir {
-  std::string path;
-  TempDir() {
-    const char* t = std::getenv("TMPDIR");
-    std::string tmpl = std::string(t ? t : "/tmp") + "/secagg-unit-sdir-XXXXXX";
-    REQUIRE(::mkdtemp(tmpl.data()) != nullptr);
-    path = tmpl;
-  }
-  ~TempDir() { std::filesystem::remove_all(path); }
-};
 
 const Bytes kOurs{1, 2, 3}, kTheirs{9, 9};
 
@@ -63,7 +53,7 @@ bool lock_is_free(const std::string& dir) {
 TEST_CASE("a marker made between the check and the write: the write is refused as a step done already") {
   for (Marker m : {Marker::params, Marker::roster, Marker::u2, Marker::survivors, Marker::aggregate}) {
     CAPTURE(SessionDir::name(m));
-    TempDir d;
+    test::TempDir d("sdir");
     SessionDir s(d.path);
     const SessionDir::Writer w = s.begin(m);  // the check passes: no marker yet
     write_file_atomic(s.path(m), kTheirs);    // another run, not taking the lock, made it meanwhile
@@ -83,7 +73,7 @@ TEST_CASE("a marker made between the check and the write: the write is refused a
 }
 
 TEST_CASE("a step is written in order under the directory's lock; a second Writer of it waits, then is refused") {
-  TempDir d;
+  test::TempDir d("sdir");
   SessionDir s(d.path);
   CHECK(lock_is_free(d.path));
   std::optional<SessionDir::Writer> w;
@@ -115,7 +105,7 @@ TEST_CASE("a step is written in order under the directory's lock; a second Write
 }
 
 TEST_CASE("a Writer writes client messages only for a round whose transcript keeps them") {
-  TempDir d;
+  test::TempDir d("sdir");
   SessionDir s(d.path);
   const SessionDir::Writer w = s.begin(Marker::u2);
   try {
