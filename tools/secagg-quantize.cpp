@@ -21,6 +21,7 @@
 #include "quantize.hpp"
 #include "random.hpp"
 #include "residual.hpp"
+#include "selection_file.hpp"
 #include "session_dir.hpp"
 #include "sparse_union.hpp"
 #include "vectors.hpp"
@@ -64,28 +65,30 @@ ssga::Residual read_residual(const std::string& path, uint64_t n) {
   return ssga::parse_residual(b, n, path);
 }
 
-struct SelectionFile {
+struct SelectionArg {
   Selection sel;
   Digest32 digest{};  // of the whole file, what a values session's parameters name
   std::string origin;
 };
 
-// A selection of at most max_indices indices: the read is bounded by what such a message takes.
-SelectionFile read_selection(const std::string& path, uint64_t max_indices) {
-  SelectionFile f;
+// A selection of at most max_indices indices: the read is bounded by what such a message takes;
+// its body is checked as secagg-collect checks it (selection_file.hpp).
+SelectionArg read_selection(const std::string& path, uint64_t max_indices) {
+  SelectionArg f;
   f.origin = path == "-" ? "<stdin>" : path;
   Bytes b = read_file(path, 4 * max_indices + 65536);
   Envelope env = open_envelope(b, f.origin);
   if (env.type != MsgType::selection)
     throw Error(Exit::data, fmt::format("{}: is a message of type {}, not a selection", f.origin, type_name(env.type)));
-  f.sel = decode_body<Selection>(env, f.origin);
-  f.digest = blake2b_256(b);
+  SelectionFile checked = parse_selection(b, env, f.origin);
+  f.sel = std::move(checked.selection);
+  f.digest = checked.digest;
   return f;
 }
 
 // The selection is the one the values session was set up over (its digest is in the parameters),
 // so the values a client sends line up with every other client's.
-void check_selection_of(const SelectionFile& f, const Params& p, const std::string& params_origin) {
+void check_selection_of(const SelectionArg& f, const Params& p, const std::string& params_origin) {
   if (f.digest != p.selection)
     throw Error(Exit::data, fmt::format("{}: is not the selection of this values session ({} names another)", f.origin,
                                         params_origin));
@@ -308,7 +311,7 @@ int main(int argc, char** argv) {
     if (stl->parsed()) {
       refuse_stdio(residual, "--residual");
       ssga::Residual r = read_residual(residual, 0);
-      SelectionFile f = read_selection(select, r.size());
+      SelectionArg f = read_selection(select, r.size());
       if (f.sel.model_length != r.size())
         throw Error(Exit::data, fmt::format("{}: a selection of a model of {} entries, the residual {} has {}", f.origin,
                                             f.sel.model_length, residual, r.size()));
@@ -333,7 +336,7 @@ int main(int argc, char** argv) {
     // Usage errors before any file is read.
     uint64_t weight = enc->parsed() ? parse_weight(weight_text) : 0;
     Session s = read_session(params_path);
-    std::optional<SelectionFile> sel;
+    std::optional<SelectionArg> sel;
     if (!select.empty()) {
       require_sparse(s.params, false, params_origin, "--select needs a values session's parameters (V/params.msg)");
       sel = read_selection(select, s.params.length);

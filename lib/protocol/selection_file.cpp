@@ -15,7 +15,10 @@ SelectionFile read_selection_file(const std::string& path) {
   MessageLimits limits;
   limits.type = MsgType::selection;
   const Bytes bytes = read_message_file(path, limits);
-  const Envelope env = open_envelope(bytes, origin);
+  return parse_selection(bytes, open_envelope(bytes, origin), origin);
+}
+
+SelectionFile parse_selection(std::span<const uint8_t> bytes, const Envelope& env, const std::string& origin) {
   SelectionFile f;
   f.selection = decode_body<Selection>(env, origin);
   f.union_session = env.session;

@@ -1,6 +1,7 @@
 // A selection message file (type 13, man/secagg-formats.5) as the steps of a values session use
 // it: its body checked, and the digest a values session's parameters carry (docs/sparse.md).
 #pragma once
+#include <span>
 #include <string>
 
 #include "crypto.hpp"
@@ -20,5 +21,8 @@ struct SelectionFile {
 // ascending and below it, and R_max a finite number >= 0. Error(Exit::data), one line naming
 // path, otherwise. An empty M or an R_max of 0 is returned as it is: the caller decides.
 SelectionFile read_selection_file(const std::string& path);
+// The same checks on a selection message already read (bytes) and opened (env, of type
+// selection) by a reader with a bound of its own.
+SelectionFile parse_selection(std::span<const uint8_t> bytes, const Envelope& env, const std::string& origin);
 
 }  // namespace secagg
