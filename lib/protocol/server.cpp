@@ -16,11 +16,16 @@ SessionId new_session_id() {
 
 void remove_masks(const Params& p, const SessionId& sid, const Roster& roster, std::span<const uint32_t> u3,
                   const Recovered& rec, uint64_t* sum, uint64_t begin, uint64_t end, unsigned threads) {
+  remove_masks(p, sid, roster, NeighbourGraph(sid, roster, p.neighbours), u3, rec, sum, begin, end, threads);
+}
+
+void remove_masks(const Params& p, const SessionId& sid, const Roster& roster, const NeighbourGraph& graph,
+                  std::span<const uint32_t> u3, const Recovered& rec, uint64_t* sum, uint64_t begin, uint64_t end,
+                  unsigned threads) {
   std::vector<SignedSeed> seeds;
   for (auto& [u, b] : rec.self_seeds) seeds.push_back({b, Sign::minus});
   // y_v carries sign(v, d) PRG(s_vd) for each dropped neighbour d: take it back out. One X25519
   // agreement per (d, v) pair, so they run on all threads.
-  NeighbourGraph graph(sid, roster, p.neighbours);
   struct Pair {
     const Secret32* sk;
     uint32_t d, v;

@@ -7,6 +7,7 @@
 #include <utility>
 #include <vector>
 
+#include "graph.hpp"
 #include "messages.hpp"
 
 namespace secagg {
@@ -31,5 +32,9 @@ struct Recovered {
 // can be split over threads or machines.
 void remove_masks(const Params& p, const SessionId& sid, const Roster& roster, std::span<const uint32_t> u3,
                   const Recovered& rec, uint64_t* sum, uint64_t begin, uint64_t end, unsigned threads);
+// The same with the session's neighbour graph already built (the round engine keeps one).
+void remove_masks(const Params& p, const SessionId& sid, const Roster& roster, const NeighbourGraph& graph,
+                  std::span<const uint32_t> u3, const Recovered& rec, uint64_t* sum, uint64_t begin, uint64_t end,
+                  unsigned threads);
 
 }  // namespace secagg

@@ -511,7 +511,7 @@ RoundResult ServerSession::close_unmask(unsigned threads, const std::function<vo
     sum_in_.reset();
   }
   step(Step::remove_masks);
-  remove_masks(p_, sid_, roster_, u3_, rec, sum_.data(), 0, sum_.size(), threads);
+  remove_masks(p_, sid_, roster_, graph(), u3_, rec, sum_.data(), 0, sum_.size(), threads);
   RoundResult r;
   r.round = Round::r4;
   r.in = std::move(rec.responders);
