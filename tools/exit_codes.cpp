@@ -61,8 +61,11 @@ const std::map<std::string, Codes, std::less<>>& table() {
         "the state file (mode 0600) and the advertise-keys message were written",
         "the session's threshold is not above half of each client's share holders and --insecure-low-threshold "
         "was not given",
-        "an unknown or missing option, or an --id outside [1, n]",
-        "params.msg is not valid session parameters", "params.msg or the --tls-ca file",
+        "an unknown or missing option, an --id outside [1, n], --identity and --cert missing in an active "
+        "session or given in another, or a certificate that is not the session CA's, not for --id, expired, or "
+        "of another identity",
+        "params.msg is not valid session parameters, or the --identity or --cert file is not valid",
+        "params.msg, the --identity or --cert file, or the --tls-ca file",
         "the state file exists already, or it or the output cannot be written");
     m["secagg-keygen identity"] = {
         {0, "success: NAME.key (mode 0600) and NAME.pub were written"},
@@ -101,7 +104,18 @@ const std::map<std::string, Codes, std::less<>>& table() {
     m["secagg-unmask"] = client_step(
         "the state file was updated and the unmask-shares message written",
         "this client has answered already or has not masked its input, or U3 is not a subset of U2, has fewer "
-        "than t clients or leaves this client out",
+        "than t clients or leaves this client out; in an active session, no --consistency, or a consistency "
+        "message over another U3 than the one this client signed, with fewer than t signatures, or with a "
+        "signature that does not verify or is not by a member of U3",
+        "an unknown or missing option, or --consistency in an honest-but-curious session",
+        "the state file, the survivor set or the consistency message failed a check (corrupted, another session, "
+        "ids not sorted or not unique)",
+        "the state file, the survivor set, the consistency message or the --tls-ca file",
+        "the state file or the output cannot be written");
+    m["secagg-unmask sign"] = client_step(
+        "the state file was updated and the consistency-signature message written",
+        "the session is not active, this client signed another survivor set already or has not masked its "
+        "input, or U3 is not a subset of U2, has fewer than t clients or leaves this client out",
         "an unknown or missing option",
         "the state file or the survivor set failed a check (corrupted, another session, ids not sorted or not "
         "unique)",
@@ -146,10 +160,12 @@ const std::map<std::string, Codes, std::less<>>& table() {
         {77, "permission denied creating the CSV file"}};
     m["secagg-collect setup"] = {
         {0, "success: the session directory and S/params.msg were created"},
-        {64, "usage: an unknown or missing option, or parameters that break a bound"},
-        {65, "bad data: the parameters fail the checks every reader of S/params.msg applies, or the --select file "
-             "is not a valid selection message, selects no index, or has R_max 0 (nothing to send)"},
-        {66, "missing input: the --select file"},
+        {64, "usage: an unknown or missing option, or parameters that break a bound (an active session's: t > "
+             "(n + C) / 2, full SecAgg, a --ca)"},
+        {65, "bad data: the parameters fail the checks every reader of S/params.msg applies, the --ca file is not "
+             "an identity-public message, or the --select file is not a valid selection message, selects no "
+             "index, or has R_max 0 (nothing to send)"},
+        {66, "missing input: the --select or --ca file"},
         {70, "internal error (a bug in secagg)"},
         {73, "cannot create output: S/params.msg exists (the session was set up already), or the directory or "
              "the file cannot be created"},
@@ -172,6 +188,10 @@ const std::map<std::string, Codes, std::less<>>& table() {
                                                "fewer than t clients sent their shares", "S/u2.msg");
     m["secagg-collect masked"] = collect_round("S/masked-sum.vec and S/survivors.msg (U3) were written",
                                                "fewer than t clients sent a masked input", "S/survivors.msg");
+    Codes consistency = collect_round("S/consistency.msg (U3 and the signatures of U4 over it) was written",
+                                      "fewer than t clients signed U3", "S/consistency.msg");
+    consistency[2].second = "usage: an unknown or missing option, or an honest-but-curious session (it has no round 3)";
+    m["secagg-collect consistency"] = consistency;
     m["secagg-collect unmask"] = collect_round(
         "the aggregate was written to the output and to S/aggregate.vec",
         "fewer than t clients (of a client's neighbours, in SecAgg+) answered", "S/aggregate.vec");
@@ -192,7 +212,7 @@ const std::map<std::string, Codes, std::less<>>& table() {
         {143, "stopped by SIGTERM; --resume continues the session"}};
     m["secagg-collect"] = {
         {0, "success (each subcommand's --help says what every status means for it)"},
-        {1, "the session aborted: too few clients answered (keys, shares, masked, unmask, serve)"},
+        {1, "the session aborted: too few clients answered (keys, shares, masked, consistency, unmask, serve)"},
         {64, "usage: an unknown or missing option or subcommand, or parameters that break a bound"},
         {65, "bad data: a message or a file of the session directory failed a check"},
         {66, "missing input"},

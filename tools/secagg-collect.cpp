@@ -4,6 +4,7 @@
 #include <charconv>
 #include <cmath>
 #include <cstdio>
+#include <optional>
 
 #include <fmt/format.h>
 
@@ -12,6 +13,7 @@
 #include "error.hpp"
 #include "fileio.hpp"
 #include "graph_bounds.hpp"
+#include "identity.hpp"
 #include "net/fd_limit.hpp"
 #include "net/serve.hpp"
 #include "pack.hpp"
@@ -76,6 +78,30 @@ void size_graph(Params& p, const GraphSpec& g) {
   if (stated && p.neighbours < p.clients - 1) {
     std::string why = check_graph(p.clients, p.neighbours, p.threshold, corruption, dropout);
     if (!why.empty()) throw Error(Exit::usage, why);
+  }
+}
+
+// --threat-model, --ca and --corrupt into p (docs/security.md, "Active mode"). An active session's
+// threshold defaults to the smallest with t > (n + C) / 2; validate_params checks a given one.
+void set_threat_model(Params& p, GraphSpec& g, const std::string& model, const std::string& ca_path,
+                      std::optional<uint32_t> corrupt) {
+  if (model == "honest-but-curious") {
+    if (!ca_path.empty() || corrupt)
+      throw Error(Exit::usage, "--ca and --corrupt belong to an active session: give --threat-model active");
+    return;
+  }
+  if (model != "active")
+    throw Error(Exit::usage, fmt::format("--threat-model '{}' is neither honest-but-curious nor active", model));
+  if (ca_path.empty())
+    throw Error(Exit::usage, "--threat-model active needs --ca CA.pub: the clients' identities are certified by it");
+  if (g.neighbours == "auto")
+    throw Error(Exit::usage, "--neighbours auto sizes a SecAgg+ graph; active mode runs full SecAgg only");
+  p.threat = ThreatModel::active;
+  p.ca_pk = decode_identity_public(tool::read_message(ca_path, nullptr, MsgType::identity_public), ca_path);
+  p.corrupt = corrupt ? *corrupt : default_corrupt(p.clients);
+  if (!g.threshold_given && p.clients >= 2) {
+    p.threshold = min_active_threshold(p.clients, p.corrupt);
+    g.threshold_given = true;
   }
 }
 
@@ -248,6 +274,10 @@ void collect(const std::string& dir, Round round, const std::vector<std::string>
              const std::function<void(const RoundResult&)>& output, unsigned threads) {
   SessionDir s(dir);
   auto [p, sid] = s.params();
+  if (round == Round::r3 && !p.active())
+    throw Error(Exit::usage, fmt::format("{}: an honest-but-curious session has no round 3 (its clients answer the "
+                                         "survivor set directly: secagg-collect unmask)",
+                                         s.path(Marker::params)));
   auto w = s.begin(SessionDir::marker_of(round));
   ServerSession e = ServerSession::load(s, p, sid, round);
   const std::vector<uint32_t> expected = e.expected();
@@ -398,6 +428,18 @@ int main(int argc, char** argv) {
       ->check(rate);
   c_setup->add_flag("--insecure-low-threshold", insecure,
                     "Accept t <= n/2, which lets a server unmask individual inputs (teaching only)");
+  std::string threat_model = "honest-but-curious", ca_path;
+  uint32_t corrupt = 0;
+  c_setup->add_option("--threat-model", threat_model,
+                      "honest-but-curious (default: the server follows the protocol) or active (the server may lie: "
+                      "clients sign their keys with certified identities and sign the survivor set in round 3; "
+                      "docs/security.md)");
+  c_setup->add_option("--ca", ca_path,
+                      "Active: the public key of the CA that certifies the clients' identities (CA.pub from "
+                      "secagg-keygen identity); never the server's own key");
+  c_setup->add_option("--corrupt", corrupt,
+                      "Active: corrupted clients C the threshold must withstand, t > (n + C) / 2 (default "
+                      "floor((n - 1) / 3)); --threshold defaults to the smallest such t");
 
   auto add_round = [&](const char* name, const char* help) {
     auto* c = app.add_subcommand(name, help);
@@ -409,6 +451,10 @@ int main(int argc, char** argv) {
   auto* c_shares = add_round("shares", "Round 1: collect share-keys messages; writes S/inbox-<id>.msg for each client "
                                        "of U2");
   auto* c_masked = add_round("masked", "Round 2: collect masked inputs; writes S/survivors.msg (U3)");
+  auto* c_consistency = add_round("consistency",
+                                  "Round 3, active sessions: collect the clients' signatures over U3 "
+                                  "(consistency-signature messages from secagg-unmask sign); writes S/consistency.msg "
+                                  "(U3 and the signatures of U4), aborting below t");
   std::string select_out;
   auto* c_select = app.add_subcommand(
       "select", "SSGA: decode a union session's aggregate into a selection message (the union M of the clients' top "
@@ -468,6 +514,8 @@ int main(int argc, char** argv) {
     if (c_setup->parsed()) {
       p.insecure_threshold = insecure ? 1 : 0;
       graph.threshold_given = c_setup->count("--threshold") > 0;
+      set_threat_model(p, graph, threat_model, ca_path, c_setup->count("--corrupt") > 0 ? std::optional(corrupt)
+                                                                                          : std::nullopt);
       if (p.clients < 2) throw Error(Exit::usage, fmt::format("--clients {} is below 2", p.clients));
       size_graph(p, graph);
       if (quant_bits > 255) throw Error(Exit::usage, "--bits must be in [1, 32]");
@@ -507,6 +555,8 @@ int main(int argc, char** argv) {
       collect(dir, Round::r1, files, {}, threads);
     } else if (c_masked->parsed()) {
       collect(dir, Round::r2, files, {}, threads);
+    } else if (c_consistency->parsed()) {
+      collect(dir, Round::r3, files, {}, threads);
     } else if (c_unmask->parsed()) {
       collect(dir, Round::r4, files, [&](const RoundResult& r) { write_aggregate(out, text, r.aggregate, r.marker); },
               threads);

@@ -92,7 +92,7 @@ int main(int argc, char** argv) {
   std::string params_path, state_path, out = "-";
   uint32_t id = 0;
   // Required without a subcommand; refused with one (checked once the command line is parsed).
-  CLI::Option* round0[] = {
+  std::vector<CLI::Option*> round0 = {
       app.add_option("--params", params_path, "Session parameters (S/params.msg from secagg-collect setup)"),
       app.add_option("--id", id, "This client's id, 1..n"),
       app.add_option("--state", state_path,
@@ -102,6 +102,14 @@ int main(int argc, char** argv) {
   app.add_flag("--insecure-low-threshold", insecure,
                "Take part even if the session's threshold is not above half of each client's share holders, which "
                "lets the server unmask individual inputs (teaching only); without it such parameters are refused");
+  std::string identity_path, cert_path;
+  CLI::Option* identity_opt = app.add_option("--identity", identity_path,
+                 "Active sessions: this client's identity file (secagg-keygen identity; mode 0600), which signs "
+                 "the round-0 keys");
+  CLI::Option* cert_opt =
+      app.add_option("--cert", cert_path, "Active sessions: the CA's certificate of this client's identity for --id");
+  round0.push_back(identity_opt);
+  round0.push_back(cert_opt);
   tool::NetFlags net;
   tool::add_net_flags(app, net,
                       "Socket mode: where to save the server's roster (U1), the file secagg-share --roster reads");
@@ -132,7 +140,7 @@ int main(int argc, char** argv) {
   app.parse_complete_callback([&] {
     const bool sub = !app.get_subcommands().empty();
     for (CLI::Option* o : round0) {
-      if (!sub && o->count() == 0) throw CLI::RequiredError(o->get_name());
+      if (!sub && o->count() == 0 && o != identity_opt && o != cert_opt) throw CLI::RequiredError(o->get_name());
       if (sub && o->count() > 0)
         throw CLI::ValidationError(fmt::format("{} is an option of round 0, not of secagg-keygen {}",
                                                o->get_name(), app.get_subcommands().front()->get_name()));
@@ -165,6 +173,24 @@ int main(int argc, char** argv) {
     if (!warning.empty()) std::fprintf(stderr, "secagg-keygen: warning: %s\n", warning.c_str());
     if (id < 1 || id > p.clients)
       throw Error(Exit::usage, fmt::format("--id {} is outside the session's ids [1, {}]", id, p.clients));
+    if ((identity_opt->count() > 0) != (cert_opt->count() > 0))
+      throw Error(Exit::usage, "--identity and --cert go together: the identity signs, the certificate vouches for it");
+    if (p.active() && identity_opt->count() == 0)
+      throw Error(Exit::usage, fmt::format("{}: an active session: its clients sign their round-0 keys with a "
+                                           "certified identity (give --identity ID.key --cert ID.cert)",
+                                           params_path));
+    if (!p.active() && identity_opt->count() > 0)
+      throw Error(Exit::usage, fmt::format("{}: an honest-but-curious session takes no --identity or --cert",
+                                           params_path));
+    std::optional<Identity> identity;
+    std::optional<Certificate> cert;
+    std::optional<IdentityProof> proof;
+    if (p.active()) {
+      identity = read_identity(identity_path);
+      const Envelope cert_env = tool::read_message(cert_path, nullptr, MsgType::certificate);
+      cert = decode_certificate(cert_env, cert_path);
+      proof.emplace(IdentityProof{*identity, *cert, cert_path, unix_now()});
+    }
     // The state is committed before the advert goes anywhere, and a rerun with the same params
     // and id sends the same advert again (man/secagg-keygen.1): a lost advert is simply resent.
     StateLock lock;
@@ -176,7 +202,7 @@ int main(int argc, char** argv) {
         break;
       }
       random_context(fmt::format("keygen {}", id));
-      made = client_keygen(p, env.session, id);
+      made = proof ? client_keygen(p, env.session, id, &*proof) : client_keygen(p, env.session, id);
       msg = made->sent;
       // In socket mode the state is created once the server is reached (below).
       if (networked || tool::create_state(state_path, *made, lock)) break;

@@ -178,7 +178,7 @@ void Server::listen() {
 // The largest frame any client may send in this session (with its checksum and signature).
 uint64_t largest_frame(const Params& p) {
   uint64_t m = 0;
-  for (Round r : kRounds) m = std::max(m, max_client_body(p, r));
+  for (Round r : kActiveRounds) m = std::max(m, max_client_body(p, r));
   return kHeaderBytes + m + kChecksumBytes + kSignatureBytes;
 }
 
@@ -650,7 +650,7 @@ void Server::close_round(bool at_deadline) {
     else
       warn(fmt::format("round {}: client {}: not connected: its answer was not delivered", round_, r.id));
   }
-  const Round next = next_round(round_);
+  const Round next = next_round(round_, p_.active());
   if (next == Round::none) {
     done_ = true;
     error_code ec;

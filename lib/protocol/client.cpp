@@ -7,6 +7,7 @@
 
 #include "crypto.hpp"
 #include "graph.hpp"
+#include "identity.hpp"
 #include "error.hpp"
 #include "pack.hpp"
 #include "params.hpp"
@@ -34,6 +35,7 @@ StageStep stage_step(Round done) {
     case Round::r0: return {"advertised its keys", "secagg-keygen"};
     case Round::r1: return {"sent its shares", "secagg-share"};
     case Round::r2: return {"sent its masked input", "secagg-mask"};
+    case Round::r3: return {"signed the survivor set", "secagg-unmask sign"};
     case Round::r4: return {"answered the unmasking request", "secagg-unmask"};
     case Round::none: break;
   }
@@ -46,7 +48,7 @@ void expect_stage(const ClientState& st, Round want, const std::string& origin, 
   const Round stage = stage_of(st);
   if (stage == want) return;
   if (stage < want) {
-    const Round missing = next_round(stage);
+    const Round missing = next_round(stage, st.params.active());
     StageStep next = stage_step(missing);
     throw Error(Exit::aborted, fmt::format("{}: client {} has not {} yet (round {}): run {} first", origin, st.id,
                                            next.did, missing, next.tool));
@@ -139,7 +141,8 @@ bool same_params(const Params& a, const Params& b) {
   return a.clients == b.clients && a.threshold == b.threshold && a.neighbours == b.neighbours &&
          a.modulus == b.modulus && a.length == b.length && a.prg == b.prg &&
          a.insecure_threshold == b.insecure_threshold && a.quant_bits == b.quant_bits &&
-         std::bit_cast<uint64_t>(a.clip) == std::bit_cast<uint64_t>(b.clip) && a.max_weight == b.max_weight;
+         std::bit_cast<uint64_t>(a.clip) == std::bit_cast<uint64_t>(b.clip) && a.max_weight == b.max_weight &&
+         a.threat == b.threat && a.corrupt == b.corrupt && a.ca_pk == b.ca_pk;
 }
 
 // Prefix a failure of f with the file it concerns.
@@ -150,6 +153,87 @@ auto in_context(const std::string& origin, F&& f) {
   } catch (const Error& e) {
     throw Error(e.code(), origin + ": " + e.what());
   }
+}
+
+// An active session's roster: every entry certified by the session's CA for its id and its keys
+// signed by that identity, or the whole roster is refused, naming the first bad entry by id.
+void check_attestations(const Roster& roster, const ClientState& st, const std::string& origin, unsigned threads) {
+  const uint64_t now = unix_now();
+  Failures failed(roster.clients.size());
+  parallel_for(roster.clients.size(), threads, [&](size_t i) {
+    const RosterEntry& e = roster.clients[i];
+    try {
+      const std::string who = fmt::format("{}: roster entry of client {}", origin, e.id);
+      if (!e.attestation) throw Error(Exit::data, who + ": has no certificate (an active session's roster certifies every client)");
+      verify_attestation(*e.attestation, st.params.ca_pk, st.session, e.id, AdvertiseKeys{e.c_pk, e.s_pk, e.sig_pk},
+                         now, who);
+    } catch (...) {
+      failed.record(i);
+    }
+  });
+  failed.rethrow_first();
+}
+
+// The checks a survivor set U3 must pass before a client signs it (round 3) or answers it
+// (round 4): within U2 (as far as this client can see), at least t clients, this client among
+// them. `doing`: "unmask", "sign it". A valid U3 without this client ends round 2 without it:
+// st.input is erased (forgot_input) before the refusal.
+void check_u3(ClientState& st, const std::vector<uint32_t>& u3, const std::string& origin, const char* doing) {
+  if (!sorted_unique(u3)) throw Error(Exit::data, origin + ": survivor ids are not sorted and unique");
+  // Checked within this client's neighbourhood, which is all it can see (all of U1 in full SecAgg).
+  const std::vector<uint32_t> mine = closed_neighbourhood(st.session, st.roster, st.params.neighbours, st.id);
+  const bool full = mine.size() == st.roster.clients.size();
+  std::vector<uint32_t> local_u3;
+  bool outsider = false;  // a survivor that never was in U1 cannot be in U2 either
+  for (uint32_t v : u3) {
+    if (!st.roster.find(v)) outsider = true;
+    if (contains(mine, v)) local_u3.push_back(v);
+  }
+  if (outsider || !is_subset(local_u3, st.u2))
+    throw refuse(origin, fmt::format("round 2 survivor set U3 is not a subset of the previous round's U2: refusing to {}",
+                                     doing));
+  if (local_u3.size() < st.params.threshold)
+    throw refuse(origin, fmt::format("round 2 survivor set U3 has {} clients{}, fewer than the threshold {}: refusing "
+                                     "to {}",
+                                     local_u3.size(), full ? "" : " in this client's neighbourhood",
+                                     st.params.threshold, doing));
+  if (!contains(u3, st.id)) {
+    st.input = Digest32{};  // round 2 is over without this client: nothing is to be resent
+    throw refuse(origin, fmt::format("survivor set U3 does not include client {} although it sent its masked input: "
+                                     "refusing to {}",
+                                     st.id, doing));
+  }
+}
+
+// Round 4 of an active session: the consistency message must hold at least t valid signatures,
+// by members of U3, over exactly the U3 this client signed in round 3; otherwise nothing is
+// revealed (Exit::aborted). Every signature in it must verify: an honest server checked each.
+void check_consistency(const ClientState& st, const Envelope& env, const std::string& origin) {
+  const Consistency c = decode_body<Consistency>(env, origin);
+  if (c.u3 != st.u3)
+    throw refuse(origin, fmt::format("consistency message is over another survivor set than the U3 client {} signed in "
+                                     "round 3: refusing to unmask",
+                                     st.id));
+  uint32_t valid = 0, last = 0;
+  for (const SignedBy& s : c.signatures) {
+    if (s.id <= last)
+      throw Error(Exit::data, origin + ": consistency signatures are not sorted by client id and unique");
+    last = s.id;
+    const RosterEntry* e = st.roster.find(s.id);
+    if (!e || !contains(st.u3, s.id))
+      throw refuse(origin, fmt::format("consistency message holds a signature of client {}, which is not in the survivor "
+                                       "set U3: refusing to unmask",
+                                       s.id));
+    if (!ed25519_verify(e->sig_pk, s.signature, consistency_signed_bytes(st.session, s.id, st.u3)))
+      throw refuse(origin, fmt::format("consistency signature of client {} does not verify over the survivor set U3 "
+                                       "client {} signed: refusing to unmask",
+                                       s.id, st.id));
+    ++valid;
+  }
+  if (valid < st.params.threshold)
+    throw refuse(origin, fmt::format("consistency message holds {} signatures over U3, fewer than the threshold {}: "
+                                     "refusing to unmask",
+                                     valid, st.params.threshold));
 }
 
 }  // namespace
@@ -176,12 +260,20 @@ void validate_state(const ClientState& st, const std::string& origin) {
   if (st.sent.empty()) throw bad("has no record of the message its last step sent");
   if (stage_of(st) >= Round::r1 && !st.roster.find(st.id))
     throw bad("has a roster that does not list the client itself");
+  if (stage_of(st) == Round::r3 && !st.params.active()) throw bad("has signed a survivor set in a session without round 3");
+  if (st.params.active() != st.attestation.has_value()) throw bad("has an attestation that does not fit its session");
 }
 
-ClientState client_keygen(const Params& params, const SessionId& session, uint32_t id) {
+ClientState client_keygen(const Params& params, const SessionId& session, uint32_t id, const IdentityProof* proof) {
   validate_params(params);
   if (id < 1 || id > params.clients)
     throw Error(Exit::usage, fmt::format("client id {} is outside [1, {}]", id, params.clients));
+  if (params.active() && !proof)
+    throw Error(Exit::usage, "an active session's client signs its round-0 keys with its certified identity: give "
+                             "--identity and --cert");
+  if (!params.active() && proof)
+    throw Error(Exit::usage, "an honest-but-curious session takes no identity or certificate (they are for "
+                             "--threat-model active)");
   ClientState st;
   st.params = params;
   st.session = session;
@@ -195,6 +287,9 @@ ClientState client_keygen(const Params& params, const SessionId& session, uint32
   st.s_pk = s.pk;
   random_bytes(st.sig_seed.data(), st.sig_seed.size());
   st.sig_pk = ed25519_public(st.sig_seed);
+  if (proof)
+    st.attestation = attest(proof->identity, proof->cert, params.ca_pk, session, id, AdvertiseKeys{st.c_pk, st.s_pk, st.sig_pk},
+                            proof->now, proof->cert_origin);
   st.sent = client_advertise(st);
   return st;
 }
@@ -218,7 +313,7 @@ Bytes client_readvertise(const ClientState& st, const Params& params, const Sess
 // Self-signed: the server keeps a key only from a client that holds its secret half.
 Bytes client_advertise(const ClientState& st) {
   return encode_signed(MsgType::advertise_keys, st.session, st.id, kServerId,
-                       AdvertiseKeys{st.c_pk, st.s_pk, st.sig_pk}, st.sig_seed);
+                       AdvertiseKeys{st.c_pk, st.s_pk, st.sig_pk, st.attestation}, st.sig_seed);
 }
 
 Bytes client_share(ClientState& st, const Envelope& env, const std::string& origin, unsigned threads) {
@@ -254,6 +349,7 @@ Bytes client_share(ClientState& st, const Envelope& env, const std::string& orig
   const RosterEntry* self = roster.find(st.id);
   if (!self || self->c_pk != st.c_pk || self->s_pk != st.s_pk || self->sig_pk != st.sig_pk)
     throw Error(Exit::data, fmt::format("{}: roster does not list client {} with the keys it advertised", origin, st.id));
+  if (st.params.active()) check_attestations(roster, st, origin, threads);
   if (u1.size() < st.params.threshold)
     throw refuse(origin, fmt::format("round 0 roster U1 has {} clients, fewer than the threshold {}: refusing to go on",
                                      u1.size(), st.params.threshold));
@@ -403,44 +499,10 @@ Bytes client_mask(ClientState& st, const Envelope& env, const std::string& origi
   return msg;
 }
 
-bool forgot_input(const ClientState& st) {
-  return stage_of(st) == Round::r2 && sodium_is_zero(st.input.data(), st.input.size());
-}
+namespace {
 
-Bytes client_unmask(ClientState& st, const Envelope& env, const std::string& origin) {
-  // Run again: the same survivor set gets the same answer (the signing key is gone, so it is the
-  // stored one); any other could reveal both shares of one client.
-  static constexpr AnsweringStep kUnmask{MsgType::survivors, Round::r2, Round::r4, "answer an unmasking request",
-                                         "has already answered an unmasking request in this session for a different "
-                                         "survivor set: refusing a second one (it could reveal both shares of a "
-                                         "client)"};
-  Digest32 answered;
-  if (const Bytes* again = start_answering(st, env, origin, kUnmask, answered)) return *again;
-  IdList body = decode_body<IdList>(env, origin);
-  const auto& u3 = body.ids;
-  if (!sorted_unique(u3)) throw Error(Exit::data, origin + ": survivor ids are not sorted and unique");
-  // Checked within this client's neighbourhood, which is all it can see (all of U1 in full SecAgg).
-  const std::vector<uint32_t> mine = closed_neighbourhood(st.session, st.roster, st.params.neighbours, st.id);
-  const bool full = mine.size() == st.roster.clients.size();
-  std::vector<uint32_t> local_u3;
-  bool outsider = false;  // a survivor that never was in U1 cannot be in U2 either
-  for (uint32_t v : u3) {
-    if (!st.roster.find(v)) outsider = true;
-    if (contains(mine, v)) local_u3.push_back(v);
-  }
-  if (outsider || !is_subset(local_u3, st.u2))
-    throw refuse(origin, "round 2 survivor set U3 is not a subset of the previous round's U2: refusing to unmask");
-  if (local_u3.size() < st.params.threshold)
-    throw refuse(origin, fmt::format("round 2 survivor set U3 has {} clients{}, fewer than the threshold {}: refusing "
-                                     "to unmask",
-                                     local_u3.size(), full ? "" : " in this client's neighbourhood",
-                                     st.params.threshold));
-  if (!contains(u3, st.id)) {
-    st.input = Digest32{};  // round 2 is over without this client: nothing is to be resent
-    throw refuse(origin, fmt::format("survivor set U3 does not include client {} although it sent its masked input: "
-                                     "refusing to unmask",
-                                     st.id));
-  }
+// The shares a round-4 answer reveals: of b_v for v in U3, of the mask key of v in U2 \ U3.
+UnmaskShares reveal(const ClientState& st, const std::vector<uint32_t>& u3) {
   UnmaskShares out;
   for (const auto& h : st.held) {
     if (contains(u3, h.from))
@@ -448,6 +510,13 @@ Bytes client_unmask(ClientState& st, const Envelope& env, const std::string& ori
     else
       out.mask_key.push_back({h.from, h.key_share});
   }
+  return out;
+}
+
+// The answer to survivor set u3, the client's last message: the state drops the shares and the
+// signing key.
+Bytes finish_unmask(ClientState& st, const Digest32& answered, const std::vector<uint32_t>& u3) {
+  const UnmaskShares out = reveal(st, u3);
   ClientState next = st;
   next.u3 = u3;
   set_stage(next, Round::r4);
@@ -461,6 +530,79 @@ Bytes client_unmask(ClientState& st, const Envelope& env, const std::string& ori
   next.sent = msg;
   st = next;
   return msg;
+}
+
+Bytes client_unmask_active(ClientState& st, const Envelope& survivors, const std::string& origin,
+                           const Envelope* consistency, const std::string& consistency_origin) {
+  if (!consistency)
+    throw refuse(origin, fmt::format("client {} is in an active session: it reveals shares only against the "
+                                     "consistency message of round 3 (--consistency S/consistency.msg): refusing to "
+                                     "unmask",
+                                     st.id));
+  expect_message(survivors, origin, MsgType::survivors, st.session);
+  expect_sender(survivors, origin, kServerId);
+  // Run again: the same consistency message gets the same answer; any other is refused.
+  static constexpr AnsweringStep kUnmask{MsgType::consistency, Round::r3, Round::r4, "answer an unmasking request",
+                                         "has already answered an unmasking request in this session for a different "
+                                         "consistency message: refusing a second one"};
+  Digest32 answered;
+  const Bytes* again = start_answering(st, *consistency, consistency_origin, kUnmask, answered);
+  if (decode_body<IdList>(survivors, origin).ids != st.u3)
+    throw refuse(origin, fmt::format("survivor set U3 is not the one client {} signed in round 3: refusing to unmask",
+                                     st.id));
+  if (again) return *again;
+  check_consistency(st, *consistency, consistency_origin);
+  return finish_unmask(st, answered, st.u3);
+}
+
+}  // namespace
+
+bool forgot_input(const ClientState& st) {
+  return stage_of(st) == Round::r2 && sodium_is_zero(st.input.data(), st.input.size());
+}
+
+Bytes client_sign(ClientState& st, const Envelope& env, const std::string& origin) {
+  if (!st.params.active())
+    throw refuse(origin, "round 3 (consistency check) belongs to active sessions; this session is honest-but-curious: "
+                         "answer the survivor set with secagg-unmask");
+  // Run again: the same survivor set gets the same signature; another is never signed.
+  static constexpr AnsweringStep kSign{MsgType::survivors, Round::r2, Round::r3, "sign a survivor set",
+                                       "has already signed a different survivor set in this session: refusing to "
+                                       "sign a second one (two signed sets would let a server show two groups of "
+                                       "clients different survivors)"};
+  Digest32 answered;
+  if (const Bytes* again = start_answering(st, env, origin, kSign, answered)) return *again;
+  IdList body = decode_body<IdList>(env, origin);
+  check_u3(st, body.ids, origin, "sign it");
+  ClientState next = st;
+  next.u3 = body.ids;
+  set_stage(next, Round::r3);
+  const SurvivorSignature sig{ed25519_sign(st.sig_seed, consistency_signed_bytes(st.session, st.id, body.ids))};
+  Bytes msg = encode_signed(MsgType::consistency_signature, st.session, st.id, kServerId, sig, st.sig_seed);
+  next.answered = answered;
+  next.input = Digest32{};  // a U3 with this client in it: round 2 is over, its input is never resent
+  next.sent = msg;
+  st = next;
+  return msg;
+}
+
+Bytes client_unmask(ClientState& st, const Envelope& env, const std::string& origin, const Envelope* consistency,
+                    const std::string& consistency_origin) {
+  if (st.params.active()) return client_unmask_active(st, env, origin, consistency, consistency_origin);
+  if (consistency)
+    throw Error(Exit::usage, "a consistency message belongs to an active session; this one is honest-but-curious");
+  // Run again: the same survivor set gets the same answer (the signing key is gone, so it is the
+  // stored one); any other could reveal both shares of one client.
+  static constexpr AnsweringStep kUnmask{MsgType::survivors, Round::r2, Round::r4, "answer an unmasking request",
+                                         "has already answered an unmasking request in this session for a different "
+                                         "survivor set: refusing a second one (it could reveal both shares of a "
+                                         "client)"};
+  Digest32 answered;
+  if (const Bytes* again = start_answering(st, env, origin, kUnmask, answered)) return *again;
+  IdList body = decode_body<IdList>(env, origin);
+  const auto& u3 = body.ids;
+  check_u3(st, u3, origin, "unmask");
+  return finish_unmask(st, answered, u3);
 }
 
 }  // namespace secagg

@@ -15,9 +15,22 @@ namespace secagg {
 // known stage, the id in [1, n], sorted unique id lists. Throws Error(Exit::data) naming origin.
 void validate_state(const ClientState& st, const std::string& origin);
 
+// What a client of an active session proves its identity with in round 0: its long-term
+// identity, the CA's certificate of it (read from cert_origin) and the time to check expiry at.
+struct IdentityProof {
+  const Identity& identity;
+  const Certificate& cert;
+  std::string cert_origin;
+  uint64_t now = 0;
+};
+
 // Round 0 (AdvertiseKeys): two fresh X25519 key pairs and an Ed25519 signing key; returns the
-// new state. The params must be valid (validate_params) and id in [1, n].
-ClientState client_keygen(const Params& params, const SessionId& session, uint32_t id);
+// new state. The params must be valid (validate_params) and id in [1, n]. An active session needs
+// a proof (its certificate must be the session CA's, for id, unexpired, of proof's identity:
+// Error(Exit::usage) otherwise), and the advert carries the attestation (identity.hpp, attest);
+// any other session takes none.
+ClientState client_keygen(const Params& params, const SessionId& session, uint32_t id,
+                          const IdentityProof* proof = nullptr);
 // The advertise-keys message, signed with the signing key it advertises. Every later message
 // of the client is signed with that key too (signature.hpp).
 Bytes client_advertise(const ClientState& st);
@@ -28,7 +41,8 @@ Bytes client_readvertise(const ClientState& st, const Params& params, const Sess
                          const std::string& origin);
 
 // Round 1 (ShareKeys): check the roster U1 (it must list this client with all three of its
-// keys, and no key twice), pick the self-mask seed b, share b and the mask
+// keys, and no key twice; in an active session every entry's attestation must verify against the
+// session's CA, or the whole roster is refused, Exit::data naming the client), pick the self-mask seed b, share b and the mask
 // secret key among U1, and encrypt each share for its holder.
 // The X25519 agreements with every neighbour (share keys and pairwise mask seeds, both kept in
 // the state) run on `threads` threads.
@@ -45,7 +59,17 @@ Bytes client_mask(ClientState& st, const Envelope& inbox, const std::string& ori
 // A valid U3 that leaves this client out means round 2 ended without its masked input, which is
 // never to be sent again: that refusal first erases st.input (see forgot_input), for the caller
 // to commit, so that the state stops holding a digest that tests guesses of the input.
-Bytes client_unmask(ClientState& st, const Envelope& survivors, const std::string& origin);
+// In an active session (docs/security.md, "Active mode") the client must have signed U3 in round 3
+// (client_sign) and reveals its shares only against a consistency message that holds at least t
+// signatures, by members of U3, over exactly that U3, all of them valid; without one, or with
+// any other, it refuses (Exit::aborted) and reveals nothing. A consistency message in any other
+// session is a usage error.
+Bytes client_unmask(ClientState& st, const Envelope& survivors, const std::string& origin,
+                    const Envelope* consistency = nullptr, const std::string& consistency_origin = {});
+// Round 3 (ConsistencyCheck), active sessions only: check U3 as round 4 would, then sign (session,
+// id, U3) with the round-0 signing key (identity.hpp, consistency_signed_bytes). Once signed, the
+// client signs no other U3 in this session (Exit::aborted); the same U3 gets the same message.
+Bytes client_sign(ClientState& st, const Envelope& survivors, const std::string& origin);
 // True if st is at the masked stage with its input digest erased (round 2 ended without it).
 bool forgot_input(const ClientState& st);
 

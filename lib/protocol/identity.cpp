@@ -1,5 +1,7 @@
 #include "identity.hpp"
 
+#include <ctime>
+
 #include <fmt/format.h>
 
 #include "error.hpp"
@@ -92,6 +94,60 @@ void verify_certificate(const Certificate& cert, const Key32& ca_pk, uint32_t id
     throw Error(Exit::data, fmt::format("{}: bad signature: the CA did not sign this certificate", origin));
   if (cert.expires != 0 && cert.expires <= now)
     throw Error(Exit::data, fmt::format("{}: expired at {} (Unix seconds; now {})", origin, cert.expires, now));
+}
+
+uint64_t unix_now() { return static_cast<uint64_t>(std::time(nullptr)); }
+
+namespace {
+void append32(Bytes& out, uint32_t v) {
+  uint8_t b[4];
+  le::store32(b, v);
+  out.insert(out.end(), b, b + 4);
+}
+}  // namespace
+
+Bytes advert_signed_bytes(const SessionId& sid, uint32_t id, const AdvertiseKeys& keys) {
+  Bytes out(kAdvertLabel.begin(), kAdvertLabel.end());
+  out.insert(out.end(), sid.begin(), sid.end());
+  append32(out, id);
+  for (const Key32* k : {&keys.c_pk, &keys.s_pk, &keys.sig_pk}) out.insert(out.end(), k->begin(), k->end());
+  return out;
+}
+
+Attestation attest(const Identity& identity, const Certificate& cert, const Key32& ca_pk, const SessionId& sid,
+                   uint32_t id, const AdvertiseKeys& keys, uint64_t now, const std::string& cert_origin) {
+  try {
+    verify_certificate(cert, ca_pk, id, now, cert_origin);
+  } catch (const Error& e) {
+    throw Error(Exit::usage, e.what());
+  }
+  if (cert.identity_pk != identity.pk)
+    throw Error(Exit::usage, fmt::format("{}: certifies another identity than the one given (identity_pk {}, the "
+                                         "identity's {})",
+                                         cert_origin, to_hex(cert.identity_pk), to_hex(identity.pk)));
+  return {cert, ed25519_sign(identity.seed, advert_signed_bytes(sid, id, keys))};
+}
+
+void verify_attestation(const Attestation& a, const Key32& ca_pk, const SessionId& sid, uint32_t id,
+                        const AdvertiseKeys& keys, uint64_t now, const std::string& origin) {
+  verify_certificate(a.cert, ca_pk, id, now, origin + ": certificate");
+  if (!ed25519_verify(a.cert.identity_pk, a.binding, advert_signed_bytes(sid, id, keys)))
+    throw Error(Exit::data, fmt::format("{}: bad identity signature over client {}'s round-0 keys (not signed by the "
+                                        "identity its certificate names)",
+                                        origin, id));
+}
+
+Bytes consistency_signed_bytes(const SessionId& sid, uint32_t id, std::span<const uint32_t> u3) {
+  Bytes list;
+  list.reserve(4 * (u3.size() + 1));
+  append32(list, static_cast<uint32_t>(u3.size()));
+  for (uint32_t v : u3) append32(list, v);
+  const Digest32 d = blake2b_256(list);
+  Bytes out(kConsistencyLabel.begin(), kConsistencyLabel.end());
+  out.insert(out.end(), sid.begin(), sid.end());
+  append32(out, id);
+  out.insert(out.end(), d.begin(), d.end());
+  return out;
 }
 
 }  // namespace secagg

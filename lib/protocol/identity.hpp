@@ -7,6 +7,7 @@
 // (man/secagg-formats.5), all with session id zero: they are valid across sessions.
 #pragma once
 #include <cstdint>
+#include <span>
 #include <string>
 
 #include "bytes.hpp"
@@ -16,8 +17,10 @@
 
 namespace secagg {
 
-// The domain-separation label that starts a certificate's signed bytes.
+// The domain-separation labels that start the bytes each signature covers.
 inline constexpr std::string_view kCertificateLabel = "secagg/v1 certificate";
+inline constexpr std::string_view kAdvertLabel = "secagg/v1 advert";
+inline constexpr std::string_view kConsistencyLabel = "secagg/v1 consistency";
 
 // A new identity from random_bytes (random.hpp): seed and its Ed25519 public key.
 Identity make_identity();
@@ -44,5 +47,29 @@ Certificate decode_certificate(const Envelope& env, const std::string& origin);
 // another CA", "certifies client X, not Y", "bad signature", "expired".
 void verify_certificate(const Certificate& cert, const Key32& ca_pk, uint32_t id, uint64_t now,
                         const std::string& origin = "certificate");
+
+// The current time in Unix seconds, which certificates' expiry is checked against.
+uint64_t unix_now();
+
+// ---- Active sessions (docs/security.md, "Active mode") ---------------------------------------
+
+// The bytes a client's identity signs in round 0: kAdvertLabel || session id || le32 id || c_pk ||
+// s_pk || sig_pk. It binds the session's keys, the signing key above all, to the certified id.
+Bytes advert_signed_bytes(const SessionId& sid, uint32_t id, const AdvertiseKeys& keys);
+// What a client of an active session attaches to its advert. Checks first that cert is ca_pk's,
+// for this id, unexpired at now, and certifies identity's own key: Error(Exit::usage) naming
+// cert_origin otherwise (the client's own files do not fit the session).
+Attestation attest(const Identity& identity, const Certificate& cert, const Key32& ca_pk, const SessionId& sid,
+                   uint32_t id, const AdvertiseKeys& keys, uint64_t now, const std::string& cert_origin);
+// Checks a's certificate (verify_certificate against ca_pk, for id, at now) and its binding of
+// keys by the certified identity. Error(Exit::data) starting with origin: "certificate issued by
+// another CA", ..., "bad identity signature over its round-0 keys".
+void verify_attestation(const Attestation& a, const Key32& ca_pk, const SessionId& sid, uint32_t id,
+                        const AdvertiseKeys& keys, uint64_t now, const std::string& origin);
+
+// The bytes a client signs in round 3: kConsistencyLabel || session id || le32 id ||
+// BLAKE2b-256(le32 count || le32 ids of U3). Hashing U3 first keeps each of the n signatures a
+// client checks at 100 bytes of input, however large U3 is.
+Bytes consistency_signed_bytes(const SessionId& sid, uint32_t id, std::span<const uint32_t> u3);
 
 }  // namespace secagg

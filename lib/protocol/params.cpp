@@ -26,6 +26,12 @@ unsigned auto_modulus_bits(uint32_t n, uint64_t max_weight, unsigned bits) {
 
 uint32_t min_secure_threshold(uint32_t n) { return n / 2 + 1; }
 
+uint32_t default_corrupt(uint32_t n) { return n >= 1 ? (n - 1) / 3 : 0; }
+
+uint32_t min_active_threshold(uint32_t n, uint32_t corrupt) {
+  return static_cast<uint32_t>((uint64_t{n} + corrupt) / 2 + 1);
+}
+
 namespace {
 
 // The sparse fields (docs/sparse.md): a dense session has none, a union session its model and
@@ -58,6 +64,32 @@ void validate_sparse(const Params& p) {
     throw bad(fmt::format("a values session of {} values exceeds the model length {}", p.length - 1, p.model_length));
   if (p.per_client != 0 || p.union_cells != 0) throw bad("per-client count and union cells belong to a union session");
   if (p.selection == Digest32{}) throw bad("a values session names the digest of its selection");
+}
+
+// The active-mode fields (docs/security.md, "Active mode"): none in an honest-but-curious
+// session; in an active one a CA, full SecAgg, and t > (n + C) / 2.
+void validate_threat(const Params& p) {
+  auto bad = [](const std::string& m) { return Error(Exit::usage, m); };
+  if (p.threat == ThreatModel::honest_but_curious) {
+    if (p.corrupt != 0 || p.ca_pk != Key32{})
+      throw bad("a corrupted-client count and a CA belong to an active session (--threat-model active)");
+    return;
+  }
+  if (p.threat != ThreatModel::active)
+    throw bad(fmt::format("unknown threat model {}", static_cast<unsigned>(p.threat)));
+  if (p.ca_pk == Key32{}) throw bad("an active session names the CA that certifies its clients (--ca)");
+  if (p.neighbours < p.clients - 1)
+    throw bad("active mode runs full SecAgg only (--neighbours n - 1): secagg has no consistency round for SecAgg+ "
+              "neighbourhoods yet");
+  if (p.insecure_threshold) throw bad("an active session cannot take an insecure threshold");
+  if (p.corrupt >= p.clients)
+    throw bad(fmt::format("corrupted clients C = {} must be fewer than the n = {} clients", p.corrupt, p.clients));
+  const uint32_t need = min_active_threshold(p.clients, p.corrupt);
+  if (p.threshold < need)
+    throw bad(fmt::format("threshold {} is not above (n + C) / 2 = ({} + {}) / 2: with C corrupted clients a lying "
+                          "server could show two groups of clients different survivor sets, each with t signatures "
+                          "(use t >= {}, or a smaller --corrupt)",
+                          p.threshold, p.clients, p.corrupt, need));
 }
 
 }  // namespace
@@ -113,6 +145,7 @@ void validate_params(const Params& p) {
     throw bad("clip and max weight belong to a quantization spec: give --bits too");
   }
   validate_sparse(p);
+  validate_threat(p);
 }
 
 void check_params_file(const Params& p, const std::string& origin) {

@@ -19,7 +19,9 @@ inline constexpr uint64_t kMaxModelLength = uint64_t{1} << 31;
 // t <= k + 1 and t > (k + 1)/2 (half of each client's share holders). With a
 // quantization spec: 1 <= bits <= 32, 0 < clip < inf, 1 <= max_weight <= 2^32,
 // length >= 2 (weight plus at least one value), and R >= min_modulus_for(n, max_weight, bits).
-// insecure_threshold is 0 or 1.
+// insecure_threshold is 0 or 1. An active session (threat model active) names a CA, runs full
+// SecAgg, has C < n and t > (n + C)/2, and no insecure threshold; any other session has C = 0 and
+// no CA.
 void validate_params(const Params& p);
 // validate_params for parameters read from a file: every reader checks them, whoever wrote
 // the file. Throws Error(Exit::data): "<origin>: invalid session parameters: <bound>".
@@ -52,5 +54,10 @@ unsigned auto_modulus_bits(uint32_t n, uint64_t max_weight, unsigned bits);
 
 // The smallest threshold that meets the T1 bound t > n/2.
 uint32_t min_secure_threshold(uint32_t n);
+// Active mode (docs/security.md, "Active mode"): the corrupted clients C a session assumes when
+// setup is not told, floor((n - 1) / 3) (the paper's T2 instance, t > 2n/3), and the smallest
+// threshold with t > (n + C) / 2.
+uint32_t default_corrupt(uint32_t n);
+uint32_t min_active_threshold(uint32_t n, uint32_t corrupt);
 
 }  // namespace secagg

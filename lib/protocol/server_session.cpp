@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "crypto.hpp"
+#include "identity.hpp"
 #include "error.hpp"
 #include "pack.hpp"
 #include "protocol.hpp"
@@ -18,22 +19,27 @@ namespace secagg {
 namespace {
 
 // The set a round's senders must belong to, as its refusals name it.
-const char* expected_set(Round r) {
+const char* expected_set(Round r, bool active) {
   switch (r) {
     case Round::r0: return "the session's ids [1, n]";
     case Round::r1: return "the roster U1";
     case Round::r2: return "U2 (the clients whose shares were delivered)";
+    case Round::r4:
+      if (active) return "U4 (the clients that signed the survivor set)";
+      [[fallthrough]];
     default: return "U3 (the survivors)";
   }
 }
 
-// The set a round forms, as the abort names it.
-const char* formed_set(Round r) {
+// The set a round forms, as the abort names it (the paper's names: an active session's round 3
+// forms U4, its round 4 U5).
+const char* formed_set(Round r, bool active) {
   switch (r) {
     case Round::r0: return "U1";
     case Round::r1: return "U2";
     case Round::r2: return "U3";
-    default: return "U4";
+    case Round::r3: return "U4";
+    default: return active ? "U5" : "U4";
   }
 }
 
@@ -57,17 +63,19 @@ ServerSession ServerSession::load(const SessionDir& s, const Params& p, const Se
   e.sid_ = sid;
   if (r >= Round::r1) e.roster_ = s.roster(sid);
   if (r >= Round::r2) e.u2_ = s.u2(sid);
-  if (r == Round::r4) {
+  if (r >= Round::r3) {
     e.u3_ = s.survivors(sid);
     e.sum_in_ = s;
   }
+  if (r == Round::r4 && p.active()) e.u4_ = signers(e.checked_consistency(s.consistency(sid), s.path(Marker::consistency)));
   e.open(r);
   return e;
 }
 
 Round ServerSession::first_open_round(const SessionDir& s) {
-  for (Round r : kRounds)
-    if (!s.has(SessionDir::marker_of(r))) return r;
+  const bool active = s.params().first.active();
+  for (Round r : kActiveRounds)
+    if ((active || r != Round::r3) && !s.has(SessionDir::marker_of(r))) return r;
   return Round::none;
 }
 
@@ -84,7 +92,8 @@ void ServerSession::open(Round r) {
       expected_ = u2_;
       sum_.assign(p_.length, 0);
       break;
-    case Round::r4: expected_ = u3_; break;
+    case Round::r3: expected_ = u3_; break;
+    case Round::r4: expected_ = p_.active() ? u4_ : u3_; break;
     case Round::none: expected_.clear(); break;
   }
 }
@@ -107,7 +116,7 @@ void ServerSession::check_envelope(const Incoming& m) const {
   const uint32_t u = m.env.sender;
   if (!contains(expected_, u))
     throw Error(Exit::data, fmt::format("{}: {} message is from client {}, which is not in {}", m.origin,
-                                        round_label(type), u, expected_set(round_)));
+                                        round_label(type), u, expected_set(round_, p_.active())));
   if (round_ == Round::r0) return;
   const RosterEntry* e = roster_.find(u);
   if (!e)
@@ -131,7 +140,49 @@ RosterEntry ServerSession::check_advert(const Incoming& m) const {
     throw Error(Exit::data, fmt::format("{}: round 0 (advertise-keys) message from client {}: bad signature: not "
                                         "signed by the signing key it advertises",
                                         m.origin, m.env.sender));
-  return {m.env.sender, body.c_pk, body.s_pk, body.sig_pk};
+  // Active: the keys are the certified client's (docs/security.md, "Active mode"), checked here
+  // so that a roster the server sends on is one every client accepts.
+  if (p_.active() != body.attestation.has_value())
+    throw Error(Exit::data, fmt::format("{}: round 0 (advertise-keys) from client {} {}", m.origin, m.env.sender,
+                                        p_.active() ? "has no certificate: this session is active, and each client "
+                                                      "signs its keys with its certified identity (secagg-keygen "
+                                                      "--identity --cert)"
+                                                    : "carries a certificate, which an honest-but-curious session "
+                                                      "does not take"));
+  if (body.attestation)
+    verify_attestation(*body.attestation, p_.ca_pk, sid_, m.env.sender, body, unix_now(),
+                       fmt::format("{}: round 0 (advertise-keys) from client {}", m.origin, m.env.sender));
+  return {m.env.sender, body.c_pk, body.s_pk, body.sig_pk, body.attestation};
+}
+
+// Round 3: a client's signature over the U3 this server sent (one U3 for everyone).
+SurvivorSignature ServerSession::check_signature(const Incoming& m) {
+  auto body = decode_body<SurvivorSignature>(m.env, m.origin);
+  const RosterEntry* e = roster_.find(m.env.sender);
+  if (!ed25519_verify(e->sig_pk, body.signature, consistency_signed_bytes(sid_, m.env.sender, u3_)))
+    throw Error(Exit::data, fmt::format("{}: round 3 (consistency-signature) from client {}: its signature is not over "
+                                        "this session's survivor set U3",
+                                        m.origin, m.env.sender));
+  return body;
+}
+
+Consistency ServerSession::checked_consistency(Consistency c, const std::string& origin) const {
+  if (c.u3 != u3_) throw Error(Exit::data, origin + ": its survivor set is not the session's U3 (survivors.msg)");
+  uint32_t last = 0;
+  for (const SignedBy& s : c.signatures) {
+    const RosterEntry* e = roster_.find(s.id);
+    if (s.id <= last || !e || !contains(u3_, s.id) ||
+        !ed25519_verify(e->sig_pk, s.signature, consistency_signed_bytes(sid_, s.id, u3_)))
+      throw Error(Exit::data, fmt::format("{}: the signature of client {} is not a valid one over U3", origin, s.id));
+    last = s.id;
+  }
+  return c;
+}
+
+std::vector<uint32_t> ServerSession::signers(const Consistency& c) {
+  std::vector<uint32_t> ids;
+  for (const SignedBy& s : c.signatures) ids.push_back(s.id);
+  return ids;
 }
 
 SealedShares ServerSession::check_shares(const Incoming& m) {
@@ -258,6 +309,7 @@ void ServerSession::accept(const Incoming& m) {
       for (size_t i = 0; i < y.size(); ++i) sum_[i] = ring.add(sum_[i], y[i]);
       break;
     }
+    case Round::r3: add_checked(m, signatures_, &ServerSession::check_signature); break;
     case Round::r4: add_checked(m, responses_, &ServerSession::check_unmask); break;
     case Round::none: throw Error(Exit::software, "a message arrived after the session's last round");
   }
@@ -303,7 +355,7 @@ void ServerSession::accept_all(std::span<const Incoming> ms, unsigned threads) {
     return;
   }
 
-  // Rounds 0, 1 and 4: the envelopes (signature checks need nothing from another message), then
+  // Rounds 0, 1, 3 and 4: the envelopes (signature checks need nothing from another message), then
   // duplicates, only once every envelope passed, so that a batch with both a bad message and a
   // duplicate reports the bad message; then the bodies, in sender order.
   parallel_for_each_checked(ms.size(), threads, [&](size_t i) { check_envelope(ms[i]); });
@@ -335,6 +387,7 @@ void ServerSession::accept_all(std::span<const Incoming> ms, unsigned threads) {
       break;
     }
     case Round::r1: add_all_checked(sorted, threads, shares_, &ServerSession::check_shares); break;
+    case Round::r3: add_all_checked(sorted, threads, signatures_, &ServerSession::check_signature); break;
     default: add_all_checked(sorted, threads, responses_, &ServerSession::check_unmask); break;
   }
   for (const Incoming* m : sorted) origin_.emplace(m->env.sender, m->origin);
@@ -347,7 +400,7 @@ void ServerSession::require_threshold(size_t got) const {
     throw Error(Exit::aborted, fmt::format("{}: only {} of {} clients answered, fewer than the threshold {} ({} too "
                                            "small): session aborted",
                                            round_label(client_message(round_)), got, expected_.size(), p_.threshold,
-                                           formed_set(round_)));
+                                           formed_set(round_, p_.active())));
 }
 
 RoundResult ServerSession::close(unsigned threads, const std::function<void(Step)>& on_step) {
@@ -355,6 +408,7 @@ RoundResult ServerSession::close(unsigned threads, const std::function<void(Step
     case Round::r0: return close_keys();
     case Round::r1: return close_shares(threads);
     case Round::r2: return close_masked();
+    case Round::r3: return close_consistency();
     case Round::r4: return close_unmask(threads, on_step);
     case Round::none: break;
   }
@@ -418,7 +472,24 @@ RoundResult ServerSession::close_masked() {
   require_threshold(r.in.size());
   r.marker = encode(MsgType::survivors, sid_, kServerId, kServerId, IdList{r.in});
   u3_ = r.in;
-  open(Round::r4);  // the running sum stays: round 4 removes its masks
+  open(next_round(Round::r2, p_.active()));  // the running sum stays: round 4 removes its masks
+  return r;
+}
+
+RoundResult ServerSession::close_consistency() {
+  RoundResult r;
+  r.round = Round::r3;
+  Consistency c;
+  c.u3 = u3_;
+  for (auto& [id, s] : signatures_) {
+    r.in.push_back(id);
+    c.signatures.push_back({id, s.signature});
+  }
+  require_threshold(r.in.size());
+  r.marker = encode(MsgType::consistency, sid_, kServerId, kServerId, c);
+  u4_ = r.in;
+  signatures_.clear();
+  open(Round::r4);
   return r;
 }
 

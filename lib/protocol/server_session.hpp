@@ -33,8 +33,10 @@ namespace secagg {
 // What closing a round produced.
 struct RoundResult {
   Round round = Round::none;
-  std::vector<uint32_t> in;  // the round's set, sorted: U1, U2, U3, or U4 (the responders)
-  // The round's marker message (roster.msg, u2.msg, survivors.msg, aggregate.vec), which is also
+  // The round's set, sorted: U1, U2, U3, U4 (an active session's round 3: the signers of U3), or
+  // the responders of round 4.
+  std::vector<uint32_t> in;
+  // The round's marker message (roster.msg, u2.msg, survivors.msg, consistency.msg, aggregate.vec), which is also
   // every client's answer except in round 1, where each client of U2 gets its own inbox.
   Bytes marker;
   std::map<uint32_t, Bytes> inboxes;
@@ -52,8 +54,9 @@ class ServerSession {
   ServerSession(const Params& p, const SessionId& sid, Round r, Roster roster, std::vector<uint32_t> u2 = {},
                 std::vector<uint32_t> u3 = {});
   // Round r of a session whose earlier rounds are in the directory s (its params are p and sid):
-  // reads the roster (r >= 1), U2 (r >= 2) and U3 (r = 4); the masked sum is read when round 4
-  // closes. Errors are SessionDir's (a missing file names the step that makes it).
+  // reads the roster (r >= 1), U2 (r >= 2), U3 (r >= 3) and, in an active session's round 4, U4
+  // from the consistency message (checked again: every signature over U3); the masked sum is read
+  // when round 4 closes. Errors are SessionDir's (a missing file names the step that makes it).
   static ServerSession load(const SessionDir& s, const Params& p, const SessionId& sid, Round r);
   // The first round of s without its marker (serve --resume); none if the session is done.
   static Round first_open_round(const SessionDir& s);
@@ -62,7 +65,7 @@ class ServerSession {
   const Params& params() const { return p_; }
   const SessionId& session() const { return sid_; }
   const Roster& roster() const { return roster_; }
-  // The clients the round waits for, sorted: [1, n], U1, U2 or U3.
+  // The clients the round waits for, sorted: [1, n], U1, U2, U3, or in an active session's round 4 U4.
   const std::vector<uint32_t>& expected() const { return expected_; }
   size_t accepted() const { return origin_.size(); }
   bool has(uint32_t id) const { return origin_.count(id) != 0; }
@@ -91,6 +94,8 @@ class ServerSession {
   // Ends the round and opens the next (none after round 4). threads: for round 4's mask removal.
   // on_step (round 4) is called before each step and when it is done.
   RoundResult close(unsigned threads, const std::function<void(Step)>& on_step = {});
+  // An active session's round 3 set U4, once round 3 is closed.
+  const std::vector<uint32_t>& signed_u3() const { return u4_; }
   // Writes a closed round's files into the session directory, its marker last. Call it before
   // the next round's close (round 2's masked sum is the next round's running vector).
   void record(const RoundResult& r, const SessionDir::Writer& w) const;
@@ -103,6 +108,10 @@ class ServerSession {
   SealedShares check_shares(const Incoming& m);
   std::vector<uint64_t> check_masked(const Incoming& m) const;
   UnmaskShares check_unmask(const Incoming& m);
+  SurvivorSignature check_signature(const Incoming& m);
+  // A stored consistency message, checked as the clients check it: c, or Error(Exit::data).
+  Consistency checked_consistency(Consistency c, const std::string& origin) const;
+  static std::vector<uint32_t> signers(const Consistency& c);
   template <class Body>
   void add_checked(const Incoming& m, std::map<uint32_t, Body>& into, Body (ServerSession::*check)(const Incoming&));
   template <class Body>
@@ -114,6 +123,7 @@ class ServerSession {
   RoundResult close_keys();
   RoundResult close_shares(unsigned threads);
   RoundResult close_masked();
+  RoundResult close_consistency();
   RoundResult close_unmask(unsigned threads, const std::function<void(Step)>& on_step);
   std::vector<uint32_t> dropped() const;  // U2 \ U3
 
@@ -124,13 +134,14 @@ class ServerSession {
   std::map<uint32_t, std::string> origin_;  // the round's accepted senders -> their message's origin
   Roster roster_;
   std::optional<NeighbourGraph> graph_;
-  std::vector<uint32_t> u2_, u3_;
+  std::vector<uint32_t> u2_, u3_, u4_;  // u4_: an active session's signers of U3
   // Round 0: the accepted adverts and each public key they hold (-> its owner).
   std::map<uint32_t, RosterEntry> adverts_;
   std::map<Key32, uint32_t> advertised_;
   std::map<uint32_t, SealedShares> shares_;     // round 1
   std::vector<uint64_t> sum_;                   // round 2's running sum; round 4's masked sum
   std::optional<SessionDir> sum_in_;            // round 4 loaded: the directory that holds it
+  std::map<uint32_t, SurvivorSignature> signatures_;  // round 3
   std::map<uint32_t, UnmaskShares> responses_;  // round 4
 };
 

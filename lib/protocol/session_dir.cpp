@@ -26,6 +26,7 @@ const char* step_name(Marker m) {
     case Marker::roster: return "round 0";
     case Marker::u2: return "round 1";
     case Marker::survivors: return "round 2";
+    case Marker::consistency: return "round 3";
     case Marker::aggregate: return "round 4";
   }
   return "?";
@@ -55,6 +56,7 @@ const char* SessionDir::name(Marker m) {
     case Marker::roster: return "roster.msg";
     case Marker::u2: return "u2.msg";
     case Marker::survivors: return "survivors.msg";
+    case Marker::consistency: return "consistency.msg";
     case Marker::aggregate: return "aggregate.vec";
   }
   return "?";
@@ -108,6 +110,12 @@ std::vector<uint32_t> SessionDir::survivors(const SessionId& sid) const {
   return decode_body<IdList>(env, path(Marker::survivors)).ids;
 }
 
+Consistency SessionDir::consistency(const SessionId& sid) const {
+  Envelope env = read(Marker::consistency, MsgType::consistency, "secagg-collect consistency");
+  if (env.session != sid) throw Error(Exit::data, path(Marker::consistency) + ": belongs to another session");
+  return decode_body<Consistency>(env, path(Marker::consistency));
+}
+
 std::vector<uint64_t> SessionDir::masked_sum(const Params& p, const SessionId& sid) const {
   const std::string f = masked_sum_path();
   return read_vector(read_message_file(f, &p), p.ring(), p.length, &sid, f);
@@ -118,6 +126,7 @@ Marker SessionDir::marker_of(Round r) {
     case Round::r0: return Marker::roster;
     case Round::r1: return Marker::u2;
     case Round::r2: return Marker::survivors;
+    case Round::r3: return Marker::consistency;
     case Round::r4: return Marker::aggregate;
     case Round::none: break;
   }
@@ -164,8 +173,8 @@ void SessionDir::Writer::inbox(uint32_t id, std::span<const uint8_t> msg) const 
   write_file_atomic(s_->inbox_path(id), msg);
 }
 void SessionDir::Writer::message(uint32_t id, std::span<const uint8_t> msg) const {
-  for (Round r : kRounds)
-    if (marker_of(r) == step_) return write_file_atomic(s_->message_path(r, id), msg);
+  for (Round r : kActiveRounds)
+    if (keeps_messages(r) && marker_of(r) == step_) return write_file_atomic(s_->message_path(r, id), msg);
   throw Error(Exit::software, fmt::format("a client message was written by the writer of {}", step_name(step_)));
 }
 void SessionDir::Writer::masked_sum(std::span<const uint8_t> msg) const {

@@ -9,6 +9,7 @@
 //   masked-<id>.msg     round 2          client <id>'s masked input, as received
 //   masked-sum.vec      round 2          the sum mod R of the masked inputs of U3
 //   survivors.msg       round 2          U3                                          (marker)
+//   consistency.msg     round 3          U3 and the signatures of U4 over it (active sessions; marker)
 //   unmask-<id>.msg     round 4          client <id>'s unmasking answer, as received
 //   aggregate.vec       round 4          the sum of the inputs of U3, mod R          (marker)
 //
@@ -31,7 +32,7 @@
 namespace secagg {
 
 // The file that marks a step of the session as done.
-enum class Marker : uint8_t { params, roster, u2, survivors, aggregate };
+enum class Marker : uint8_t { params, roster, u2, survivors, consistency, aggregate };
 
 class SessionDir {
  public:
@@ -63,9 +64,10 @@ class SessionDir {
   Roster roster(const SessionId& sid) const;
   std::vector<uint32_t> u2(const SessionId& sid) const;
   std::vector<uint32_t> survivors(const SessionId& sid) const;
+  Consistency consistency(const SessionId& sid) const;
   std::vector<uint64_t> masked_sum(const Params& p, const SessionId& sid) const;
 
-  // The marker that ends round r's step (roster, u2, survivors, aggregate).
+  // The marker that ends round r's step (roster, u2, survivors, consistency, aggregate).
   static Marker marker_of(Round r);
   // Whether round r's client messages are part of the transcript (masked-<id>.msg, unmask-<id>.msg:
   // rounds 2 and 4, whose messages a resumed server cannot ask for again).

@@ -30,7 +30,7 @@ namespace {
 
 // A dropout round as the config gives it (a number): Error(Exit::usage) unless 0, 1, 2 or 4.
 Round dropout_round(int r) {
-  if (!is_round_number(r)) throw Error(Exit::usage, fmt::format("dropout round {} is not one of 0, 1, 2, 4", r));
+  if (!is_round_number(r) || r == round_number(Round::r3)) throw Error(Exit::usage, fmt::format("dropout round {} is not one of 0, 1, 2, 4", r));
   return static_cast<Round>(r);
 }
 

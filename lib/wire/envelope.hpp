@@ -47,28 +47,33 @@ using SessionId = std::array<uint8_t, kSessionIdBytes>;
 
 // The protocol's rounds (Bonawitz et al., "Practical Secure Aggregation for Privacy-Preserving
 // Machine Learning"; docs/protocol.md): 0 AdvertiseKeys, 1 ShareKeys, 2 MaskedInputCollection,
-// 4 Unmasking. Round 3 (ConsistencyCheck) belongs to the active mode (docs/security.md, "A lying
-// server beats t > n/2"), hence the gap. The value is the
-// round byte of a message header; none (0xff) marks a message of no round (setup's parameters,
-// vectors, client states, notices) and, compared with a round, comes after every one of them.
-enum class Round : uint8_t { r0 = 0, r1 = 1, r2 = 2, r4 = 4, none = 0xff };
+// 3 ConsistencyCheck (active sessions only: docs/security.md, "Active mode"), 4 Unmasking. The
+// value is the round byte of a message header; none (0xff) marks a message of no round (setup's
+// parameters, vectors, client states, notices) and, compared with a round, comes after every one
+// of them.
+enum class Round : uint8_t { r0 = 0, r1 = 1, r2 = 2, r3 = 3, r4 = 4, none = 0xff };
+// The rounds of an honest-but-curious session (round 3 is skipped), and of an active one.
 inline constexpr std::array<Round, 4> kRounds = {Round::r0, Round::r1, Round::r2, Round::r4};
+inline constexpr std::array<Round, 5> kActiveRounds = {Round::r0, Round::r1, Round::r2, Round::r3, Round::r4};
 // The number a user sees ("round 2"); 255 for none.
 constexpr uint8_t round_number(Round r) { return static_cast<uint8_t>(r); }
-// The position of a round in kRounds (0 to 3), for per-round arrays; kRounds.size() for none.
+// The position of an honest-but-curious round in kRounds (0 to 3), for per-round arrays;
+// kRounds.size() for none and for round 3.
 constexpr size_t round_index(Round r) {
   for (size_t i = 0; i < kRounds.size(); ++i)
     if (kRounds[i] == r) return i;
   return kRounds.size();
 }
-// The round that follows r (none after round 4 and after none).
-constexpr Round next_round(Round r) {
+// The round that follows r in a session of each kind (none after round 4 and after none).
+constexpr Round next_round(Round r, bool active = false) {
+  if (r == Round::r2 && active) return Round::r3;
+  if (r == Round::r3) return Round::r4;
   const size_t i = round_index(r);
   return i + 1 < kRounds.size() ? kRounds[i + 1] : Round::none;
 }
-// True if n is the number of a round: 0, 1, 2 or 4.
+// True if n is the number of a round: 0 to 4.
 constexpr bool is_round_number(long long n) {
-  for (Round r : kRounds)
+  for (Round r : kActiveRounds)
     if (n == round_number(r)) return true;
   return false;
 }
@@ -102,11 +107,15 @@ enum class Party : uint8_t { client, server };
   X(13, selection, "selection", none, server, Selection, 0, 0, 0, kPerIndex, kBodySlack)                        \
   X(14, identity, "identity", none, client, Identity, 0, 0, 0, 0, kBodySlack)                                       \
   X(15, identity_public, "identity-public", none, client, IdentityPublic, 0, 0, 0, 0, kBodySlack)                   \
-  X(16, certificate, "certificate", none, server, Certificate, 0, 0, 0, 0, kBodySlack)
+  X(16, certificate, "certificate", none, server, Certificate, 0, 0, 0, 0, kBodySlack)                             \
+  X(17, consistency_signature, "consistency-signature", r3, client, SurvivorSignature, 0, 0, 0, 0, kBodySlack)      \
+  X(18, consistency, "consistency", r3, server, Consistency, kPerSignature, 0, 0, 0, kBodySlack)
 
 // Generous sizes of the cereal encodings the bounds are made of (each well above the real size).
 inline constexpr uint64_t kBodySlack = 4096;      // every body's fixed fields (a notice's reason is at most 512 bytes)
-inline constexpr uint64_t kPerRosterEntry = 128;  // id and three keys: 4 + 3 x 32 bytes
+// id and three keys (4 + 3 x 32 bytes); in an active session also a certificate (140) and a signature (64)
+inline constexpr uint64_t kPerRosterEntry = 384;
+inline constexpr uint64_t kPerSignature = 96;     // a consistency entry: id and an Ed25519 signature
 inline constexpr uint64_t kPerSealedShare = 256;  // peer, nonce, a 112-byte ciphertext, size tags
 inline constexpr uint64_t kPerOwnedShare = 128;   // owner, x, the share's words
 inline constexpr uint64_t kPerId = 8;
@@ -162,7 +171,7 @@ constexpr Round round_of(MsgType type) {
   return valid_type(static_cast<uint8_t>(type)) ? msg_info(type).round : Round::none;
 }
 // The types that carry a signature: the clients' round messages (advertise-keys, share-keys,
-// masked-input, unmask-shares).
+// masked-input, consistency-signature, unmask-shares).
 constexpr bool signed_type(MsgType type) {
   return round_of(type) != Round::none && msg_info(type).sender == Party::client;
 }
@@ -178,7 +187,7 @@ constexpr MsgType client_message(Round r) {
   return MsgType::params;  // not reached for a round of kRounds (checked below)
 }
 static_assert([] {
-  for (Round r : kRounds)
+  for (Round r : kActiveRounds)
     if (!signed_type(client_message(r)) || round_of(client_message(r)) != r) return false;
   return true;
 }());

@@ -24,6 +24,14 @@ const char* sparse_name(SparseKind k) {
   return "unknown";
 }
 
+const char* threat_model_name(ThreatModel m) {
+  switch (m) {
+    case ThreatModel::honest_but_curious: return "honest-but-curious";
+    case ThreatModel::active: return "active";
+  }
+  return "unknown";
+}
+
 const RosterEntry* Roster::find(uint32_t id) const {
   auto it = std::lower_bound(clients.begin(), clients.end(), id,
                              [](const RosterEntry& e, uint32_t v) { return e.id < v; });
@@ -167,17 +175,21 @@ T decode_body(const Envelope& env, const std::string& origin) {
   std::istream is(&buf);
   T body{};
   ser::count_limit = env.body.size();
+  ser::input = &buf;
   try {
     cereal::PortableBinaryInputArchive ar(is);
     ar(body);
   } catch (const Error& e) {
     ser::count_limit = UINT64_MAX;
+    ser::input = nullptr;
     throw Error(Exit::data, fmt::format("{}: malformed {} body: {}", origin, type_name(env.type), e.what()));
   } catch (const std::exception& e) {
     ser::count_limit = UINT64_MAX;
+    ser::input = nullptr;
     throw Error(Exit::data, fmt::format("{}: malformed {} body (truncated or corrupted)", origin, type_name(env.type)));
   }
   ser::count_limit = UINT64_MAX;
+  ser::input = nullptr;
   if (buf.remaining() != 0)
     throw Error(Exit::data, fmt::format("{}: {} body has {} unexpected trailing bytes", origin, type_name(env.type),
                                         buf.remaining()));
@@ -201,6 +213,8 @@ SECAGG_BODY(Notice)
 SECAGG_BODY(Identity)
 SECAGG_BODY(IdentityPublic)
 SECAGG_BODY(Certificate)
+SECAGG_BODY(SurvivorSignature)
+SECAGG_BODY(Consistency)
 #undef SECAGG_BODY
 
 namespace {
@@ -263,9 +277,14 @@ std::string describe(const Params& p, MsgType) {
   if (p.sparse != SparseKind::none)
     what += fmt::format(" sparse={} model_length={}", sparse_name(p.sparse), p.model_length);
   if (p.insecure_threshold) what += " insecure_low_threshold=yes";
+  if (p.threat != ThreatModel::honest_but_curious)
+    what += fmt::format(" threat_model={} corrupt={}", threat_model_name(p.threat), p.corrupt);
   return what;
 }
-std::string describe(const Roster& r, MsgType) { return fmt::format("u1={}", r.clients.size()); }
+std::string describe(const Roster& r, MsgType) {
+  const bool certified = !r.clients.empty() && r.clients.front().attestation;
+  return fmt::format("u1={}{}", r.clients.size(), certified ? " certified=yes" : "");
+}
 std::string describe(const SealedShares& s, MsgType) { return fmt::format("shares={}", s.shares.size()); }
 std::string describe(const RingVector& v, MsgType) { return fmt::format("modulus={} length={}", v.modulus, v.length); }
 std::string describe(const IdList& l, MsgType type) {
@@ -290,6 +309,12 @@ std::string describe(const IdentityPublic& i, MsgType) { return "pk=" + to_hex(i
 std::string describe(const Certificate& c, MsgType) {
   return fmt::format("id={} identity_pk={} ca_pk={} expires={}", c.id, to_hex(c.identity_pk), to_hex(c.ca_pk),
                      c.expires == 0 ? std::string("never") : std::to_string(c.expires));
+}
+std::string describe(const SurvivorSignature&, MsgType) { return "signature=64-bytes"; }
+std::string describe(const Consistency& c, MsgType) {
+  std::vector<uint32_t> ids;
+  for (const SignedBy& s : c.signatures) ids.push_back(s.id);
+  return fmt::format("u3={} u4={}", id_list_text(c.u3), id_list_text(ids));
 }
 
 template <class B>

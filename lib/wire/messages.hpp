@@ -4,6 +4,7 @@
 #pragma once
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <span>
 #include <string>
 #include <type_traits>
@@ -22,6 +23,12 @@ inline constexpr uint32_t kServerId = 0;
 inline constexpr uint32_t kMaxClients = uint32_t{1} << 20;
 
 enum class SparseKind : uint8_t { none = 0, union_plain = 1, union_private = 2, values = 3 };
+// What the server is trusted to do (docs/security.md): follow the protocol while trying to learn
+// more (honest-but-curious, the paper's T1), or anything at all (active: the paper's T2, with
+// certified identities and the consistency round).
+enum class ThreatModel : uint8_t { honest_but_curious = 0, active = 1 };
+// "honest-but-curious", "active" ("unknown" otherwise).
+const char* threat_model_name(ThreatModel m);
 // "union-plain", "union-private", "values" ("none" for none, "unknown" otherwise).
 const char* sparse_name(SparseKind k);
 
@@ -49,16 +56,44 @@ struct Params {
   uint32_t per_client = 0;    // union: indices each client sends, floor(K / n)
   uint32_t union_cells = 0;   // union_private: cells of the sketch (docs/sparse.md)
   Digest32 selection{};       // values: BLAKE2b-256 of the selection message aggregated over
+  // Active mode (docs/security.md, "Active mode"): honest_but_curious in every other session, whose
+  // parameters are then byte for byte what they were before active sessions existed. An active
+  // session names the CA that certifies client identities and the number C of corrupted clients
+  // its threshold is chosen for (t > (n + C) / 2).
+  ThreatModel threat = ThreatModel::honest_but_curious;
+  uint32_t corrupt = 0;  // C
+  Key32 ca_pk{};         // the enrollment authority's Ed25519 key
 
   Modulus ring() const { return Modulus{modulus}; }
+  bool active() const { return threat == ThreatModel::active; }
   bool quantized() const { return quant_bits != 0; }
   PrgKind prg_kind() const { return static_cast<PrgKind>(prg); }
+};
+
+// A CA's statement that client `id` owns identity_pk, until `expires` (Unix seconds, 0 = never):
+// signature = Ed25519 by ca_pk over "secagg/v1 certificate" || le32 id || identity_pk || le64
+// expires (lib/protocol/identity.hpp).
+struct Certificate {
+  uint32_t id = 0;
+  Key32 identity_pk{};
+  Key32 ca_pk{};
+  uint64_t expires = 0;
+  Signature64 signature{};
+};
+
+// In an active session, what ties a client's round-0 keys to its certified identity: its
+// certificate, and the identity's signature over the session, the id and the three keys
+// (lib/protocol/identity.hpp, advert_signed_bytes).
+struct Attestation {
+  Certificate cert;
+  Signature64 binding{};
 };
 
 struct AdvertiseKeys {
   Key32 c_pk{};    // encrypts shares (round 1)
   Key32 s_pk{};    // agrees pairwise masks (round 2)
   Key32 sig_pk{};  // Ed25519: signs this advert and every later message of the client
+  std::optional<Attestation> attestation;  // active sessions only, after the keys
 };
 
 struct RosterEntry {
@@ -66,6 +101,7 @@ struct RosterEntry {
   Key32 c_pk{};
   Key32 s_pk{};
   Key32 sig_pk{};  // the server checks the client's later messages against it
+  std::optional<Attestation> attestation;  // active sessions only (every entry has one)
 };
 
 // U1 with its keys, sorted by id.
@@ -142,15 +178,24 @@ struct IdentityPublic {
   Key32 pk{};
 };
 
-// A CA's statement that client `id` owns identity_pk, until `expires` (Unix seconds, 0 = never):
-// signature = Ed25519 by ca_pk over "secagg/v1 certificate" || le32 id || identity_pk || le64
-// expires (lib/protocol/identity.hpp).
-struct Certificate {
-  uint32_t id = 0;
-  Key32 identity_pk{};
-  Key32 ca_pk{};
-  uint64_t expires = 0;
+// Round 3 (ConsistencyCheck), a client: its signature, by its round-0 signing key (which its
+// identity signed in round 0), over the survivor set U3 it was shown (consistency_signed_bytes in
+// lib/protocol/identity.hpp).
+struct SurvivorSignature {
   Signature64 signature{};
+};
+
+// One client's signature in a consistency message.
+struct SignedBy {
+  uint32_t id = 0;
+  Signature64 signature{};
+};
+
+// Round 3, the server: the survivor set U3 and the signatures over it of the clients U4 that
+// signed it, sorted by id.
+struct Consistency {
+  std::vector<uint32_t> u3;
+  std::vector<SignedBy> signatures;
 };
 
 // What a client learned from its inbox: the shares other clients made for it.
@@ -179,7 +224,10 @@ struct ClientState {
   std::vector<PeerKey> mask_seeds;  // per client of N[u], agreed in round 1, expanded in round 2
   std::vector<uint32_t> u2;         // from the inbox, round 1
   std::vector<HeldShares> held;     // decrypted inbox
-  std::vector<uint32_t> u3;         // the survivor set answered in round 4
+  std::vector<uint32_t> u3;         // the survivor set signed in round 3 (active) or answered in round 4
+  // Active sessions only (serialized after every other field): the client's own attestation,
+  // part of its round-0 advert.
+  std::optional<Attestation> attestation;
   // The last step's message and what determined it, so that running the step again with the
   // same inputs sends the same bytes and a different input is refused (a second masked input
   // or unmasking answer would reveal what the protocol hides).

@@ -90,7 +90,8 @@ TEST_CASE("every message type has a name, a round, a sender and a body, as man/s
                       {9, "vector", 255, false},         {10, "client-state", 255, false},
                       {11, "server-round1", 1, false},   {12, "notice", 255, false},
                       {13, "selection", 255, false},     {14, "identity", 255, false},
-                      {15, "identity-public", 255, false}, {16, "certificate", 255, false}};
+                      {15, "identity-public", 255, false}, {16, "certificate", 255, false},
+                      {17, "consistency-signature", 3, true}, {18, "consistency", 3, false}};
   REQUIRE(kMsgTypeCount == std::size(rows));
   CHECK(!valid_type(0));
   CHECK(!valid_type(static_cast<uint8_t>(kMsgTypeCount + 1)));
@@ -131,8 +132,14 @@ TEST_CASE("Round: numbers, order and the round after each") {
   CHECK(next_round(Round::r2) == Round::r4);
   CHECK(next_round(Round::r4) == Round::none);
   CHECK(Round::r4 < Round::none);
-  for (long long n : {0, 1, 2, 4}) CHECK(is_round_number(n));
-  for (long long n : {-1, 3, 5, 255}) CHECK(!is_round_number(n));
+  for (long long n : {0, 1, 2, 3, 4}) CHECK(is_round_number(n));
+  for (long long n : {-1, 5, 255}) CHECK(!is_round_number(n));
+  // Round 3 is an active session's only: the honest-but-curious rounds skip it.
+  CHECK(next_round(Round::r2, true) == Round::r3);
+  CHECK(next_round(Round::r3, true) == Round::r4);
+  CHECK(next_round(Round::r3) == Round::r4);
+  CHECK(round_index(Round::r3) == kRounds.size());
+  CHECK(client_message(Round::r3) == MsgType::consistency_signature);
   CHECK(fmt::format("round {}", Round::r2) == "round 2");
 }
 
@@ -165,7 +172,9 @@ TEST_CASE("the body bounds are the documented ones (man/secagg-formats.5, VALIDA
   CHECK(max_body_bytes(MsgType::identity, p) == slack);
   CHECK(max_body_bytes(MsgType::identity_public, p) == slack);
   CHECK(max_body_bytes(MsgType::certificate, p) == slack);
-  CHECK(max_body_bytes(MsgType::roster, p) == 128 * n + slack);
+  CHECK(max_body_bytes(MsgType::roster, p) == 384 * n + slack);
+  CHECK(max_body_bytes(MsgType::consistency_signature, p) == slack);
+  CHECK(max_body_bytes(MsgType::consistency, p) == 96 * n + slack);
   CHECK(max_body_bytes(MsgType::share_keys, p) == 256 * h + slack);
   CHECK(max_body_bytes(MsgType::inbox, p) == 256 * h + slack);
   CHECK(max_body_bytes(MsgType::masked_input, p) == vec + slack);
@@ -175,7 +184,7 @@ TEST_CASE("the body bounds are the documented ones (man/secagg-formats.5, VALIDA
   CHECK(max_body_bytes(MsgType::unmask_shares, p) == 128 * h + slack);
   // A client state holds its last message, a masked input at most.
   CHECK(max_body_bytes(MsgType::client_state, p) ==
-        128 * n + 384 * h + 16 * n + 64 + max_message_bytes(MsgType::masked_input, p) + slack);
+        384 * n + 384 * h + 16 * n + 64 + max_message_bytes(MsgType::masked_input, p) + slack);
   // Socket frames use the same bounds: a client's round message, and anything the server sends.
   for (Round r : kRounds) CHECK(net::max_client_body(p, r) == max_body_bytes(client_message(r), p));
   uint64_t server = 0;

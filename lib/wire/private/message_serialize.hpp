@@ -4,7 +4,10 @@
 // Free functions in the namespace of each struct, found by cereal through argument-dependent
 // lookup. The order of the fields is the format: never reorder them.
 #pragma once
+#include <algorithm>
 #include <cmath>
+#include <optional>
+#include <vector>
 #include <string>
 
 #include <cereal/archives/portable_binary.hpp>
@@ -41,19 +44,23 @@ void serialize(A& ar, Params& p) {
   }
   // The top bit of the insecure-threshold byte says that the sparse fields follow max_weight; a
   // reader from before sparse sessions refuses the byte (it must be 0 or 1) rather than misread.
-  constexpr uint8_t kSparseFollows = 0x80;
+  // The next bit says the same of the active-mode fields, which follow the sparse ones.
+  constexpr uint8_t kSparseFollows = 0x80, kActiveFollows = 0x40;
   if constexpr (ser::is_text<A>) {
     ar(cereal::make_nvp("insecure_threshold", p.insecure_threshold));
   } else if constexpr (ser::is_input<A>) {
     ar(cereal::make_nvp("insecure_threshold", p.insecure_threshold));
   } else {
-    uint8_t b = p.insecure_threshold | (p.sparse != SparseKind::none ? kSparseFollows : 0);
+    uint8_t b = p.insecure_threshold | (p.sparse != SparseKind::none ? kSparseFollows : 0) |
+                (p.threat != ThreatModel::honest_but_curious ? kActiveFollows : 0);
     ar(cereal::make_nvp("insecure_threshold", b));
   }
   bool sparse_follows = p.sparse != SparseKind::none;
+  bool active_follows = p.threat != ThreatModel::honest_but_curious;
   if constexpr (ser::is_input<A>) {
     sparse_follows = (p.insecure_threshold & kSparseFollows) != 0;
-    p.insecure_threshold &= static_cast<uint8_t>(~kSparseFollows);
+    active_follows = (p.insecure_threshold & kActiveFollows) != 0;
+    p.insecure_threshold &= static_cast<uint8_t>(~(kSparseFollows | kActiveFollows));
   }
   ar(cereal::make_nvp("quant_bits", p.quant_bits));
   if constexpr (ser::is_text<A>) {
@@ -68,39 +75,123 @@ void serialize(A& ar, Params& p) {
     ar(cereal::make_nvp("clip", p.clip));
   }
   ar(cereal::make_nvp("max_weight", p.max_weight));
-  if (!sparse_follows) return;
-  if constexpr (ser::is_text<A>) {
-    std::string kind = sparse_name(p.sparse);
-    if (kind == "unknown")
-      ar(cereal::make_nvp("sparse", static_cast<uint8_t>(p.sparse)));
-    else
+  if (sparse_follows) {
+    if constexpr (ser::is_text<A>) {
+      std::string kind = sparse_name(p.sparse);
+      if (kind == "unknown")
+        ar(cereal::make_nvp("sparse", static_cast<uint8_t>(p.sparse)));
+      else
+        ar(cereal::make_nvp("sparse", kind));
+    } else {
+      auto kind = static_cast<uint8_t>(p.sparse);
       ar(cereal::make_nvp("sparse", kind));
+      if constexpr (ser::is_input<A>) {
+        if (kind == 0) throw Error(Exit::data, "its sparse fields follow but name no sparse kind");
+        p.sparse = static_cast<SparseKind>(kind);
+      }
+    }
+    ar(cereal::make_nvp("model_length", p.model_length), cereal::make_nvp("per_client", p.per_client),
+       cereal::make_nvp("union_cells", p.union_cells), cereal::make_nvp("selection", ser::fixed(p.selection)));
+  }
+  if (!active_follows) return;
+  if constexpr (ser::is_text<A>) {
+    std::string model = threat_model_name(p.threat);
+    if (model == "unknown")
+      ar(cereal::make_nvp("threat_model", static_cast<uint8_t>(p.threat)));
+    else
+      ar(cereal::make_nvp("threat_model", model));
   } else {
-    auto kind = static_cast<uint8_t>(p.sparse);
-    ar(cereal::make_nvp("sparse", kind));
+    auto model = static_cast<uint8_t>(p.threat);
+    ar(cereal::make_nvp("threat_model", model));
     if constexpr (ser::is_input<A>) {
-      if (kind == 0) throw Error(Exit::data, "its sparse fields follow but name no sparse kind");
-      p.sparse = static_cast<SparseKind>(kind);
+      if (model == 0) throw Error(Exit::data, "its active-mode fields follow but name no threat model");
+      p.threat = static_cast<ThreatModel>(model);
     }
   }
-  ar(cereal::make_nvp("model_length", p.model_length), cereal::make_nvp("per_client", p.per_client),
-     cereal::make_nvp("union_cells", p.union_cells), cereal::make_nvp("selection", ser::fixed(p.selection)));
+  ar(cereal::make_nvp("corrupt", p.corrupt), cereal::make_nvp("ca_pk", ser::fixed(p.ca_pk)));
+}
+
+template <class A>
+void serialize(A& ar, Certificate& c) {
+  ar(cereal::make_nvp("id", c.id), cereal::make_nvp("identity_pk", ser::fixed(c.identity_pk)),
+     cereal::make_nvp("ca_pk", ser::fixed(c.ca_pk)), cereal::make_nvp("expires", c.expires),
+     cereal::make_nvp("signature", ser::fixed(c.signature)));
+}
+
+template <class A>
+void serialize(A& ar, Attestation& a) {
+  ar(cereal::make_nvp("certificate", a.cert), cereal::make_nvp("binding", ser::fixed(a.binding)));
+}
+
+// An optional attestation at the end of a body: written when present, read when bytes remain.
+template <class A>
+void trailing_attestation(A& ar, std::optional<Attestation>& a) {
+  if constexpr (ser::is_input<A>) {
+    if (!ser::more_input()) return;
+    a.emplace();
+  }
+  if (a) ar(cereal::make_nvp("attestation", *a));
 }
 
 template <class A>
 void serialize(A& ar, AdvertiseKeys& k) {
   ar(cereal::make_nvp("c_pk", ser::fixed(k.c_pk)), cereal::make_nvp("s_pk", ser::fixed(k.s_pk)),
      cereal::make_nvp("sig_pk", ser::fixed(k.sig_pk)));
+  trailing_attestation(ar, k.attestation);
 }
 
+// An entry's attestation travels in the roster's second list (binary), or inside the entry (JSON).
 template <class A>
 void serialize(A& ar, RosterEntry& e) {
   ar(cereal::make_nvp("id", e.id), cereal::make_nvp("c_pk", ser::fixed(e.c_pk)),
      cereal::make_nvp("s_pk", ser::fixed(e.s_pk)), cereal::make_nvp("sig_pk", ser::fixed(e.sig_pk)));
+  if constexpr (ser::is_text<A>)
+    if (e.attestation) ar(cereal::make_nvp("attestation", *e.attestation));
+}
+
+// A roster: its entries, then, in an active session, one attestation per entry in entry order.
+// `attested` says whether the list is there; unset, it is there if bytes remain (a roster message
+// ends with it; a client state knows from its params).
+template <class A>
+void roster_fields(A& ar, Roster& r, std::optional<bool> attested) {
+  ar(cereal::make_nvp("clients", ser::list(r.clients)));
+  if constexpr (ser::is_text<A>) {
+    return;
+  } else if constexpr (ser::is_input<A>) {
+    if (!(attested ? *attested : ser::more_input())) return;
+    std::vector<Attestation> a;
+    ar(cereal::make_nvp("attestations", ser::list(a)));
+    if (a.size() != r.clients.size())
+      throw Error(Exit::data, "its attestations do not match its entries one for one");
+    for (size_t i = 0; i < a.size(); ++i) r.clients[i].attestation = a[i];
+  } else {
+    const bool any = std::any_of(r.clients.begin(), r.clients.end(), [](const RosterEntry& e) { return e.attestation; });
+    if (!(attested ? *attested : any)) return;
+    std::vector<Attestation> a;
+    for (const auto& e : r.clients) {
+      if (!e.attestation) throw Error(Exit::software, "an attested roster has an entry without an attestation");
+      a.push_back(*e.attestation);
+    }
+    ar(cereal::make_nvp("attestations", ser::list(a)));
+  }
 }
 
 template <class A>
-void serialize(A& ar, Roster& r) { ar(cereal::make_nvp("clients", ser::list(r.clients))); }
+void serialize(A& ar, Roster& r) { roster_fields(ar, r, std::nullopt); }
+
+}  // namespace secagg
+
+namespace secagg::ser {
+// A roster inside a client state, whose params say whether its attestations are there.
+struct RosterOf {
+  Roster& r;
+  bool attested;
+};
+template <class A>
+void serialize(A& ar, RosterOf& r) { roster_fields(ar, r.r, r.attested); }
+}  // namespace secagg::ser
+
+namespace secagg {
 
 template <class A>
 void serialize(A& ar, SealedShare& s) {
@@ -171,10 +262,16 @@ template <class A>
 void serialize(A& ar, IdentityPublic& i) { ar(cereal::make_nvp("pk", ser::fixed(i.pk))); }
 
 template <class A>
-void serialize(A& ar, Certificate& c) {
-  ar(cereal::make_nvp("id", c.id), cereal::make_nvp("identity_pk", ser::fixed(c.identity_pk)),
-     cereal::make_nvp("ca_pk", ser::fixed(c.ca_pk)), cereal::make_nvp("expires", c.expires),
-     cereal::make_nvp("signature", ser::fixed(c.signature)));
+void serialize(A& ar, SurvivorSignature& s) { ar(cereal::make_nvp("signature", ser::fixed(s.signature))); }
+
+template <class A>
+void serialize(A& ar, SignedBy& s) {
+  ar(cereal::make_nvp("id", s.id), cereal::make_nvp("signature", ser::fixed(s.signature)));
+}
+
+template <class A>
+void serialize(A& ar, Consistency& c) {
+  ar(cereal::make_nvp("u3", ser::list(c.u3)), cereal::make_nvp("signatures", ser::list(c.signatures)));
 }
 
 template <class A>
@@ -194,12 +291,19 @@ void serialize(A& ar, ClientState& s) {
      cereal::make_nvp("id", s.id), cereal::make_nvp("stage", s.stage), cereal::make_nvp("c_sk", ser::secret(s.c_sk)),
      cereal::make_nvp("s_sk", ser::secret(s.s_sk)), cereal::make_nvp("b_seed", ser::secret(s.b_seed)),
      cereal::make_nvp("sig_seed", ser::secret(s.sig_seed)), cereal::make_nvp("c_pk", ser::fixed(s.c_pk)),
-     cereal::make_nvp("s_pk", ser::fixed(s.s_pk)), cereal::make_nvp("sig_pk", ser::fixed(s.sig_pk)),
-     cereal::make_nvp("roster", s.roster), cereal::make_nvp("share_keys", ser::list(s.share_keys)),
+     cereal::make_nvp("s_pk", ser::fixed(s.s_pk)), cereal::make_nvp("sig_pk", ser::fixed(s.sig_pk)));
+  // A call of its own: whether the roster is attested depends on the params just read.
+  ar(cereal::make_nvp("roster", ser::RosterOf{s.roster, s.params.active()}));
+  ar(cereal::make_nvp("share_keys", ser::list(s.share_keys)),
      cereal::make_nvp("mask_seeds", ser::list(s.mask_seeds)), cereal::make_nvp("u2", ser::list(s.u2)),
      cereal::make_nvp("held", ser::list(s.held)), cereal::make_nvp("u3", ser::list(s.u3)),
      cereal::make_nvp("answered", ser::fixed(s.answered)), cereal::make_nvp("input", ser::Fixed<32>{s.input, true}),
      cereal::make_nvp("sent", ser::blob(s.sent)));
+  if (s.params.active()) {
+    if constexpr (ser::is_input<A>) s.attestation.emplace();
+    if (!s.attestation) throw Error(Exit::software, "an active session's client state has no attestation");
+    ar(cereal::make_nvp("attestation", *s.attestation));
+  }
 }
 
 }  // namespace secagg

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <array>
 #include <cstdint>
+#include <streambuf>
 #include <string>
 #include <type_traits>
 #include <vector>
@@ -21,6 +22,10 @@ namespace secagg::ser {
 inline thread_local bool show_secrets = false;
 // Set while decoding a body: upper bound on any element count it can hold.
 inline thread_local uint64_t count_limit = UINT64_MAX;
+// Set while decoding a body: its stream, to tell whether optional trailing fields follow (an
+// active session's attestations, which an honest-but-curious session's messages lack).
+inline thread_local std::streambuf* input = nullptr;
+inline bool more_input() { return input != nullptr && input->in_avail() > 0; }
 
 template <class A>
 inline constexpr bool is_text = cereal::traits::is_text_archive<A>::value;
