@@ -2,11 +2,9 @@
 // the library's real client code: a server that lies about who survived recovers one honest
 // client's exact input with t > n/2, no Sybil clients, and every client check passing.
 //
-// This pins what the documentation says secagg does NOT protect against (threat model T1 only,
-// docs/protocol.md). When the consistency round of the paper's active mode lands (clients sign
-// the survivor set and check each other's signatures before revealing anything), some client
-// must refuse before it reveals a share: turn run_attack's round-4 REQUIRE_NOTHROWs (and the
-// recovery checks) into the expected refusal then.
+// This pins what an honest-but-curious session does NOT protect against (threat model T1 only,
+// docs/protocol.md). The same attack against an active session (docs/security.md, "Active mode":
+// certified identities, round 3) runs below too: there every client refuses to reveal anything.
 #include <doctest/doctest.h>
 
 #include <algorithm>
@@ -20,6 +18,7 @@
 
 #include <fmt/format.h>
 
+#include "active_session.hpp"
 #include "client.hpp"
 #include "crypto.hpp"
 #include "envelope.hpp"
@@ -372,4 +371,136 @@ TEST_CASE("lying server: the attack is open exactly while t(t - 1) <= (n - 1)(n 
   for (uint32_t t = min_secure_threshold(1000); t <= 1000; ++t)
     if (doc_condition(1000, t)) largest = t;
   CHECK(largest == 618);
+}
+
+// ---- The same attack against an active session ----------------------------------------------
+
+namespace {
+
+// Every client of an active session shown its own U3(c) by the plan: each signs it (its checks
+// pass, as in the honest-but-curious run), and the server then offers each client the best
+// consistency message it can make for U3(c), every signature it holds over that set. Returns the
+// number of clients that revealed anything (the test wants 0) and the largest number of
+// signatures the server held over one set.
+struct ActiveOutcome {
+  uint32_t revealed = 0;
+  size_t largest_group = 0;
+  uint32_t refused = 0;
+};
+
+ActiveOutcome run_attack_active(const AttackPlan& a, uint32_t corrupt, uint64_t length) {
+  REQUIRE(plan_works(a));
+  const uint32_t n = a.n, v = a.v;
+  secagg::test::ActiveSession s = secagg::test::make_active_session(n, a.t, corrupt, length);
+  ServerSession server(s.p, s.sid, Round::r1, s.roster);
+  std::vector<Incoming> shares;
+  for (uint32_t id = 1; id <= n; ++id)
+    shares.push_back({"sh", open_envelope(client_share(s.st[id], s.roster_env(), "roster.msg"), "sh")});
+  server.accept_all(shares, 2);
+  const RoundResult r1 = server.close(2);
+  // ATTACK STEP 1, as before: v's inbox trimmed to {v} ∪ W.
+  for (uint32_t id = 1; id <= n; ++id) {
+    SealedShares box = decode_body<SealedShares>(open_envelope(r1.inboxes.at(id), "inbox"), "inbox");
+    if (id == v) std::erase_if(box.shares, [&](const SealedShare& x) { return x.peer != v && !in(a.w, x.peer); });
+    const Bytes inbox = encode(MsgType::inbox, s.sid, kServerId, id, box);
+    std::vector<uint64_t> x(length, id);
+    REQUIRE_NOTHROW(client_mask(s.st[id], open_envelope(inbox, "inbox"), "inbox", x, 1));
+  }
+  REQUIRE(s.st[v].u2.size() == a.t);
+  // ATTACK STEP 2, round 3: each client signs the set it is shown.
+  std::map<std::vector<uint32_t>, std::vector<SignedBy>> signed_sets;
+  for (uint32_t c = 1; c <= n; ++c) {
+    CAPTURE(c);
+    const auto& u3 = a.u3_of.at(c);
+    const Bytes survivors = encode(MsgType::survivors, s.sid, kServerId, kServerId, IdList{u3});
+    Bytes sig;
+    REQUIRE_NOTHROW(sig = client_sign(s.st[c], open_envelope(survivors, "survivors.msg"), "survivors.msg"));
+    const auto body = decode_body<SurvivorSignature>(open_envelope(sig, "sig"), "sig");
+    signed_sets[u3].push_back({c, body.signature});
+  }
+  ActiveOutcome out;
+  for (auto& [set, sigs] : signed_sets) out.largest_group = std::max(out.largest_group, sigs.size());
+  // Round 4: the best consistency message for each client's own set.
+  for (uint32_t c = 1; c <= n; ++c) {
+    CAPTURE(c);
+    const auto& u3 = a.u3_of.at(c);
+    Consistency best{u3, signed_sets.at(u3)};
+    std::sort(best.signatures.begin(), best.signatures.end(),
+              [](const SignedBy& x, const SignedBy& y) { return x.id < y.id; });
+    const Bytes survivors = encode(MsgType::survivors, s.sid, kServerId, kServerId, IdList{u3});
+    const Bytes consistency = encode(MsgType::consistency, s.sid, kServerId, kServerId, best);
+    const Envelope ce = open_envelope(consistency, "consistency.msg");
+    try {
+      client_unmask(s.st[c], open_envelope(survivors, "survivors.msg"), "survivors.msg", &ce, "consistency.msg");
+      ++out.revealed;
+    } catch (const Error& e) {
+      CHECK(e.code() == Exit::aborted);
+      CHECK(std::string(e.what()).find("fewer than the threshold") != std::string::npos);
+      CHECK(s.st[c].stage == round_number(Round::r3));  // nothing revealed, the state unchanged
+      ++out.refused;
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("lying server against an active session: every client refuses, at (5, 3), (10, 6) and (100, 61)") {
+  struct Case {
+    uint32_t n, t, corrupt;
+  };
+  for (const Case k : {Case{5, 3, 0}, Case{10, 6, 1}, Case{100, 61, 21}}) {
+    CAPTURE(k.n);
+    CAPTURE(k.t);
+    REQUIRE(min_active_threshold(k.n, k.corrupt) <= k.t);  // setup accepts these parameters
+    std::optional<AttackPlan> a = plan_attack(k.n, k.t);
+    REQUIRE(a.has_value());
+    const ActiveOutcome o = run_attack_active(*a, k.corrupt, 4);
+    CHECK(o.revealed == 0);
+    CHECK(o.refused == k.n);
+    CHECK(o.largest_group < k.t);
+  }
+}
+
+TEST_CASE("lying server against an active session: one survivor set for everyone gets too few signatures") {
+  // The attack with a single U3: v and everyone outside W, so that the clients of W reveal nothing
+  // and the others reveal b_v and the mask keys of W. v refuses to sign (U3 is not within its U2),
+  // the members of W refuse (U3 leaves them out), and at most the n - t others sign: fewer than t
+  // (docs/security.md, "Active mode"). At (10, 6) the set itself is below t and nobody signs.
+  struct Case {
+    uint32_t n, t, corrupt, signers;
+  };
+  for (const Case k : {Case{5, 3, 0, 2}, Case{10, 6, 1, 0}}) {
+    CAPTURE(k.n);
+    const uint32_t n = k.n, t = k.t;
+    secagg::test::ActiveSession s = secagg::test::make_active_session(n, t, k.corrupt, 3);
+    ServerSession server(s.p, s.sid, Round::r1, s.roster);
+    std::vector<Incoming> shares;
+    for (uint32_t id = 1; id <= n; ++id)
+      shares.push_back({"sh", open_envelope(client_share(s.st[id], s.roster_env(), "roster.msg"), "sh")});
+    server.accept_all(shares, 2);
+    const RoundResult r1 = server.close(2);
+    std::vector<uint32_t> w, u3 = {1};
+    for (uint32_t id = 2; id <= t; ++id) w.push_back(id);
+    for (uint32_t id = t + 1; id <= n; ++id) u3.push_back(id);
+    for (uint32_t id = 1; id <= n; ++id) {
+      SealedShares box = decode_body<SealedShares>(open_envelope(r1.inboxes.at(id), "inbox"), "inbox");
+      if (id == 1) std::erase_if(box.shares, [&](const SealedShare& x) { return x.peer != 1 && !in(w, x.peer); });
+      std::vector<uint64_t> x(3, id);
+      REQUIRE_NOTHROW(client_mask(s.st[id], open_envelope(encode(MsgType::inbox, s.sid, 0, id, box), "i"), "i", x, 1));
+    }
+    const Bytes survivors = encode(MsgType::survivors, s.sid, kServerId, kServerId, IdList{u3});
+    uint32_t signers = 0;
+    for (uint32_t c = 1; c <= n; ++c) {
+      try {
+        client_sign(s.st[c], open_envelope(survivors, "survivors.msg"), "survivors.msg");
+        ++signers;
+      } catch (const Error& e) {
+        CHECK(e.code() == Exit::aborted);
+        CHECK((c == 1 || in(w, c) || u3.size() < t));
+      }
+    }
+    CHECK(signers == k.signers);
+    CHECK(signers < t);
+  }
 }

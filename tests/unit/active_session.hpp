@@ -1,0 +1,76 @@
+// An active session in memory for tests (docs/security.md, "Active mode"): a CA, one certified
+// identity per client, the clients' states after round 0 and the roster the engine made of their
+// adverts.
+#pragma once
+#include <doctest/doctest.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "client.hpp"
+#include "envelope.hpp"
+#include "identity.hpp"
+#include "messages.hpp"
+#include "params.hpp"
+#include "server.hpp"
+#include "server_session.hpp"
+
+namespace secagg::test {
+
+struct ActiveSession {
+  Params p;
+  SessionId sid{};
+  Identity ca;
+  std::vector<Identity> identity;   // by id; [0] unused
+  std::vector<Certificate> cert;    // by id
+  std::vector<ClientState> st;      // by id, after round 0
+  Roster roster;
+  Bytes roster_msg;
+
+  Envelope roster_env() const { return open_envelope(roster_msg, "roster.msg"); }
+};
+
+inline Params active_params(uint32_t n, uint32_t t, uint32_t corrupt, uint64_t length, const Key32& ca_pk) {
+  Params p;
+  p.clients = n;
+  p.threshold = t;
+  p.neighbours = n - 1;
+  p.modulus = uint64_t{1} << 32;
+  p.length = length;
+  p.threat = ThreatModel::active;
+  p.corrupt = corrupt;
+  p.ca_pk = ca_pk;
+  return p;
+}
+
+// Setup and an honest round 0: every client keygens with its certified identity and the engine
+// collects every advert.
+inline ActiveSession make_active_session(uint32_t n, uint32_t t, uint32_t corrupt, uint64_t length) {
+  ActiveSession s;
+  s.ca = make_identity();
+  s.p = active_params(n, t, corrupt, length, s.ca.pk);
+  REQUIRE_NOTHROW(validate_params(s.p));
+  s.sid = new_session_id();
+  s.identity.resize(n + 1);
+  s.cert.resize(n + 1);
+  s.st.resize(n + 1);
+  ServerSession server(s.p, s.sid);
+  std::vector<Incoming> adverts;
+  for (uint32_t id = 1; id <= n; ++id) {
+    s.identity[id] = make_identity();
+    s.cert[id] = certify(s.ca, id, s.identity[id].pk, 0);
+    const IdentityProof proof{s.identity[id], s.cert[id], "cert", unix_now()};
+    s.st[id] = client_keygen(s.p, s.sid, id, &proof);
+    adverts.push_back({fmt::format("adv-{}.msg", id), open_envelope(client_advertise(s.st[id]), "adv")});
+  }
+  server.accept_all(adverts, 2);
+  const RoundResult r = server.close(2);
+  s.roster = server.roster();
+  s.roster_msg = r.marker;
+  return s;
+}
+
+}  // namespace secagg::test
