@@ -105,7 +105,8 @@ log_count() {
 }
 
 # net_client NAME STEP ID [EXTRA ARGS...]: start client ID's STEP (keygen, share, mask,
-# unmask) over the network in the background; stdout to NAME.out, stderr to NAME.err.
+# unmask; in an active session akeygen, with idID.key and idID.cert, sign and aunmask) over the
+# network in the background; stdout to NAME.out, stderr to NAME.err.
 net_client() {
   local name=$1 step=$2 i=$3
   shift 3
@@ -115,6 +116,11 @@ net_client() {
     share) cmd=(secagg-share --state "c$i" --roster "roster$i.msg" --recv "inbox$i.msg" --threads 1) ;;
     mask) cmd=(secagg-mask --state "c$i" --inbox "inbox$i.msg" --input "x$i.txt" --recv "survivors$i.msg" --threads 1) ;;
     unmask) cmd=(secagg-unmask --state "c$i" --survivors "survivors$i.msg" --recv "aggregate$i.vec") ;;
+    akeygen) cmd=(secagg-keygen --params S/params.msg --id "$i" --state "c$i" --identity "id$i.key" --cert "id$i.cert"
+      --recv "roster$i.msg") ;;
+    sign) cmd=(secagg-unmask sign --state "c$i" --survivors "survivors$i.msg" --recv "consistency$i.msg") ;;
+    aunmask) cmd=(secagg-unmask --state "c$i" --survivors "survivors$i.msg" --consistency "consistency$i.msg"
+      --recv "aggregate$i.vec") ;;
     *) echo "net_client: unknown step $step" >&2; return 1 ;;
   esac
   timeout 60 "${cmd[@]}" --connect "127.0.0.1:$PORT" --timeout 50 "${NET_CLIENT_ARGS[@]}" "$@" >"$name.out" \
