@@ -91,7 +91,8 @@ const std::map<std::string, Codes, std::less<>>& table() {
         "U1 has fewer than t clients, or this client has shared its keys already",
         "an unknown or missing option, or --threads outside [1, 256]",
         "the state file or the roster failed a check (corrupted, another session, this client missing from "
-        "the roster or listed with other keys, a low-order key)",
+        "the roster or listed with other keys, a low-order key; in an active session, an entry whose "
+        "certificate or identity signature does not verify against the session's CA)",
         "the state file, the roster or the --tls-ca file", "the state file or the output cannot be written");
     m["secagg-mask"] = client_step(
         "the state file was updated and the masked-input message written",
@@ -114,9 +115,9 @@ const std::map<std::string, Codes, std::less<>>& table() {
         "the state file or the output cannot be written");
     m["secagg-unmask sign"] = client_step(
         "the state file was updated and the consistency-signature message written",
-        "the session is not active, this client signed another survivor set already or has not masked its "
-        "input, or U3 is not a subset of U2, has fewer than t clients or leaves this client out",
-        "an unknown or missing option",
+        "this client signed another survivor set already or has not masked its input, or U3 is not a subset of "
+        "U2, has fewer than t clients or leaves this client out",
+        "an unknown or missing option, or an honest-but-curious session (it has no round 3)",
         "the state file or the survivor set failed a check (corrupted, another session, ids not sorted or not "
         "unique)",
         "the state file, the survivor set or the --tls-ca file", "the state file or the output cannot be written");

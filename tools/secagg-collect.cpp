@@ -297,6 +297,7 @@ void collect(const std::string& dir, Round round, const std::vector<std::string>
   if (SessionDir::keeps_messages(round))
     for (const auto& m : in) w.message(m.env.sender, seal_envelope(m.env));
   e.record(r, w);
+  for (const std::string& line : round_warnings(r)) std::fprintf(stderr, "secagg-collect: warning: %s\n", line.c_str());
   if (round == Round::r0)
     report_keys(p.clients, r.in);
   else

@@ -1,4 +1,6 @@
 // secagg-mask: round 2 (MaskedInputCollection) for one client.
+#include <cstdio>
+
 #include "client.hpp"
 #include "common.hpp"
 #include "fileio.hpp"
@@ -10,7 +12,8 @@ using namespace secagg;
 int main(int argc, char** argv) {
   CLI::App app{
       "Round 2 (MaskedInputCollection): decrypt the shares in this client's inbox (which defines U2), then mask the "
-      "input: y = x + PRG(b) + sum of signed pairwise masks PRG(s_uv) over U2, mod R. The input holds the session's "
+      "input: y = x + PRG(b) + sum of signed pairwise masks PRG(s_uv) over U2, mod R. Shares of another client that do "
+      "not open are left out with a warning (the client reports them missing in round 4). The input holds the session's "
       "length of integers in [0, R), as decimal text or a binary vector. Run again with the same inbox and input, it "
       "writes the same message again; another input is refused.",
       "secagg-mask"};
@@ -33,9 +36,19 @@ int main(int argc, char** argv) {
                             Bytes raw = read_file(input, max_input_bytes(st.params.length));
                             auto x = read_vector(raw, st.params.ring(), st.params.length, &st.session,
                                                  input == "-" ? "<stdin>" : input);
+                            const uint8_t before = st.stage;
                             Bytes msg = client_mask(st, inbox, step.in_path, x, threads);
                             sodium_memzero(raw.data(), raw.size());  // the private input is not needed any more
                             sodium_memzero(x.data(), x.size() * sizeof x[0]);
+                            const std::vector<uint32_t> bad = unopened_shares(st);
+                            if (st.stage != before && !bad.empty())
+                              std::fprintf(stderr,
+                                           "secagg-mask: warning: %s: the round 1 shares of client%s %s do not open "
+                                           "for client %u (undecryptable, malformed, or not what their dealer "
+                                           "committed to); it goes on without them and reports them missing in "
+                                           "round 4\n",
+                                           step.in_path.c_str(), bad.size() > 1 ? "s" : "",
+                                           id_list_text(bad).c_str(), st.id);
                             return msg;
                           });
   });

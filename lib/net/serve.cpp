@@ -618,6 +618,7 @@ std::vector<Reply> Server::collect() {
   const auto w = s_.begin(SessionDir::marker_of(round_));
   if (round_ == Round::r4 && o_.on_aggregate) o_.on_aggregate(r.aggregate, r.marker);
   engine_->record(r, w);
+  for (const std::string& line : round_warnings(r)) warn(line);
   std::vector<Reply> replies;
   auto to_all = std::make_shared<const Bytes>(std::move(r.marker));
   for (auto& [id, g] : got_) {

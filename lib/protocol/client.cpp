@@ -369,6 +369,7 @@ Bytes client_share(ClientState& st, const Envelope& env, const std::string& orig
   auto mask_shares = shamir::split(next.b_seed, st.params.threshold, holders);
   SealedShares out;
   out.shares.resize(holders.size());
+  if (st.params.active()) out.commitments.resize(holders.size());
   for (size_t i = 0; i < holders.size(); ++i) {
     out.shares[i].peer = holders[i];
     random_bytes(out.shares[i].nonce.data(), out.shares[i].nonce.size());
@@ -385,6 +386,9 @@ Bytes client_share(ClientState& st, const Envelope& env, const std::string& orig
     Secret32 k = in_context(origin, [&] { return share_key(st.c_sk, peer->c_pk, st.session, st.id, v); });
     SecretBytes pt = encode_share_plaintext(st.id, v, key_shares[i], mask_shares[i]);
     out.shares[i].ciphertext = aead_seal(k, out.shares[i].nonce, share_ad(st.session, st.id, v), pt);
+    if (st.params.active())
+      out.commitments[i] = {share_commitment(st.session, st.id, v, ShareKind::mask_key, key_shares[i]),
+                            share_commitment(st.session, st.id, v, ShareKind::self_mask, mask_shares[i])};
     next.share_keys[i] = {v, k};
     next.mask_seeds[i].peer = v;
     if (v != st.id)
@@ -449,24 +453,43 @@ Bytes client_mask(ClientState& st, const Envelope& env, const std::string& origi
                                      "go on",
                                      u2.size(), st.params.threshold));
 
+  // A commitment per share in an active session (the server forwards each dealer's), none otherwise.
+  const bool committed = st.params.active();
+  if (committed != !inbox.commitments.empty())
+    throw Error(Exit::data, fmt::format("{}: inbox {} the dealers' round-1 commitments, which {} session's inbox {}",
+                                        origin, committed ? "lacks" : "carries",
+                                        committed ? "an active" : "an honest-but-curious",
+                                        committed ? "carries" : "does not carry"));
   ClientState next = st;
   next.u2 = u2;
   next.held.clear();
-  for (auto& s : inbox.shares) {
+  for (size_t i = 0; i < inbox.shares.size(); ++i) {
+    const SealedShare& s = inbox.shares[i];
     auto key = std::lower_bound(st.share_keys.begin(), st.share_keys.end(), s.peer,
                                 [](const PeerKey& k, uint32_t id) { return k.peer < id; });
     if (key == st.share_keys.end() || key->peer != s.peer)
       throw Error(Exit::data, fmt::format("{}: client state has no share key for client {}", origin, s.peer));
-    auto pt = aead_open(key->key, s.nonce, share_ad(st.session, s.peer, st.id), s.ciphertext);
-    if (!pt)
-      throw Error(Exit::data, fmt::format("{}: round 1 share from client {} does not decrypt (tampered or not meant for "
-                                          "client {})",
-                                          origin, s.peer, st.id));
+    // A bundle that does not open is the dealer's fault (or the server's): this client goes on
+    // without that dealer's shares, masks as usual (the pairwise seeds do not depend on them) and
+    // reports them missing in round 4, where the dealer's other holders supply the t shares
+    // (docs/protocol.md, "Bundles that do not open"). Its own bundle must open.
     HeldShares h;
     uint32_t f = 0, t = 0;
-    if (!decode_share_plaintext(*pt, f, t, h.key_share, h.mask_share) || f != s.peer || t != st.id ||
-        h.key_share.x != st.id || h.mask_share.x != st.id)
-      throw Error(Exit::data, fmt::format("{}: round 1 share from client {} is malformed", origin, s.peer));
+    auto pt = aead_open(key->key, s.nonce, share_ad(st.session, s.peer, st.id), s.ciphertext);
+    bool good = pt && decode_share_plaintext(*pt, f, t, h.key_share, h.mask_share) && f == s.peer && t == st.id &&
+                h.key_share.x == st.id && h.mask_share.x == st.id;
+    if (good && committed) {
+      const ShareCommitment& c = inbox.commitments[i];
+      good = share_commitment(st.session, s.peer, st.id, ShareKind::mask_key, h.key_share) == c.key &&
+             share_commitment(st.session, s.peer, st.id, ShareKind::self_mask, h.mask_share) == c.mask;
+    }
+    if (!good) {
+      if (s.peer == st.id)
+        throw Error(Exit::data, fmt::format("{}: client {}'s own round 1 share does not open (the inbox was "
+                                            "tampered with, or is not meant for client {})",
+                                            origin, st.id, st.id));
+      continue;
+    }
     h.from = s.peer;
     next.held.push_back(h);
   }
@@ -504,6 +527,7 @@ namespace {
 // The shares a round-4 answer reveals: of b_v for v in U3, of the mask key of v in U2 \ U3.
 UnmaskShares reveal(const ClientState& st, const std::vector<uint32_t>& u3) {
   UnmaskShares out;
+  out.missing = unopened_shares(st);
   for (const auto& h : st.held) {
     if (contains(u3, h.from))
       out.self_mask.push_back({h.from, h.mask_share});
@@ -557,14 +581,24 @@ Bytes client_unmask_active(ClientState& st, const Envelope& survivors, const std
 
 }  // namespace
 
+std::vector<uint32_t> unopened_shares(const ClientState& st) {
+  std::vector<uint32_t> out;
+  size_t j = 0;  // held is sorted by sender, as U2 is
+  for (uint32_t u : st.u2) {
+    while (j < st.held.size() && st.held[j].from < u) ++j;
+    if (j == st.held.size() || st.held[j].from != u) out.push_back(u);
+  }
+  return out;
+}
+
 bool forgot_input(const ClientState& st) {
   return stage_of(st) == Round::r2 && sodium_is_zero(st.input.data(), st.input.size());
 }
 
 Bytes client_sign(ClientState& st, const Envelope& env, const std::string& origin) {
   if (!st.params.active())
-    throw refuse(origin, "round 3 (consistency check) belongs to active sessions; this session is honest-but-curious: "
-                         "answer the survivor set with secagg-unmask");
+    throw Error(Exit::usage, origin + ": round 3 (consistency check) belongs to active sessions; this session is "
+                                      "honest-but-curious: answer the survivor set with secagg-unmask");
   // Run again: the same survivor set gets the same signature; another is never signed.
   static constexpr AnsweringStep kSign{MsgType::survivors, Round::r2, Round::r3, "sign a survivor set",
                                        "has already signed a different survivor set in this session: refusing to "

@@ -48,7 +48,8 @@ Bytes client_readvertise(const ClientState& st, const Params& params, const Sess
 // the state) run on `threads` threads.
 Bytes client_share(ClientState& st, const Envelope& roster, const std::string& origin, unsigned threads = 1);
 
-// Round 2 (MaskedInputCollection): check and decrypt the inbox (defining U2), then
+// Round 2 (MaskedInputCollection): check and decrypt the inbox (defining U2; a bundle of another
+// client that does not open is left out, unopened_shares), then
 // y = x + PRG(b) + sum over v in U2 of sign(u, v) PRG(s_uv), mod R.
 Bytes client_mask(ClientState& st, const Envelope& inbox, const std::string& origin, std::span<const uint64_t> x,
                   unsigned threads);
@@ -70,6 +71,10 @@ Bytes client_unmask(ClientState& st, const Envelope& survivors, const std::strin
 // id, U3) with the round-0 signing key (identity.hpp, consistency_signed_bytes). Once signed, the
 // client signs no other U3 in this session (Exit::aborted); the same U3 gets the same message.
 Bytes client_sign(ClientState& st, const Envelope& survivors, const std::string& origin);
+// The clients of U2 whose round-1 shares did not open for this client in round 2 (undecryptable,
+// malformed, or in an active session not what their dealer committed to): it holds none of their
+// shares and reports them missing in its round-4 answer.
+std::vector<uint32_t> unopened_shares(const ClientState& st);
 // True if st is at the masked stage with its input digest erased (round 2 ended without it).
 bool forgot_input(const ClientState& st);
 

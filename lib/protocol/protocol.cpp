@@ -126,4 +126,26 @@ bool contains(std::span<const uint32_t> sorted_ids, uint32_t id) {
   return std::binary_search(sorted_ids.begin(), sorted_ids.end(), id);
 }
 
+Digest32 share_commitment(const SessionId& sid, uint32_t dealer, uint32_t holder, ShareKind kind,
+                          const shamir::Share& share) {
+  Bytes b(kShareCommitmentLabel.begin(), kShareCommitmentLabel.end());
+  b.insert(b.end(), sid.begin(), sid.end());
+  uint8_t w[8];
+  for (uint32_t v : {dealer, holder}) {
+    le::store32(w, v);
+    b.insert(b.end(), w, w + 4);
+  }
+  b.push_back(static_cast<uint8_t>(kind));
+  le::store32(w, share.x);
+  b.insert(b.end(), w, w + 4);
+  for (uint64_t y : share.y) {
+    le::store64(w, y);
+    b.insert(b.end(), w, w + 8);
+  }
+  const Digest32 d = blake2b_256(b);
+  sodium_memzero(b.data(), b.size());
+  sodium_memzero(w, sizeof w);
+  return d;
+}
+
 }  // namespace secagg

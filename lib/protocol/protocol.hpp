@@ -36,6 +36,16 @@ SecretBytes encode_share_plaintext(uint32_t from, uint32_t to, const shamir::Sha
 bool decode_share_plaintext(std::span<const uint8_t> pt, uint32_t& from, uint32_t& to, shamir::Share& key,
                             shamir::Share& mask);
 
+// Active sessions (robust unmasking): the commitment of a dealer to one share it deals a holder,
+// BLAKE2b-256 of "secagg/v1 share commitment" || session id || le32 dealer || le32 holder || kind
+// (0: mask-key share, 1: self-mask share) || le32 x || the five le64 y. The server checks each
+// share revealed in round 4 against it; a holder checks its shares against it in round 2. The
+// shares are uniformly random field elements, so the commitment reveals nothing of them.
+enum class ShareKind : uint8_t { mask_key = 0, self_mask = 1 };
+inline constexpr std::string_view kShareCommitmentLabel = "secagg/v1 share commitment";
+Digest32 share_commitment(const SessionId& sid, uint32_t dealer, uint32_t holder, ShareKind kind,
+                          const shamir::Share& share);
+
 // A key is usable for X25519 if agreeing with it does not give the all-zero secret.
 bool usable_public_key(const Key32& pk);
 

@@ -8,6 +8,7 @@
 #include "crypto.hpp"
 #include "identity.hpp"
 #include "error.hpp"
+#include "message_file.hpp"
 #include "pack.hpp"
 #include "protocol.hpp"
 #include "shamir.hpp"
@@ -67,6 +68,7 @@ ServerSession ServerSession::load(const SessionDir& s, const Params& p, const Se
     e.u3_ = s.survivors(sid);
     e.sum_in_ = s;
   }
+  e.dir_ = s;
   if (r == Round::r4 && p.active()) e.u4_ = signers(e.checked_consistency(s.consistency(sid), s.path(Marker::consistency)));
   e.open(r);
   return e;
@@ -196,6 +198,12 @@ SealedShares ServerSession::check_shares(const Incoming& m) {
                                           "expected {}",
                                           m.origin, m.env.sender, s.peer, s.ciphertext.size(), ct_len));
   }
+  if (p_.active() != !body.commitments.empty())
+    throw Error(Exit::data, fmt::format("{}: round 1 (share-keys) from client {} {}", m.origin, m.env.sender,
+                                        p_.active() ? "has no commitments to its shares, which an active session's "
+                                                      "share-keys message carries"
+                                                    : "carries share commitments, which an honest-but-curious "
+                                                      "session does not take"));
   auto holders = graph().closed(m.env.sender);
   if (!std::equal(to.begin(), to.end(), holders.begin(), holders.end()))
     throw Error(Exit::data, fmt::format("{}: round 1 (share-keys) from client {} does not carry exactly one share for "
@@ -226,21 +234,53 @@ std::vector<uint64_t> ServerSession::check_masked(const Incoming& m) const {
   return y;
 }
 
-// A responder answers for exactly its neighbours: self-mask shares for N[v] ∩ U3, mask-key
-// shares for N[v] ∩ (U2 \ U3).
-UnmaskShares ServerSession::check_unmask(const Incoming& m) {
-  const uint32_t v = m.env.sender;
-  auto body = decode_body<UnmaskShares>(m.env, m.origin);
-  std::vector<uint32_t> want_b, want_key;
-  for (uint32_t u : graph().closed(v)) {
-    if (contains(u3_, u))
-      want_b.push_back(u);
-    else if (contains(u2_, u))
-      want_key.push_back(u);
+std::map<uint32_t, ShareCommitment> ServerSession::commitments_of(uint32_t holder) const {
+  std::map<uint32_t, ShareCommitment> out;
+  if (auto it = commitments_.find(holder); it != commitments_.end()) {
+    for (size_t i = 0; i < it->second.first.size(); ++i) out.emplace(it->second.first[i], it->second.second[i]);
+    return out;
   }
-  auto check = [&](const std::vector<OwnedShare>& shares, const std::vector<uint32_t>& owners, const char* kind) {
-    bool ok = shares.size() == owners.size();
-    for (size_t i = 0; ok && i < shares.size(); ++i) ok = shares[i].owner == owners[i] && shares[i].share.x == v;
+  if (!dir_) return out;
+  const std::string f = dir_->inbox_path(holder);
+  const Envelope env = open_envelope(read_message_file(f, &p_), f);
+  expect_message(env, f, MsgType::inbox, sid_);
+  expect_recipient(env, f, holder);
+  const SealedShares box = decode_body<SealedShares>(env, f);
+  for (size_t i = 0; i < box.commitments.size(); ++i) out.emplace(box.shares[i].peer, box.commitments[i]);
+  return out;
+}
+
+// A responder answers for exactly its neighbours: self-mask shares for N[v] ∩ U3, mask-key
+// shares for N[v] ∩ (U2 \ U3), except those it reports missing (their bundles did not open for
+// it in round 2). In an active session each share must match its dealer's round-1 commitment; one
+// that does not is left out and named (BadShare), and the answer's other shares still count.
+CheckedAnswer ServerSession::check_unmask(const Incoming& m) {
+  const uint32_t v = m.env.sender;
+  CheckedAnswer out;
+  out.shares = decode_body<UnmaskShares>(m.env, m.origin);
+  UnmaskShares& body = out.shares;
+  if (!sorted_unique(body.missing))
+    throw Error(Exit::data, fmt::format("{}: round 4 (unmask-shares) from client {}: its missing owners are not sorted "
+                                        "and unique",
+                                        m.origin, v));
+  std::vector<uint32_t> want_b, want_key, owners;
+  for (uint32_t u : graph().closed(v)) {
+    const bool missing = contains(body.missing, u);
+    if (contains(u3_, u)) {
+      if (!missing) want_b.push_back(u);
+      owners.push_back(u);
+    } else if (contains(u2_, u)) {
+      if (!missing) want_key.push_back(u);
+      owners.push_back(u);
+    }
+  }
+  if (!is_subset(body.missing, owners) || contains(body.missing, v))
+    throw Error(Exit::data, fmt::format("{}: round 4 (unmask-shares) from client {} reports missing shares of a client "
+                                        "it cannot miss (itself, or one outside its U2)",
+                                        m.origin, v));
+  auto check = [&](const std::vector<OwnedShare>& shares, const std::vector<uint32_t>& want, const char* kind) {
+    bool ok = shares.size() == want.size();
+    for (size_t i = 0; ok && i < shares.size(); ++i) ok = shares[i].owner == want[i] && shares[i].share.x == v;
     if (!ok)
       throw Error(Exit::data, fmt::format("{}: round 4 (unmask-shares) from client {} does not carry exactly one {} "
                                           "share per client it should",
@@ -248,7 +288,22 @@ UnmaskShares ServerSession::check_unmask(const Incoming& m) {
   };
   check(body.self_mask, want_b, "self-mask");
   check(body.mask_key, want_key, "mask-key");
-  return body;
+  if (!p_.active()) return out;
+  const std::map<uint32_t, ShareCommitment> committed = commitments_of(v);
+  auto verify = [&](std::vector<OwnedShare>& shares, ShareKind kind) {
+    std::erase_if(shares, [&](const OwnedShare& s) {
+      auto it = committed.find(s.owner);
+      const Digest32 want = it == committed.end() ? Digest32{}
+                            : kind == ShareKind::self_mask ? it->second.mask
+                                                           : it->second.key;
+      if (it != committed.end() && share_commitment(sid_, s.owner, v, kind, s.share) == want) return false;
+      out.bad.push_back({v, s.owner, kind});
+      return true;
+    });
+  };
+  verify(body.self_mask, ShareKind::self_mask);
+  verify(body.mask_key, ShareKind::mask_key);
+  return out;
 }
 
 // Refuses m if its sender is already in `seen` (sender -> origin).
@@ -441,15 +496,25 @@ RoundResult ServerSession::close_shares(unsigned threads) {
   for (uint32_t v : r.in) inboxes.emplace(v, SealedShares{});
   uint64_t bytes = 0;
   for (auto& [u, b] : shares_)  // ascending u, so every inbox comes out sorted by sender
-    for (auto& s : b.shares) {
+    for (size_t i = 0; i < b.shares.size(); ++i) {
+      SealedShare& s = b.shares[i];
       auto it = inboxes.find(s.peer);
       if (it == inboxes.end()) continue;  // addressed to a client that dropped in round 1
       SealedShare fwd = std::move(s);
       fwd.peer = u;
       bytes += kSharePlaintextBytes + 64;
       it->second.shares.push_back(std::move(fwd));
+      if (!b.commitments.empty()) it->second.commitments.push_back(b.commitments[i]);
     }
   shares_.clear();
+  // Active: round 4 checks each revealed share against its dealer's commitment.
+  commitments_.clear();
+  for (const auto& [v, box] : inboxes) {
+    if (box.commitments.empty()) continue;
+    auto& [dealers, committed] = commitments_[v];
+    for (const SealedShare& s : box.shares) dealers.push_back(s.peer);
+    committed = box.commitments;
+  }
   std::vector<std::pair<const uint32_t, SealedShares>*> boxes;
   for (auto& e : inboxes) boxes.push_back(&e);
   std::vector<Bytes> encoded(boxes.size());
@@ -458,6 +523,7 @@ RoundResult ServerSession::close_shares(unsigned threads) {
     encoded[i] = encode(MsgType::inbox, sid_, kServerId, v, boxes[i]->second);
     SealedShares().shares.swap(boxes[i]->second.shares);
   });
+
   for (size_t i = 0; i < boxes.size(); ++i) r.inboxes.emplace(boxes[i]->first, std::move(encoded[i]));
   r.marker = encode(MsgType::server_round1, sid_, kServerId, kServerId, IdList{r.in});
   u2_ = r.in;
@@ -521,14 +587,26 @@ Recovered ServerSession::recover() const {
       if (slots[j].size() < t) slots[j].push_back(o.share);
     }
   };
-  for (const auto& [id, b] : responses_) {
-    deal(b.self_mask, u3, self_shares);
-    deal(b.mask_key, dropped, key_shares);
+  for (const auto& [id, a] : responses_) {
+    deal(a.shares.self_mask, u3, self_shares);
+    deal(a.shares.mask_key, dropped, key_shares);
   }
+  // Why a secret has fewer than t shares: responders that hold none of it (its bundle did not open
+  // for them) and shares left out as bad are named, since they are not plain dropouts.
   auto short_of = [&](uint32_t owner, size_t got, bool self_mask) {
-    return Error(Exit::aborted, fmt::format("round 4 (unmask-shares): only {} of client {}'s neighbours answered, fewer "
-                                            "than the threshold {}: its {} cannot be recovered: session aborted",
-                                            got, owner, t, self_mask ? "self mask" : "mask key"));
+    size_t missing = 0, bad = 0;
+    for (const auto& [id, a] : responses_) {
+      missing += contains(a.shares.missing, owner) ? 1 : 0;
+      for (const BadShare& b : a.bad) bad += b.owner == owner ? 1 : 0;
+    }
+    std::string why;
+    if (missing + bad > 0)
+      why = fmt::format(" ({} responders hold no share of it: its round-1 bundle did not open for them; {} sent a bad "
+                        "share)",
+                        missing, bad);
+    return Error(Exit::aborted, fmt::format("round 4 (unmask-shares): only {} good shares of client {}'s {} came back, "
+                                            "fewer than the threshold {}{}: it cannot be recovered: session aborted",
+                                            got, owner, self_mask ? "self mask" : "mask key", t, why));
   };
   // Reconstruction, and the check of each mask key against its advertised public key, on all
   // threads: each worker takes every threads-th secret with its own Lagrange cache (in full
@@ -588,6 +666,10 @@ RoundResult ServerSession::close_unmask(unsigned threads, const std::function<vo
   r.in = std::move(rec.responders);
   r.marker = vector_message(sum_, p_.ring(), sid_);
   r.aggregate = std::move(sum_);
+  for (const auto& [id, a] : responses_) {
+    r.bad_shares.insert(r.bad_shares.end(), a.bad.begin(), a.bad.end());
+    for (uint32_t owner : a.shares.missing) r.missing.emplace_back(id, owner);
+  }
   sum_.clear();
   responses_.clear();
   open(Round::none);
@@ -600,6 +682,20 @@ void ServerSession::record(const RoundResult& r, const SessionDir::Writer& w) co
     for (const auto& [v, inbox] : r.inboxes) w.inbox(v, inbox);
   if (r.round == Round::r2) w.masked_sum(vector_message(sum_, p_.ring(), sid_));
   w.finish(r.marker);
+}
+
+std::vector<std::string> round_warnings(const RoundResult& r) {
+  std::vector<std::string> out;
+  for (const BadShare& b : r.bad_shares)
+    out.push_back(fmt::format("round 4: client {}'s share of client {}'s {} does not match what client {} committed "
+                              "to in round 1: left out",
+                              b.responder, b.owner, b.kind == ShareKind::self_mask ? "self-mask seed" : "mask key",
+                              b.owner));
+  for (const auto& [responder, owner] : r.missing)
+    out.push_back(fmt::format("round 4: client {} holds no share of client {} (client {}'s round-1 bundle did not "
+                              "open for it)",
+                              responder, owner, owner));
+  return out;
 }
 
 // ---- Whole rounds at once -----------------------------------------------------------------------

@@ -25,10 +25,24 @@
 
 #include "graph.hpp"
 #include "messages.hpp"
+#include "protocol.hpp"
 #include "server.hpp"
 #include "session_dir.hpp"
 
 namespace secagg {
+
+// A share revealed in round 4 that does not match what its dealer committed to in round 1 (active
+// sessions): left out of the reconstruction.
+struct BadShare {
+  uint32_t responder = 0, owner = 0;
+  ShareKind kind = ShareKind::self_mask;
+};
+
+// A checked round-4 answer: its shares (the bad ones taken out) and what was wrong with it.
+struct CheckedAnswer {
+  UnmaskShares shares;
+  std::vector<BadShare> bad;
+};
 
 // What closing a round produced.
 struct RoundResult {
@@ -41,6 +55,11 @@ struct RoundResult {
   Bytes marker;
   std::map<uint32_t, Bytes> inboxes;
   std::vector<uint64_t> aggregate;  // round 4: the sum of the inputs of U3, mod R
+  // Round 4: what the reconstruction worked around (docs/protocol.md, "Bad shares"): shares left
+  // out because they do not match their dealer's commitment, and the owners each responder holds
+  // no share of (its round-1 bundle did not open), as (responder, owner).
+  std::vector<BadShare> bad_shares;
+  std::vector<std::pair<uint32_t, uint32_t>> missing;
   // The answer to client id of `in`.
   const Bytes& answer(uint32_t id) const { return round == Round::r1 ? inboxes.at(id) : marker; }
 };
@@ -107,7 +126,10 @@ class ServerSession {
   RosterEntry check_advert(const Incoming& m) const;
   SealedShares check_shares(const Incoming& m);
   std::vector<uint64_t> check_masked(const Incoming& m) const;
-  UnmaskShares check_unmask(const Incoming& m);
+  CheckedAnswer check_unmask(const Incoming& m);
+  // An active session's round-1 commitments of the shares client `holder` holds, by dealer (from
+  // round 1 in memory, or from the holder's inbox in the session directory).
+  std::map<uint32_t, ShareCommitment> commitments_of(uint32_t holder) const;
   SurvivorSignature check_signature(const Incoming& m);
   // A stored consistency message, checked as the clients check it: c, or Error(Exit::data).
   Consistency checked_consistency(Consistency c, const std::string& origin) const;
@@ -142,8 +164,15 @@ class ServerSession {
   std::vector<uint64_t> sum_;                   // round 2's running sum; round 4's masked sum
   std::optional<SessionDir> sum_in_;            // round 4 loaded: the directory that holds it
   std::map<uint32_t, SurvivorSignature> signatures_;  // round 3
-  std::map<uint32_t, UnmaskShares> responses_;  // round 4
+  std::map<uint32_t, CheckedAnswer> responses_;  // round 4
+  // Active sessions, from round 1 on: each holder's inbox commitments (holder -> dealers, commitments).
+  std::map<uint32_t, std::pair<std::vector<uint32_t>, std::vector<ShareCommitment>>> commitments_;
+  std::optional<SessionDir> dir_;  // a loaded session: where the inboxes are
 };
+
+// One line per thing round 4 worked around, for the log: "client 3's share of client 5's self-mask
+// seed does not match ...", "client 4 holds no share of client 2 ...".
+std::vector<std::string> round_warnings(const RoundResult& r);
 
 // Whole rounds at once, on the engine, for tests and benchmarks: each runs one round over a
 // batch of messages and returns what it produced.

@@ -285,13 +285,17 @@ std::string describe(const Roster& r, MsgType) {
   const bool certified = !r.clients.empty() && r.clients.front().attestation;
   return fmt::format("u1={}{}", r.clients.size(), certified ? " certified=yes" : "");
 }
-std::string describe(const SealedShares& s, MsgType) { return fmt::format("shares={}", s.shares.size()); }
+std::string describe(const SealedShares& s, MsgType) {
+  return fmt::format("shares={}{}", s.shares.size(), s.commitments.empty() ? "" : " committed=yes");
+}
 std::string describe(const RingVector& v, MsgType) { return fmt::format("modulus={} length={}", v.modulus, v.length); }
 std::string describe(const IdList& l, MsgType type) {
   return (type == MsgType::survivors ? "u3=" : type == MsgType::server_round1 ? "u2=" : "ids=") + id_list_text(l.ids);
 }
 std::string describe(const UnmaskShares& u, MsgType) {
-  return fmt::format("self_mask_shares={} mask_key_shares={}", u.self_mask.size(), u.mask_key.size());
+  std::string what = fmt::format("self_mask_shares={} mask_key_shares={}", u.self_mask.size(), u.mask_key.size());
+  if (!u.missing.empty()) what += " missing=" + id_list_text(u.missing);
+  return what;
 }
 std::string describe(const ClientState& s, MsgType) {
   return fmt::format("client={} stage={} u1={} u2={}", s.id, s.stage, s.roster.clients.size(), s.u2.size());
@@ -310,7 +314,8 @@ std::string describe(const Certificate& c, MsgType) {
   return fmt::format("id={} identity_pk={} ca_pk={} expires={}", c.id, to_hex(c.identity_pk), to_hex(c.ca_pk),
                      c.expires == 0 ? std::string("never") : std::to_string(c.expires));
 }
-std::string describe(const SurvivorSignature&, MsgType) { return "signature=64-bytes"; }
+// The signature's presence is in the summary's envelope part already.
+std::string describe(const SurvivorSignature&, MsgType) { return {}; }
 std::string describe(const Consistency& c, MsgType) {
   std::vector<uint32_t> ids;
   for (const SignedBy& s : c.signatures) ids.push_back(s.id);

@@ -118,8 +118,19 @@ struct SealedShare {
   Bytes ciphertext;
 };
 
+// In an active session, what a dealer commits to for one holder in round 1 (robust unmasking,
+// docs/security.md "Active mode"): BLAKE2b-256 of each of the two shares it deals the holder
+// (share_commitment in lib/protocol/protocol.hpp).
+struct ShareCommitment {
+  Digest32 key{};   // of the mask-key share
+  Digest32 mask{};  // of the self-mask share
+};
+
 struct SealedShares {
   std::vector<SealedShare> shares;
+  // Active sessions only, one per share in the same order (empty otherwise): the dealer's
+  // commitments, in share-keys to each holder, in an inbox from each sender.
+  std::vector<ShareCommitment> commitments;
 };
 
 // A packed ring vector. In a masked input, modulus must equal the session's.
@@ -139,10 +150,14 @@ struct OwnedShare {
   shamir::Share share;
 };
 
-// Round 4 answer: shares of b_u for u in U3, shares of s_sk_u for u in U2 \ U3.
+// Round 4 answer: shares of b_u for u in U3, shares of s_sk_u for u in U2 \ U3, and the
+// clients of U2 whose round-1 shares did not open for this responder (undecryptable,
+// malformed, or, in an active session, not what their dealer committed to): it holds no share
+// of theirs. `missing` is written only when it is not empty.
 struct UnmaskShares {
   std::vector<OwnedShare> self_mask;
   std::vector<OwnedShare> mask_key;
+  std::vector<uint32_t> missing;
 };
 
 // Socket mode: what the server says, instead of an answer, before it closes a client's

@@ -377,6 +377,18 @@ TEST_CASE("lying server: the attack is open exactly while t(t - 1) <= (n - 1)(n 
 
 namespace {
 
+// An inbox cut down to the senders `keep` accepts, with their commitments.
+template <class Keep>
+void trim(SealedShares& box, Keep keep) {
+  SealedShares out;
+  for (size_t i = 0; i < box.shares.size(); ++i)
+    if (keep(box.shares[i].peer)) {
+      out.shares.push_back(box.shares[i]);
+      if (!box.commitments.empty()) out.commitments.push_back(box.commitments[i]);
+    }
+  box = out;
+}
+
 // Every client of an active session shown its own U3(c) by the plan: each signs it (its checks
 // pass, as in the honest-but-curious run), and the server then offers each client the best
 // consistency message it can make for U3(c), every signature it holds over that set. Returns the
@@ -401,7 +413,7 @@ ActiveOutcome run_attack_active(const AttackPlan& a, uint32_t corrupt, uint64_t 
   // ATTACK STEP 1, as before: v's inbox trimmed to {v} ∪ W.
   for (uint32_t id = 1; id <= n; ++id) {
     SealedShares box = decode_body<SealedShares>(open_envelope(r1.inboxes.at(id), "inbox"), "inbox");
-    if (id == v) std::erase_if(box.shares, [&](const SealedShare& x) { return x.peer != v && !in(a.w, x.peer); });
+    if (id == v) trim(box, [&](uint32_t peer) { return peer == v || in(a.w, peer); });
     const Bytes inbox = encode(MsgType::inbox, s.sid, kServerId, id, box);
     std::vector<uint64_t> x(length, id);
     REQUIRE_NOTHROW(client_mask(s.st[id], open_envelope(inbox, "inbox"), "inbox", x, 1));
@@ -485,7 +497,7 @@ TEST_CASE("lying server against an active session: one survivor set for everyone
     for (uint32_t id = t + 1; id <= n; ++id) u3.push_back(id);
     for (uint32_t id = 1; id <= n; ++id) {
       SealedShares box = decode_body<SealedShares>(open_envelope(r1.inboxes.at(id), "inbox"), "inbox");
-      if (id == 1) std::erase_if(box.shares, [&](const SealedShare& x) { return x.peer != 1 && !in(w, x.peer); });
+      if (id == 1) trim(box, [&](uint32_t peer) { return peer == 1 || in(w, peer); });
       std::vector<uint64_t> x(3, id);
       REQUIRE_NOTHROW(client_mask(s.st[id], open_envelope(encode(MsgType::inbox, s.sid, 0, id, box), "i"), "i", x, 1));
     }

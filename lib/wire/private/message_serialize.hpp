@@ -200,7 +200,30 @@ void serialize(A& ar, SealedShare& s) {
 }
 
 template <class A>
-void serialize(A& ar, SealedShares& s) { ar(cereal::make_nvp("shares", ser::list(s.shares))); }
+void serialize(A& ar, ShareCommitment& c) {
+  ar(cereal::make_nvp("key", ser::fixed(c.key)), cereal::make_nvp("mask", ser::fixed(c.mask)));
+}
+
+// A list at the end of a body that is written only when it is not empty (an active session's
+// commitments, a responder's missing owners) and read when bytes remain.
+template <class A, class T>
+void trailing_list(A& ar, const char* name, std::vector<T>& v) {
+  if constexpr (ser::is_input<A>) {
+    if (!ser::more_input()) return;
+  } else {
+    if (v.empty()) return;
+  }
+  ar(cereal::make_nvp(name, ser::list(v)));
+}
+
+template <class A>
+void serialize(A& ar, SealedShares& s) {
+  ar(cereal::make_nvp("shares", ser::list(s.shares)));
+  trailing_list(ar, "commitments", s.commitments);
+  if constexpr (ser::is_input<A>)
+    if (!s.commitments.empty() && s.commitments.size() != s.shares.size())
+      throw Error(Exit::data, "its commitments do not match its shares one for one");
+}
 
 template <class A>
 void serialize(A& ar, RingVector& v) {
@@ -217,6 +240,7 @@ void serialize(A& ar, OwnedShare& s) { ar(cereal::make_nvp("owner", s.owner), ce
 template <class A>
 void serialize(A& ar, UnmaskShares& u) {
   ar(cereal::make_nvp("self_mask", ser::list(u.self_mask)), cereal::make_nvp("mask_key", ser::list(u.mask_key)));
+  trailing_list(ar, "missing", u.missing);
 }
 
 template <class A>
