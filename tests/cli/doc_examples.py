@@ -53,6 +53,21 @@ STEPS = {
     "masked": "secagg-collect masked --session S masked1.msg masked2.msg masked3.msg masked4.msg",
     "unmask": "for i in 1 2 3 4; do secagg-unmask --state c$i --survivors S/survivors.msg -o unmask$i.msg; done",
     "collect": "secagg-collect unmask --session S --text unmask*.msg > /dev/null",
+    # An active session A of the same shape, rounds 0 to 2 (secagg-unmask(1) shows rounds 3 and 4):
+    # a CA and five certified identities, states a1..a5, the inputs of "inputs", client 5 drops out.
+    "active-masked": "secagg-keygen identity -o ca.key; for i in 1 2 3 4 5; do "
+                     "secagg-keygen identity -o id$i.key; "
+                     "secagg-keygen certify --ca ca.key --id $i --pub id$i.pub -o id$i.cert; done; "
+                     "secagg-collect setup --session A --clients 5 --modulus-bits 32 --length 4 "
+                     "--threat-model active --ca ca.pub; "
+                     "for i in 1 2 3 4 5; do secagg-keygen --params A/params.msg --id $i --state a$i "
+                     "--identity id$i.key --cert id$i.cert -o a-adv$i.msg; done; "
+                     "secagg-collect keys --session A a-adv*.msg; "
+                     "for i in 1 2 3 4 5; do secagg-share --state a$i --roster A/roster.msg -o a-shares$i.msg; done; "
+                     "secagg-collect shares --session A a-shares*.msg; "
+                     "for i in 1 2 3 4; do secagg-mask --state a$i --inbox A/inbox-$i.msg --input x$i.txt "
+                     "-o a-masked$i.msg; done; "
+                     "secagg-collect masked --session A a-masked*.msg",
     # secagg-quantize(1): three clients, float updates written by numpy.
     "npy": "$PY -c 'import numpy as np; g = np.random.default_rng(1)\n"
            "for i in (1, 2, 3): np.save(f\"u{i}.npy\", g.uniform(0.0, 0.2, 1000))\n"
@@ -76,7 +91,8 @@ FIXTURES = {
     "man/secagg-keygen.1": [("", ["setup"])],
     "man/secagg-share.1": [("", ["setup", "keygen", "keys"])],
     "man/secagg-mask.1": [("", UPTO_SHARES + ["inputs"])],
-    "man/secagg-unmask.1": [("", UPTO_SHARES + ["inputs", "mask", "masked"])],
+    "man/secagg-unmask.1": [("", UPTO_SHARES + ["inputs", "mask", "masked"]),
+                            ("A/survivors.msg", ["active-masked"])],
     "man/secagg-inspect.1": [("", UPTO_SHARES + ["inputs", "mask", "masked", "unmask", "collect"])],
     # The server page shows the server's steps only; the clients' come from their own pages.
     "man/secagg-collect.1": [
