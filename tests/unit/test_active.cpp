@@ -3,6 +3,8 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <functional>
+#include <optional>
 #include <map>
 #include <random>
 #include <set>
@@ -19,6 +21,7 @@
 #include "params.hpp"
 #include "protocol.hpp"
 #include "server_session.hpp"
+#include "shamir.hpp"
 
 using namespace secagg;
 using secagg::test::ActiveSession;
@@ -326,4 +329,185 @@ TEST_CASE("active round 4: a client reveals nothing without t valid signatures o
   const Bytes other = encode(MsgType::survivors, a.s.sid, 0, 0, IdList{{1, 2, 3, 4}});
   CHECK(has(refusal(Exit::aborted, [&] { client_unmask(st2, env_of(other), "other.msg", &e, "c"); }),
             "is not the one client 2 signed in round 3"));
+}
+
+// ---- Robust unmasking: bad shares, and bundles that do not open (docs/protocol.md) -------------
+
+namespace {
+
+// What a test may do to the messages of a session as they pass: a dealer's share-keys message
+// (re-signed with the dealer's key it is given), a holder's inbox, a responder's round-4 answer.
+struct Tamper {
+  std::function<void(uint32_t dealer, SealedShares& body)> shares;
+  std::function<void(uint32_t holder, SealedShares& box)> inbox;
+  std::function<void(uint32_t responder, UnmaskShares& body)> answer;
+};
+
+struct Outcome {
+  RoundResult r4;
+  std::vector<uint64_t> want;  // the plaintext sum of U3
+  std::map<uint32_t, std::vector<uint32_t>> unopened;  // holder -> dealers whose shares did not open
+};
+
+// A whole session of n clients, every one of them answering every round, active or not.
+Outcome run_tampered(uint32_t n, uint32_t t, bool active, const Tamper& tamper) {
+  const uint64_t L = 6;
+  ActiveSession s;
+  if (active) {
+    s = make_active_session(n, t, 0, L);
+  } else {
+    s.p = secagg::test::active_params(n, t, 0, L, Key32{});
+    s.p.threat = ThreatModel::honest_but_curious;
+    s.sid = new_session_id();
+    s.st.resize(n + 1);
+    ServerSession r0(s.p, s.sid);
+    for (uint32_t id = 1; id <= n; ++id) {
+      s.st[id] = client_keygen(s.p, s.sid, id);
+      r0.accept({"adv", env_of(client_advertise(s.st[id]))});
+    }
+    s.roster_msg = r0.close(1).marker;
+    s.roster = r0.roster();
+  }
+  ServerSession server(s.p, s.sid, Round::r1, s.roster);
+  for (uint32_t id = 1; id <= n; ++id) {
+    Bytes m = client_share(s.st[id], s.roster_env(), "roster.msg");
+    if (tamper.shares) {
+      SealedShares body = decode_body<SealedShares>(env_of(m), "sh");
+      tamper.shares(id, body);
+      m = encode_signed(MsgType::share_keys, s.sid, id, kServerId, body, s.st[id].sig_seed);
+    }
+    server.accept({"sh", env_of(m)});
+  }
+  RoundResult r1 = server.close(1);
+  Outcome out;
+  out.want.assign(L, 0);
+  for (uint32_t id = 1; id <= n; ++id) {
+    Bytes inbox = r1.inboxes.at(id);
+    if (tamper.inbox) {
+      SealedShares box = decode_body<SealedShares>(env_of(inbox), "inbox");
+      tamper.inbox(id, box);
+      inbox = encode(MsgType::inbox, s.sid, kServerId, id, box);
+    }
+    const auto x = input_of(id, L);
+    server.accept({"m", env_of(client_mask(s.st[id], env_of(inbox), "inbox", x, 1))});
+    out.unopened[id] = unopened_shares(s.st[id]);
+    for (uint64_t i = 0; i < L; ++i) out.want[i] = (out.want[i] + x[i]) & 0xffffffffu;
+  }
+  const RoundResult r2 = server.close(1);
+  std::optional<RoundResult> r3;
+  if (active) {
+    for (uint32_t id = 1; id <= n; ++id) server.accept({"sig", env_of(client_sign(s.st[id], env_of(r2.marker), "s"))});
+    r3 = server.close(1);
+  }
+  for (uint32_t id = 1; id <= n; ++id) {
+    const Secret32 key = s.st[id].sig_seed;
+    const Envelope c = active ? env_of(r3->marker) : Envelope{};
+    Bytes m = client_unmask(s.st[id], env_of(r2.marker), "survivors.msg", active ? &c : nullptr, "c");
+    if (tamper.answer) {
+      UnmaskShares body = decode_body<UnmaskShares>(env_of(m), "u");
+      tamper.answer(id, body);
+      m = encode_signed(MsgType::unmask_shares, s.sid, id, kServerId, body, key);
+    }
+    server.accept({"u", env_of(m)});
+  }
+  out.r4 = server.close(1);
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("robust unmasking: a bad share in round 4 is left out and named; the sum is exact") {
+  Tamper t;
+  t.answer = [](uint32_t responder, UnmaskShares& body) {
+    if (responder != 2) return;
+    for (auto& s : body.self_mask)
+      if (s.owner == 3) s.share.y[0] ^= 1;
+    for (auto& s : body.self_mask)
+      if (s.owner == 5) s.share.y[4] = (s.share.y[4] + 1) % shamir::kPrime;
+  };
+  const Outcome o = run_tampered(5, 3, true, t);
+  CHECK(o.r4.aggregate == o.want);
+  REQUIRE(o.r4.bad_shares.size() == 2);
+  CHECK(o.r4.bad_shares[0].responder == 2);
+  CHECK(o.r4.bad_shares[0].owner == 3);
+  CHECK(o.r4.bad_shares[1].owner == 5);
+  CHECK(o.r4.bad_shares[0].kind == ShareKind::self_mask);
+  CHECK(has(round_warnings(o.r4).at(0), "client 2's share of client 3's self-mask seed does not match what client 3 "
+                                        "committed to in round 1: left out"));
+  // Without commitments (honest-but-curious) the same lie goes into the reconstruction: the sum is
+  // wrong, which is why robust unmasking is an active session's.
+  const Outcome h = run_tampered(5, 3, false, t);
+  CHECK(h.r4.bad_shares.empty());
+  CHECK(h.r4.aggregate != h.want);
+}
+
+TEST_CASE("robust unmasking: below t good shares, the abort names the owner and why") {
+  Tamper t;
+  t.answer = [](uint32_t responder, UnmaskShares& body) {
+    if (responder == 1) return;  // only client 1 tells the truth about client 4's self-mask seed
+    for (auto& s : body.self_mask)
+      if (s.owner == 4) s.share.y[1] ^= 2;
+  };
+  const std::string why = refusal(Exit::aborted, [&] { run_tampered(5, 3, true, t); });
+  CHECK(has(why, "only 1 good shares of client 4's self mask came back, fewer than the threshold 3 (0 responders "
+                 "hold no share of it: its round-1 bundle did not open for them; 4 sent a bad share)"));
+}
+
+TEST_CASE("a bundle that does not open: its holder goes on, reports it, and the sum is exact, in both modes") {
+  for (const bool active : {true, false}) {
+    CAPTURE(active);
+    Tamper t;
+    t.inbox = [](uint32_t holder, SealedShares& box) {
+      if (holder != 1) return;
+      for (auto& s : box.shares)
+        if (s.peer == 4) s.ciphertext[3] ^= 0x40;
+    };
+    const Outcome o = run_tampered(5, 3, active, t);
+    CHECK(o.unopened.at(1) == std::vector<uint32_t>{4});
+    CHECK(o.unopened.at(2).empty());
+    CHECK(o.r4.aggregate == o.want);
+    CHECK(o.r4.missing == std::vector<std::pair<uint32_t, uint32_t>>{{1, 4}});
+    CHECK(has(round_warnings(o.r4).at(0), "client 1 holds no share of client 4"));
+  }
+}
+
+TEST_CASE("active: a share that does not match its dealer's commitment does not open for its holder") {
+  // Client 4 commits to other shares than it deals client 2: client 2 treats the bundle as one
+  // that does not open, so no honest holder ever reveals a share its dealer did not commit to.
+  Tamper t;
+  t.shares = [](uint32_t dealer, SealedShares& body) {
+    if (dealer == 4) body.commitments[1].mask[0] ^= 1;  // holder 2's entry
+  };
+  const Outcome o = run_tampered(5, 3, true, t);
+  CHECK(o.unopened.at(2) == std::vector<uint32_t>{4});
+  CHECK(o.r4.bad_shares.empty());
+  CHECK(o.r4.aggregate == o.want);
+}
+
+TEST_CASE("active: a dealer whose shares open for fewer than t holders is named in the abort") {
+  Tamper t;
+  t.shares = [](uint32_t dealer, SealedShares& body) {
+    if (dealer == 3)
+      for (size_t i = 0; i < body.commitments.size(); ++i)
+        if (body.shares[i].peer != 3) body.commitments[i].key[5] ^= 1;
+  };
+  const std::string why = refusal(Exit::aborted, [&] { run_tampered(5, 3, true, t); });
+  CHECK(has(why, "only 1 good shares of client 3's self mask came back, fewer than the threshold 3 (4 responders hold "
+                 "no share of it"));
+}
+
+TEST_CASE("the server refuses share commitments that do not fit the session") {
+  Tamper t;
+  t.shares = [](uint32_t dealer, SealedShares& body) {
+    if (dealer == 2) body.commitments.assign(body.shares.size(), ShareCommitment{});
+  };
+  CHECK(has(refusal(Exit::data, [&] { run_tampered(5, 3, false, t); }),
+            "round 1 (share-keys) from client 2 carries share commitments, which an honest-but-curious session does "
+            "not take"));
+  Tamper none;
+  none.shares = [](uint32_t dealer, SealedShares& body) {
+    if (dealer == 2) body.commitments.clear();
+  };
+  CHECK(has(refusal(Exit::data, [&] { run_tampered(5, 3, true, none); }),
+            "round 1 (share-keys) from client 2 has no commitments to its shares"));
 }
