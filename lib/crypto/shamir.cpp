@@ -143,6 +143,72 @@ std::vector<uint64_t> lagrange_at_zero(std::span<const uint32_t> xs) {
   return coeffs;
 }
 
+std::vector<uint64_t> lagrange_at(std::span<const uint32_t> xs, uint32_t x) {
+  check_xs(xs, Exit::data);
+  const size_t n = xs.size();
+  // c_i = prod_{j != i} (x - x_j) / (x_i - x_j) = (P / (x - x_i)) / d_i with P = prod_j (x - x_j)
+  // and d_i = prod_{j != i} (x_i - x_j); x is none of the x_j, so every factor is nonzero.
+  uint64_t all = 1;
+  for (uint32_t xj : xs) {
+    if (xj == x) throw Error(Exit::software, "Lagrange coefficients at one of the shares' own x");
+    all = mulmod(all, submod(x, xj));
+  }
+  std::vector<uint64_t> denom(n);
+  for (size_t i = 0; i < n; ++i) {
+    uint64_t d = submod(x, xs[i]);  // folded in: c_i = P / (d_i * (x - x_i))
+    for (size_t j = 0; j < n; ++j)
+      if (j != i) d = mulmod(d, submod(xs[i], xs[j]));
+    denom[i] = d;
+  }
+  std::vector<uint64_t> prefix(n);
+  uint64_t acc = 1;
+  for (size_t i = 0; i < n; ++i) {
+    prefix[i] = acc;
+    acc = mulmod(acc, denom[i]);
+  }
+  uint64_t inv = invmod(acc);
+  std::vector<uint64_t> coeffs(n);
+  for (size_t i = n; i-- > 0;) {
+    coeffs[i] = mulmod(all, mulmod(inv, prefix[i]));
+    inv = mulmod(inv, denom[i]);
+  }
+  return coeffs;
+}
+
+const std::vector<uint64_t>& LagrangeCache::at(std::span<const uint32_t> xs, uint32_t x) {
+  std::pair<std::vector<uint32_t>, uint32_t> key(std::vector<uint32_t>(xs.begin(), xs.end()), x);
+  auto it = at_x_.find(key);
+  if (it != at_x_.end()) return it->second;
+  std::vector<uint64_t> coeffs = lagrange_at(xs, x);
+  return at_x_.emplace(std::move(key), std::move(coeffs)).first->second;
+}
+
+bool on_polynomial(std::span<const Share> basis, const Share& extra, LagrangeCache* cache) {
+  for (uint64_t y : extra.y)
+    if (y >= kPrime) return false;
+  for (const Share& b : basis)
+    for (uint64_t y : b.y)
+      if (y >= kPrime) return false;
+  std::vector<uint32_t> xs(basis.size());
+  for (size_t i = 0; i < basis.size(); ++i) xs[i] = basis[i].x;
+  for (uint32_t x : xs)
+    if (x == extra.x) return false;
+  std::vector<uint64_t> computed;
+  const std::vector<uint64_t>* c;
+  if (cache) {
+    c = &cache->at(xs, extra.x);
+  } else {
+    computed = lagrange_at(xs, extra.x);
+    c = &computed;
+  }
+  WipedWords<kChunks> v;
+  for (size_t i = 0; i < basis.size(); ++i)
+    for (size_t k = 0; k < kChunks; ++k) v.w[k] = addmod(v.w[k], mulmod(basis[i].y[k], (*c)[i]));
+  bool same = true;
+  for (size_t k = 0; k < kChunks; ++k) same = same && v.w[k] == extra.y[k];
+  return same;
+}
+
 const std::vector<uint64_t>& LagrangeCache::at_zero(std::span<const uint32_t> xs) {
   std::vector<uint32_t> key(xs.begin(), xs.end());
   auto it = cache_.find(key);

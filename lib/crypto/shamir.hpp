@@ -35,16 +35,27 @@ std::vector<Share> split(const Secret32& secret, unsigned t, std::span<const uin
 // Lagrange coefficients at 0 for a set of distinct x-coordinates, in the order given.
 std::vector<uint64_t> lagrange_at_zero(std::span<const uint32_t> xs);
 
+// Lagrange coefficients at x (not one of xs) for a set of distinct x-coordinates: the value at x
+// of the polynomial through shares at xs is the sum of c_i * y_i.
+std::vector<uint64_t> lagrange_at(std::span<const uint32_t> xs, uint32_t x);
+
 // Caches coefficients per x-set: a server reconstructing many secrets from the
 // same responders computes them once (protocol paper, footnote 6).
 class LagrangeCache {
  public:
   const std::vector<uint64_t>& at_zero(std::span<const uint32_t> xs);
-  size_t size() const { return cache_.size(); }
+  const std::vector<uint64_t>& at(std::span<const uint32_t> xs, uint32_t x);
+  size_t size() const { return cache_.size() + at_x_.size(); }
 
  private:
   std::map<std::vector<uint32_t>, std::vector<uint64_t>> cache_;
+  std::map<std::pair<std::vector<uint32_t>, uint32_t>, std::vector<uint64_t>> at_x_;
 };
+
+// True if `extra` lies on the polynomial of degree < basis.size() through the basis shares: with
+// t basis shares, a check that a (t+1)-th share is consistent with them (a bad share among the
+// t + 1 makes it fail, except with probability about 2^-61 per chunk).
+bool on_polynomial(std::span<const Share> basis, const Share& extra, LagrangeCache* cache = nullptr);
 
 // Reconstruct from exactly the shares given (their x must be distinct; at least t of them
 // for a correct result). Throws Error(Exit::data) if xs repeat, a y is not a field element,

@@ -25,6 +25,13 @@ struct Recovered {
   std::vector<std::pair<uint32_t, Secret32>> self_seeds;  // u in U3
   std::vector<std::pair<uint32_t, Secret32>> mask_keys;   // u in U2 \ U3
   std::vector<uint32_t> responders;                       // U4
+  // Honest-but-curious sessions: a responder whose share the reconstruction found inconsistent
+  // with the others and left out (owner, responder; self_mask or mask key).
+  struct Culprit {
+    uint32_t owner = 0, responder = 0;
+    bool self_mask = false;
+  };
+  std::vector<Culprit> culprits;
 };
 
 // Remove every mask from sum (the sum of the y_u of U3) over elements [begin, end), where

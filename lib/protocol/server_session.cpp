@@ -44,6 +44,47 @@ const char* formed_set(Round r, bool active) {
   }
 }
 
+// A secret from its first t shares, checked: a mask key against the public key its owner advertised
+// (s_pk), and, when more than t shares came back, against the (t+1)-th share. When the check fails
+// and there are enough shares to tell, the one share whose removal makes the rest agree is the bad
+// one: it is left out and its responder (its x) returned in `culprit` (honest-but-curious
+// sessions, which have no commitments; an active session's shares were checked one by one).
+// Otherwise Error(Exit::data) naming the owner.
+Secret32 reconstruct_checked(const std::vector<shamir::Share>& shares, size_t t, const Key32* s_pk,
+                             shamir::LagrangeCache& cache, std::optional<uint32_t>& culprit, uint32_t owner,
+                             bool self_mask) {
+  auto attempt = [&](std::span<const shamir::Share> set) -> std::optional<Secret32> {
+    try {
+      Secret32 secret = shamir::reconstruct(set.first(t), &cache);
+      if (set.size() > t && !shamir::on_polynomial(set.first(t), set[t], &cache)) return std::nullopt;
+      if (s_pk && x25519_public(secret) != *s_pk) return std::nullopt;
+      return secret;
+    } catch (const Error&) {
+      return std::nullopt;
+    }
+  };
+  const size_t checked = std::min(shares.size(), t + 1);
+  if (auto s = attempt(std::span(shares).first(checked))) return *s;
+  // Leave each share out in turn; a set without it must still be checked, by s_pk or by a share
+  // beyond the t it is rebuilt from.
+  const size_t needed = s_pk ? t : t + 1;
+  if (shares.size() >= needed + 1)
+    for (size_t i = 0; i < shares.size(); ++i) {
+      std::vector<shamir::Share> rest;
+      for (size_t j = 0; j < shares.size() && rest.size() < needed; ++j)
+        if (j != i) rest.push_back(shares[j]);
+      if (auto s = attempt(rest)) {
+        culprit = shares[i].x;
+        return *s;
+      }
+    }
+  throw Error(Exit::data, fmt::format("round 4 (unmask-shares): the shares of client {}'s {} are inconsistent (a "
+                                      "responder sent a bad share{})",
+                                      owner, self_mask ? "self-mask seed" : "mask key",
+                                      shares.size() >= needed + 1 ? ", and more than one did"
+                                                                  : "; too few answers to tell which"));
+}
+
 // Encoding the inboxes takes threads only for a few MiB or more: starting one can cost milliseconds.
 constexpr uint64_t kParallelBytes = uint64_t{4} << 20;
 
@@ -577,6 +618,10 @@ Recovered ServerSession::recover() const {
   // shares are dealt out by one pass over the responses in id order: each list is sorted by owner,
   // as are U3 and U2 \ U3, so a merge walk finds each owner's slot without a search.
   const size_t t = p_.threshold;
+  // An active session's shares are checked against their commitments already: t of them suffice.
+  // Otherwise up to two more are kept, to check the reconstruction with and, when it fails, to
+  // find the one bad share (reconstruct_checked).
+  const size_t keep = p_.active() ? t : t + 2;
   std::vector<std::vector<shamir::Share>> self_shares(u3.size()), key_shares(dropped.size());
   auto deal = [&](const std::vector<OwnedShare>& list, std::span<const uint32_t> owners,
                   std::vector<std::vector<shamir::Share>>& slots) {
@@ -584,7 +629,7 @@ Recovered ServerSession::recover() const {
     for (const auto& o : list) {
       while (j < owners.size() && owners[j] < o.owner) ++j;
       if (j == owners.size()) break;  // check_unmask allows no other owner
-      if (slots[j].size() < t) slots[j].push_back(o.share);
+      if (slots[j].size() < keep) slots[j].push_back(o.share);
     }
   };
   for (const auto& [id, a] : responses_) {
@@ -615,6 +660,7 @@ Recovered ServerSession::recover() const {
   // over U3 then U2 \ U3 would.
   const size_t total = u3.size() + dropped.size();
   std::vector<Secret32> secrets(total);
+  std::vector<std::optional<uint32_t>> culprit(total);
   Failures failed(total);
   const unsigned workers = static_cast<unsigned>(std::max<size_t>(1, std::min<size_t>(default_threads(), total)));
   parallel_for(workers, workers, [&](size_t w) {
@@ -625,23 +671,17 @@ Recovered ServerSession::recover() const {
       try {
         const auto& shares = self_mask ? self_shares[s] : key_shares[s - u3.size()];
         if (shares.size() < t) throw short_of(owner, shares.size(), self_mask);
-        try {
-          secrets[s] = shamir::reconstruct(shares, &cache);
-        } catch (const Error&) {
-          throw Error(Exit::data, fmt::format("round 4 (unmask-shares): the shares of client {}'s {} are inconsistent "
-                                              "(a responder sent a bad share)",
-                                              owner, self_mask ? "self-mask seed" : "mask key"));
-        }
         const RosterEntry* e = self_mask ? nullptr : roster_.find(owner);
-        if (!self_mask && (!e || x25519_public(secrets[s]) != e->s_pk))
-          throw Error(Exit::data, fmt::format("round 4 (unmask-shares): the reconstructed mask key of client {} does not "
-                                              "match the key it advertised (a responder sent a bad share)",
-                                              owner));
+        if (!self_mask && !e) throw Error(Exit::software, fmt::format("client {} has no roster entry", owner));
+        secrets[s] = reconstruct_checked(shares, t, self_mask ? nullptr : &e->s_pk, cache, culprit[s], owner, self_mask);
       } catch (...) {
         failed.record(s);
       }
     }
   });
+  for (size_t s = 0; s < total; ++s)
+    if (culprit[s])
+      rec.culprits.push_back({s < u3.size() ? u3[s] : dropped[s - u3.size()], *culprit[s], s < u3.size()});
   failed.rethrow_first();
   for (size_t j = 0; j < u3.size(); ++j) rec.self_seeds.emplace_back(u3[j], secrets[j]);
   for (size_t j = 0; j < dropped.size(); ++j) rec.mask_keys.emplace_back(dropped[j], secrets[u3.size() + j]);
@@ -666,6 +706,8 @@ RoundResult ServerSession::close_unmask(unsigned threads, const std::function<vo
   r.in = std::move(rec.responders);
   r.marker = vector_message(sum_, p_.ring(), sid_);
   r.aggregate = std::move(sum_);
+  for (const auto& c : rec.culprits)
+    r.bad_shares.push_back({c.responder, c.owner, c.self_mask ? ShareKind::self_mask : ShareKind::mask_key, false});
   for (const auto& [id, a] : responses_) {
     r.bad_shares.insert(r.bad_shares.end(), a.bad.begin(), a.bad.end());
     for (uint32_t owner : a.shares.missing) r.missing.emplace_back(id, owner);
@@ -687,10 +729,10 @@ void ServerSession::record(const RoundResult& r, const SessionDir::Writer& w) co
 std::vector<std::string> round_warnings(const RoundResult& r) {
   std::vector<std::string> out;
   for (const BadShare& b : r.bad_shares)
-    out.push_back(fmt::format("round 4: client {}'s share of client {}'s {} does not match what client {} committed "
-                              "to in round 1: left out",
-                              b.responder, b.owner, b.kind == ShareKind::self_mask ? "self-mask seed" : "mask key",
-                              b.owner));
+    out.push_back(fmt::format("round 4: client {}'s share of client {}'s {} {}: left out", b.responder, b.owner,
+                              b.kind == ShareKind::self_mask ? "self-mask seed" : "mask key",
+                              b.committed ? fmt::format("does not match what client {} committed to in round 1", b.owner)
+                                          : std::string("does not agree with the other responders' shares")));
   for (const auto& [responder, owner] : r.missing)
     out.push_back(fmt::format("round 4: client {} holds no share of client {} (client {}'s round-1 bundle did not "
                               "open for it)",

@@ -32,10 +32,12 @@
 namespace secagg {
 
 // A share revealed in round 4 that does not match what its dealer committed to in round 1 (active
-// sessions): left out of the reconstruction.
+// sessions), or, without commitments, that does not agree with the other responders' shares: left
+// out of the reconstruction.
 struct BadShare {
   uint32_t responder = 0, owner = 0;
   ShareKind kind = ShareKind::self_mask;
+  bool committed = true;  // found against a commitment (else against the other shares)
 };
 
 // A checked round-4 answer: its shares (the bad ones taken out) and what was wrong with it.

@@ -434,11 +434,38 @@ TEST_CASE("robust unmasking: a bad share in round 4 is left out and named; the s
   CHECK(o.r4.bad_shares[0].kind == ShareKind::self_mask);
   CHECK(has(round_warnings(o.r4).at(0), "client 2's share of client 3's self-mask seed does not match what client 3 "
                                         "committed to in round 1: left out"));
-  // Without commitments (honest-but-curious) the same lie goes into the reconstruction: the sum is
-  // wrong, which is why robust unmasking is an active session's.
+  // Without commitments (honest-but-curious) the five answers still expose each liar: the shares
+  // beyond t check the reconstruction, and leaving the bad one out makes the rest agree.
   const Outcome h = run_tampered(5, 3, false, t);
-  CHECK(h.r4.bad_shares.empty());
-  CHECK(h.r4.aggregate != h.want);
+  CHECK(h.r4.aggregate == h.want);
+  REQUIRE(h.r4.bad_shares.size() == 2);
+  CHECK(h.r4.bad_shares[0].responder == 2);
+  CHECK(h.r4.bad_shares[0].owner == 3);
+  CHECK_FALSE(h.r4.bad_shares[0].committed);
+  CHECK(has(round_warnings(h.r4).at(0), "client 2's share of client 3's self-mask seed does not agree with the other "
+                                        "responders' shares: left out"));
+}
+
+TEST_CASE("honest-but-curious: a bad mask-key share is found with t + 1 answers; two bad ones abort, naming the owner") {
+  // Client 5 drops before round 2: its mask key is rebuilt from the four others' shares, and one
+  // lie among them is found against client 5's advertised key.
+  Tamper one;
+  one.answer = [](uint32_t responder, UnmaskShares& body) {
+    if (responder == 3)
+      for (auto& s : body.self_mask) s.share.y[2] ^= 8;
+  };
+  const Outcome o = run_tampered(5, 3, false, one);
+  CHECK(o.r4.aggregate == o.want);
+  CHECK(o.r4.bad_shares.size() == 5);  // client 3 lied about every self-mask seed
+  Tamper two;
+  two.answer = [](uint32_t responder, UnmaskShares& body) {
+    if (responder == 3 || responder == 4)
+      for (auto& s : body.self_mask)
+        if (s.owner == 1) s.share.y[2] ^= 8;
+  };
+  CHECK(has(refusal(Exit::data, [&] { run_tampered(5, 3, false, two); }),
+            "the shares of client 1's self-mask seed are inconsistent (a responder sent a bad share, and more than one "
+            "did)"));
 }
 
 TEST_CASE("robust unmasking: below t good shares, the abort names the owner and why") {
