@@ -80,8 +80,9 @@ lying_u3() {
   session "$3-$n-$t" "$n" "$t" "$3" "${4:-0}"
   w=$(seq -s , 2 "$t")
   honest_to_masked "$n" "1:$w"
-  check "client 1's inbox holds the bundles of 1 and W = $w only" \
-    grep -q "shares=$t\b" <(secagg-inspect S/evil/inbox-1.msg)
+  # The victim took the trimmed inbox: its own state says it masked with U2 = {1} u W.
+  check "client 1's U2 is 1,$w" test "$(secagg-inspect --json c1 |
+    "$PY" -c 'import json, sys; print(",".join(map(str, json.load(sys.stdin)["body"]["u2"])))')" = "1,$w"
   for i in $(seq 1 "$n"); do show_u3 "$i" "${plan[$i]}"; done
 }
 
