@@ -49,7 +49,9 @@ const char* formed_set(Round r, bool active) {
 // and there are enough shares to tell, the one share whose removal makes the rest agree is the bad
 // one: it is left out and its responder (its x) returned in `culprit` (honest-but-curious
 // sessions, which have no commitments; an active session's shares were checked one by one).
-// Otherwise Error(Exit::data) naming the owner.
+// Otherwise Error(Exit::data) naming the owner. This corrects one bad share among the t + 2 kept
+// (2e <= m - t); two responders who coordinate their errors can make t + 1 shares agree on a
+// wrong secret, which only commitments catch (docs/protocol.md, "Bad shares").
 Secret32 reconstruct_checked(const std::vector<shamir::Share>& shares, size_t t, const Key32* s_pk,
                              shamir::LagrangeCache& cache, std::optional<uint32_t>& culprit, uint32_t owner,
                              bool self_mask) {

@@ -457,11 +457,15 @@ TEST_CASE("honest-but-curious: a bad mask-key share is found with t + 1 answers;
   const Outcome o = run_tampered(5, 3, false, one);
   CHECK(o.r4.aggregate == o.want);
   CHECK(o.r4.bad_shares.size() == 5);  // client 3 lied about every self-mask seed
+  // Two liars among five answers at t = 3 are beyond what can be corrected (one error needs
+  // 2 <= 5 - 3); with unrelated errors no four shares agree, and the session aborts. (Two liars
+  // who coordinate their errors can make four shares agree on a wrong secret: without
+  // commitments nothing can tell; an active session's commitments name them.)
   Tamper two;
   two.answer = [](uint32_t responder, UnmaskShares& body) {
     if (responder == 3 || responder == 4)
       for (auto& s : body.self_mask)
-        if (s.owner == 1) s.share.y[2] ^= 8;
+        if (s.owner == 1) s.share.y[2] = (s.share.y[2] + 1000 * responder + 7) % shamir::kPrime;
   };
   CHECK(has(refusal(Exit::data, [&] { run_tampered(5, 3, false, two); }),
             "the shares of client 1's self-mask seed are inconsistent (a responder sent a bad share, and more than one "
