@@ -17,12 +17,18 @@
 #   secaggplus-k6-b37  SecAgg+: n = 10, --neighbours 6, t = 4, R = 2^37 (37-bit elements, a
 #                      length of 11 packs into 50.875 bytes), AES-128-CTR; client 10 drops in
 #                      round 1, client 9 in round 2 and client 8 in round 4.
+#   active-n7          an active session (docs/security.md, "Active mode"): n = 7, --corrupt 0, t = 4,
+#                      R = 2^24, length 9; a CA and seven certified identities (ca.pub and
+#                      cert<i>.msg are kept; the identity keys stay in the scratch directory);
+#                      client 7 drops in round 2, client 6 signs nothing in round 3 and client 5
+#                      does not answer in round 4: U3 = {1..6}, U4 = {1..5}, answers {1..4}. It
+#                      keeps the round-3 signatures (sig<i>.msg) and consistency.msg.
 #
 # The other sets are in testdata/golden/SET/. tests/cli/t0500-golden.sh regenerates every set
 # and compares byte for byte, aggregate included, so a change to the wire format, the
 # randomness or the protocol shows up there. After such an intended change, regenerate with
 #   rm -r testdata/golden && scripts/make-golden.sh build testdata/golden &&
-#   for s in chacha20-r1000003 secaggplus-k6-b37; do scripts/make-golden.sh build testdata/golden/$s $s; done
+#   for s in chacha20-r1000003 secaggplus-k6-b37 active-n7; do scripts/make-golden.sh build testdata/golden/$s $s; done
 #
 # The client state files (c1..cN) hold secret keys: they stay in a scratch directory that is
 # removed at exit. The one exception pins the ClientState layout (secagg-formats(5)): the
@@ -58,8 +64,11 @@ case $set_name in
   secaggplus-k6-b37)
     seed="golden-v1 $set_name" n=10 t=4 len=11 setup_args=(--modulus-bits 37 --prg aes128ctr --neighbours 6)
     drop1="10" drop2="9" drop4="8" ;;
+  active-n7)
+    seed="golden-v1 $set_name" n=7 t=4 len=9 setup_args=(--modulus-bits 24 --prg aes128ctr --threat-model active --corrupt 0)
+    drop1="" drop2="7" drop3="6" drop4="5" ;;
   *)
-    echo "$0: error: unknown set '$set_name' (base, chacha20-r1000003, secaggplus-k6-b37)" >&2
+    echo "$0: error: unknown set '$set_name' (base, chacha20-r1000003, secaggplus-k6-b37, active-n7)" >&2
     exit 64 ;;
 esac
 
@@ -73,12 +82,38 @@ trap 'rm -rf "$work"' EXIT
 S=$work/session
 mkdir -p "$out"
 
-# The sets U1 (everyone) and U2, U3, U4, as lists of ids.
+quiet() { "$@" 2> "$work/last.err" || { cat "$work/last.err" >&2; return 1; }; }
+active=""
+[ "$set_name" = active-n7 ] && active=1
+drop3=${drop3:-}
+
+# An active session's CA and client identities, made in the scratch directory under relative
+# names (the deterministic mode seeds each from its command line); only the public files are kept.
+id_args() { :; }
+if [ -n "$active" ]; then
+  keygen=$(cd "$bin" && pwd)/secagg-keygen
+  (
+    cd "$work"
+    quiet "$keygen" identity -o ca.key
+    for i in $(seq 1 "$n"); do
+      quiet "$keygen" identity -o "id$i.key"
+      quiet "$keygen" certify --ca ca.key --id "$i" --pub "id$i.pub" -o "cert$i.msg"
+    done
+  )
+  cp "$work/ca.pub" "$out/ca.pub"
+  for i in $(seq 1 "$n"); do cp "$work/cert$i.msg" "$out/cert$i.msg"; done
+  setup_args+=(--ca "$work/ca.pub")
+  id_args() { echo "--identity $work/id$1.key --cert $work/cert$1.msg"; }
+fi
+
+# The sets U1 (everyone) and U2, U3, U4 (in an active session, the signers of round 3), and the
+# round-4 answers, as lists of ids.
 minus() { local a b keep r=""; for a in $1; do keep=1; for b in $2; do [ "$a" = "$b" ] && keep=0; done; [ $keep = 1 ] && r="$r $a"; done; echo $r; }
 u1=$(seq -s ' ' 1 "$n")
 u2=$(minus "$u1" "$drop1")
 u3=$(minus "$u2" "$drop2")
-u4=$(minus "$u3" "$drop4")
+u4=$(minus "$u3" "$drop3")
+answers=$(minus "$u4" "$drop4")
 files() { local pre=$1 suf=$2 i r=(); shift 2; for i in $*; do r+=("$out/$pre$i$suf"); done; printf '%s\n' "${r[@]}"; }
 
 # The tools must say that the mode is on; a build that ignored the variable would make a
@@ -114,7 +149,6 @@ else
   done
 fi
 
-quiet() { "$@" 2> "$work/last.err" || { cat "$work/last.err" >&2; return 1; }; }
 # keep_state ROUND: the chacha20-r1000003 set keeps client 1's state as it is after ROUND.
 keep_state() {
   if [ "$set_name" = chacha20-r1000003 ]; then cp "$work/c1" "$out/state1-round$1.state"; fi
@@ -122,7 +156,8 @@ keep_state() {
 
 # Round 0: every client advertises its keys.
 for i in $u1; do
-  quiet "$bin/secagg-keygen" --params "$S/params.msg" --id "$i" --state "$work/c$i" -o "$out/adv$i.msg"
+  # shellcheck disable=SC2046
+  quiet "$bin/secagg-keygen" --params "$S/params.msg" --id "$i" --state "$work/c$i" $(id_args "$i") -o "$out/adv$i.msg"
 done
 mapfile -t f < <(files adv .msg $u1)
 keep_state 0
@@ -145,11 +180,23 @@ mapfile -t f < <(files masked .msg $u3)
 keep_state 2
 quiet "$bin/secagg-collect" masked --session "$S" "${f[@]}"
 
-# Round 4: the clients of U4 answer.
-for i in $u4; do
-  quiet "$bin/secagg-unmask" --state "$work/c$i" --survivors "$S/survivors.msg" -o "$out/unmask$i.msg"
+# Round 3 (active sessions): the clients of U4 sign U3.
+consistency=()
+if [ -n "$active" ]; then
+  for i in $u4; do
+    quiet "$bin/secagg-unmask" sign --state "$work/c$i" --survivors "$S/survivors.msg" -o "$out/sig$i.msg"
+  done
+  mapfile -t f < <(files sig .msg $u4)
+  quiet "$bin/secagg-collect" consistency --session "$S" "${f[@]}"
+  consistency=(--consistency "$S/consistency.msg")
+fi
+
+# Round 4: the clients that answer.
+for i in $answers; do
+  quiet "$bin/secagg-unmask" --state "$work/c$i" --survivors "$S/survivors.msg" "${consistency[@]}" \
+    -o "$out/unmask$i.msg"
 done
-mapfile -t f < <(files unmask .msg $u4)
+mapfile -t f < <(files unmask .msg $answers)
 keep_state 4
 quiet "$bin/secagg-collect" unmask --session "$S" --text "${threads[@]}" -o "$out/sum.txt" "${f[@]}"
 
@@ -157,10 +204,11 @@ quiet "$bin/secagg-collect" unmask --session "$S" --text "${threads[@]}" -o "$ou
 for f in params.msg roster.msg u2.msg survivors.msg aggregate.vec; do
   cp "$S/$f" "$out/$f"
 done
+[ -n "$active" ] && cp "$S/consistency.msg" "$out/consistency.msg"
 for i in $u2; do cp "$S/inbox-$i.msg" "$out/inbox-$i.msg"; done
 for i in $u3; do
   cmp -s "$S/masked-$i.msg" "$out/masked$i.msg" || { echo "$0: error: S/masked-$i.msg differs from the message sent" >&2; exit 70; }
 done
-for i in $u4; do
+for i in $answers; do
   cmp -s "$S/unmask-$i.msg" "$out/unmask$i.msg" || { echo "$0: error: S/unmask-$i.msg differs from the message sent" >&2; exit 70; }
 done

@@ -4,7 +4,7 @@
 # client 4 drops after round 1) in testdata/golden/, and in testdata/golden/SET/ the sets that
 # pin what the base does not: ChaCha20, a modulus that is not a power of two, unaligned
 # packing (20- and 37-bit elements), SecAgg+ (--neighbours 6 of 10), and dropouts in rounds 1,
-# 2 and 4. Every file a set writes, the aggregate included, must equal, byte for byte, the
+# 2 and 4, and an active session (certified identities, round 3). Every file a set writes, the aggregate included, must equal, byte for byte, the
 # stored one. A difference means the wire format, the randomness or the protocol
 # changed: if that was intended, regenerate the transcript (see scripts/make-golden.sh) and
 # say so in the commit. The run is repeated with another thread count and a longer
@@ -14,7 +14,7 @@ source "$(dirname "$0")/lib.sh"
 
 GOLDEN=$SECAGG_SRC/testdata/golden
 MAKE=$SECAGG_SRC/scripts/make-golden.sh
-SETS=(chacha20-r1000003 secaggplus-k6-b37)
+SETS=(chacha20-r1000003 secaggplus-k6-b37 active-n7)
 
 # compare_to_golden DIR [GOLDEN_DIR]: DIR holds exactly the files of GOLDEN_DIR (default
 # testdata/golden, the base set; its subdirectories are the other sets), each identical.
@@ -121,5 +121,12 @@ check "unaligned packing: 13 elements of 20 bits take 33 bytes" \
   test "$(stat -c %s "$GOLDEN/chacha20-r1000003/masked1.msg")" = $((161 + 33))
 check "unaligned packing: 11 elements of 37 bits take 51 bytes" \
   test "$(stat -c %s "$GOLDEN/secaggplus-k6-b37/masked1.msg")" = $((161 + 51))
+set_check active-n7 ' clients=7 threshold=4 neighbours=6 modulus=16777216 length=9 prg=aes128ctr threat_model=active corrupt=0$' \
+  "1 2 3 4 5 6 7" "1 2 3 4 5 6" "1 2 3 4"
+check "active-n7: consistency.msg holds U3 = 1-6 and the signatures of U4 = 1-5" \
+  grep -q 'u3=1,2,3,4,5,6 u4=1,2,3,4,5$' <(secagg-inspect "$GOLDEN/active-n7/consistency.msg")
+check "active-n7: the roster is certified" grep -q 'u1=7 certified=yes$' <(secagg-inspect "$GOLDEN/active-n7/roster.msg")
+check "active-n7: the share-keys messages carry commitments" \
+  grep -q 'shares=7 committed=yes$' <(secagg-inspect "$GOLDEN/active-n7/shares1.msg")
 check "SecAgg+: client 1 answers for its neighbourhood only (6 of 9 in U2)" \
   grep -q 'self_mask_shares=5 mask_key_shares=1$' <(secagg-inspect "$GOLDEN/secaggplus-k6-b37/unmask1.msg")
