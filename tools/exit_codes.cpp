@@ -196,6 +196,16 @@ const std::map<std::string, Codes, std::less<>>& table() {
     m["secagg-collect unmask"] = collect_round(
         "the aggregate was written to the output and to S/aggregate.vec",
         "fewer than t clients (of a client's neighbours, in SecAgg+) answered", "S/aggregate.vec");
+    m["secagg-collect audit"] = {
+        {0, "success: every check holds (a session that ended early is checked up to where it ended)"},
+        {64, "usage: an unknown or missing option"},
+        {65, "bad data: a check failed (the first failure is named): a stored message is corrupted, not signed by "
+             "its client, not certified, in the wrong file or round, or a file the server wrote is not what the "
+             "clients' messages make"},
+        {66, "missing input: S/params.msg"},
+        {70, "internal error (a bug in secagg)"},
+        {74, "I/O error while reading"},
+        {77, "permission denied opening a file of the session"}};
     m["secagg-collect serve"] = {
         {0, "success: the session completed and the aggregate was written"},
         {1, "the session aborted: fewer than t clients answered in a round"},

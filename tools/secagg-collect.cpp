@@ -12,6 +12,7 @@
 #include "durations.hpp"
 #include "error.hpp"
 #include "fileio.hpp"
+#include "audit.hpp"
 #include "graph_bounds.hpp"
 #include "identity.hpp"
 #include "net/fd_limit.hpp"
@@ -304,6 +305,47 @@ void collect(const std::string& dir, Round round, const std::vector<std::string>
     report_round(round, expected, r.in);
 }
 
+// A JSON string literal of s (the audit's lines are UTF-8 text; control characters are escaped).
+std::string json_string(const std::string& s) {
+  std::string out = "\"";
+  for (unsigned char c : s) {
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += static_cast<char>(c);
+    } else if (c < 0x20) {
+      out += fmt::format("\\u{:04x}", c);
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  return out + "\"";
+}
+
+// secagg-collect audit: one line per check on stdout (or one JSON document), then Exit::data
+// naming the first check that failed.
+void audit(const std::string& dir, bool json) {
+  const AuditReport rep = audit_session(SessionDir(dir), default_threads());
+  std::string out;
+  if (json) {
+    out = fmt::format("{{\"session\": {}, \"ok\": {}, \"checks\": [", json_string(dir), rep.ok());
+    for (size_t i = 0; i < rep.checks.size(); ++i) {
+      const AuditCheck& c = rep.checks[i];
+      out += fmt::format("{}\n  {{\"check\": {}, \"ok\": {}, \"detail\": {}}}", i ? "," : "", json_string(c.what),
+                         c.ok, json_string(one_line(c.detail)));
+    }
+    out += "\n]}\n";
+  } else {
+    for (const AuditCheck& c : rep.checks)
+      out += fmt::format("{:<5} {}: {}\n", c.ok ? "ok" : "FAIL", c.what, one_line(c.detail));
+  }
+  std::fwrite(out.data(), 1, out.size(), stdout);
+  std::fflush(stdout);
+  if (!rep.ok()) {
+    const AuditCheck& f = rep.first_failure();
+    throw Error(Exit::data, fmt::format("audit: {}: {}", f.what, one_line(f.detail)));
+  }
+}
+
 // The aggregate where the user asked for it: its vector message, or decimal text.
 void write_aggregate(const std::string& out, bool text, const std::vector<uint64_t>& sum, const Bytes& vec) {
   if (text)
@@ -471,6 +513,15 @@ int main(int argc, char** argv) {
   c_unmask->add_option("-o,--output", out, "Where to write the aggregate (default: stdout)");
   c_unmask->add_option("--threads", threads, "Threads for mask removal (default: all cores)")->check(CLI::Range(1u, 256u));
 
+  bool audit_json = false;
+  auto* c_audit = app.add_subcommand(
+      "audit", "Check a finished (or aborted) session directory offline, as a third party would: replay every round "
+               "through the round engine from the client messages the directory keeps (checksums, signatures, "
+               "certificates against the CA, the sets and thresholds, round-3 signatures, round-4 shares against "
+               "their commitments) and compare every file the server wrote, the aggregate included, byte for byte");
+  c_audit->add_option("--session", dir, "The session directory")->required();
+  c_audit->add_flag("--json", audit_json, "One JSON document instead of one line per check");
+
   net::ServeOptions sopt;
   double round_timeout = 120, frame_timeout = 30;
   bool verbose = false;
@@ -561,6 +612,8 @@ int main(int argc, char** argv) {
     } else if (c_unmask->parsed()) {
       collect(dir, Round::r4, files, [&](const RoundResult& r) { write_aggregate(out, text, r.aggregate, r.marker); },
               threads);
+    } else if (c_audit->parsed()) {
+      audit(dir, audit_json);
     } else if (c_select->parsed()) {
       select(dir, select_out);
     } else if (c_serve->parsed()) {

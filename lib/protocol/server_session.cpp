@@ -127,6 +127,7 @@ Round ServerSession::first_open_round(const SessionDir& s) {
 void ServerSession::open(Round r) {
   round_ = r;
   origin_.clear();
+  kept_.clear();
   switch (r) {
     case Round::r0:
       expected_.resize(p_.clients);
@@ -412,6 +413,7 @@ void ServerSession::accept(const Incoming& m) {
     case Round::none: throw Error(Exit::software, "a message arrived after the session's last round");
   }
   origin_.emplace(id, m.origin);
+  if (!SessionDir::keeps_messages(round_)) kept_.emplace(id, seal_envelope(m.env));
 }
 
 void ServerSession::accept_all(std::span<const Incoming> ms, unsigned threads) {
@@ -488,7 +490,10 @@ void ServerSession::accept_all(std::span<const Incoming> ms, unsigned threads) {
     case Round::r3: add_all_checked(sorted, threads, signatures_, &ServerSession::check_signature); break;
     default: add_all_checked(sorted, threads, responses_, &ServerSession::check_unmask); break;
   }
-  for (const Incoming* m : sorted) origin_.emplace(m->env.sender, m->origin);
+  for (const Incoming* m : sorted) {
+    origin_.emplace(m->env.sender, m->origin);
+    if (!SessionDir::keeps_messages(round_)) kept_.emplace(m->env.sender, seal_envelope(m->env));
+  }
 }
 
 // ---- Closing ------------------------------------------------------------------------------------
@@ -502,15 +507,18 @@ void ServerSession::require_threshold(size_t got) const {
 }
 
 RoundResult ServerSession::close(unsigned threads, const std::function<void(Step)>& on_step) {
+  std::map<uint32_t, Bytes> kept = std::move(kept_);
+  RoundResult r;
   switch (round_) {
-    case Round::r0: return close_keys();
-    case Round::r1: return close_shares(threads);
-    case Round::r2: return close_masked();
-    case Round::r3: return close_consistency();
-    case Round::r4: return close_unmask(threads, on_step);
-    case Round::none: break;
+    case Round::r0: r = close_keys(); break;
+    case Round::r1: r = close_shares(threads); break;
+    case Round::r2: r = close_masked(); break;
+    case Round::r3: r = close_consistency(); break;
+    case Round::r4: r = close_unmask(threads, on_step); break;
+    case Round::none: throw Error(Exit::software, "the session's last round is closed already");
   }
-  throw Error(Exit::software, "the session's last round is closed already");
+  r.messages = std::move(kept);
+  return r;
 }
 
 RoundResult ServerSession::close_keys() {
@@ -722,6 +730,7 @@ RoundResult ServerSession::close_unmask(unsigned threads, const std::function<vo
 }
 
 void ServerSession::record(const RoundResult& r, const SessionDir::Writer& w) const {
+  for (const auto& [id, msg] : r.messages) w.transcript(r.round, id, msg);
   if (r.round == Round::r1)
     for (const auto& [v, inbox] : r.inboxes) w.inbox(v, inbox);
   if (r.round == Round::r2) w.masked_sum(vector_message(sum_, p_.ring(), sid_));

@@ -56,6 +56,9 @@ struct RoundResult {
   // every client's answer except in round 1, where each client of U2 gets its own inbox.
   Bytes marker;
   std::map<uint32_t, Bytes> inboxes;
+  // Rounds 0, 1 and 3: the accepted client messages, as received, for the transcript (rounds 2 and
+  // 4 save theirs as they arrive: SessionDir::keeps_messages).
+  std::map<uint32_t, Bytes> messages;
   std::vector<uint64_t> aggregate;  // round 4: the sum of the inputs of U3, mod R
   // Round 4: what the reconstruction worked around (docs/protocol.md, "Bad shares"): shares left
   // out because they do not match their dealer's commitment, and the owners each responder holds
@@ -166,6 +169,7 @@ class ServerSession {
   std::vector<uint64_t> sum_;                   // round 2's running sum; round 4's masked sum
   std::optional<SessionDir> sum_in_;            // round 4 loaded: the directory that holds it
   std::map<uint32_t, SurvivorSignature> signatures_;  // round 3
+  std::map<uint32_t, Bytes> kept_;                    // rounds 0, 1, 3: the accepted messages
   std::map<uint32_t, CheckedAnswer> responses_;  // round 4
   // Active sessions, from round 1 on: each holder's inbox commitments (holder -> dealers, commitments).
   std::map<uint32_t, std::pair<std::vector<uint32_t>, std::vector<ShareCommitment>>> commitments_;

@@ -136,9 +136,20 @@ Marker SessionDir::marker_of(Round r) {
 bool SessionDir::keeps_messages(Round r) { return r == Round::r2 || r == Round::r4; }
 
 std::string SessionDir::message_path(Round r, uint32_t id) const {
-  if (r == Round::r2) return masked_path(id);
-  if (r == Round::r4) return unmask_path(id);
-  throw Error(Exit::software, fmt::format("the transcript keeps no client messages of round {}", r));
+  if (keeps_messages(r)) return transcript_path(r, id);
+  throw Error(Exit::software, fmt::format("round {}'s client messages are not saved as they arrive", r));
+}
+
+std::string SessionDir::transcript_name(Round r, uint32_t id) {
+  switch (r) {
+    case Round::r0: return fmt::format("advert-{}.msg", id);
+    case Round::r1: return fmt::format("share-keys-{}.msg", id);
+    case Round::r2: return masked_name(id);
+    case Round::r3: return fmt::format("signature-{}.msg", id);
+    case Round::r4: return unmask_name(id);
+    case Round::none: break;
+  }
+  throw Error(Exit::software, "no client message of no round");
 }
 
 std::optional<Bytes> SessionDir::saved_message(Round r, uint32_t id, const Params& p) const {
@@ -176,6 +187,9 @@ void SessionDir::Writer::message(uint32_t id, std::span<const uint8_t> msg) cons
   for (Round r : kActiveRounds)
     if (keeps_messages(r) && marker_of(r) == step_) return write_file_atomic(s_->message_path(r, id), msg);
   throw Error(Exit::software, fmt::format("a client message was written by the writer of {}", step_name(step_)));
+}
+void SessionDir::Writer::transcript(Round r, uint32_t id, std::span<const uint8_t> msg) const {
+  write_file_atomic(s_->transcript_path(r, id), msg);
 }
 void SessionDir::Writer::masked_sum(std::span<const uint8_t> msg) const {
   write_file_atomic(s_->masked_sum_path(), msg);

@@ -3,12 +3,15 @@
 // reads or writes one (docs/architecture.md, "Session directory").
 //
 //   params.msg          setup            session parameters                          (marker)
+//   advert-<id>.msg     round 0          client <id>'s advert, as received
 //   roster.msg          round 0          U1 and the advertised keys                  (marker)
+//   share-keys-<id>.msg round 1          client <id>'s share-keys message, as received
 //   inbox-<id>.msg      round 1          the shares addressed to client <id>
 //   u2.msg              round 1          U2                                          (marker)
 //   masked-<id>.msg     round 2          client <id>'s masked input, as received
 //   masked-sum.vec      round 2          the sum mod R of the masked inputs of U3
 //   survivors.msg       round 2          U3                                          (marker)
+//   signature-<id>.msg  round 3          client <id>'s signature over U3, as received (active sessions)
 //   consistency.msg     round 3          U3 and the signatures of U4 over it (active sessions; marker)
 //   unmask-<id>.msg     round 4          client <id>'s unmasking answer, as received
 //   aggregate.vec       round 4          the sum of the inputs of U3, mod R          (marker)
@@ -69,9 +72,14 @@ class SessionDir {
 
   // The marker that ends round r's step (roster, u2, survivors, consistency, aggregate).
   static Marker marker_of(Round r);
-  // Whether round r's client messages are part of the transcript (masked-<id>.msg, unmask-<id>.msg:
-  // rounds 2 and 4, whose messages a resumed server cannot ask for again).
+  // Whether round r's client messages are saved as they arrive (masked-<id>.msg, unmask-<id>.msg:
+  // rounds 2 and 4, whose messages a resumed server cannot ask for again). Every round's accepted
+  // messages are in the transcript once the round is done (transcript_path), for the audit.
   static bool keeps_messages(Round r);
+  // Client id's message of round r in the transcript: advert-, share-keys-, masked-, signature-,
+  // unmask-<id>.msg.
+  static std::string transcript_name(Round r, uint32_t id);
+  std::string transcript_path(Round r, uint32_t id) const { return dir_ + "/" + transcript_name(r, id); }
   // Client id's message of round r as saved while the round was open (serve --resume): nullopt
   // if it has none. Only for a round that keeps_messages.
   std::optional<Bytes> saved_message(Round r, uint32_t id, const Params& p) const;
@@ -90,6 +98,8 @@ class SessionDir {
     void inbox(uint32_t id, std::span<const uint8_t> msg) const;
     // Client id's message of this step's round (keeps_messages), as received.
     void message(uint32_t id, std::span<const uint8_t> msg) const;
+    // Client id's message of round r for the transcript, as received.
+    void transcript(Round r, uint32_t id, std::span<const uint8_t> msg) const;
     void masked_sum(std::span<const uint8_t> msg) const;
     // The step's marker, created exclusively: the step is done.
     void finish(std::span<const uint8_t> msg) const;
