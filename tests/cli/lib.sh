@@ -252,6 +252,17 @@ xorbyte() {
   forge setbyte "$1" "$2" $((v ^ $3)) "$4"
 }
 
+# make_identities N: an active session's CA (ca.key, ca.pub) and clients 1..N's identities
+# (idI.key, idI.pub) and certificates (idI.cert), in the current directory.
+make_identities() {
+  local i
+  must secagg-keygen identity -o ca.key
+  for ((i = 1; i <= $1; i++)); do
+    must secagg-keygen identity -o "id$i.key"
+    must secagg-keygen certify --ca ca.key --id "$i" --pub "id$i.pub" -o "id$i.cert"
+  done
+}
+
 # --- inputs and sums --------------------------------------------------------
 
 # gen_input SEED LENGTH MODULUS: LENGTH deterministic decimals in [0, MODULUS), one per

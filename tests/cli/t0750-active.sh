@@ -11,12 +11,8 @@ source "$SECAGG_SRC/tests/cli/net.sh"
 R32=4294967296
 
 section "identities: a CA (not the server) certifies clients 1-6"
-must secagg-keygen identity -o ca.key
+make_identities 6
 must secagg-keygen identity -o other-ca.key
-for i in 1 2 3 4 5 6; do
-  must secagg-keygen identity -o "id$i.key"
-  must secagg-keygen certify --ca ca.key --id "$i" --pub "id$i.pub" -o "id$i.cert"
-done
 must secagg-keygen certify --ca other-ca.key --id 1 --pub id1.pub -o foreign1.cert
 
 section "setup: the threat model, its CA and t > (n + C) / 2"

@@ -14,11 +14,7 @@ R16=65536
 # self-mask share (owner, x, five le64 words): byte 17 is in the first share's first word.
 FIRST_SHARE_WORD=17
 
-must secagg-keygen identity -o ca.key
-for i in 1 2 3 4 5; do
-  must secagg-keygen identity -o "id$i.key"
-  must secagg-keygen certify --ca ca.key --id "$i" --pub "id$i.pub" -o "id$i.cert"
-done
+make_identities 5
 
 # session DIR MODE: a session of 5 clients (t = 3) in DIR through round 2, every client in,
 # and round 3 in an active one; DIR/pre<i> is client i's state before round 4 (its signing key).

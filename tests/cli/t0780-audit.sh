@@ -8,11 +8,7 @@
 source "$(dirname "$0")/lib.sh"
 
 R16=65536
-must secagg-keygen identity -o ca.key
-for i in 1 2 3 4 5; do
-  must secagg-keygen identity -o "id$i.key"
-  must secagg-keygen certify --ca ca.key --id "$i" --pub "id$i.pub" -o "id$i.cert"
-done
+make_identities 5
 
 # run_session DIR MODE [UPTO]: 5 clients, t = 3, client 5 drops before round 2 and client 4
 # before round 4 (in an active session client 4 signs U3 and then does not answer); stops

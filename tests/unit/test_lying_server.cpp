@@ -377,6 +377,16 @@ TEST_CASE("lying server: the attack is open exactly while t(t - 1) <= (n - 1)(n 
 
 namespace {
 
+// Round 1 of an active session, honest: every client shares, the engine makes the inboxes.
+RoundResult share_round(secagg::test::ActiveSession& s) {
+  ServerSession server(s.p, s.sid, Round::r1, s.roster);
+  std::vector<Incoming> shares;
+  for (uint32_t id = 1; id < s.st.size(); ++id)
+    shares.push_back({"sh", open_envelope(client_share(s.st[id], s.roster_env(), "roster.msg"), "sh")});
+  server.accept_all(shares, 2);
+  return server.close(2);
+}
+
 // An inbox cut down to the senders `keep` accepts, with their commitments.
 template <class Keep>
 void trim(SealedShares& box, Keep keep) {
@@ -404,12 +414,7 @@ ActiveOutcome run_attack_active(const AttackPlan& a, uint32_t corrupt, uint64_t 
   REQUIRE(plan_works(a));
   const uint32_t n = a.n, v = a.v;
   secagg::test::ActiveSession s = secagg::test::make_active_session(n, a.t, corrupt, length);
-  ServerSession server(s.p, s.sid, Round::r1, s.roster);
-  std::vector<Incoming> shares;
-  for (uint32_t id = 1; id <= n; ++id)
-    shares.push_back({"sh", open_envelope(client_share(s.st[id], s.roster_env(), "roster.msg"), "sh")});
-  server.accept_all(shares, 2);
-  const RoundResult r1 = server.close(2);
+  const RoundResult r1 = share_round(s);
   // ATTACK STEP 1, as before: v's inbox trimmed to {v} ∪ W.
   for (uint32_t id = 1; id <= n; ++id) {
     SealedShares box = decode_body<SealedShares>(open_envelope(r1.inboxes.at(id), "inbox"), "inbox");
@@ -486,12 +491,7 @@ TEST_CASE("lying server against an active session: one survivor set for everyone
     CAPTURE(k.n);
     const uint32_t n = k.n, t = k.t;
     secagg::test::ActiveSession s = secagg::test::make_active_session(n, t, k.corrupt, 3);
-    ServerSession server(s.p, s.sid, Round::r1, s.roster);
-    std::vector<Incoming> shares;
-    for (uint32_t id = 1; id <= n; ++id)
-      shares.push_back({"sh", open_envelope(client_share(s.st[id], s.roster_env(), "roster.msg"), "sh")});
-    server.accept_all(shares, 2);
-    const RoundResult r1 = server.close(2);
+    const RoundResult r1 = share_round(s);
     std::vector<uint32_t> w, u3 = {1};
     for (uint32_t id = 2; id <= t; ++id) w.push_back(id);
     for (uint32_t id = t + 1; id <= n; ++id) u3.push_back(id);
