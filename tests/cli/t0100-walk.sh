@@ -83,7 +83,7 @@ signed = d["type"] in ("advertise-keys", "share-keys", "masked-input", "unmask-s
 assert ("signature" in d) == signed, d.get("signature")
 assert not signed or re.fullmatch("[0-9a-f]{128}", d["signature"]), d["signature"]'
   case $f in
-    adv*|shares*|masked*|unmask*|S/masked-*|S/unmask-*) check "summary of $f says it is signed" grep -q ' signature=present' out.txt ;;
+    adv*|shares*|masked*|unmask*|S/advert-*|S/share-keys-*|S/masked-*|S/unmask-*) check "summary of $f says it is signed" grep -q ' signature=present' out.txt ;;
     *) check "summary of $f has no signature" bash -c '! grep -q signature out.txt' ;;
   esac
 done
