@@ -68,6 +68,14 @@ STEPS = {
                      "for i in 1 2 3 4; do secagg-mask --state a$i --inbox A/inbox-$i.msg --input x$i.txt "
                      "-o a-masked$i.msg; done; "
                      "secagg-collect masked --session A a-masked*.msg",
+    # secagg-mask(1): client 5's inbox with one ciphertext byte of client 2's bundle flipped and
+    # the envelope checksum recomputed (inbox bundles: u32 peer, 24-byte nonce, u64 length, 112
+    # bytes of ciphertext, after the 40-byte header, the marker byte and the u64 count).
+    "damaged-inbox": "$PY -c 'import hashlib\n"
+                     "d = bytearray(open(\"S/inbox-5.msg\", \"rb\").read()); m = int.from_bytes(d[32:40], \"little\")\n"
+                     "d[49 + 148 + 36 + 3] ^= 0x40\n"
+                     "d[40 + m:72 + m] = hashlib.blake2b(bytes(d[:40 + m]), digest_size=32).digest()\n"
+                     "open(\"inbox-5-damaged.msg\", \"wb\").write(d)'",
     # secagg-quantize(1): three clients, float updates written by numpy.
     "npy": "$PY -c 'import numpy as np; g = np.random.default_rng(1)\n"
            "for i in (1, 2, 3): np.save(f\"u{i}.npy\", g.uniform(0.0, 0.2, 1000))\n"
@@ -90,7 +98,7 @@ UPTO_SHARES = ["setup", "keygen", "keys", "share", "shares"]
 FIXTURES = {
     "man/secagg-keygen.1": [("", ["setup"])],
     "man/secagg-share.1": [("", ["setup", "keygen", "keys"])],
-    "man/secagg-mask.1": [("", UPTO_SHARES + ["inputs"])],
+    "man/secagg-mask.1": [("", UPTO_SHARES + ["inputs"]), ("inbox-5-damaged.msg", ["damaged-inbox"])],
     "man/secagg-unmask.1": [("", UPTO_SHARES + ["inputs", "mask", "masked"]),
                             ("A/survivors.msg", ["active-masked"])],
     "man/secagg-inspect.1": [("", UPTO_SHARES + ["inputs", "mask", "masked", "unmask", "collect"])],
