@@ -291,10 +291,11 @@ SimReport run_simulation(const SimConfig& cfg) {
   const double T = threads, Ld = static_cast<double>(L);
   const double dropped_before_2 = planned(Round::r1) - planned(Round::r2);
   // Measured on the development machine: ~40 us per X25519 agreement (with the share
-  // encryption of round 1), ~0.7 ns per mask element added, ~3 ns per input element made, and
-  // ~50 us per Ed25519 signature or verification (active sessions: a certificate and an advert
-  // per roster entry in round 1, the signatures of U4 in round 4).
-  const double ed = active ? 50 : 0;
+  // encryption of round 1), ~0.7 ns per mask element added, ~3 ns per input element made; and in
+  // active sessions ~30 us on the same scale per Ed25519 check (a certificate and an advert per
+  // roster entry in round 1, a signature of U4 in round 4: with them, round 1's client CPU was
+  // 2.5 times an honest-but-curious one's at n = 1000 on a 2-core machine).
+  const double ed = active ? 30 : 0;
   Progress progress(cfg.progress,
                     {planned(Round::r0) * (60 + 2 * ed) / T, planned(Round::r1) * hold * (40 + 2 * ed) / T,
                      planned(Round::r2) * (hold * (40 + Ld * 0.0007) + Ld * 0.003) / T, planned(Round::r3) * ed / T,
