@@ -153,7 +153,9 @@ const std::map<std::string, Codes, std::less<>>& table() {
         {0, "success: the session completed and the aggregate equals the plaintext sum"},
         {1, "the session aborted: a survivor set had fewer than t clients (the table, summary and CSV are still "
             "written)"},
-        {64, "usage: an unknown or missing option, or parameters, a --drop or a --dropout that are not valid"},
+        {64, "usage: an unknown or missing option, or parameters, a --drop or a --dropout that are not valid "
+             "(round 3 outside an active session), --corrupt without --threat-model active, or --sparse with "
+             "--threat-model active"},
         {70, "internal error (a bug in secagg): the aggregate does not match the plaintext sum, an honest "
              "party's message was refused, or memory ran out"},
         {73, "cannot create output: the CSV file cannot be written"},

@@ -16,6 +16,7 @@
 #include "common.hpp"
 #include "error.hpp"
 #include "fileio.hpp"
+#include "params.hpp"
 #include "protocol.hpp"
 #include "sim.hpp"
 #include "sparse_sim.hpp"
@@ -192,10 +193,15 @@ std::string summary(const SimReport& r) {
   auto set = [](uint32_t v) { return v ? std::to_string(v) : std::string("-"); };
   std::string result = result_word(r, true);
   if (r.outcome == SimOutcome::aborted) result += fmt::format(" at round {}", r.abort_round);
-  return fmt::format("n={} t={} k={} length={} R={} prg={} threads={} seed={} U1={} U2={} U3={} U4={} wall={:.3f}s "
-                     "result={}\n",
-                     p.clients, p.threshold, p.neighbours, p.length, modulus_text(p.modulus), prg_name(p.prg_kind()),
-                     r.threads, r.seed, set(r.u1), set(r.u2), set(r.u3), set(r.u4), r.wall_ms / 1000, result);
+  // An active session says so, with its C, and has one set more: U4 signed U3 in round 3, U5
+  // answered round 4. An honest-but-curious line is what it always was.
+  const std::string threat = p.active() ? fmt::format(" threat=active C={}", p.corrupt) : "";
+  const std::string u5 = p.active() ? fmt::format(" U5={}", set(r.u5)) : "";
+  return fmt::format("n={} t={} k={}{} length={} R={} prg={} threads={} seed={} U1={} U2={} U3={} U4={}{} "
+                     "wall={:.3f}s result={}\n",
+                     p.clients, p.threshold, p.neighbours, threat, p.length, modulus_text(p.modulus),
+                     prg_name(p.prg_kind()), r.threads, r.seed, set(r.u1), set(r.u2), set(r.u3), set(r.u4), u5,
+                     r.wall_ms / 1000, result);
 }
 
 uint64_t bytes_per_client(const SimReport& r) { return r.total.sent_median + r.total.received_median; }
@@ -224,21 +230,25 @@ constexpr const char* kCsvHeader =
     "server_cpu_ms,server_wall_ms,round_wall_ms,sent_median_bytes,sent_max_bytes,received_median_bytes,"
     "received_max_bytes,raw_input_bytes,expansion,result,keystream_gbps,client_keystream_bytes,client_limit_ms,"
     "client_limit_ratio,server_keystream_bytes,server_limit_ms,recover_cpu_ms,recover_wall_ms,unmask_cpu_ms,"
-    "unmask_wall_ms,unmask_agreements,unmask_limit_ratio\n";
+    "unmask_wall_ms,unmask_agreements,unmask_limit_ratio";
+// An active session's rows end with two more columns; an honest-but-curious CSV is what it
+// always was.
+constexpr const char* kCsvActiveColumns = ",threat_model,corrupt";
 
 std::string csv(const SimReport& r) {
   const Params& p = r.params;
-  std::string out = kCsvHeader;
+  const std::string active = p.active() ? fmt::format(",{},{}", threat_model_name(p.threat), p.corrupt) : "";
+  std::string out = std::string(kCsvHeader) + (p.active() ? kCsvActiveColumns : "") + "\n";
   for (const auto& s : r.rounds)
     out += fmt::format("{},{},{},{},{},{},{},{},{},{},{},{:.3f},{:.3f},{:.3f},{:.3f},{:.3f},{},{},{},{},{},{:.6f},{},"
-                       "{:.3f},{},{:.3f},{:.4f},{},{:.3f},{:.3f},{:.3f},{:.3f},{:.3f},{},{:.4f}\n",
+                       "{:.3f},{},{:.3f},{:.4f},{},{:.3f},{:.3f},{:.3f},{:.3f},{:.3f},{},{:.4f}{}\n",
                        p.clients, p.threshold, p.neighbours, p.length, p.modulus, prg_name(p.prg_kind()), r.threads,
                        r.seed, s.round, s.clients, s.refused, s.client_cpu_median_ms, s.client_cpu_max_ms,
                        s.server_cpu_ms, s.server_wall_ms, s.wall_ms, s.sent_median, s.sent_max, s.received_median,
                        s.received_max, r.raw_input_bytes, s.expansion, result_word(r, false), r.keystream_gbps,
                        s.client_keystream_median, s.client_limit_ms, s.client_limit_ratio, s.server_keystream,
                        s.server_limit_ms, s.recover_cpu_ms, s.recover_wall_ms, s.unmask_cpu_ms, s.unmask_wall_ms,
-                       s.unmask_agreements, s.unmask_limit_ratio);
+                       s.unmask_agreements, s.unmask_limit_ratio, active);
   return out;
 }
 
@@ -261,7 +271,8 @@ int main(int argc, char** argv) {
   cfg.threads = default_threads();
   app.add_option("--clients", cfg.params.clients, "Number of clients n (ids 1..n)")->required();
   app.add_option("--threshold", cfg.params.threshold,
-                 "Shamir threshold t (default: floor(n/2) + 1, or floor((k+1)/2) + 1 with --neighbours k)");
+                 "Shamir threshold t (default: floor(n/2) + 1, or floor((k+1)/2) + 1 with --neighbours k, or "
+                 "floor((n + C)/2) + 1 with --threat-model active)");
   app.add_option("--length", cfg.params.length, "Elements per input vector")->required();
   auto* o_bits = app.add_option("--modulus-bits", bits, "Work modulo R = 2^bits, 1..62 (default 32)")
                      ->check(CLI::Range(1u, 62u));
@@ -274,12 +285,22 @@ int main(int argc, char** argv) {
       app.add_option("--dropout", cfg.dropout_fraction,
                      "Fraction of the n clients (0..1) that drop at --dropout-round, drawn with the seed");
   app.add_option("--dropout-round", cfg.dropout_round,
-                 "Round whose message the --dropout clients never deliver: 0, 1, 2 (default) or 4")
+                 "Round whose message the --dropout clients never deliver: 0, 1, 2 (default), 3 (active "
+                 "sessions) or 4")
       ->needs(o_dropout);
   app.add_option("--drop", drops,
                  "ROUND:ID,ID,... (ids or ranges a-b): these clients never deliver their message of ROUND "
-                 "(0, 1, 2, 4) and take no further part; repeatable")
+                 "(0, 1, 2, 4; 3 in an active session) and take no further part; repeatable")
       ->allow_extra_args(false);
+  std::string threat_model = "honest-but-curious";
+  uint32_t corrupt = 0;
+  app.add_option("--threat-model", threat_model,
+                 "honest-but-curious (default) or active: certified identities in round 0 and a round 3 in which "
+                 "the clients sign U3 (full SecAgg only). The simulator makes the CA and every client's certified "
+                 "identity itself, untimed, before the session");
+  auto* o_corrupt = app.add_option("--corrupt", corrupt,
+                                   "Active: corrupted clients C the threshold must withstand, t > (n + C) / 2 "
+                                   "(default floor((n - 1) / 3))");
   app.add_option("--seed", cfg.seed, "Seed of the inputs and of the --dropout choice (default 1)");
   app.add_option("--threads", cfg.threads, "Threads (default: all cores)")->check(CLI::Range(1u, 256u));
   app.add_option("--csv", csv_path,
@@ -308,6 +329,15 @@ int main(int argc, char** argv) {
     auto kind = prg_from_name(prg);
     if (!kind) throw Error(Exit::usage, fmt::format("--prg '{}' is not one of aes128ctr, chacha20", prg));
     cfg.params.prg = static_cast<uint8_t>(*kind);
+    if (threat_model == "active") {
+      cfg.params.threat = ThreatModel::active;
+      cfg.params.corrupt = o_corrupt->count() ? corrupt : default_corrupt(cfg.params.clients);
+    } else if (threat_model != "honest-but-curious") {
+      throw Error(Exit::usage,
+                  fmt::format("--threat-model '{}' is neither honest-but-curious nor active", threat_model));
+    } else if (o_corrupt->count()) {
+      throw Error(Exit::usage, "--corrupt belongs to an active session: give --threat-model active");
+    }
     for (const auto& d : drops) cfg.drops.push_back(parse_drop(d));
     if (o_sparse->count()) {
       if (!csv_path.empty()) throw Error(Exit::usage, "--csv is not available with --sparse (it prints each session)");

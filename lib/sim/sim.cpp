@@ -16,6 +16,7 @@
 #include "envelope.hpp"
 #include "error.hpp"
 #include "graph.hpp"
+#include "identity.hpp"
 #include "mask.hpp"
 #include "pack.hpp"
 #include "params.hpp"
@@ -28,10 +29,21 @@
 namespace secagg {
 namespace {
 
-// A dropout round as the config gives it (a number): Error(Exit::usage) unless 0, 1, 2 or 4.
-Round dropout_round(int r) {
-  if (!is_round_number(r) || r == round_number(Round::r3)) throw Error(Exit::usage, fmt::format("dropout round {} is not one of 0, 1, 2, 4", r));
+// A dropout round as the config gives it (a number): Error(Exit::usage) unless 0, 1, 2 or 4, or
+// 3 in an active session (the only kind that has a round 3).
+Round dropout_round(int r, bool active) {
+  if (!is_round_number(r) || (r == round_number(Round::r3) && !active))
+    throw Error(Exit::usage, fmt::format("dropout round {} is not one of 0, 1, 2, {}4", r, active ? "3, " : ""));
   return static_cast<Round>(r);
+}
+
+// The per-round arrays have a slot for every round of an active session, round 3 included; an
+// honest-but-curious session never runs (nor reports) slot 3.
+constexpr size_t kSlots = kActiveRounds.size();
+constexpr size_t slot(Round r) {
+  for (size_t i = 0; i < kSlots; ++i)
+    if (kActiveRounds[i] == r) return i;
+  return kSlots;
 }
 
 double clock_ms(clockid_t id) {
@@ -115,12 +127,13 @@ SimRound summarize(const RoundData& d, uint64_t raw, double gbps) {
   return s;
 }
 
-// Progress over five phases (the client work of rounds 0, 1, 2, 4, then the server's mask
+// Progress over six phases (the client work of rounds 0 to 4 by slot, then the server's mask
 // removal), weighted by a rough estimate of their cost.
 class Progress {
  public:
-  static constexpr int kUnmask = 4;
-  Progress(std::function<void(double, std::string_view)> cb, std::array<double, 5> w) : cb_(std::move(cb)), w_(w) {
+  static constexpr int kUnmask = kSlots;
+  Progress(std::function<void(double, std::string_view)> cb, std::array<double, kSlots + 1> w)
+      : cb_(std::move(cb)), w_(w) {
     for (double x : w_) total_ += x;
     if (!(total_ > 0)) total_ = 1;
   }
@@ -143,14 +156,15 @@ class Progress {
 
  private:
   std::function<void(double, std::string_view)> cb_;
-  std::array<double, 5> w_;
+  std::array<double, kSlots + 1> w_;
   double total_ = 0;
   double last_ = 0;
   std::mutex m_;
 };
 
-constexpr std::string_view kStage[] = {"round 0 (advertise-keys)", "round 1 (share-keys)", "round 2 (masked-input)",
-                                       "round 4 (unmask-shares)", "round 4: removing masks"};
+constexpr std::string_view kStage[] = {"round 0 (advertise-keys)", "round 1 (share-keys)",
+                                       "round 2 (masked-input)",   "round 3 (consistency-check)",
+                                       "round 4 (unmask-shares)",  "round 4: removing masks"};
 
 }  // namespace
 
@@ -183,9 +197,10 @@ double measure_keystream_gbps(PrgKind kind, uint64_t bytes) {
 
 std::vector<Round> plan_dropouts(const SimConfig& cfg) {
   const uint32_t n = cfg.params.clients;
+  const bool active = cfg.params.active();
   std::vector<Round> vanish(n, Round::none);
   for (const auto& d : cfg.drops) {
-    const Round r = dropout_round(d.round);
+    const Round r = dropout_round(d.round, active);
     for (uint32_t id : d.ids) {
       if (id < 1 || id > n)
         throw Error(Exit::usage, fmt::format("client {} (to drop at round {}) is outside [1, {}]", id, r, n));
@@ -198,7 +213,7 @@ std::vector<Round> plan_dropouts(const SimConfig& cfg) {
   }
   if (!(cfg.dropout_fraction >= 0 && cfg.dropout_fraction <= 1))
     throw Error(Exit::usage, fmt::format("dropout fraction {} is outside [0, 1]", cfg.dropout_fraction));
-  const Round random_round = dropout_round(cfg.dropout_round);
+  const Round random_round = dropout_round(cfg.dropout_round, active);
   if (cfg.dropout_fraction > 0) {
     std::vector<uint32_t> candidates;
     for (uint32_t id = 1; id <= n; ++id)
@@ -224,19 +239,36 @@ std::vector<uint64_t> sim_input(uint64_t seed, uint32_t id, const Params& p) {
 
 Params with_sim_defaults(Params p) {
   if (p.neighbours == 0 && p.clients > 0) p.neighbours = p.clients - 1;
-  if (p.threshold == 0) p.threshold = min_secure_threshold(p.neighbours + 1);
+  if (p.threshold == 0)
+    p.threshold = p.active() ? min_active_threshold(p.clients, p.corrupt) : min_secure_threshold(p.neighbours + 1);
   return p;
 }
 
 SimReport run_simulation(const SimConfig& cfg) {
-  const Params p = with_sim_defaults(cfg.params);
+  Params p = with_sim_defaults(cfg.params);
+  // An active session's CA is the simulation's own: it certifies every client below.
+  Identity ca;
+  if (p.active()) {
+    ca = make_identity();
+    p.ca_pk = ca.pk;
+  }
   validate_params(p);
+  const bool active = p.active();
   const std::vector<Round> vanish = plan_dropouts(cfg);
   // The limit every ratio is against: measured here, with nothing else of the run going on.
   const double gbps = measure_keystream_gbps(p.prg_kind(), cfg.keystream_probe_bytes);
-  const double start = wall_ms();
   const uint32_t n = p.clients;
   const unsigned threads = std::max(1u, cfg.threads);
+  // Enrollment, untimed and outside the session's wall time: each client's long-term identity and
+  // the CA's certificate of it exist long before any session (secagg-keygen identity, certify).
+  std::vector<Identity> identity(active ? n : 0);
+  std::vector<Certificate> cert(active ? n : 0);
+  parallel_for(identity.size(), threads, [&](size_t i) {
+    identity[i] = make_identity();
+    cert[i] = certify(ca, static_cast<uint32_t>(i + 1), identity[i].pk, 0);
+  });
+  const uint64_t now = unix_now();
+  const double start = wall_ms();
   const Modulus ring = p.ring();
   const uint64_t L = p.length;
 
@@ -259,14 +291,18 @@ SimReport run_simulation(const SimConfig& cfg) {
   const double T = threads, Ld = static_cast<double>(L);
   const double dropped_before_2 = planned(Round::r1) - planned(Round::r2);
   // Measured on the development machine: ~40 us per X25519 agreement (with the share
-  // encryption of round 1), ~0.7 ns per mask element added, ~3 ns per input element made.
+  // encryption of round 1), ~0.7 ns per mask element added, ~3 ns per input element made; and in
+  // active sessions ~30 us on the same scale per Ed25519 check (a certificate and an advert per
+  // roster entry in round 1, a signature of U4 in round 4: with them, round 1's client CPU was
+  // 2.5 times an honest-but-curious one's at n = 1000 on a 2-core machine).
+  const double ed = active ? 30 : 0;
   Progress progress(cfg.progress,
-                    {planned(Round::r0) * 60 / T, planned(Round::r1) * hold * 40 / T,
-                     planned(Round::r2) * (hold * (40 + Ld * 0.0007) + Ld * 0.003) / T,
-                     planned(Round::r4) * hold * 1 / T,
+                    {planned(Round::r0) * (60 + 2 * ed) / T, planned(Round::r1) * hold * (40 + 2 * ed) / T,
+                     planned(Round::r2) * (hold * (40 + Ld * 0.0007) + Ld * 0.003) / T, planned(Round::r3) * ed / T,
+                     planned(Round::r4) * hold * (1 + ed) / T,
                      dropped_before_2 * hold * 40 + (planned(Round::r2) + dropped_before_2 * hold) * Ld * 0.0007 / T});
 
-  std::array<RoundData, kRounds.size()> rd;  // by round_index
+  std::array<RoundData, kSlots> rd;  // by slot
   std::mutex refusal_mutex;
 
   // One client's step, on a worker thread: its CPU time and message size are recorded; a refusal
@@ -343,7 +379,7 @@ SimReport run_simulation(const SimConfig& cfg) {
   // A round's client side: every client of `ids` runs `step(id)` (its message, timed as its
   // own), on all threads; the messages by position in ids, and d.delivered set.
   auto run_clients = [&](RoundData& d, const std::vector<uint32_t>& ids, auto&& step) {
-    const size_t stage = round_index(d.round);  // the round's progress phase
+    const size_t stage = slot(d.round);  // the round's progress phase
     std::vector<Bytes> msgs(ids.size());
     std::atomic<size_t> done{0};
     progress.at(stage, 0, kStage[stage]);
@@ -401,19 +437,19 @@ SimReport run_simulation(const SimConfig& cfg) {
   std::vector<ClientState> st(n);
   ServerSession server(p, sid);
 
-  // Rounds 0, 1 and 4: the clients of `set` still present each answer the server's last message
+  // Rounds 0, 1, 3 and 4: the clients of `set` still present each answer the server's last message
   // (client(id), timed as theirs, on all threads), then the server accepts what arrived and closes
   // the round; on_close gets what it produced. Returns false if the server aborted the session.
-  constexpr const char* kOrigin[] = {"adv", "shares", "masked", "unmask"};
+  constexpr const char* kOrigin[] = {"adv", "shares", "masked", "signature", "unmask"};
   auto answer_round = [&](Round r, const std::vector<uint32_t>& set, auto&& client, auto&& on_close,
                           const std::function<void(ServerSession::Step)>& on_step = {}) {
-    RoundData& d = rd[round_index(r)];
+    RoundData& d = rd[slot(r)];
     d.init(r, n);
     const double w0 = wall_ms();
     const auto ids = participants(set, r);
     auto msgs = run_clients(d, ids, client);
     bool ok = server_step(d, [&] {
-      server.accept_all(open_all(msgs, ids, kOrigin[round_index(r)]), threads);
+      server.accept_all(open_all(msgs, ids, kOrigin[slot(r)]), threads);
       RoundResult res = server.close(threads, on_step);
       if (r != Round::r4)  // round 4's answer, the aggregate, is the server's
         for (uint32_t id : d.delivered) d.received[id - 1] = res.answer(id).size();
@@ -440,7 +476,14 @@ SimReport run_simulation(const SimConfig& cfg) {
     const bool ok = answer_round(
         Round::r0, all,
         [&](uint32_t id) {
-          st[id - 1] = client_keygen(cp, params_env.session, id);
+          if (!active) {
+            st[id - 1] = client_keygen(cp, params_env.session, id);
+          } else {
+            // The client checks its own certificate against the session's CA and signs its keys
+            // with its identity (attest): part of its timed step.
+            const IdentityProof proof{identity[id - 1], cert[id - 1], fmt::format("client-{}.cert", id), now};
+            st[id - 1] = client_keygen(cp, params_env.session, id, &proof);
+          }
           return client_advertise(st[id - 1]);
         },
         [&](RoundResult& r) { roster_msg = std::move(r.marker); });
@@ -473,7 +516,7 @@ SimReport run_simulation(const SimConfig& cfg) {
   std::vector<uint64_t> sum;
   std::vector<uint64_t> expected(L, 0);  // the plaintext sum of the inputs that reached the server
   {
-    RoundData& d = rd[round_index(Round::r2)];
+    RoundData& d = rd[slot(Round::r2)];
     d.init(Round::r2, n);
     const double w0 = wall_ms();
     const auto ids = participants(u2, Round::r2);
@@ -491,7 +534,7 @@ SimReport run_simulation(const SimConfig& cfg) {
     fit -= fit % threads;
     const size_t batch = static_cast<size_t>(std::max<uint64_t>(1, std::min<uint64_t>(ids.size(), fit)));
     size_t done = 0;
-    progress.at(round_index(Round::r2), 0, kStage[round_index(Round::r2)]);
+    progress.at(slot(Round::r2), 0, kStage[slot(Round::r2)]);
     for (size_t b0 = 0; b0 < ids.size(); b0 += batch) {
       const size_t cnt = std::min(batch, ids.size() - b0);
       const std::vector<uint32_t> bids(ids.begin() + static_cast<long>(b0), ids.begin() + static_cast<long>(b0 + cnt));
@@ -511,8 +554,8 @@ SimReport run_simulation(const SimConfig& cfg) {
           return m;
         });
         release(inbox_msg[id - 1]);
-        progress.at(round_index(Round::r2), static_cast<double>(done + ++batch_done) / static_cast<double>(ids.size()),
-                    kStage[round_index(Round::r2)]);
+        progress.at(slot(Round::r2), static_cast<double>(done + ++batch_done) / static_cast<double>(ids.size()),
+                    kStage[slot(Round::r2)]);
       });
       done += cnt;
       const auto delivered = delivered_of(msgs, bids);
@@ -539,9 +582,26 @@ SimReport run_simulation(const SimConfig& cfg) {
     for (uint32_t id : d.delivered) d.received[id - 1] = survivors_msg.size();
   }
 
+  // Round 3, active sessions only: the clients of U3 still present sign U3; the server gathers
+  // the signatures of U4 into the consistency message, each signer's answer.
+  std::vector<uint32_t> u4;  // who round 4 waits for: U4 in an active session, U3 otherwise
+  Bytes consistency_msg;
+  if (active) {
+    const bool ok = answer_round(
+        Round::r3, u3, answering(survivors_msg, Marker::survivors, [](auto&&... a) { return client_sign(a...); }),
+        [&](RoundResult& r) {
+          u4 = std::move(r.in);
+          consistency_msg = std::move(r.marker);
+        });
+    if (!ok) return finish();
+    rep.u4 = static_cast<uint32_t>(u4.size());
+  } else {
+    u4 = u3;
+  }
+
   // Round 4: unmasking.
   {
-    RoundData& d = rd[round_index(Round::r4)];
+    RoundData& d = rd[slot(Round::r4)];
     // The server removes |U3| self masks and, for each dropped client of U2 \ U3, one pairwise
     // mask per surviving neighbour (each needing an X25519 agreement).
     std::vector<uint32_t> dropped;
@@ -557,7 +617,7 @@ SimReport run_simulation(const SimConfig& cfg) {
         case ServerSession::Step::remove_masks:
           d.recover_cpu = process_cpu_ms() - step_cpu;
           d.recover_wall = wall_ms() - step_wall;
-          progress.at(Progress::kUnmask, 0, kStage[4]);
+          progress.at(Progress::kUnmask, 0, kStage[Progress::kUnmask]);
           break;
         case ServerSession::Step::done:
           d.unmask_cpu = process_cpu_ms() - step_cpu;
@@ -567,11 +627,20 @@ SimReport run_simulation(const SimConfig& cfg) {
       step_cpu = process_cpu_ms();
       step_wall = wall_ms();
     };
+    // A client of an active session reveals its shares only against the consistency message,
+    // whose signatures it checks: opening it is part of its timed step.
+    const auto unmask = [&](uint32_t id) {
+      const std::string origin = SessionDir::name(Marker::survivors);
+      const Envelope survivors = open_envelope(survivors_msg, origin);
+      if (!active) return client_unmask(st[id - 1], survivors, origin);
+      const std::string c_origin = SessionDir::name(Marker::consistency);
+      const Envelope consistency = open_envelope(consistency_msg, c_origin);
+      return client_unmask(st[id - 1], survivors, origin, &consistency, c_origin);
+    };
     const bool ok = answer_round(
-        Round::r4, u3,
-        answering(survivors_msg, Marker::survivors, [](auto&&... a) { return client_unmask(a...); }),
+        Round::r4, u4, unmask,
         [&](RoundResult& r) {
-          rep.u4 = static_cast<uint32_t>(r.in.size());
+          (active ? rep.u5 : rep.u4) = static_cast<uint32_t>(r.in.size());
           sum = std::move(r.aggregate);
         },
         on_step);

@@ -19,27 +19,33 @@
 
 namespace secagg {
 
-// The rounds of a session are 0, 1, 2 and 4 (round 3, ConsistencyCheck, is not part of this
-// protocol variant).
+// The rounds of a session are 0, 1, 2 and 4; an active session (docs/security.md, "Active mode")
+// also runs round 3 (ConsistencyCheck), in which the clients of U3 sign U3.
 //
 // A client "drops at round r": its message of round r never reaches the server and it takes no
-// further part. It does none of round r's work (it is gone before it would send).
+// further part. It does none of round r's work (it is gone before it would send). A client that
+// drops at round 3 sent its masked input (it is in U3, its input in the sum) but does not sign.
 struct SimDrop {
-  int round = 0;              // 0, 1, 2 or 4
+  int round = 0;              // 0, 1, 2 or 4; 3 too in an active session
   std::vector<uint32_t> ids;  // client ids in [1, n]
 };
 
 struct SimConfig {
   // The session. neighbours 0 means n - 1 (full SecAgg); threshold 0 means the smallest secure
-  // one, floor((neighbours + 1) / 2) + 1 (floor(n/2) + 1 in full SecAgg). Checked with
-  // validate_params.
+  // one, floor((neighbours + 1) / 2) + 1 (floor(n/2) + 1 in full SecAgg), or in an active session
+  // (threat active, corrupt C) min_active_threshold(n, C). Checked with validate_params.
+  // An active session's ca_pk is ignored: the simulation makes its own CA and certifies one
+  // identity per client with it, untimed, before round 0 (as an enrollment done long before the
+  // session would be); checking the certificates and signing with the identities is timed in the
+  // rounds that do it.
   Params params;
   // Seeds the inputs (client id's input is a function of (seed, id)) and the random dropout
   // choice. Keys, self-mask seeds and nonces still come from random_bytes.
   uint64_t seed = 1;
   // Random dropouts: round(fraction * n) clients, drawn with the seed among the clients still
   // present at dropout_round (not dropped at an earlier round nor listed for this one in
-  // `drops`), drop at dropout_round. fraction in [0, 1]; dropout_round 0, 1, 2 or 4.
+  // `drops`), drop at dropout_round. fraction in [0, 1]; dropout_round 0, 1, 2 or 4 (or 3 in an
+  // active session).
   double dropout_fraction = 0;
   int dropout_round = 2;
   // Explicit dropouts. A client may be listed for one round only.
@@ -64,7 +70,7 @@ struct SimConfig {
 // Per-round costs. "Clients" are the clients whose message of the round reached the server;
 // the client statistics are over them. Medians of an even count are the lower middle value.
 struct SimRound {
-  int round = 0;  // 0, 1, 2, 4; -1 for the per-client totals over all rounds
+  int round = 0;  // 0, 1, 2, 3 (active sessions only), 4; -1 for the per-client totals over all rounds
   uint32_t clients = 0;
   uint32_t refused = 0;  // clients that ran the round's step but refused to go on (Exit::aborted)
   // Thread CPU time of each client's step: opening what it received, and the client_* call
@@ -75,7 +81,8 @@ struct SimRound {
   double server_cpu_ms = 0, server_wall_ms = 0;
   double wall_ms = 0;  // the whole round, clients and server
   // Wire bytes per client: sent = its message of the round; received = the server's answer of
-  // the round (0: the roster, 1: its inbox, 2: the survivor list, 4: nothing).
+  // the round (0: the roster, 1: its inbox, 2: the survivor list, 3: the consistency message with
+  // the signatures of U4, 4: nothing).
   uint64_t sent_median = 0, sent_max = 0, received_median = 0, received_max = 0;
   double expansion = 0;  // sent_median / raw input bytes
 
@@ -114,8 +121,9 @@ struct SimReport {
   // Per-client sums over the rounds that ran, over the clients of the last round that ran
   // (they took part in every earlier one); server figures and wall time are summed.
   SimRound total;
-  // Sizes of the sets the server formed; 0 where the session did not get that far.
-  uint32_t u1 = 0, u2 = 0, u3 = 0, u4 = 0;
+  // Sizes of the sets the server formed; 0 where the session did not get that far. u4: the
+  // responders of round 4, or in an active session the signers of round 3 (u5 the responders).
+  uint32_t u1 = 0, u2 = 0, u3 = 0, u4 = 0, u5 = 0;
   SimOutcome outcome = SimOutcome::matched;
   int abort_round = -1;  // with SimOutcome::aborted: the round whose server step aborted
   // aborted: the server's message; mismatched: where the aggregate differs; matched: empty.
@@ -132,15 +140,15 @@ struct SimReport {
 double measure_keystream_gbps(PrgKind kind, uint64_t bytes);
 
 // The round each client drops at (index id - 1; Round::none: it stays to the end), from the
-// config's schedule. Throws Error(Exit::usage) for a bad round, id, fraction or a client listed
-// twice.
+// config's schedule. Throws Error(Exit::usage) for a bad round (3 outside an active session), id,
+// fraction or a client listed twice.
 std::vector<Round> plan_dropouts(const SimConfig& cfg);
 
 // Element i of client id's input: uniform in [0, R), a function of (seed, id, i) only.
 std::vector<uint64_t> sim_input(uint64_t seed, uint32_t id, const Params& p);
 
 // The config's parameters with SimConfig's defaults applied (neighbours n - 1, the smallest
-// secure threshold).
+// secure threshold: min_active_threshold in an active session).
 Params with_sim_defaults(Params p);
 
 // Runs the session. An abort (too few survivors at some round) is a report, not an exception.

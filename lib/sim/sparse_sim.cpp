@@ -56,6 +56,11 @@ std::vector<float> sparse_sim_residual(uint64_t seed, uint32_t id, uint64_t mode
 SparseSimReport run_sparse_simulation(const SparseSimConfig& cfg) {
   const uint32_t n = cfg.sim.params.clients;
   if (n == 0) throw Error(Exit::usage, "--clients is required");
+  // The sparse sessions' parameters (a union, a values session) have not been made for active
+  // sessions; no sparse session of either kind runs in one.
+  if (cfg.sim.params.active())
+    throw Error(Exit::usage, "--sparse runs honest-but-curious sessions only: it is not available with "
+                             "--threat-model active");
   if (cfg.k / n < 1)
     throw Error(Exit::usage, fmt::format("--sparse K = {} is below n = {}: each client must send at least one entry",
                                          cfg.k, n));

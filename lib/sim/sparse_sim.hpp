@@ -15,7 +15,8 @@ namespace secagg {
 
 struct SparseSimConfig {
   // n, t, neighbours, PRG, threads, seed, dropouts (the same plan in every session) and progress;
-  // its length, modulus and quantization are set here per session.
+  // its length, modulus and quantization are set here per session. Honest-but-curious only (an
+  // active session is Error(Exit::usage)).
   SimConfig sim;
   UnionMode mode = UnionMode::private_;
   uint64_t model_length = 0;  // N
