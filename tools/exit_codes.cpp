@@ -98,8 +98,9 @@ const std::map<std::string, Codes, std::less<>>& table() {
         "the state file was updated and the masked-input message written",
         "U2 is not a subset of U1 or has fewer than t clients, or the state is not at this step",
         "an unknown or missing option, or --threads outside [1, 256]",
-        "the state file, the inbox or the input failed a check (corrupted, another session, a share that does "
-        "not decrypt; an input of the wrong length or with an element outside [0, R))",
+        "the state file, the inbox or the input failed a check (corrupted, another session, this client's own "
+        "share not opening, an active session's inbox without commitments; an input of the wrong length or with an "
+        "element outside [0, R)); another client's share that does not open is a warning, not an error",
         "the state file, the inbox, the input or the --tls-ca file",
         "the state file or the output cannot be written");
     m["secagg-unmask"] = client_step(
@@ -195,9 +196,14 @@ const std::map<std::string, Codes, std::less<>>& table() {
                                       "fewer than t clients signed U3", "S/consistency.msg");
     consistency[2].second = "usage: an unknown or missing option, or an honest-but-curious session (it has no round 3)";
     m["secagg-collect consistency"] = consistency;
-    m["secagg-collect unmask"] = collect_round(
-        "the aggregate was written to the output and to S/aggregate.vec",
-        "fewer than t clients (of a client's neighbours, in SecAgg+) answered", "S/aggregate.vec");
+    Codes unmask = collect_round(
+        "the aggregate was written to the output and to S/aggregate.vec (bad shares left out and missing ones are "
+        "named in warnings)",
+        "fewer than t clients (of a client's neighbours, in SecAgg+) answered, or fewer than t good shares of one "
+        "client's secret came back",
+        "S/aggregate.vec");
+    unmask[3].second += "; or the shares of one secret disagree and the server cannot tell which is bad";
+    m["secagg-collect unmask"] = unmask;
     m["secagg-collect audit"] = {
         {0, "success: every check holds (a session that ended early is checked up to where it ended)"},
         {64, "usage: an unknown or missing option"},

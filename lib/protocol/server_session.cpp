@@ -54,7 +54,7 @@ const char* formed_set(Round r, bool active) {
 // wrong secret, which only commitments catch (docs/protocol.md, "Bad shares").
 Secret32 reconstruct_checked(const std::vector<shamir::Share>& shares, size_t t, const Key32* s_pk,
                              shamir::LagrangeCache& cache, std::optional<uint32_t>& culprit, uint32_t owner,
-                             bool self_mask) {
+                             bool self_mask, bool committed) {
   auto attempt = [&](std::span<const shamir::Share> set) -> std::optional<Secret32> {
     try {
       Secret32 secret = shamir::reconstruct(set.first(t), &cache);
@@ -80,6 +80,11 @@ Secret32 reconstruct_checked(const std::vector<shamir::Share>& shares, size_t t,
         return *s;
       }
     }
+  if (committed)
+    throw Error(Exit::data, fmt::format("round 4 (unmask-shares): the shares of client {}'s {} do not agree although "
+                                        "each matches its commitment: client {} dealt shares that are not on one "
+                                        "polynomial",
+                                        owner, self_mask ? "self-mask seed" : "mask key", owner));
   throw Error(Exit::data, fmt::format("round 4 (unmask-shares): the shares of client {}'s {} are inconsistent (a "
                                       "responder sent a bad share{})",
                                       owner, self_mask ? "self-mask seed" : "mask key",
@@ -659,7 +664,7 @@ Recovered ServerSession::recover() const {
       why = fmt::format(" ({} responders hold no share of it: its round-1 bundle did not open for them; {} sent a bad "
                         "share)",
                         missing, bad);
-    return Error(Exit::aborted, fmt::format("round 4 (unmask-shares): only {} good shares of client {}'s {} came back, "
+    return Error(Exit::aborted, fmt::format("round 4 (unmask-shares): only {} good share(s) of client {}'s {} came back, "
                                             "fewer than the threshold {}{}: it cannot be recovered: session aborted",
                                             got, owner, self_mask ? "self mask" : "mask key", t, why));
   };
@@ -683,7 +688,8 @@ Recovered ServerSession::recover() const {
         if (shares.size() < t) throw short_of(owner, shares.size(), self_mask);
         const RosterEntry* e = self_mask ? nullptr : roster_.find(owner);
         if (!self_mask && !e) throw Error(Exit::software, fmt::format("client {} has no roster entry", owner));
-        secrets[s] = reconstruct_checked(shares, t, self_mask ? nullptr : &e->s_pk, cache, culprit[s], owner, self_mask);
+        secrets[s] = reconstruct_checked(shares, t, self_mask ? nullptr : &e->s_pk, cache, culprit[s], owner, self_mask,
+                                         p_.active());
       } catch (...) {
         failed.record(s);
       }

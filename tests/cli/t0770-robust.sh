@@ -103,7 +103,7 @@ must cp -r "$D/S" "$D/S2"
 rm -f "$D/S2/unmask-"*.msg
 expect_exit 1 secagg-collect unmask --session "$D/S2" --text -o "$D/sum2.txt" "$D/u1-bad.msg" "$D/u2-bad.msg" \
   "$D/u3-bad.msg" "$D/u4-bad.msg" "$D/u5.msg"
-expect_err "only 1 good shares of client 1's self mask came back, fewer than the threshold 3" "4 sent a bad share"
+expect_err "only 1 good share(s) of client 1's self mask came back, fewer than the threshold 3" "4 sent a bad share"
 assert_absent "$D/sum2.txt" "$D/S2/aggregate.vec"
 
 section "serve --resume with a bad answer saved before the restart finishes the session"

@@ -480,7 +480,7 @@ TEST_CASE("robust unmasking: below t good shares, the abort names the owner and 
       if (s.owner == 4) s.share.y[1] ^= 2;
   };
   const std::string why = refusal(Exit::aborted, [&] { run_tampered(5, 3, true, t); });
-  CHECK(has(why, "only 1 good shares of client 4's self mask came back, fewer than the threshold 3 (0 responders "
+  CHECK(has(why, "only 1 good share(s) of client 4's self mask came back, fewer than the threshold 3 (0 responders "
                  "hold no share of it: its round-1 bundle did not open for them; 4 sent a bad share)"));
 }
 
@@ -523,7 +523,7 @@ TEST_CASE("active: a dealer whose shares open for fewer than t holders is named 
         if (body.shares[i].peer != 3) body.commitments[i].key[5] ^= 1;
   };
   const std::string why = refusal(Exit::aborted, [&] { run_tampered(5, 3, true, t); });
-  CHECK(has(why, "only 1 good shares of client 3's self mask came back, fewer than the threshold 3 (4 responders hold "
+  CHECK(has(why, "only 1 good share(s) of client 3's self mask came back, fewer than the threshold 3 (4 responders hold "
                  "no share of it"));
 }
 
