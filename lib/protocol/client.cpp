@@ -165,7 +165,7 @@ void check_attestations(const Roster& roster, const ClientState& st, const std::
     try {
       const std::string who = fmt::format("{}: roster entry of client {}", origin, e.id);
       if (!e.attestation) throw Error(Exit::data, who + ": has no certificate (an active session's roster certifies every client)");
-      verify_attestation(*e.attestation, st.params.ca_pk, st.session, e.id, AdvertiseKeys{e.c_pk, e.s_pk, e.sig_pk},
+      verify_attestation(*e.attestation, st.params.ca_pk, st.session, e.id, AdvertiseKeys{e.c_pk, e.s_pk, e.sig_pk, std::nullopt},
                          now, who);
     } catch (...) {
       failed.record(i);
@@ -288,7 +288,7 @@ ClientState client_keygen(const Params& params, const SessionId& session, uint32
   random_bytes(st.sig_seed.data(), st.sig_seed.size());
   st.sig_pk = ed25519_public(st.sig_seed);
   if (proof)
-    st.attestation = attest(proof->identity, proof->cert, params.ca_pk, session, id, AdvertiseKeys{st.c_pk, st.s_pk, st.sig_pk},
+    st.attestation = attest(proof->identity, proof->cert, params.ca_pk, session, id, AdvertiseKeys{st.c_pk, st.s_pk, st.sig_pk, std::nullopt},
                             proof->now, proof->cert_origin);
   st.sent = client_advertise(st);
   return st;

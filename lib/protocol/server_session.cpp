@@ -346,7 +346,7 @@ CheckedAnswer ServerSession::check_unmask(const Incoming& m) {
                             : kind == ShareKind::self_mask ? it->second.mask
                                                            : it->second.key;
       if (it != committed.end() && share_commitment(sid_, s.owner, v, kind, s.share) == want) return false;
-      out.bad.push_back({v, s.owner, kind});
+      out.bad.push_back({v, s.owner, kind, true});
       return true;
     });
   };

@@ -237,7 +237,7 @@ TEST_CASE("active round 1: every client refuses a roster with a substituted key,
     RosterEntry& e = r.clients[4];
     e.c_pk = x25519_keypair().pk;
     e.s_pk = x25519_keypair().pk;
-    e.attestation = Attestation{c, ed25519_sign(fake.seed, advert_signed_bytes(s.sid, 5, {e.c_pk, e.s_pk, e.sig_pk}))};
+    e.attestation = Attestation{c, ed25519_sign(fake.seed, advert_signed_bytes(s.sid, 5, {e.c_pk, e.s_pk, e.sig_pk, std::nullopt}))};
     CHECK(has(share_with(r, 1), "roster entry of client 5: certificate: issued by another CA"));
   }
   // Client 3's real certificate and binding presented for id 4.
