@@ -68,7 +68,7 @@ int run(const Options& o) {
   parallel_for(p.clients, threads, [&](size_t i) { st[i] = client_keygen(p, sid, static_cast<uint32_t>(i + 1)); });
   const Bytes advert = client_advertise(st[0]);
   Roster roster;
-  for (const auto& c : st) roster.clients.push_back({c.id, c.c_pk, c.s_pk, c.sig_pk});
+  for (const auto& c : st) roster.clients.push_back({c.id, c.c_pk, c.s_pk, c.sig_pk, std::nullopt});
   const Bytes roster_msg = encode(MsgType::roster, sid, kServerId, kServerId, roster);
 
   // Round 1: client 1's shares for everyone, for real; its inbox holds one share from each

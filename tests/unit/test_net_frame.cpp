@@ -74,7 +74,7 @@ TEST_CASE("the largest legitimate messages fit the session's limits") {
       for (uint32_t w = 1; w <= n; ++w) u.self_mask.push_back({w, {}});
       CHECK(body_of(encode_signed(MsgType::unmask_shares, sid, 1, 0, u, key)) <= net::max_client_body(p, Round::r4));
       Roster roster;
-      for (uint32_t w = 1; w <= n; ++w) roster.clients.push_back({w, {}, {}, {}});
+      for (uint32_t w = 1; w <= n; ++w) roster.clients.push_back({w, {}, {}, {}, std::nullopt});
       CHECK(body_of(encode(MsgType::roster, sid, 0, 0, roster)) <= net::max_server_body(p));
       // Far below the format's own limit: the limit is what protects the server.
       CHECK(net::max_client_body(p, Round::r0) <= 4096);
