@@ -313,7 +313,7 @@ TEST_CASE("a client refuses a roster that does not carry its own signing key") {
   Roster r;
   for (uint32_t id = 1; id <= 4; ++id) {
     RosterEntry e = *s.roster.find(id);
-    if (id == 1) e = {1, c.c_pk, c.s_pk, c.sig_pk};
+    if (id == 1) e = {1, c.c_pk, c.s_pk, c.sig_pk, std::nullopt};
     r.clients.push_back(e);
   }
   auto roster_env = [&] {
