@@ -283,20 +283,23 @@ std::vector<uint64_t> ServerSession::check_masked(const Incoming& m) const {
   return y;
 }
 
-std::map<uint32_t, ShareCommitment> ServerSession::commitments_of(uint32_t holder) const {
-  std::map<uint32_t, ShareCommitment> out;
-  if (auto it = commitments_.find(holder); it != commitments_.end()) {
-    for (size_t i = 0; i < it->second.first.size(); ++i) out.emplace(it->second.first[i], it->second.second[i]);
-    return out;
-  }
-  if (!dir_) return out;
+const ShareCommitment* ServerSession::HeldCommitments::find(uint32_t dealer) const {
+  auto it = std::lower_bound(dealers.begin(), dealers.end(), dealer);
+  return it == dealers.end() || *it != dealer ? nullptr : &commitments[static_cast<size_t>(it - dealers.begin())];
+}
+
+const ServerSession::HeldCommitments& ServerSession::commitments_of(uint32_t holder, HeldCommitments& loaded) const {
+  if (auto it = commitments_.find(holder); it != commitments_.end()) return it->second;
+  if (!dir_) return loaded;
   const std::string f = dir_->inbox_path(holder);
   const Envelope env = open_envelope(read_message_file(f, &p_), f);
   expect_message(env, f, MsgType::inbox, sid_);
   expect_recipient(env, f, holder);
-  const SealedShares box = decode_body<SealedShares>(env, f);
-  for (size_t i = 0; i < box.commitments.size(); ++i) out.emplace(box.shares[i].peer, box.commitments[i]);
-  return out;
+  SealedShares box = decode_body<SealedShares>(env, f);
+  for (const SealedShare& sh : box.shares) loaded.dealers.push_back(sh.peer);  // sorted: the engine wrote it
+  loaded.commitments = std::move(box.commitments);
+  if (loaded.commitments.size() != loaded.dealers.size()) loaded = {};
+  return loaded;
 }
 
 // A responder answers for exactly its neighbours: self-mask shares for N[v] ∩ U3, mask-key
@@ -338,14 +341,13 @@ CheckedAnswer ServerSession::check_unmask(const Incoming& m) {
   check(body.self_mask, want_b, "self-mask");
   check(body.mask_key, want_key, "mask-key");
   if (!p_.active()) return out;
-  const std::map<uint32_t, ShareCommitment> committed = commitments_of(v);
+  HeldCommitments loaded;
+  const HeldCommitments& committed = commitments_of(v, loaded);
   auto verify = [&](std::vector<OwnedShare>& shares, ShareKind kind) {
     std::erase_if(shares, [&](const OwnedShare& s) {
-      auto it = committed.find(s.owner);
-      const Digest32 want = it == committed.end() ? Digest32{}
-                            : kind == ShareKind::self_mask ? it->second.mask
-                                                           : it->second.key;
-      if (it != committed.end() && share_commitment(sid_, s.owner, v, kind, s.share) == want) return false;
+      const ShareCommitment* c = committed.find(s.owner);
+      if (c && share_commitment(sid_, s.owner, v, kind, s.share) == (kind == ShareKind::self_mask ? c->mask : c->key))
+        return false;
       out.bad.push_back({v, s.owner, kind, true});
       return true;
     });
@@ -567,9 +569,9 @@ RoundResult ServerSession::close_shares(unsigned threads) {
   commitments_.clear();
   for (const auto& [v, box] : inboxes) {
     if (box.commitments.empty()) continue;
-    auto& [dealers, committed] = commitments_[v];
-    for (const SealedShare& s : box.shares) dealers.push_back(s.peer);
-    committed = box.commitments;
+    HeldCommitments& held = commitments_[v];
+    for (const SealedShare& s : box.shares) held.dealers.push_back(s.peer);
+    held.commitments = box.commitments;
   }
   std::vector<std::pair<const uint32_t, SealedShares>*> boxes;
   for (auto& e : inboxes) boxes.push_back(&e);

@@ -132,9 +132,15 @@ class ServerSession {
   SealedShares check_shares(const Incoming& m);
   std::vector<uint64_t> check_masked(const Incoming& m) const;
   CheckedAnswer check_unmask(const Incoming& m);
-  // An active session's round-1 commitments of the shares client `holder` holds, by dealer (from
-  // round 1 in memory, or from the holder's inbox in the session directory).
-  std::map<uint32_t, ShareCommitment> commitments_of(uint32_t holder) const;
+  // An active session's round-1 commitments of the shares one holder holds, sorted by dealer.
+  struct HeldCommitments {
+    std::vector<uint32_t> dealers;
+    std::vector<ShareCommitment> commitments;
+    const ShareCommitment* find(uint32_t dealer) const;
+  };
+  // Client `holder`'s: kept from round 1 in memory, or else read from its inbox in the session
+  // directory into `loaded`.
+  const HeldCommitments& commitments_of(uint32_t holder, HeldCommitments& loaded) const;
   SurvivorSignature check_signature(const Incoming& m);
   // A stored consistency message, checked as the clients check it: c, or Error(Exit::data).
   Consistency checked_consistency(Consistency c, const std::string& origin) const;
@@ -172,7 +178,7 @@ class ServerSession {
   std::map<uint32_t, Bytes> kept_;                    // rounds 0, 1, 3: the accepted messages
   std::map<uint32_t, CheckedAnswer> responses_;  // round 4
   // Active sessions, from round 1 on: each holder's inbox commitments (holder -> dealers, commitments).
-  std::map<uint32_t, std::pair<std::vector<uint32_t>, std::vector<ShareCommitment>>> commitments_;
+  std::map<uint32_t, HeldCommitments> commitments_;
   std::optional<SessionDir> dir_;  // a loaded session: where the inboxes are
 };
 
