@@ -47,6 +47,37 @@ struct GraphSpec {
   double corruption = -1, dropout = -1;  // < 0: not stated
 };
 
+// An active session's graph (docs/security.md, "Active mode with SecAgg+"): sized for the C
+// corrupted clients of params, with t > (k + 1 + c) / 2 for the c corrupted neighbours a client
+// may have; the dropout rate (default 5%) sizes auto and, when stated, is checked.
+void size_active_graph(Params& p, const GraphSpec& g, bool stated, double dropout) {
+  if (g.corruption >= 0)
+    throw Error(Exit::usage, "an active session counts its corrupted clients: give --corrupt C, not --corruption-rate");
+  if (g.neighbours == "auto") {
+    if (auto choice = choose_active_graph(p.clients, p.corrupt, stated ? dropout : 0.05)) {
+      p.neighbours = choice->neighbours;
+      if (!g.threshold_given) p.threshold = choice->threshold;
+      return;
+    }
+    p.neighbours = p.clients - 1;  // nothing sparser works: full SecAgg
+  }
+  if (!g.threshold_given) p.threshold = min_active_threshold(p.clients, p.neighbours, p.corrupt);
+  if (!stated || p.neighbours >= p.clients - 1) return;
+  GraphBounds b = graph_bounds(p.clients, p.neighbours, static_cast<double>(p.corrupt) / p.clients, dropout);
+  const std::string rates = fmt::format("for {} clients with C = {} corrupted and {:g}% dropping out", p.clients,
+                                        p.corrupt, dropout * 100);
+  if (!b.connected)
+    throw Error(Exit::usage, fmt::format("{} neighbours is too few {}: the honest survivors' graph falls apart with "
+                                         "probability up to 2^{:.1f}; choose more neighbours (--neighbours auto finds "
+                                         "the fewest)",
+                                         p.neighbours, rates, b.log2_disconnect));
+  if (p.threshold > b.t_max)
+    throw Error(Exit::usage, fmt::format("threshold {} is too high with {} neighbours {}: a client keeps fewer than {} "
+                                         "surviving neighbours with probability above 2^-20/n and the session would "
+                                         "abort; choose more neighbours (--neighbours auto finds the fewest)",
+                                         p.threshold, p.neighbours, rates, p.threshold));
+}
+
 // Fills p.neighbours (and p.threshold for auto) and checks the Bell et al. bounds when rates are stated.
 void size_graph(Params& p, const GraphSpec& g) {
   // NaN compares false with everything and would pass every bound below (and reach an
@@ -59,15 +90,7 @@ void size_graph(Params& p, const GraphSpec& g) {
   if (corruption >= 1 || dropout >= 1 || corruption + dropout > 0.9)
     throw Error(Exit::usage, "rates must be below 1 and --corruption-rate + --dropout-rate at most 0.9");
   if (g.neighbours == "auto") {
-    const double c = stated ? corruption : 0.05, d = stated ? dropout : 0.05;
-    auto choice = choose_graph(p.clients, c, d);
-    if (!choice) {
-      p.neighbours = p.clients - 1;  // nothing sparser works: full SecAgg
-      if (!g.threshold_given) p.threshold = min_secure_threshold(p.clients);
-      return;
-    }
-    p.neighbours = choice->neighbours;
-    if (!g.threshold_given) p.threshold = choice->threshold;
+    p.neighbours = p.clients - 1;
   } else if (!g.neighbours.empty()) {
     auto [ptr, ec] = std::from_chars(g.neighbours.data(), g.neighbours.data() + g.neighbours.size(), p.neighbours);
     if (ec != std::errc() || ptr != g.neighbours.data() + g.neighbours.size())
@@ -75,16 +98,28 @@ void size_graph(Params& p, const GraphSpec& g) {
   } else {
     p.neighbours = p.clients - 1;
   }
-  if (!g.threshold_given && g.neighbours != "auto") throw Error(Exit::usage, "--threshold is required");
+  if (p.active()) return size_active_graph(p, g, stated, dropout);
+  if (g.neighbours == "auto") {
+    const double c = stated ? corruption : 0.05, d = stated ? dropout : 0.05;
+    auto choice = choose_graph(p.clients, c, d);
+    if (!choice) {  // nothing sparser works: full SecAgg
+      if (!g.threshold_given) p.threshold = min_secure_threshold(p.clients);
+      return;
+    }
+    p.neighbours = choice->neighbours;
+    if (!g.threshold_given) p.threshold = choice->threshold;
+    return;
+  }
+  if (!g.threshold_given) throw Error(Exit::usage, "--threshold is required");
   if (stated && p.neighbours < p.clients - 1) {
     std::string why = check_graph(p.clients, p.neighbours, p.threshold, corruption, dropout);
     if (!why.empty()) throw Error(Exit::usage, why);
   }
 }
 
-// --threat-model, --ca and --corrupt into p (docs/security.md, "Active mode"). An active session's
-// threshold defaults to the smallest with t > (n + C) / 2; validate_params checks a given one.
-void set_threat_model(Params& p, GraphSpec& g, const std::string& model, const std::string& ca_path,
+// --threat-model, --ca and --corrupt into p (docs/security.md, "Active mode"). The threshold and
+// graph follow in size_graph.
+void set_threat_model(Params& p, const std::string& model, const std::string& ca_path,
                       std::optional<uint32_t> corrupt) {
   if (model == "honest-but-curious") {
     if (!ca_path.empty() || corrupt)
@@ -95,15 +130,9 @@ void set_threat_model(Params& p, GraphSpec& g, const std::string& model, const s
     throw Error(Exit::usage, fmt::format("--threat-model '{}' is neither honest-but-curious nor active", model));
   if (ca_path.empty())
     throw Error(Exit::usage, "--threat-model active needs --ca CA.pub: the clients' identities are certified by it");
-  if (g.neighbours == "auto")
-    throw Error(Exit::usage, "--neighbours auto sizes a SecAgg+ graph; active mode runs full SecAgg only");
   p.threat = ThreatModel::active;
   p.ca_pk = decode_identity_public(tool::read_message(ca_path, nullptr, MsgType::identity_public), ca_path);
   p.corrupt = corrupt ? *corrupt : default_corrupt(p.clients);
-  if (!g.threshold_given && p.clients >= 2) {
-    p.threshold = min_active_threshold(p.clients, p.corrupt);
-    g.threshold_given = true;
-  }
 }
 
 // Runs of consecutive ids, and "1-3, 5": a line about a thousand clients stays short.
@@ -450,7 +479,8 @@ int main(int argc, char** argv) {
   c_setup->add_option("--neighbours", graph.neighbours,
                       "SecAgg+: each client shares keys and masks with k neighbours (2..n-1; default n-1, full SecAgg); "
                       "its shares have k+1 holders. 'auto': the fewest that meet Bell et al.'s bounds for the stated "
-                      "rates (default 5% each), with the smallest safe threshold");
+                      "rates (default 5% each; active: --corrupt and --dropout-rate), with the smallest safe "
+                      "threshold");
   // A rate in [0, 1); NaN and infinities are refused by name (CLI::Range lets NaN through).
   const CLI::Validator rate(
       [](std::string& v) -> std::string {
@@ -482,7 +512,8 @@ int main(int argc, char** argv) {
                       "secagg-keygen identity); never the server's own key");
   c_setup->add_option("--corrupt", corrupt,
                       "Active: corrupted clients C the threshold must withstand, t > (n + C) / 2 (default "
-                      "floor((n - 1) / 3)); --threshold defaults to the smallest such t");
+                      "floor((n - 1) / 3)); with --neighbours k, t > (k + 1 + c) / 2 for the c corrupted neighbours "
+                      "a client may have (docs/security.md); --threshold defaults to the smallest such t");
 
   auto add_round = [&](const char* name, const char* help) {
     auto* c = app.add_subcommand(name, help);
@@ -566,8 +597,8 @@ int main(int argc, char** argv) {
     if (c_setup->parsed()) {
       p.insecure_threshold = insecure ? 1 : 0;
       graph.threshold_given = c_setup->count("--threshold") > 0;
-      set_threat_model(p, graph, threat_model, ca_path, c_setup->count("--corrupt") > 0 ? std::optional(corrupt)
-                                                                                          : std::nullopt);
+      set_threat_model(p, threat_model, ca_path, c_setup->count("--corrupt") > 0 ? std::optional(corrupt)
+                                                                                   : std::nullopt);
       if (p.clients < 2) throw Error(Exit::usage, fmt::format("--clients {} is below 2", p.clients));
       size_graph(p, graph);
       if (quant_bits > 255) throw Error(Exit::usage, "--bits must be in [1, 32]");

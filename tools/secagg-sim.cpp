@@ -272,7 +272,8 @@ int main(int argc, char** argv) {
   app.add_option("--clients", cfg.params.clients, "Number of clients n (ids 1..n)")->required();
   app.add_option("--threshold", cfg.params.threshold,
                  "Shamir threshold t (default: floor(n/2) + 1, or floor((k+1)/2) + 1 with --neighbours k, or "
-                 "floor((n + C)/2) + 1 with --threat-model active)");
+                 "floor((n + C)/2) + 1 with --threat-model active, or with both the smallest t above (k + 1 + c)/2 for the c "
+                 "corrupted neighbours a client may have)");
   app.add_option("--length", cfg.params.length, "Elements per input vector")->required();
   auto* o_bits = app.add_option("--modulus-bits", bits, "Work modulo R = 2^bits, 1..62 (default 32)")
                      ->check(CLI::Range(1u, 62u));
@@ -296,7 +297,7 @@ int main(int argc, char** argv) {
   uint32_t corrupt = 0;
   app.add_option("--threat-model", threat_model,
                  "honest-but-curious (default) or active: certified identities in round 0 and a round 3 in which "
-                 "the clients sign U3 (full SecAgg only). The simulator makes the CA and every client's certified "
+                 "the clients sign U3 (with --neighbours k, each its view of U3 within its neighbourhood). The simulator makes the CA and every client's certified "
                  "identity itself, untimed, before the session");
   auto* o_corrupt = app.add_option("--corrupt", corrupt,
                                    "Active: corrupted clients C the threshold must withstand, t > (n + C) / 2 "

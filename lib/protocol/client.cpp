@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 #include <sodium.h>
 
+#include "consistency.hpp"
 #include "crypto.hpp"
 #include "graph.hpp"
 #include "identity.hpp"
@@ -177,8 +178,8 @@ void check_attestations(const Roster& roster, const ClientState& st, const std::
 // The checks a survivor set U3 must pass before a client signs it (round 3) or answers it
 // (round 4): within U2 (as far as this client can see), at least t clients, this client among
 // them. `doing`: "unmask", "sign it". A valid U3 without this client ends round 2 without it:
-// st.input is erased (forgot_input) before the refusal.
-void check_u3(ClientState& st, const std::vector<uint32_t>& u3, const std::string& origin, const char* doing) {
+// st.input is erased (forgot_input) before the refusal. Returns U3 ∩ N[id], what round 3 signs.
+std::vector<uint32_t> check_u3(ClientState& st, const std::vector<uint32_t>& u3, const std::string& origin, const char* doing) {
   if (!sorted_unique(u3)) throw Error(Exit::data, origin + ": survivor ids are not sorted and unique");
   // Checked within this client's neighbourhood, which is all it can see (all of U1 in full SecAgg).
   const std::vector<uint32_t> mine = closed_neighbourhood(st.session, st.roster, st.params.neighbours, st.id);
@@ -203,18 +204,24 @@ void check_u3(ClientState& st, const std::vector<uint32_t>& u3, const std::strin
                                      "refusing to {}",
                                      st.id, doing));
   }
+  return local_u3;
 }
 
-// Round 4 of an active session: the consistency message must hold at least t valid signatures,
-// by members of U3, over exactly the U3 this client signed in round 3; otherwise nothing is
-// revealed (Exit::aborted). Every signature in it must verify: an honest server checked each.
+// Round 4 of an active session (docs/security.md, "Active mode" and "Active mode with SecAgg+"):
+// the consistency message must be over the U3 this client signed, and every client whose status
+// its answer depends on must have at least t signers in its neighbourhood whose signatures verify
+// over that U3 (in full SecAgg: t signatures over U3); otherwise nothing is revealed
+// (Exit::aborted). Every signature within three hops is checked (those further away decide
+// nothing here): each must verify, since an honest server checked each.
 void check_consistency(const ClientState& st, const Envelope& env, const std::string& origin) {
   const Consistency c = decode_body<Consistency>(env, origin);
   if (c.u3 != st.u3)
     throw refuse(origin, fmt::format("consistency message is over another survivor set than the U3 client {} signed in "
                                      "round 3: refusing to unmask",
                                      st.id));
-  uint32_t valid = 0, last = 0;
+  const LocalGraph graph(st.session, st.roster, st.params.neighbours, st.id, 3);
+  std::vector<uint32_t> signers;
+  uint32_t last = 0;
   for (const SignedBy& s : c.signatures) {
     if (s.id <= last)
       throw Error(Exit::data, origin + ": consistency signatures are not sorted by client id and unique");
@@ -224,16 +231,27 @@ void check_consistency(const ClientState& st, const Envelope& env, const std::st
       throw refuse(origin, fmt::format("consistency message holds a signature of client {}, which is not in the survivor "
                                        "set U3: refusing to unmask",
                                        s.id));
-    if (!ed25519_verify(e->sig_pk, s.signature, consistency_signed_bytes(st.session, s.id, st.u3)))
+    const auto closed = graph.closed(s.id);
+    if (closed.empty()) continue;  // beyond three hops: its view decides nothing this client reveals
+    if (!ed25519_verify(e->sig_pk, s.signature, consistency_signed_bytes(st.session, s.id, signed_view(st.u3, closed))))
       throw refuse(origin, fmt::format("consistency signature of client {} does not verify over the survivor set U3 "
                                        "client {} signed: refusing to unmask",
                                        s.id, st.id));
-    ++valid;
+    signers.push_back(s.id);
   }
-  if (valid < st.params.threshold)
-    throw refuse(origin, fmt::format("consistency message holds {} signatures over U3, fewer than the threshold {}: "
-                                     "refusing to unmask",
-                                     valid, st.params.threshold));
+  const uint32_t t = st.params.threshold;
+  if (graph.full()) {
+    if (signers.size() < t)
+      throw refuse(origin, fmt::format("consistency message holds {} signatures over U3, fewer than the threshold {}: "
+                                       "refusing to unmask",
+                                       signers.size(), t));
+    return;
+  }
+  const auto owners = quorum_owners(graph, st.u3, st.u2, st.id);
+  if (auto gap = first_gap(owners, signers, t, [&](uint32_t x) { return graph.closed(x); }))
+    throw refuse(origin, fmt::format("consistency message holds {} signatures from client {}'s neighbourhood, fewer "
+                                     "than the threshold {}: client {}'s survival is not settled, refusing to unmask",
+                                     gap->signers, gap->owner, t, gap->owner));
 }
 
 }  // namespace
@@ -607,11 +625,11 @@ Bytes client_sign(ClientState& st, const Envelope& env, const std::string& origi
   Digest32 answered;
   if (const Bytes* again = start_answering(st, env, origin, kSign, answered)) return *again;
   IdList body = decode_body<IdList>(env, origin);
-  check_u3(st, body.ids, origin, "sign it");
+  const std::vector<uint32_t> view = check_u3(st, body.ids, origin, "sign it");
   ClientState next = st;
   next.u3 = body.ids;
   set_stage(next, Round::r3);
-  const SurvivorSignature sig{ed25519_sign(st.sig_seed, consistency_signed_bytes(st.session, st.id, body.ids))};
+  const SurvivorSignature sig{ed25519_sign(st.sig_seed, consistency_signed_bytes(st.session, st.id, view))};
   Bytes msg = encode_signed(MsgType::consistency_signature, st.session, st.id, kServerId, sig, st.sig_seed);
   next.answered = answered;
   next.input = Digest32{};  // a U3 with this client in it: round 2 is over, its input is never resent

@@ -116,17 +116,14 @@ NeighbourGraph::NeighbourGraph(const SessionId& sid, const Roster& roster, uint3
   }
 }
 
-std::vector<uint32_t> closed_neighbourhood(const SessionId& sid, const Roster& roster, uint32_t k, uint32_t u) {
-  std::vector<uint32_t> ids = checked_ids(roster);
-  if (!std::binary_search(ids.begin(), ids.end(), u)) return {};
-  const size_t m = ids.size();
-  if (k >= m - 1 || m <= 2) return ids;
-  if (k < 1) throw Error(Exit::usage, "a neighbour graph needs at least one neighbour per client");
-  const std::vector<uint32_t> order = cycle_order(sid, roster, ids);
-  const size_t pos = static_cast<size_t>(std::find(order.begin(), order.end(), u) - order.begin());
-  std::vector<uint32_t> out{u};
+namespace {
+
+// N[order[pos]] on the Harary cycle `order` of degree k < m - 1, sorted.
+std::vector<uint32_t> closed_at(const std::vector<uint32_t>& order, uint32_t k, size_t pos) {
+  const size_t m = order.size();
+  std::vector<uint32_t> out{order[pos]};
   out.reserve(k + 2);
-  // The ring links of u are the k/2 positions on either side; only the odd-k links need a scan.
+  // The ring links are the k/2 positions on either side; only the odd-k links need a scan.
   for (size_t j = 1; j <= k / 2; ++j) {
     out.push_back(order[(pos + j) % m]);
     out.push_back(order[(pos + m - j) % m]);
@@ -139,6 +136,65 @@ std::vector<uint32_t> closed_neighbourhood(const SessionId& sid, const Roster& r
   std::sort(out.begin(), out.end());
   out.erase(std::unique(out.begin(), out.end()), out.end());
   return out;
+}
+
+}  // namespace
+
+std::vector<uint32_t> closed_neighbourhood(const SessionId& sid, const Roster& roster, uint32_t k, uint32_t u) {
+  std::vector<uint32_t> ids = checked_ids(roster);
+  if (!std::binary_search(ids.begin(), ids.end(), u)) return {};
+  const size_t m = ids.size();
+  if (k >= m - 1 || m <= 2) return ids;
+  if (k < 1) throw Error(Exit::usage, "a neighbour graph needs at least one neighbour per client");
+  const std::vector<uint32_t> order = cycle_order(sid, roster, ids);
+  const size_t pos = static_cast<size_t>(std::find(order.begin(), order.end(), u) - order.begin());
+  return closed_at(order, k, pos);
+}
+
+LocalGraph::LocalGraph(const SessionId& sid, const Roster& roster, uint32_t k, uint32_t u, unsigned radius) {
+  std::vector<uint32_t> ids = checked_ids(roster);
+  if (!std::binary_search(ids.begin(), ids.end(), u)) return;
+  const size_t m = ids.size();
+  if (k >= m - 1 || m <= 2) {
+    full_ = true;
+    ball_ = std::move(ids);
+    return;
+  }
+  if (k < 1) throw Error(Exit::usage, "a neighbour graph needs at least one neighbour per client");
+  const std::vector<uint32_t> order = cycle_order(sid, roster, ids);
+  std::vector<size_t> pos_of(m);  // index in ids -> position on the cycle
+  for (size_t p = 0; p < m; ++p)
+    pos_of[static_cast<size_t>(std::lower_bound(ids.begin(), ids.end(), order[p]) - ids.begin())] = p;
+  auto pos = [&](uint32_t x) {
+    return pos_of[static_cast<size_t>(std::lower_bound(ids.begin(), ids.end(), x) - ids.begin())];
+  };
+  // Breadth first, one hop at a time; each client's neighbourhood is computed once.
+  std::vector<std::pair<uint32_t, std::vector<uint32_t>>> found{{u, closed_at(order, k, pos(u))}};
+  std::vector<uint32_t> seen{u};
+  size_t level_begin = 0;
+  for (unsigned hop = 0; hop < radius; ++hop) {
+    const size_t level_end = found.size();
+    for (size_t i = level_begin; i < level_end; ++i)
+      for (uint32_t y : found[i].second) {
+        auto it = std::lower_bound(seen.begin(), seen.end(), y);
+        if (it != seen.end() && *it == y) continue;
+        seen.insert(it, y);
+        found.push_back({y, closed_at(order, k, pos(y))});
+      }
+    level_begin = level_end;
+  }
+  std::sort(found.begin(), found.end());
+  for (auto& [x, c] : found) {
+    ball_.push_back(x);
+    closed_.push_back(std::move(c));
+  }
+}
+
+std::span<const uint32_t> LocalGraph::closed(uint32_t x) const {
+  auto it = std::lower_bound(ball_.begin(), ball_.end(), x);
+  if (it == ball_.end() || *it != x) return {};
+  if (full_) return ball_;
+  return closed_[static_cast<size_t>(it - ball_.begin())];
 }
 
 std::span<const uint32_t> NeighbourGraph::closed(uint32_t u) const {

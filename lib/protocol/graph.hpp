@@ -26,6 +26,26 @@ namespace secagg {
 // u is not in U1.
 std::vector<uint32_t> closed_neighbourhood(const SessionId& sid, const Roster& roster, uint32_t k, uint32_t u);
 
+// The closed neighbourhoods of the clients within `radius` hops of u, and no others: what a holder
+// needs to check round 3's signatures around it (docs/security.md, "Active mode with SecAgg+").
+// O(|U1|) time (the permutation) and O(|ball| k) memory; with k >= |U1| - 1 every client is in
+// the ball and N[x] is U1.
+class LocalGraph {
+ public:
+  LocalGraph(const SessionId& sid, const Roster& roster, uint32_t k, uint32_t u, unsigned radius);
+
+  bool full() const { return full_; }
+  // The clients within the radius, sorted.
+  const std::vector<uint32_t>& ball() const { return ball_; }
+  // N[x], sorted, for x in the ball; empty otherwise.
+  std::span<const uint32_t> closed(uint32_t x) const;
+
+ private:
+  bool full_ = false;
+  std::vector<uint32_t> ball_;
+  std::vector<std::vector<uint32_t>> closed_;  // parallel to ball_ (empty when full_)
+};
+
 class NeighbourGraph {
  public:
   NeighbourGraph(const SessionId& sid, const Roster& roster, uint32_t k);

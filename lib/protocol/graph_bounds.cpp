@@ -4,6 +4,8 @@
 
 #include <fmt/format.h>
 
+#include "params.hpp"
+
 namespace secagg {
 namespace {
 
@@ -11,6 +13,7 @@ namespace {
 constexpr double kSmall = 1e-14;
 constexpr double kSecurityBits = 41;     // 2^-40 split over two bad events
 constexpr double kCorrectnessBits = 20;
+constexpr double kActiveSecurityBits = 80;  // per roster: a grinding server tries many
 
 double log_choose(double a, double b) { return std::lgamma(a + 1) - std::lgamma(b + 1) - std::lgamma(a - b + 1); }
 
@@ -97,6 +100,28 @@ std::optional<GraphChoice> choose_graph(uint32_t n, double corruption, double dr
   for (uint32_t k = 2; k < n - 1; k += 2) {
     GraphBounds b = graph_bounds(n, k, corruption, dropout);
     if (b.connected && b.t_min <= b.t_max) return GraphChoice{k, b.t_min};
+  }
+  return std::nullopt;
+}
+
+uint32_t likely_corrupt_neighbours(uint32_t n, uint32_t k, uint32_t corrupt) {
+  if (n < 2 || k + 1 >= n) return corrupt;
+  // Summed from the top, so the tail is exact where it matters (far below 2^-80).
+  const double eps = std::exp2(-kActiveSecurityBits) / n;
+  double tail = 0;
+  for (uint32_t x = std::min(k, corrupt) + 1; x-- > 0;) {
+    tail += hyper_pmf(n - 1, corrupt, k, x);
+    if (tail > eps) return x;
+  }
+  return 0;
+}
+
+std::optional<GraphChoice> choose_active_graph(uint32_t n, uint32_t corrupt, double dropout) {
+  const double corruption = n ? static_cast<double>(corrupt) / n : 0;
+  for (uint32_t k = 2; k + 1 < n; k += 2) {
+    GraphBounds b = graph_bounds(n, k, corruption, dropout);
+    const uint32_t t = min_active_threshold(n, k, corrupt);
+    if (b.connected && t <= b.t_max && likely_corrupt_neighbours(n, k, corrupt) < k) return GraphChoice{k, t};
   }
   return std::nullopt;
 }

@@ -37,4 +37,16 @@ struct GraphChoice {
 // The smallest even k (and its smallest t) that meets the bounds; nullopt if none below n - 1.
 std::optional<GraphChoice> choose_graph(uint32_t n, double corruption, double dropout);
 
+// Active mode (docs/security.md, "Active mode with SecAgg+"). A server that deviates may grind
+// the graph (each roster it tries is one more draw), so the bound is 2^-80 per roster, not 2^-41.
+// The most corrupted clients among an honest client's k neighbours, when `corrupt` of the n
+// clients collude with the server: more has probability <= 2^-80 / n for one client (a
+// hypergeometric tail over the n - 1 others), <= 2^-80 for any. k >= n - 1: exactly `corrupt`.
+uint32_t likely_corrupt_neighbours(uint32_t n, uint32_t k, uint32_t corrupt);
+
+// The smallest even k whose graph stays connected (as above), with fewer likely corrupted
+// neighbours than k and the smallest t that active mode allows (min_active_threshold, params.hpp)
+// below the correctness bound; nullopt if none below n - 1.
+std::optional<GraphChoice> choose_active_graph(uint32_t n, uint32_t corrupt, double dropout);
+
 }  // namespace secagg

@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "error.hpp"
+#include "graph_bounds.hpp"
 #include "sparse_union.hpp"
 #include "uint128.hpp"
 
@@ -28,8 +29,9 @@ uint32_t min_secure_threshold(uint32_t n) { return n / 2 + 1; }
 
 uint32_t default_corrupt(uint32_t n) { return n >= 1 ? (n - 1) / 3 : 0; }
 
-uint32_t min_active_threshold(uint32_t n, uint32_t corrupt) {
-  return static_cast<uint32_t>((uint64_t{n} + corrupt) / 2 + 1);
+uint32_t min_active_threshold(uint32_t n, uint32_t neighbours, uint32_t corrupt) {
+  const uint64_t holders = std::min<uint64_t>(uint64_t{neighbours} + 1, n);
+  return static_cast<uint32_t>((holders + likely_corrupt_neighbours(n, neighbours, corrupt)) / 2 + 1);
 }
 
 namespace {
@@ -67,7 +69,7 @@ void validate_sparse(const Params& p) {
 }
 
 // The active-mode fields (docs/security.md, "Active mode"): none in an honest-but-curious
-// session; in an active one a CA, full SecAgg, and t > (n + C) / 2.
+// session; in an active one a CA and t > (h + c) / 2 (min_active_threshold).
 void validate_threat(const Params& p) {
   auto bad = [](const std::string& m) { return Error(Exit::usage, m); };
   if (p.threat == ThreatModel::honest_but_curious) {
@@ -78,18 +80,30 @@ void validate_threat(const Params& p) {
   if (p.threat != ThreatModel::active)
     throw bad(fmt::format("unknown threat model {}", static_cast<unsigned>(p.threat)));
   if (p.ca_pk == Key32{}) throw bad("an active session names the CA that certifies its clients (--ca)");
-  if (p.neighbours < p.clients - 1)
-    throw bad("active mode runs full SecAgg only (--neighbours n - 1): secagg has no consistency round for SecAgg+ "
-              "neighbourhoods yet");
   if (p.insecure_threshold) throw bad("an active session cannot take an insecure threshold");
   if (p.corrupt >= p.clients)
     throw bad(fmt::format("corrupted clients C = {} must be fewer than the n = {} clients", p.corrupt, p.clients));
-  const uint32_t need = min_active_threshold(p.clients, p.corrupt);
-  if (p.threshold < need)
+  const uint32_t need = min_active_threshold(p.clients, p.neighbours, p.corrupt);
+  if (p.neighbours < p.clients - 1) {
+    const uint32_t c = likely_corrupt_neighbours(p.clients, p.neighbours, p.corrupt);
+    if (c >= p.neighbours)
+      throw bad(fmt::format("with C = {} of {} clients corrupted, a client's {} neighbours may all be corrupted (more "
+                            "likely than 2^-80), and its masked input would then hide behind nobody: use more "
+                            "--neighbours, or --neighbours auto",
+                            p.corrupt, p.clients, p.neighbours));
+  }
+  if (p.threshold >= need) return;
+  if (p.neighbours >= p.clients - 1)
     throw bad(fmt::format("threshold {} is not above (n + C) / 2 = ({} + {}) / 2: with C corrupted clients a lying "
                           "server could show two groups of clients different survivor sets, each with t signatures "
                           "(use t >= {}, or a smaller --corrupt)",
                           p.threshold, p.clients, p.corrupt, need));
+  const uint32_t c = likely_corrupt_neighbours(p.clients, p.neighbours, p.corrupt);
+  throw bad(fmt::format("threshold {} is not above (k + 1 + c) / 2 = ({} + 1 + {}) / 2: with C = {} of {} clients "
+                        "corrupted, a client has up to c = {} corrupted neighbours (more with probability below 2^-80), and a lying server could show two "
+                        "groups of a neighbourhood different survivors, each with t signatures (use t >= {}, or a "
+                        "smaller --corrupt)",
+                        p.threshold, p.neighbours, c, p.corrupt, p.clients, c, need));
 }
 
 }  // namespace

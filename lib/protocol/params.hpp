@@ -56,8 +56,11 @@ unsigned auto_modulus_bits(uint32_t n, uint64_t max_weight, unsigned bits);
 uint32_t min_secure_threshold(uint32_t n);
 // Active mode (docs/security.md, "Active mode"): the corrupted clients C a session assumes when
 // setup is not told, floor((n - 1) / 3) (the paper's T2 instance, t > 2n/3), and the smallest
-// threshold with t > (n + C) / 2.
+// threshold with t > (h + c) / 2 for the h = min(k + 1, n) holders of each client's shares of
+// which c may be corrupted: c = C in full SecAgg (t > (n + C) / 2), and in SecAgg+ the most
+// corrupted neighbours a client has but with negligible probability (likely_corrupt_neighbours,
+// graph_bounds.hpp).
 uint32_t default_corrupt(uint32_t n);
-uint32_t min_active_threshold(uint32_t n, uint32_t corrupt);
+uint32_t min_active_threshold(uint32_t n, uint32_t neighbours, uint32_t corrupt);
 
 }  // namespace secagg

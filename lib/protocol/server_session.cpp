@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include "consistency.hpp"
 #include "crypto.hpp"
 #include "identity.hpp"
 #include "error.hpp"
@@ -206,24 +207,29 @@ RosterEntry ServerSession::check_advert(const Incoming& m) const {
   return {m.env.sender, body.c_pk, body.s_pk, body.sig_pk, body.attestation};
 }
 
-// Round 3: a client's signature over the U3 this server sent (one U3 for everyone).
+// What client u signs in round 3: its view U3 ∩ N[u] of the U3 this server sent (one U3 for
+// everyone; the whole of it in full SecAgg).
+Bytes ServerSession::signed_bytes(uint32_t u) {
+  return consistency_signed_bytes(sid_, u, signed_view(u3_, graph().closed(u)));
+}
+
+// Round 3: a client's signature over its view of the U3 this server sent.
 SurvivorSignature ServerSession::check_signature(const Incoming& m) {
   auto body = decode_body<SurvivorSignature>(m.env, m.origin);
   const RosterEntry* e = roster_.find(m.env.sender);
-  if (!ed25519_verify(e->sig_pk, body.signature, consistency_signed_bytes(sid_, m.env.sender, u3_)))
+  if (!ed25519_verify(e->sig_pk, body.signature, signed_bytes(m.env.sender)))
     throw Error(Exit::data, fmt::format("{}: round 3 (consistency-signature) from client {}: its signature is not over "
                                         "this session's survivor set U3",
                                         m.origin, m.env.sender));
   return body;
 }
 
-Consistency ServerSession::checked_consistency(Consistency c, const std::string& origin) const {
+Consistency ServerSession::checked_consistency(Consistency c, const std::string& origin) {
   if (c.u3 != u3_) throw Error(Exit::data, origin + ": its survivor set is not the session's U3 (survivors.msg)");
   uint32_t last = 0;
   for (const SignedBy& s : c.signatures) {
     const RosterEntry* e = roster_.find(s.id);
-    if (s.id <= last || !e || !contains(u3_, s.id) ||
-        !ed25519_verify(e->sig_pk, s.signature, consistency_signed_bytes(sid_, s.id, u3_)))
+    if (s.id <= last || !e || !contains(u3_, s.id) || !ed25519_verify(e->sig_pk, s.signature, signed_bytes(s.id)))
       throw Error(Exit::data, fmt::format("{}: the signature of client {} is not a valid one over U3", origin, s.id));
     last = s.id;
   }
@@ -505,6 +511,18 @@ void ServerSession::accept_all(std::span<const Incoming> ms, unsigned threads) {
 
 // ---- Closing ------------------------------------------------------------------------------------
 
+// Round 3 over a neighbour graph: every client of U2 needs t signers in its neighbourhood, or
+// the holders of its shares refuse round 4 (consistency.hpp); in full SecAgg, t signers at all.
+void ServerSession::require_quorums(const std::vector<uint32_t>& signers) {
+  if (graph().full()) return;
+  auto gap = first_gap(u2_, signers, p_.threshold, [&](uint32_t x) { return graph().closed(x); });
+  if (gap)
+    throw Error(Exit::aborted, fmt::format("{}: only {} of client {}'s neighbourhood signed, fewer than the threshold "
+                                           "{}: the holders of its shares would refuse to unmask: session aborted",
+                                           round_label(client_message(round_)), gap->signers, gap->owner,
+                                           p_.threshold));
+}
+
 void ServerSession::require_threshold(size_t got) const {
   if (got < p_.threshold)
     throw Error(Exit::aborted, fmt::format("{}: only {} of {} clients answered, fewer than the threshold {} ({} too "
@@ -610,6 +628,7 @@ RoundResult ServerSession::close_consistency() {
     c.signatures.push_back({id, s.signature});
   }
   require_threshold(r.in.size());
+  require_quorums(r.in);
   r.marker = encode(MsgType::consistency, sid_, kServerId, kServerId, c);
   u4_ = r.in;
   signatures_.clear();

@@ -143,7 +143,8 @@ class ServerSession {
   const HeldCommitments& commitments_of(uint32_t holder, HeldCommitments& loaded) const;
   SurvivorSignature check_signature(const Incoming& m);
   // A stored consistency message, checked as the clients check it: c, or Error(Exit::data).
-  Consistency checked_consistency(Consistency c, const std::string& origin) const;
+  Consistency checked_consistency(Consistency c, const std::string& origin);
+  Bytes signed_bytes(uint32_t u);
   static std::vector<uint32_t> signers(const Consistency& c);
   template <class Body>
   void add_checked(const Incoming& m, std::map<uint32_t, Body>& into, Body (ServerSession::*check)(const Incoming&));
@@ -153,6 +154,7 @@ class ServerSession {
   void refuse_duplicate(const Incoming& m, const std::map<uint32_t, std::string>& seen) const;
   void refuse_repeated_keys(const Incoming& m, const RosterEntry& e) const;
   void require_threshold(size_t got) const;
+  void require_quorums(const std::vector<uint32_t>& signers);
   RoundResult close_keys();
   RoundResult close_shares(unsigned threads);
   RoundResult close_masked();

@@ -240,7 +240,7 @@ std::vector<uint64_t> sim_input(uint64_t seed, uint32_t id, const Params& p) {
 Params with_sim_defaults(Params p) {
   if (p.neighbours == 0 && p.clients > 0) p.neighbours = p.clients - 1;
   if (p.threshold == 0)
-    p.threshold = p.active() ? min_active_threshold(p.clients, p.corrupt) : min_secure_threshold(p.neighbours + 1);
+    p.threshold = p.active() ? min_active_threshold(p.clients, p.neighbours, p.corrupt) : min_secure_threshold(p.neighbours + 1);
   return p;
 }
 

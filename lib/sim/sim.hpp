@@ -33,7 +33,7 @@ struct SimDrop {
 struct SimConfig {
   // The session. neighbours 0 means n - 1 (full SecAgg); threshold 0 means the smallest secure
   // one, floor((neighbours + 1) / 2) + 1 (floor(n/2) + 1 in full SecAgg), or in an active session
-  // (threat active, corrupt C) min_active_threshold(n, C). Checked with validate_params.
+  // (threat active, corrupt C) min_active_threshold(n, k, C). Checked with validate_params.
   // An active session's ca_pk is ignored: the simulation makes its own CA and certifies one
   // identity per client with it, untimed, before round 0 (as an enrollment done long before the
   // session would be); checking the certificates and signing with the identities is timed in the

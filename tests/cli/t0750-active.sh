@@ -30,9 +30,9 @@ expect_exit 64 secagg-collect setup --session B3 --clients 5 --threshold 4 --mod
 expect_err "--threat-model active needs --ca"
 expect_exit 64 secagg-collect setup --session B4 --clients 5 --threshold 3 --modulus-bits 32 --length 4 --ca ca.pub
 expect_err "--ca and --corrupt belong to an active session"
-expect_exit 64 secagg-collect setup --session B5 --clients 9 --threshold 6 --neighbours 6 --modulus-bits 32 \
+expect_exit 64 secagg-collect setup --session B5 --clients 9 --threshold 4 --neighbours 6 --modulus-bits 32 \
   --length 4 --threat-model active --ca ca.pub
-expect_err "active mode runs full SecAgg only"
+expect_err "threshold 4 is not above (k + 1 + c) / 2 = (6 + 1 + 2) / 2" "use t >= 5"
 expect_exit 64 secagg-collect setup --session B6 --clients 5 --threshold 4 --modulus-bits 32 --length 4 \
   --threat-model paranoid --ca ca.pub
 expect_err "--threat-model 'paranoid' is neither honest-but-curious nor active"

@@ -4,9 +4,9 @@
 # (0 to 4) the aggregate matches the plaintext sum of U3 (the tool exits 70 if it does not); the
 # sets are U1 to U5, the threshold defaults to floor((n + C)/2) + 1 with C = floor((n - 1)/3);
 # round 3 has its row in the table and the CSV, between rounds 2 and 4; fewer than t signers
-# abort round 3 and fewer than t responders round 4 (exit 1); round 3 dropouts stay refused in
-# honest-but-curious runs, and --corrupt, a bad --threat-model, SecAgg+, a low threshold and
-# --sparse are usage errors with active.
+# abort round 3 and fewer than t responders round 4 (exit 1); SecAgg+ runs active too; round 3
+# dropouts stay refused in honest-but-curious runs, and --corrupt, a bad --threat-model, a low
+# threshold (per neighbourhood with SecAgg+) and --sparse are usage errors with active.
 # shellcheck source=tests/cli/lib.sh
 source "$(dirname "$0")/lib.sh"
 
@@ -65,6 +65,16 @@ ok &= int(r["4"]["unmask_agreements"]) == 17
 ok &= int(r["4"]["server_keystream_bytes"]) == (17 + 17) * 2000 * 4
 sys.exit(not ok)
 EOF
+
+section "SecAgg+: a client drops before each round (n=40, k=16, C=2, t=10 by default): the exact sum"
+# c = 2 corrupted clients at most among 16 neighbours (there are only 2): t > (16 + 1 + 2) / 2.
+expect_exit 0 secagg-sim --clients 40 --length 300 --threat-model active --neighbours 16 --corrupt 2 --drop 0:1 \
+  --drop 1:2 --drop 2:3 --drop 3:4 --drop 4:5 >plus.out
+has_all plus.out n=40 t=10 k=16 threat=active C=2 U1=39 U2=38 U3=37 U4=36 U5=35 result=OK
+expect_exit 0 secagg-sim --clients 40 --length 300 --threat-model active --neighbours 16 --corrupt 2 \
+  --dropout 0.05 --dropout-round 3 --quiet >plus3.out
+has_all plus3.out U3=40 U4=38 U5=38 result=OK
+
 # The same schedule by random dropouts: 2 of 20 at round 3.
 expect_exit 0 secagg-sim --clients 20 --length 500 --threat-model active --dropout 0.1 --dropout-round 3 --quiet >r3.out
 has_all r3.out U3=20 U4=18 U5=18 result=OK
@@ -111,7 +121,7 @@ expect_err "dropout round 5 is not one of 0, 1, 2, 3, 4"
 expect_exit 64 secagg-sim --clients 10 --length 10 --threat-model active --threshold 6
 expect_err "threshold 6 is not above (n + C) / 2 = (10 + 3) / 2"
 expect_exit 64 secagg-sim --clients 10 --length 10 --threat-model active --corrupt 10
-expect_exit 64 secagg-sim --clients 10 --length 10 --threat-model active --neighbours 5 --threshold 5
-expect_err "full SecAgg only"
+expect_exit 64 secagg-sim --clients 10 --length 10 --threat-model active --neighbours 5 --threshold 4
+expect_err "threshold 4 is not above (k + 1 + c) / 2 = (5 + 1 + 3) / 2"
 expect_exit 64 secagg-sim --clients 10 --length 1000 --threat-model active --sparse 100
 expect_err "--sparse" "--threat-model active"

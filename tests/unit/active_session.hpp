@@ -33,11 +33,13 @@ struct ActiveSession {
   Envelope roster_env() const { return open_envelope(roster_msg, "roster.msg"); }
 };
 
-inline Params active_params(uint32_t n, uint32_t t, uint32_t corrupt, uint64_t length, const Key32& ca_pk) {
+// neighbours 0: n - 1 (full SecAgg).
+inline Params active_params(uint32_t n, uint32_t t, uint32_t corrupt, uint64_t length, const Key32& ca_pk,
+                            uint32_t neighbours = 0) {
   Params p;
   p.clients = n;
   p.threshold = t;
-  p.neighbours = n - 1;
+  p.neighbours = neighbours ? neighbours : n - 1;
   p.modulus = uint64_t{1} << 32;
   p.length = length;
   p.threat = ThreatModel::active;
@@ -48,10 +50,11 @@ inline Params active_params(uint32_t n, uint32_t t, uint32_t corrupt, uint64_t l
 
 // Setup and an honest round 0: every client keygens with its certified identity and the engine
 // collects every advert.
-inline ActiveSession make_active_session(uint32_t n, uint32_t t, uint32_t corrupt, uint64_t length) {
+inline ActiveSession make_active_session(uint32_t n, uint32_t t, uint32_t corrupt, uint64_t length,
+                                         uint32_t neighbours = 0) {
   ActiveSession s;
   s.ca = make_identity();
-  s.p = active_params(n, t, corrupt, length, s.ca.pk);
+  s.p = active_params(n, t, corrupt, length, s.ca.pk, neighbours);
   REQUIRE_NOTHROW(validate_params(s.p));
   s.sid = new_session_id();
   s.identity.resize(n + 1);
@@ -71,6 +74,28 @@ inline ActiveSession make_active_session(uint32_t n, uint32_t t, uint32_t corrup
   s.roster = server.roster();
   s.roster_msg = r.marker;
   return s;
+}
+
+// Round 1 of an active session, honest: every client shares, the engine makes the inboxes.
+inline RoundResult share_round(ActiveSession& s) {
+  ServerSession server(s.p, s.sid, Round::r1, s.roster);
+  std::vector<Incoming> shares;
+  for (uint32_t id = 1; id < s.st.size(); ++id)
+    shares.push_back({"sh", open_envelope(client_share(s.st[id], s.roster_env(), "roster.msg"), "sh")});
+  server.accept_all(shares, 2);
+  return server.close(2);
+}
+
+// An inbox cut down to the senders `keep` accepts, with their commitments.
+template <class Keep>
+void trim(SealedShares& box, Keep keep) {
+  SealedShares out;
+  for (size_t i = 0; i < box.shares.size(); ++i)
+    if (keep(box.shares[i].peer)) {
+      out.shares.push_back(box.shares[i]);
+      if (!box.commitments.empty()) out.commitments.push_back(box.commitments[i]);
+    }
+  box = out;
 }
 
 }  // namespace secagg::test

@@ -82,11 +82,11 @@ Envelope env_of(const Bytes& b) { return open_envelope(b, "msg"); }
 
 }  // namespace
 
-TEST_CASE("active params: t > (n + C) / 2, a CA, full SecAgg; honest-but-curious bytes unchanged") {
+TEST_CASE("active params: t > (n + C) / 2 (per neighbourhood in SecAgg+), a CA; honest-but-curious bytes unchanged") {
   const Identity ca = make_identity();
   Params p = secagg::test::active_params(10, 7, 3, 4, ca.pk);
   CHECK_NOTHROW(validate_params(p));
-  CHECK(min_active_threshold(10, 3) == 7);
+  CHECK(min_active_threshold(10, 9, 3) == 7);
   CHECK(default_corrupt(10) == 3);
   CHECK(default_corrupt(5) == 1);
   p.threshold = 6;
@@ -95,8 +95,17 @@ TEST_CASE("active params: t > (n + C) / 2, a CA, full SecAgg; honest-but-curious
   p.ca_pk = Key32{};
   CHECK(has(refusal(Exit::usage, [&] { validate_params(p); }), "--ca"));
   p.ca_pk = ca.pk;
+  // SecAgg+: the rule per closed neighbourhood of k + 1 holders, c = 3 of them corrupted at worst.
   p.neighbours = 6;
-  CHECK(has(refusal(Exit::usage, [&] { validate_params(p); }), "full SecAgg only"));
+  CHECK(min_active_threshold(10, 6, 3) == 6);
+  CHECK_NOTHROW(validate_params(p));
+  p.threshold = 5;
+  CHECK(has(refusal(Exit::usage, [&] { validate_params(p); }), "not above (k + 1 + c) / 2 = (6 + 1 + 3) / 2"));
+  // Two neighbours, and three of the ten clients corrupted: both may be corrupted.
+  p.neighbours = 2;
+  p.threshold = 3;
+  CHECK(has(refusal(Exit::usage, [&] { validate_params(p); }), "a client's 2 neighbours may all be corrupted"));
+  p.threshold = 7;
   p.neighbours = 9;
   p.corrupt = 10;
   CHECK(has(refusal(Exit::usage, [&] { validate_params(p); }), "fewer than the n = 10"));

@@ -377,28 +377,6 @@ TEST_CASE("lying server: the attack is open exactly while t(t - 1) <= (n - 1)(n 
 
 namespace {
 
-// Round 1 of an active session, honest: every client shares, the engine makes the inboxes.
-RoundResult share_round(secagg::test::ActiveSession& s) {
-  ServerSession server(s.p, s.sid, Round::r1, s.roster);
-  std::vector<Incoming> shares;
-  for (uint32_t id = 1; id < s.st.size(); ++id)
-    shares.push_back({"sh", open_envelope(client_share(s.st[id], s.roster_env(), "roster.msg"), "sh")});
-  server.accept_all(shares, 2);
-  return server.close(2);
-}
-
-// An inbox cut down to the senders `keep` accepts, with their commitments.
-template <class Keep>
-void trim(SealedShares& box, Keep keep) {
-  SealedShares out;
-  for (size_t i = 0; i < box.shares.size(); ++i)
-    if (keep(box.shares[i].peer)) {
-      out.shares.push_back(box.shares[i]);
-      if (!box.commitments.empty()) out.commitments.push_back(box.commitments[i]);
-    }
-  box = out;
-}
-
 // Every client of an active session shown its own U3(c) by the plan: each signs it (its checks
 // pass, as in the honest-but-curious run), and the server then offers each client the best
 // consistency message it can make for U3(c), every signature it holds over that set. Returns the
@@ -414,11 +392,11 @@ ActiveOutcome run_attack_active(const AttackPlan& a, uint32_t corrupt, uint64_t 
   REQUIRE(plan_works(a));
   const uint32_t n = a.n, v = a.v;
   secagg::test::ActiveSession s = secagg::test::make_active_session(n, a.t, corrupt, length);
-  const RoundResult r1 = share_round(s);
+  const RoundResult r1 = secagg::test::share_round(s);
   // ATTACK STEP 1, as before: v's inbox trimmed to {v} ∪ W.
   for (uint32_t id = 1; id <= n; ++id) {
     SealedShares box = decode_body<SealedShares>(open_envelope(r1.inboxes.at(id), "inbox"), "inbox");
-    if (id == v) trim(box, [&](uint32_t peer) { return peer == v || in(a.w, peer); });
+    if (id == v) secagg::test::trim(box, [&](uint32_t peer) { return peer == v || in(a.w, peer); });
     const Bytes inbox = encode(MsgType::inbox, s.sid, kServerId, id, box);
     std::vector<uint64_t> x(length, id);
     REQUIRE_NOTHROW(client_mask(s.st[id], open_envelope(inbox, "inbox"), "inbox", x, 1));
@@ -469,7 +447,7 @@ TEST_CASE("lying server against an active session: every client refuses, at (5, 
   for (const Case k : {Case{5, 3, 0}, Case{10, 6, 1}, Case{100, 61, 21}}) {
     CAPTURE(k.n);
     CAPTURE(k.t);
-    REQUIRE(min_active_threshold(k.n, k.corrupt) <= k.t);  // setup accepts these parameters
+    REQUIRE(min_active_threshold(k.n, k.n - 1, k.corrupt) <= k.t);  // setup accepts these parameters
     std::optional<AttackPlan> a = plan_attack(k.n, k.t);
     REQUIRE(a.has_value());
     const ActiveOutcome o = run_attack_active(*a, k.corrupt, 4);
@@ -491,13 +469,13 @@ TEST_CASE("lying server against an active session: one survivor set for everyone
     CAPTURE(k.n);
     const uint32_t n = k.n, t = k.t;
     secagg::test::ActiveSession s = secagg::test::make_active_session(n, t, k.corrupt, 3);
-    const RoundResult r1 = share_round(s);
+    const RoundResult r1 = secagg::test::share_round(s);
     std::vector<uint32_t> w, u3 = {1};
     for (uint32_t id = 2; id <= t; ++id) w.push_back(id);
     for (uint32_t id = t + 1; id <= n; ++id) u3.push_back(id);
     for (uint32_t id = 1; id <= n; ++id) {
       SealedShares box = decode_body<SealedShares>(open_envelope(r1.inboxes.at(id), "inbox"), "inbox");
-      if (id == 1) trim(box, [&](uint32_t peer) { return peer == 1 || in(w, peer); });
+      if (id == 1) secagg::test::trim(box, [&](uint32_t peer) { return peer == 1 || in(w, peer); });
       std::vector<uint64_t> x(3, id);
       REQUIRE_NOTHROW(client_mask(s.st[id], open_envelope(encode(MsgType::inbox, s.sid, 0, id, box), "i"), "i", x, 1));
     }
