@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # t0920-install: issue 9 item 14. `cmake --install --strip` (what `make install` runs) installs
 # every tool stripped, the man pages, and README.md and docs/ under share/doc/secagg, and not
-# the test-only forge; `make demo` builds exactly the tools scripts/demo.sh runs; demo.sh keeps
+# the test-only forge and evil; `make demo` builds exactly the tools scripts/demo.sh runs; demo.sh keeps
 # its directory and says where it is.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
@@ -22,7 +22,9 @@ for src in "$SECAGG_SRC"/tools/secagg-*.cpp; do
   expect_exit 0 "$exe" --version >version.txt
   check "installed $tool runs" grep -q "^$tool " version.txt
 done
-assert_absent "$P/bin/forge"
+# The test-only harnesses (forge, and evil, the lying server) stay in the build tree.
+assert_absent "$P/bin/forge" "$P/bin/evil"
+check "bin/ holds the secagg-* tools and nothing else" test -z "$(find "$P/bin" -type f ! -name 'secagg-*')"
 for page in "$SECAGG_SRC"/man/*.1; do check "man1/$(basename "$page")" cmp -s "$page" "$P/share/man/man1/$(basename "$page")"; done
 for page in "$SECAGG_SRC"/man/*.5; do check "man5/$(basename "$page")" cmp -s "$page" "$P/share/man/man5/$(basename "$page")"; done
 D=$P/share/doc/secagg
