@@ -280,3 +280,35 @@ TEST_CASE("lying server, active SecAgg+: random survivor sets and trimmed inboxe
   }
   MESSAGE("holders that answered, over all trials: " << answered);
 }
+
+TEST_CASE("active SecAgg+: a client checks the certificates within three hops, the ones it relies on") {
+  // A broken attestation far from client 1 is none of its business (the server and the audit
+  // check every entry); one within three hops is refused, as in full SecAgg.
+  const uint32_t n = 40, k = 4;
+  secagg::test::ActiveSession s = secagg::test::make_active_session(n, 4, 1, 2, k);
+  const LocalGraph ball(s.sid, s.roster, k, 1, 3);
+  REQUIRE(ball.ball().size() < n);
+  uint32_t far = 0, near = 0;
+  for (uint32_t id : s.roster.ids()) {
+    if (!has(ball.ball(), id)) far = id;
+    else if (id != 1) near = id;
+  }
+  REQUIRE(far != 0);
+  REQUIRE(near != 0);
+  auto roster_with_bad = [&](uint32_t victim) {
+    Roster r = s.roster;
+    for (RosterEntry& e : r.clients)
+      if (e.id == victim) e.attestation->binding[0] ^= 1;
+    return encode(MsgType::roster, s.sid, kServerId, kServerId, r);
+  };
+  ClientState st = s.st[1];
+  CHECK_NOTHROW(client_share(st, open_envelope(roster_with_bad(far), "roster.msg"), "roster.msg"));
+  st = s.st[1];
+  try {
+    client_share(st, open_envelope(roster_with_bad(near), "roster.msg"), "roster.msg");
+    FAIL("a bad certificate within three hops passed");
+  } catch (const Error& e) {
+    CHECK(e.code() == Exit::data);
+    CHECK(std::string(e.what()).find(fmt::format("roster entry of client {}", near)) != std::string::npos);
+  }
+}
