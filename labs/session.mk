@@ -21,7 +21,8 @@
 # A lab sets the session's shape before including this file, and writes a rule for the inputs
 # (xI.txt, or xI.$(INPUT_EXT)):
 #   CLIENTS, THRESHOLD (empty: setup's default), LENGTH, MODULUS_BITS (default 32),
-#   SETUP_FLAGS (anything else for setup, e.g. --neighbours 4),
+#   SETUP_FLAGS (anything else for setup, e.g. --neighbours 4), KEYGEN_FLAGS (anything else
+#     for every client's keygen, e.g. --insecure-low-threshold),
 #   R0 R1 R2 R3 R4: who sends in each round (default: everyone who sent in the round before;
 #     a client left out has dropped out), ACTIVE=yes for an active session (identities
 #     certified by a CA made here, and round 3).
@@ -34,6 +35,7 @@ THRESHOLD    ?= 3
 LENGTH       ?= 4
 MODULUS_BITS ?= 32
 SETUP_FLAGS  ?=
+KEYGEN_FLAGS ?=
 INPUT_EXT    ?= txt
 # The inbox client $* masks with, and anything more its masked input depends on (lab 06's lying
 # server hands out inboxes of its own).
@@ -81,7 +83,7 @@ S/params.msg: $(LAB_TOOLS)
 # state goes (quietly, as do the old session and identities above: housekeeping, not protocol).
 adv%.msg: S/params.msg $(ACTIVE_CERT)
 	@rm -f c$*
-	secagg-keygen --params S/params.msg --id $* --state c$* -o $@ $(ACTIVE_KEYGEN)
+	secagg-keygen --params S/params.msg --id $* --state c$* -o $@ $(strip $(KEYGEN_FLAGS) $(ACTIVE_KEYGEN))
 S/roster.msg: $(R0:%=adv%.msg)
 	secagg-collect keys --session S $^
 
