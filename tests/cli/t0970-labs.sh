@@ -20,6 +20,8 @@ vars=(SECAGG_ROOT="$SECAGG_SRC" BUILD_DIR="$SECAGG_BIN" BIN="$SECAGG_BIN" PYTHON
 
 labs=()
 for d in labs/[0-9]*/; do labs+=("${d%/}"); done
+check "there are five to seven labs (${#labs[@]})" test "${#labs[@]}" -ge 5 -a "${#labs[@]}" -le 7
+for lab in "${labs[@]}"; do check "labs/README.md links to $lab" grep -qF "](${lab#labs/}/README.md)" labs/README.md; done
 for lab in "${labs[@]}"; do
   section "$lab"
   for f in README.md ANSWERS.md Makefile; do check "$lab has $f" test -f "$lab/$f"; done
