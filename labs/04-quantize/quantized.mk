@@ -15,7 +15,7 @@ W3 := 70
 include ../../session.mk
 
 # Client I's float update (numpy), and its ring vector: (w, w q_1, ..., w q_L).
-u%.npy: ../updates.py
+u%.npy: ../updates.py | labs-deps
 	$(PYTHON) ../updates.py $* $(LENGTH) $@
 x%.vec: u%.npy S/params.msg
 	secagg-quantize encode --params S/params.msg --weight $(W$*) --input u$*.npy -o $@
