@@ -1,3 +1,4 @@
+#!/bin/sh
 # summary.sh ATTACK...: lab 06's outcome per attack: the survivor sets shown, what the round-4
 # answers revealed, and what the server rebuilt of client 1's input.
 for a in "$@"; do
