@@ -1,8 +1,9 @@
-# secagg: `make demo` runs a whole session, `make test` runs every test, `make fedavg` the example.
+# secagg: `make demo` runs a whole session, `make test` runs every test, `make fedavg` the example,
+# `make labs-check` every teaching lab's check (labs/README.md).
 # They install missing Debian packages first (apt-get; sudo when not root).
 include Makefile.inc
 
-.PHONY: all deps configure build test demo bench install clean fedavg
+.PHONY: all deps configure build test demo bench install clean fedavg labs-check
 
 all: build
 
@@ -16,9 +17,17 @@ configure: deps
 build: configure
 	@cmake --build $(BUILD_DIR) -j $(JOBS)
 
+# (ctest runs the labs' checks too: tests/cli/t0970-labs.sh.)
 test: build
-	@$(SECAGG_ROOT)/scripts/install-deps.sh $(FEDAVG_PACKAGES)
+	@$(SECAGG_ROOT)/scripts/install-deps.sh $(FEDAVG_PACKAGES) $(LABS_PACKAGES)
 	@cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS)
+
+# Every lab's `make check` (labs/*/Makefile), each in a scratch copy of labs/, so that a lab a
+# student is working through is left alone: tests/cli/t0970-labs.sh, through ctest.
+labs-check: configure
+	@$(SECAGG_ROOT)/scripts/install-deps.sh $(LABS_PACKAGES)
+	@cmake --build $(BUILD_DIR) -j $(JOBS) --target $(TOOLS) evil forge
+	@cd $(BUILD_DIR) && ctest --output-on-failure -R '^t0970-labs$$'
 
 # Only the library and the tools scripts/demo.sh runs (tests/cli/t0920-install.sh checks the
 # list against the script), so the demo starts without building the tests and benchmarks.
