@@ -14,12 +14,14 @@
 #include "fileio.hpp"
 #include "audit.hpp"
 #include "graph_bounds.hpp"
+#include "id_ranges.hpp"
 #include "identity.hpp"
 #include "net/fd_limit.hpp"
 #include "net/serve.hpp"
 #include "pack.hpp"
 #include "params.hpp"
 #include "protocol.hpp"
+#include "quote.hpp"
 #include "random.hpp"
 #include "selection_file.hpp"
 #include "server_session.hpp"
@@ -133,26 +135,6 @@ void set_threat_model(Params& p, const std::string& model, const std::string& ca
   p.threat = ThreatModel::active;
   p.ca_pk = decode_identity_public(tool::read_message(ca_path, nullptr, MsgType::identity_public), ca_path);
   p.corrupt = corrupt ? *corrupt : default_corrupt(p.clients);
-}
-
-// Runs of consecutive ids, and "1-3, 5": a line about a thousand clients stays short.
-using IdRanges = std::vector<std::pair<uint32_t, uint32_t>>;
-
-IdRanges ranges_of(const std::vector<uint32_t>& sorted) {
-  IdRanges r;
-  for (uint32_t id : sorted)
-    if (!r.empty() && r.back().second + 1 == id) r.back().second = id;
-    else r.push_back({id, id});
-  return r;
-}
-
-std::string format_ranges(const IdRanges& r) {
-  std::string out;
-  for (const auto& [lo, hi] : r) {
-    if (!out.empty()) out += ", ";
-    out += lo == hi ? fmt::format("{}", lo) : fmt::format("{}-{}", lo, hi);
-  }
-  return out;
 }
 
 // One line on stderr after a file-mode round: who is in and who dropped. A client without a
@@ -332,22 +314,6 @@ void collect(const std::string& dir, Round round, const std::vector<std::string>
     report_keys(p.clients, r.in);
   else
     report_round(round, expected, r.in);
-}
-
-// A JSON string literal of s (the audit's lines are UTF-8 text; control characters are escaped).
-std::string json_string(const std::string& s) {
-  std::string out = "\"";
-  for (unsigned char c : s) {
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += static_cast<char>(c);
-    } else if (c < 0x20) {
-      out += fmt::format("\\u{:04x}", c);
-    } else {
-      out += static_cast<char>(c);
-    }
-  }
-  return out + "\"";
 }
 
 // secagg-collect audit: one line per check on stdout (or one JSON document), then Exit::data
