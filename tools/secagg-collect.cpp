@@ -27,6 +27,7 @@
 #include "server_session.hpp"
 #include "session_dir.hpp"
 #include "sparse_union.hpp"
+#include "status.hpp"
 #include "tokens.hpp"
 #include "vectors.hpp"
 
@@ -341,6 +342,14 @@ void audit(const std::string& dir, bool json) {
   }
 }
 
+// secagg-collect status: the session as the server sees it, on stdout. Reads only.
+void status(const std::string& dir, bool json) {
+  const SessionStatus st = session_status(SessionDir(dir));
+  const std::string out = json ? status_json(st) : status_text(st);
+  std::fwrite(out.data(), 1, out.size(), stdout);
+  std::fflush(stdout);
+}
+
 // The aggregate where the user asked for it: its vector message, or decimal text.
 void write_aggregate(const std::string& out, bool text, const std::vector<uint64_t>& sum, const Bytes& vec) {
   if (text)
@@ -519,6 +528,15 @@ int main(int argc, char** argv) {
   c_audit->add_option("--session", dir, "The session directory")->required();
   c_audit->add_flag("--json", audit_json, "One JSON document instead of one line per check");
 
+  bool status_as_json = false;
+  auto* c_status = app.add_subcommand(
+      "status", "Show the server's view of a session at any point: its parameters in words, each round done or "
+                "pending, the sets U1 to U4 (U5) and who dropped in which round, how many more clients may drop, what "
+                "the server can compute now, and the next command. Reads the session directory only, without a lock: "
+                "safe while serve runs, and on an aborted session");
+  c_status->add_option("--session", dir, "The session directory")->required();
+  c_status->add_flag("--json", status_as_json, "One JSON document (every id listed) instead of text");
+
   net::ServeOptions sopt;
   double round_timeout = 120, frame_timeout = 30;
   bool verbose = false;
@@ -611,6 +629,8 @@ int main(int argc, char** argv) {
               threads);
     } else if (c_audit->parsed()) {
       audit(dir, audit_json);
+    } else if (c_status->parsed()) {
+      status(dir, status_as_json);
     } else if (c_select->parsed()) {
       select(dir, select_out);
     } else if (c_serve->parsed()) {
