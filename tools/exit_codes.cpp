@@ -214,6 +214,14 @@ const std::map<std::string, Codes, std::less<>>& table() {
         {70, "internal error (a bug in secagg)"},
         {74, "I/O error while reading"},
         {77, "permission denied opening a file of the session"}};
+    m["secagg-collect status"] = {
+        {0, "success: the status was printed (a pending round, an aborted one included, is not an error)"},
+        {64, "usage: an unknown or missing option"},
+        {65, "bad data: a file of the session directory cannot be read as what its name says (it is named)"},
+        {66, "missing input: the session directory, or its S/params.msg"},
+        {70, "internal error (a bug in secagg)"},
+        {74, "I/O error while reading"},
+        {77, "permission denied opening a file of the session"}};
     m["secagg-collect serve"] = {
         {0, "success: the session completed and the aggregate was written"},
         {1, "the session aborted: fewer than t clients answered in a round"},

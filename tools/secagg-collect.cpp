@@ -14,17 +14,20 @@
 #include "fileio.hpp"
 #include "audit.hpp"
 #include "graph_bounds.hpp"
+#include "id_ranges.hpp"
 #include "identity.hpp"
 #include "net/fd_limit.hpp"
 #include "net/serve.hpp"
 #include "pack.hpp"
 #include "params.hpp"
 #include "protocol.hpp"
+#include "quote.hpp"
 #include "random.hpp"
 #include "selection_file.hpp"
 #include "server_session.hpp"
 #include "session_dir.hpp"
 #include "sparse_union.hpp"
+#include "status.hpp"
 #include "tokens.hpp"
 #include "vectors.hpp"
 
@@ -133,26 +136,6 @@ void set_threat_model(Params& p, const std::string& model, const std::string& ca
   p.threat = ThreatModel::active;
   p.ca_pk = decode_identity_public(tool::read_message(ca_path, nullptr, MsgType::identity_public), ca_path);
   p.corrupt = corrupt ? *corrupt : default_corrupt(p.clients);
-}
-
-// Runs of consecutive ids, and "1-3, 5": a line about a thousand clients stays short.
-using IdRanges = std::vector<std::pair<uint32_t, uint32_t>>;
-
-IdRanges ranges_of(const std::vector<uint32_t>& sorted) {
-  IdRanges r;
-  for (uint32_t id : sorted)
-    if (!r.empty() && r.back().second + 1 == id) r.back().second = id;
-    else r.push_back({id, id});
-  return r;
-}
-
-std::string format_ranges(const IdRanges& r) {
-  std::string out;
-  for (const auto& [lo, hi] : r) {
-    if (!out.empty()) out += ", ";
-    out += lo == hi ? fmt::format("{}", lo) : fmt::format("{}-{}", lo, hi);
-  }
-  return out;
 }
 
 // One line on stderr after a file-mode round: who is in and who dropped. A client without a
@@ -334,22 +317,6 @@ void collect(const std::string& dir, Round round, const std::vector<std::string>
     report_round(round, expected, r.in);
 }
 
-// A JSON string literal of s (the audit's lines are UTF-8 text; control characters are escaped).
-std::string json_string(const std::string& s) {
-  std::string out = "\"";
-  for (unsigned char c : s) {
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += static_cast<char>(c);
-    } else if (c < 0x20) {
-      out += fmt::format("\\u{:04x}", c);
-    } else {
-      out += static_cast<char>(c);
-    }
-  }
-  return out + "\"";
-}
-
 // secagg-collect audit: one line per check on stdout (or one JSON document), then Exit::data
 // naming the first check that failed.
 void audit(const std::string& dir, bool json) {
@@ -373,6 +340,14 @@ void audit(const std::string& dir, bool json) {
     const AuditCheck& f = rep.first_failure();
     throw Error(Exit::data, fmt::format("audit: {}: {}", f.what, one_line(f.detail)));
   }
+}
+
+// secagg-collect status: the session as the server sees it, on stdout. Reads only.
+void status(const std::string& dir, bool json) {
+  const SessionStatus st = session_status(SessionDir(dir));
+  const std::string out = json ? status_json(st) : status_text(st);
+  std::fwrite(out.data(), 1, out.size(), stdout);
+  std::fflush(stdout);
 }
 
 // The aggregate where the user asked for it: its vector message, or decimal text.
@@ -553,6 +528,15 @@ int main(int argc, char** argv) {
   c_audit->add_option("--session", dir, "The session directory")->required();
   c_audit->add_flag("--json", audit_json, "One JSON document instead of one line per check");
 
+  bool status_as_json = false;
+  auto* c_status = app.add_subcommand(
+      "status", "Show the server's view of a session at any point: its parameters in words, each round done or "
+                "pending, the sets U1 to U4 (U5) and who dropped in which round, how many more clients may drop, what "
+                "the server can compute now, and the next command. Reads the session directory only, without a lock: "
+                "safe while serve runs, and on an aborted session");
+  c_status->add_option("--session", dir, "The session directory")->required();
+  c_status->add_flag("--json", status_as_json, "One JSON document (every id listed) instead of text");
+
   net::ServeOptions sopt;
   double round_timeout = 120, frame_timeout = 30;
   bool verbose = false;
@@ -645,6 +629,8 @@ int main(int argc, char** argv) {
               threads);
     } else if (c_audit->parsed()) {
       audit(dir, audit_json);
+    } else if (c_status->parsed()) {
+      status(dir, status_as_json);
     } else if (c_select->parsed()) {
       select(dir, select_out);
     } else if (c_serve->parsed()) {

@@ -2,9 +2,7 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <cctype>
 #include <csignal>
-#include <cstring>
 #include <deque>
 #include <map>
 #include <memory>
@@ -23,6 +21,7 @@
 #include "net/notice.hpp"
 #include "net/tls.hpp"
 #include "protocol.hpp"
+#include "quote.hpp"
 #include "server_session.hpp"
 #include "vectors.hpp"
 
@@ -743,16 +742,7 @@ void Server::on_signal(int sig) {
   maybe_stop();
 }
 
-std::string Server::session_arg() const {
-  std::string d = s_.dir();
-  const bool plain = !d.empty() && std::all_of(d.begin(), d.end(), [](char ch) {
-    return std::isalnum(static_cast<unsigned char>(ch)) || std::strchr("/._-+:@", ch);
-  });
-  if (plain) return d;
-  std::string q = "'";
-  for (char ch : d) q += ch == '\'' ? std::string("'\\''") : std::string(1, ch);
-  return q + "'";
-}
+std::string Server::session_arg() const { return shell_word(s_.dir()); }
 
 }  // namespace
 

@@ -33,18 +33,6 @@ const char* expected_set(Round r, bool active) {
   }
 }
 
-// The set a round forms, as the abort names it (the paper's names: an active session's round 3
-// forms U4, its round 4 U5).
-const char* formed_set(Round r, bool active) {
-  switch (r) {
-    case Round::r0: return "U1";
-    case Round::r1: return "U2";
-    case Round::r2: return "U3";
-    case Round::r3: return "U4";
-    default: return active ? "U5" : "U4";
-  }
-}
-
 // A secret from its first t shares, checked: a mask key against the public key its owner advertised
 // (s_pk), and, when more than t shares came back, against the (t+1)-th share. When the check fails
 // and there are enough shares to tell, the one share whose removal makes the rest agree is the bad
@@ -97,6 +85,16 @@ Secret32 reconstruct_checked(const std::vector<shamir::Share>& shares, size_t t,
 constexpr uint64_t kParallelBytes = uint64_t{4} << 20;
 
 }  // namespace
+
+const char* formed_set(Round r, bool active) {
+  switch (r) {
+    case Round::r0: return "U1";
+    case Round::r1: return "U2";
+    case Round::r2: return "U3";
+    case Round::r3: return "U4";
+    default: return active ? "U5" : "U4";
+  }
+}
 
 ServerSession::ServerSession(const Params& p, const SessionId& sid) : p_(p), sid_(sid) { open(Round::r0); }
 

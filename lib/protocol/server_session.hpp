@@ -184,6 +184,10 @@ class ServerSession {
   std::optional<SessionDir> dir_;  // a loaded session: where the inboxes are
 };
 
+// The set round r forms, by the paper's names: U1, U2, U3, in an active session's round 3 U4 (the
+// signers of U3), and in round 4 U4 (an active session's U5), the clients that answered.
+const char* formed_set(Round r, bool active);
+
 // One line per thing round 4 worked around, for the log: "client 3's share of client 5's self-mask
 // seed does not match ...", "client 4 holds no share of client 2 ...".
 std::vector<std::string> round_warnings(const RoundResult& r);
