@@ -20,6 +20,7 @@
 #include "net/serve.hpp"
 #include "pack.hpp"
 #include "params.hpp"
+#include "progress_line.hpp"
 #include "protocol.hpp"
 #include "quote.hpp"
 #include "random.hpp"
@@ -282,9 +283,10 @@ void select(const std::string& dir, const std::string& out) {
 // One round in file mode: the round's messages from files, through the round engine, into the
 // session directory. Held to the round's marker from the start: a concurrent run of the round
 // waits for this one, then is refused. Every message given is either accepted or fails the whole
-// step, and nothing is written until all are checked.
+// step, and nothing is written until all are checked. `removing` hears round 4's mask removal.
 void collect(const std::string& dir, Round round, const std::vector<std::string>& files,
-             const std::function<void(const RoundResult&)>& output, unsigned threads) {
+             const std::function<void(const RoundResult&)>& output, unsigned threads,
+             const ProgressFn& removing = {}) {
   SessionDir s(dir);
   auto [p, sid] = s.params();
   if (round == Round::r3 && !p.active())
@@ -304,7 +306,7 @@ void collect(const std::string& dir, Round round, const std::vector<std::string>
   } else {
     e.accept_all(in, default_threads());
   }
-  const RoundResult r = e.close(threads);
+  const RoundResult r = e.close(threads, {}, removing);
   // The user's copy first: if it cannot be written, nothing is recorded and the step can be rerun.
   if (output) output(r);
   if (SessionDir::keeps_messages(round))
@@ -364,18 +366,35 @@ constexpr uint64_t kServerFds = 32;
 
 // Returns the signal that stopped the server (0: the session finished).
 int serve(const std::string& dir, net::ServeOptions opt, double round_timeout, double frame_timeout, bool verbose,
-          bool text, const std::string& out) {
+          bool quiet, bool text, const std::string& out) {
   opt.round_timeout = from_seconds(round_timeout);
   opt.frame_timeout = from_seconds(frame_timeout);
-  // The user's copy first, as in 'unmask'.
-  opt.on_aggregate = [&](const std::vector<uint64_t>& sum, const Bytes& vec) { write_aggregate(out, text, sum, vec); };
-  auto line = [](const std::string& m) {
+  // On a terminal, the round being collected: how many clients are in and how long it still
+  // waits. The log lines go above it, unchanged.
+  tool::ProgressLine status("secagg-collect", tool::progress_wanted(quiet));
+  // The user's copy first, as in 'unmask'. The session is over: the status line goes first, in
+  // case the aggregate goes to the same terminal.
+  opt.on_aggregate = [&](const std::vector<uint64_t>& sum, const Bytes& vec) {
+    status.stop();
+    write_aggregate(out, text, sum, vec);
+  };
+  auto line = [&status](const std::string& m) {
     // One line per event; nothing from the network may break the line or drive a terminal.
-    std::fprintf(stderr, "secagg-collect: %s\n", one_line(m).c_str());
+    status.print("secagg-collect: " + one_line(m));
   };
   net::ServeLog log;
   log.warn = line;
   if (verbose) log.info = line;
+  log.status = [&status](const net::RoundStatus& s) {
+    const double in = s.expected ? static_cast<double>(s.in) / static_cast<double>(s.expected) : 1.0;
+    if (!s.closing) {
+      status.update(in, fmt::format("round {}: {} of {} clients in", s.round, s.in, s.expected), s.deadline);
+      return;
+    }
+    status.restart();
+    status.update(in, fmt::format("round {}: closed with {} of {} clients; collecting it", s.round, s.in, s.expected));
+  };
+  log.removing = status.counter("round 4: removing the masks");
   // Each open connection is a file descriptor: lift the soft limit (often 1024) to the hard one,
   // and keep the connections within it, so that the round's files can always be written
   // (docs/network.md, "File descriptors").
@@ -518,6 +537,8 @@ int main(int argc, char** argv) {
   c_unmask->add_flag("--text", text, "Write the aggregate as decimal text, one element per line");
   c_unmask->add_option("-o,--output", out, "Where to write the aggregate (default: stdout)");
   c_unmask->add_option("--threads", threads, "Threads for mask removal (default: all cores)")->check(CLI::Range(1u, 256u));
+  bool quiet = false;
+  c_unmask->add_flag("--quiet", quiet, "No progress line while the masks are removed, even when stderr is a terminal");
 
   bool audit_json = false;
   auto* c_audit = app.add_subcommand(
@@ -575,6 +596,9 @@ int main(int argc, char** argv) {
   c_serve->add_option("--tls-key", sopt.tls_key,
                       "The private key of --tls-cert, an unencrypted PEM file that group and others may not read");
   c_serve->add_flag("-v,--verbose", verbose, "Log every round's opening and closing and every accepted message");
+  c_serve->add_flag("--quiet", quiet,
+                    "No status line (the round, the clients in, the time to its deadline), even when stderr is a "
+                    "terminal; the log lines are printed all the same");
 
   int stopped_by = 0;
   const int rc = tool::run(app, argc, argv, [&] {
@@ -625,8 +649,14 @@ int main(int argc, char** argv) {
     } else if (c_consistency->parsed()) {
       collect(dir, Round::r3, files, {}, threads);
     } else if (c_unmask->parsed()) {
-      collect(dir, Round::r4, files, [&](const RoundResult& r) { write_aggregate(out, text, r.aggregate, r.marker); },
-              threads);
+      tool::ProgressLine line("secagg-collect", tool::progress_wanted(quiet));
+      collect(
+          dir, Round::r4, files,
+          [&](const RoundResult& r) {
+            line.stop();  // before the aggregate, which may go to the same terminal, and the round's report
+            write_aggregate(out, text, r.aggregate, r.marker);
+          },
+          threads, line.counter("round 4: removing the masks"));
     } else if (c_audit->parsed()) {
       audit(dir, audit_json);
     } else if (c_status->parsed()) {
@@ -635,7 +665,7 @@ int main(int argc, char** argv) {
       select(dir, select_out);
     } else if (c_serve->parsed()) {
       sopt.threads = threads;
-      stopped_by = serve(dir, sopt, round_timeout, frame_timeout, verbose, text, out);
+      stopped_by = serve(dir, sopt, round_timeout, frame_timeout, verbose, quiet, text, out);
     }
   });
   // SIGINT or SIGTERM: serve logged where it stopped; the shell's convention, 128 + the signal.

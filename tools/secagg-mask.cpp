@@ -4,6 +4,7 @@
 #include "client.hpp"
 #include "common.hpp"
 #include "fileio.hpp"
+#include "progress_line.hpp"
 #include "protocol.hpp"
 #include "vectors.hpp"
 
@@ -27,6 +28,8 @@ int main(int argc, char** argv) {
                          "Socket mode: where to save the survivor set U3 from the server, the file secagg-unmask "
                          "--survivors reads");
   app.add_option("--threads", threads, "Threads for mask expansion (default: all cores)")->check(CLI::Range(1u, 256u));
+  bool quiet = false;
+  app.add_flag("--quiet", quiet, "No progress line while the masks are expanded, even when stderr is a terminal");
   return tool::run(app, argc, argv, [&] {
     // The state records the masked input before it goes anywhere: a client whose message was
     // lost sends the same one again by running the step again with the same input, and a
@@ -37,7 +40,11 @@ int main(int argc, char** argv) {
                             auto x = read_vector(raw, st.params.ring(), st.params.length, &st.session,
                                                  input == "-" ? "<stdin>" : input);
                             const uint8_t before = st.stage;
-                            Bytes msg = client_mask(st, inbox, step.in_path, x, threads);
+                            Bytes msg;
+                            {
+                              tool::ProgressLine line("secagg-mask", tool::progress_wanted(quiet));
+                              msg = client_mask(st, inbox, step.in_path, x, threads, line.counter("masking"));
+                            }
                             sodium_memzero(raw.data(), raw.size());  // the private input is not needed any more
                             sodium_memzero(x.data(), x.size() * sizeof x[0]);
                             const std::vector<uint32_t> bad = unopened_shares(st);

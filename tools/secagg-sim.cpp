@@ -1,15 +1,8 @@
 // secagg-sim: a whole session (n clients and the server) in one process, with a dropout
 // schedule, per-round costs, and a check against the plaintext sum. The session itself is
 // lib/sim (run_simulation); this file parses arguments and prints.
-#include <sys/ioctl.h>
-#include <unistd.h>
-
 #include <charconv>
-#include <chrono>
-#include <condition_variable>
 #include <cstdio>
-#include <mutex>
-#include <thread>
 
 #include <fmt/format.h>
 
@@ -17,6 +10,7 @@
 #include "error.hpp"
 #include "fileio.hpp"
 #include "params.hpp"
+#include "progress_line.hpp"
 #include "protocol.hpp"
 #include "sim.hpp"
 #include "sparse_sim.hpp"
@@ -24,79 +18,6 @@
 using namespace secagg;
 
 namespace {
-
-// A one-line progress bar on stderr, redrawn by its own thread: shown only once the run has
-// taken more than a second, and cleared when it stops.
-class ProgressBar {
- public:
-  explicit ProgressBar(bool enabled) : start_(std::chrono::steady_clock::now()) {
-    if (enabled) thread_ = std::thread([this] { loop(); });
-  }
-  ~ProgressBar() { stop(); }
-  ProgressBar(const ProgressBar&) = delete;
-  ProgressBar& operator=(const ProgressBar&) = delete;
-
-  void update(double fraction, std::string_view stage) {
-    std::lock_guard g(m_);
-    fraction_ = fraction;
-    stage_ = stage;
-  }
-  void stop() {
-    if (!thread_.joinable()) return;
-    {
-      std::lock_guard g(m_);
-      stop_ = true;
-    }
-    cv_.notify_all();
-    thread_.join();
-    if (drawn_) {
-      std::fputs("\r\033[K", stderr);
-      std::fflush(stderr);
-    }
-  }
-
- private:
-  void loop() {
-    std::unique_lock lock(m_);
-    // Nothing for the first second, then a redraw five times a second.
-    auto next = start_ + std::chrono::seconds(1);
-    while (!cv_.wait_until(lock, next, [this] { return stop_; })) {
-      draw(std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count());
-      next = std::chrono::steady_clock::now() + std::chrono::milliseconds(200);
-    }
-  }
-  static std::string duration(double s) {
-    if (s < 60) return fmt::format("{:.0f}s", s);
-    if (s < 3600) return fmt::format("{}m{:02}s", static_cast<int>(s) / 60, static_cast<int>(s) % 60);
-    return fmt::format("{}h{:02}m", static_cast<int>(s) / 3600, static_cast<int>(s) / 60 % 60);
-  }
-  void draw(double elapsed) {
-    int cols = 80;
-    winsize ws{};
-    if (ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0) cols = ws.ws_col;
-    std::string tail = fmt::format(" {:3.0f}%  {}  {}", fraction_ * 100, stage_, duration(elapsed));
-    if (fraction_ > 0.02 && fraction_ < 1)
-      tail += fmt::format(", ~{} left", duration(elapsed * (1 - fraction_) / fraction_));
-    const std::string head = "secagg-sim: [";
-    const int width = std::clamp(cols - 1 - static_cast<int>(head.size() + 1 + tail.size()), 10, 40);
-    const int filled = std::clamp(static_cast<int>(fraction_ * width + 0.5), 0, width);
-    std::string line = head + std::string(static_cast<size_t>(filled), '#') +
-                       std::string(static_cast<size_t>(width - filled), '-') + "]" + tail;
-    if (static_cast<int>(line.size()) > cols - 1) line.resize(static_cast<size_t>(std::max(cols - 1, 0)));
-    std::fprintf(stderr, "\r%s\033[K", line.c_str());
-    std::fflush(stderr);
-    drawn_ = true;
-  }
-
-  std::chrono::steady_clock::time_point start_;
-  std::thread thread_;
-  std::mutex m_;
-  std::condition_variable cv_;
-  bool stop_ = false;
-  bool drawn_ = false;
-  double fraction_ = 0;
-  std::string stage_ = "starting";
-};
 
 uint64_t parse_uint(std::string_view s, const std::string& what) {
   uint64_t v = 0;
@@ -349,7 +270,7 @@ int main(int argc, char** argv) {
       sparse.sim = cfg;
       SparseSimReport r;
       {
-        ProgressBar bar(!quiet && isatty(STDERR_FILENO));
+        tool::ProgressLine bar("secagg-sim", tool::progress_wanted(quiet));
         sparse.sim.progress = [&bar](double f, std::string_view stage) { bar.update(f, stage); };
         r = run_sparse_simulation(sparse);
       }
@@ -371,7 +292,7 @@ int main(int argc, char** argv) {
 
     SimReport rep;
     {
-      ProgressBar bar(!quiet && isatty(STDERR_FILENO));
+      tool::ProgressLine bar("secagg-sim", tool::progress_wanted(quiet));
       cfg.progress = [&bar](double f, std::string_view stage) { bar.update(f, stage); };
       rep = run_simulation(cfg);
     }

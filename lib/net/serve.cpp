@@ -109,6 +109,10 @@ class Server {
   void maybe_stop();
   void warn(const std::string& m) { if (log_.warn) log_.warn(m); }
   void info(const std::string& m) { if (log_.info) log_.info(m); }
+  void status() const {
+    if (log_.status) log_.status({.round = round_, .in = got_.size(), .expected = engine_->expected().size(),
+                                  .deadline = deadline_, .closing = closing_});
+  }
   std::string session_arg() const;
 
   // How long a client turned away for lack of room waits before it sends its message again.
@@ -130,6 +134,7 @@ class Server {
   SessionId sid_{};
   std::optional<ServerSession> engine_;  // the session's rounds: every check and every result
   Round round_ = Round::r0;              // the round whose messages the connections carry
+  std::chrono::steady_clock::time_point deadline_{};  // of the round
   bool closing_ = false;
   bool done_ = false;
   int stopped_by_ = 0;
@@ -223,7 +228,9 @@ void Server::open_round(Round r) {
   info(fmt::format("round {}: open: expecting {} clients within {} s{}", r, expected.size(),
                    to_seconds(o_.round_timeout),
                    got_.empty() ? "" : fmt::format(" ({} already answered before the restart)", got_.size())));
-  round_timer_.expires_after(o_.round_timeout);
+  deadline_ = std::chrono::steady_clock::now() + o_.round_timeout;
+  round_timer_.expires_at(deadline_);
+  status();
   round_timer_.async_wait([this, r](error_code ec) {
     if (!ec && round_ == r && !done_) close_round(true);
   });
@@ -478,6 +485,7 @@ void Server::accept_message(const ConnPtr& c, Incoming in) {
   c->frame.clear();
   c->frame.shrink_to_fit();
   info(fmt::format("round {}: {}: accepted ({} of {})", round_, c->who(), got_.size(), engine_->expected().size()));
+  status();
   watch(c);
   if (engine_->complete()) {
     const Round r = round_;
@@ -613,7 +621,7 @@ void Server::close_conn(const ConnPtr& c) {
 
 // Closes the engine's round and writes what file mode writes; returns the answers to send.
 std::vector<Reply> Server::collect() {
-  RoundResult r = engine_->close(o_.threads);
+  RoundResult r = engine_->close(o_.threads, {}, log_.removing);
   const auto w = s_.begin(SessionDir::marker_of(round_));
   if (round_ == Round::r4 && o_.on_aggregate) o_.on_aggregate(r.aggregate, r.marker);
   engine_->record(r, w);
@@ -637,6 +645,7 @@ void Server::close_round(bool at_deadline) {
     if (!got_.count(id)) warn(fmt::format("round {}: client {}: dropped: no message before the deadline", round_, id));
   info(fmt::format("round {}: closed{}: {} of {} clients answered", round_, at_deadline ? " at the deadline" : "",
                    got_.size(), expected.size()));
+  status();
   std::vector<Reply> replies;
   try {
     replies = collect();

@@ -21,6 +21,7 @@
 
 #include "bytes.hpp"
 #include "messages.hpp"
+#include "progress.hpp"
 #include "session_dir.hpp"
 
 namespace secagg::net {
@@ -46,9 +47,23 @@ struct ServeOptions {
   std::function<void(const std::vector<uint64_t>&, const Bytes&)> on_aggregate;
 };
 
+// Where the round being collected stands.
+struct RoundStatus {
+  Round round = Round::none;
+  size_t in = 0;        // clients whose message was accepted
+  size_t expected = 0;  // of those the round waits for
+  std::chrono::steady_clock::time_point deadline{};  // when it closes with those that answered
+  bool closing = false;  // closed: the server is collecting it (in round 4, removing the masks)
+};
+
 struct ServeLog {
   std::function<void(const std::string&)> warn;  // dropouts, refusals: always shown
   std::function<void(const std::string&)> info;  // progress (shown with -v)
+  // For a caller that shows the round as it goes (secagg-collect serve, on a terminal): called
+  // on the event loop's thread when a round opens, when it accepts a message and when it closes.
+  std::function<void(const RoundStatus&)> status;
+  // Round 4's mask removal, once the round has closed (on the removing threads; progress.hpp).
+  ProgressFn removing;
 };
 
 // The default of ServeOptions::max_pending_bytes: 64 MiB, or two of the session's largest client

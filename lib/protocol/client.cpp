@@ -434,7 +434,7 @@ Bytes client_share(ClientState& st, const Envelope& env, const std::string& orig
 }
 
 Bytes client_mask(ClientState& st, const Envelope& env, const std::string& origin, std::span<const uint64_t> x,
-                  unsigned threads) {
+                  unsigned threads, const ProgressFn& progress) {
   expect_message(env, origin, MsgType::inbox, st.session);
   expect_sender(env, origin, kServerId);
   expect_recipient(env, origin, st.id);
@@ -542,7 +542,8 @@ Bytes client_mask(ClientState& st, const Envelope& env, const std::string& origi
   // y = x + masks is computed tile by tile straight into the message, packed: no vector of y.
   Bytes msg = encode_ring_vector_with(
       MsgType::masked_input, st.session, st.id, kServerId, ring, x.size(),
-      [&](uint8_t* packed) { apply_masks_packed(st.params.prg_kind(), ring, seeds, x, packed, threads); }, &st.sig_seed);
+      [&](uint8_t* packed) { apply_masks_packed(st.params.prg_kind(), ring, seeds, x, packed, threads, progress); },
+      &st.sig_seed);
   // The message itself is kept: the masks cannot be made again once their seeds are gone.
   next.answered = answered;
   next.input = input;

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "messages.hpp"
+#include "progress.hpp"
 
 namespace secagg {
 
@@ -50,9 +51,10 @@ Bytes client_share(ClientState& st, const Envelope& roster, const std::string& o
 
 // Round 2 (MaskedInputCollection): check and decrypt the inbox (defining U2; a bundle of another
 // client that does not open is left out, unopened_shares), then
-// y = x + PRG(b) + sum over v in U2 of sign(u, v) PRG(s_uv), mod R.
+// y = x + PRG(b) + sum over v in U2 of sign(u, v) PRG(s_uv), mod R. `progress` (if set) hears
+// the elements of y finished, of x.size(), while the masks are expanded.
 Bytes client_mask(ClientState& st, const Envelope& inbox, const std::string& origin, std::span<const uint64_t> x,
-                  unsigned threads);
+                  unsigned threads, const ProgressFn& progress = {});
 
 // Round 4 (Unmasking): check U3 (subset of U2, at least t, includes this client, first
 // request), then reveal shares of b_v for v in U3 and of the mask key of v in U2 \ U3. The

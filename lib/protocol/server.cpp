@@ -15,13 +15,14 @@ SessionId new_session_id() {
 }
 
 void remove_masks(const Params& p, const SessionId& sid, const Roster& roster, std::span<const uint32_t> u3,
-                  const Recovered& rec, uint64_t* sum, uint64_t begin, uint64_t end, unsigned threads) {
-  remove_masks(p, sid, roster, NeighbourGraph(sid, roster, p.neighbours), u3, rec, sum, begin, end, threads);
+                  const Recovered& rec, uint64_t* sum, uint64_t begin, uint64_t end, unsigned threads,
+                  const ProgressFn& progress) {
+  remove_masks(p, sid, roster, NeighbourGraph(sid, roster, p.neighbours), u3, rec, sum, begin, end, threads, progress);
 }
 
 void remove_masks(const Params& p, const SessionId& sid, const Roster& roster, const NeighbourGraph& graph,
                   std::span<const uint32_t> u3, const Recovered& rec, uint64_t* sum, uint64_t begin, uint64_t end,
-                  unsigned threads) {
+                  unsigned threads, const ProgressFn& progress) {
   std::vector<SignedSeed> seeds;
   for (auto& [u, b] : rec.self_seeds) seeds.push_back({b, Sign::minus});
   // y_v carries sign(v, d) PRG(s_vd) for each dropped neighbour d: take it back out. One X25519
@@ -40,7 +41,7 @@ void remove_masks(const Params& p, const SessionId& sid, const Roster& roster, c
     const Pair& q = pairs[i];
     seeds[first + i] = {pairwise_seed(*q.sk, roster.find(q.v)->s_pk, sid, q.d, q.v), q.v < q.d ? Sign::minus : Sign::plus};
   });
-  apply_masks(p.prg_kind(), p.ring(), seeds, sum, begin, end, threads);
+  apply_masks(p.prg_kind(), p.ring(), seeds, sum, begin, end, threads, progress);
 }
 
 }  // namespace secagg

@@ -9,6 +9,7 @@
 
 #include "graph.hpp"
 #include "messages.hpp"
+#include "progress.hpp"
 
 namespace secagg {
 
@@ -36,12 +37,14 @@ struct Recovered {
 
 // Remove every mask from sum (the sum of the y_u of U3) over elements [begin, end), where
 // sum points at element `begin`. Ranges are independent, so a large session's unmasking
-// can be split over threads or machines.
+// can be split over threads or machines. `progress` (if set) hears the elements finished, of
+// end - begin.
 void remove_masks(const Params& p, const SessionId& sid, const Roster& roster, std::span<const uint32_t> u3,
-                  const Recovered& rec, uint64_t* sum, uint64_t begin, uint64_t end, unsigned threads);
+                  const Recovered& rec, uint64_t* sum, uint64_t begin, uint64_t end, unsigned threads,
+                  const ProgressFn& progress = {});
 // The same with the session's neighbour graph already built (the round engine keeps one).
 void remove_masks(const Params& p, const SessionId& sid, const Roster& roster, const NeighbourGraph& graph,
                   std::span<const uint32_t> u3, const Recovered& rec, uint64_t* sum, uint64_t begin, uint64_t end,
-                  unsigned threads);
+                  unsigned threads, const ProgressFn& progress = {});
 
 }  // namespace secagg

@@ -529,7 +529,8 @@ void ServerSession::require_threshold(size_t got) const {
                                            formed_set(round_, p_.active())));
 }
 
-RoundResult ServerSession::close(unsigned threads, const std::function<void(Step)>& on_step) {
+RoundResult ServerSession::close(unsigned threads, const std::function<void(Step)>& on_step,
+                                 const ProgressFn& progress) {
   std::map<uint32_t, Bytes> kept = std::move(kept_);
   RoundResult r;
   switch (round_) {
@@ -537,7 +538,7 @@ RoundResult ServerSession::close(unsigned threads, const std::function<void(Step
     case Round::r1: r = close_shares(threads); break;
     case Round::r2: r = close_masked(); break;
     case Round::r3: r = close_consistency(); break;
-    case Round::r4: r = close_unmask(threads, on_step); break;
+    case Round::r4: r = close_unmask(threads, on_step, progress); break;
     case Round::none: throw Error(Exit::software, "the session's last round is closed already");
   }
   r.messages = std::move(kept);
@@ -723,7 +724,8 @@ Recovered ServerSession::recover() const {
   return rec;
 }
 
-RoundResult ServerSession::close_unmask(unsigned threads, const std::function<void(Step)>& on_step) {
+RoundResult ServerSession::close_unmask(unsigned threads, const std::function<void(Step)>& on_step,
+                                        const ProgressFn& progress) {
   auto step = [&](Step s) {
     if (on_step) on_step(s);
   };
@@ -735,7 +737,7 @@ RoundResult ServerSession::close_unmask(unsigned threads, const std::function<vo
     sum_in_.reset();
   }
   step(Step::remove_masks);
-  remove_masks(p_, sid_, roster_, graph(), u3_, rec, sum_.data(), 0, sum_.size(), threads);
+  remove_masks(p_, sid_, roster_, graph(), u3_, rec, sum_.data(), 0, sum_.size(), threads, progress);
   RoundResult r;
   r.round = Round::r4;
   r.in = std::move(rec.responders);

@@ -116,8 +116,10 @@ class ServerSession {
   // Round 4's close in steps, for callers that time or report them.
   enum class Step { reconstruct, remove_masks, done };
   // Ends the round and opens the next (none after round 4). threads: for round 4's mask removal.
-  // on_step (round 4) is called before each step and when it is done.
-  RoundResult close(unsigned threads, const std::function<void(Step)>& on_step = {});
+  // on_step (round 4) is called before each step and when it is done; progress (round 4) hears
+  // the elements of the sum whose masks are removed, of the session's length.
+  RoundResult close(unsigned threads, const std::function<void(Step)>& on_step = {},
+                    const ProgressFn& progress = {});
   // An active session's round 3 set U4, once round 3 is closed.
   const std::vector<uint32_t>& signed_u3() const { return u4_; }
   // Writes a closed round's files into the session directory, its marker last. Call it before
@@ -159,7 +161,7 @@ class ServerSession {
   RoundResult close_shares(unsigned threads);
   RoundResult close_masked();
   RoundResult close_consistency();
-  RoundResult close_unmask(unsigned threads, const std::function<void(Step)>& on_step);
+  RoundResult close_unmask(unsigned threads, const std::function<void(Step)>& on_step, const ProgressFn& progress);
   std::vector<uint32_t> dropped() const;  // U2 \ U3
 
   Params p_;

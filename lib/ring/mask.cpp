@@ -253,6 +253,24 @@ Flush<T> flush_kernel() {
 // Elements per step of add_masks for other R: 128 KiB of accumulator, in L2 across seeds.
 constexpr uint64_t kModChunk = 16384;
 
+// Finished elements go to the progress counter in batches of at least this many (16 tiles or
+// more), so that a progress callback costs nothing measurable next to the expansion.
+constexpr uint64_t kReportElements = 65536;
+
+struct BatchedProgress {
+  ProgressCounter* counter;
+  uint64_t pending = 0;
+  void add(uint64_t n) {
+    if (!counter) return;
+    pending += n;
+    if (pending >= kReportElements) flush();
+  }
+  void flush() {
+    if (counter && pending) counter->add(pending);
+    pending = 0;
+  }
+};
+
 }  // namespace
 
 namespace {
@@ -260,16 +278,19 @@ namespace {
 // Adds every seed's mask to [begin, end) one piece [i, i + n) at a time: open(i, n) gives where
 // the piece's n elements (in [0, R)) are, the masks are added there, then close(i, n). Power-of-
 // two R sums the masks in a tile first; other R add each mask in turn, in pieces of `piece`.
+// Finished elements are added to `progress`, if given.
 template <class Open, class Close>
 void add_masks_by_piece(PrgKind kind, Modulus m, std::span<const SignedSeed> seeds, uint64_t begin, uint64_t end,
-                        uint64_t piece, Open&& open, Close&& close) {
+                        uint64_t piece, ProgressCounter* progress, Open&& open, Close&& close) {
   const uint64_t mask = m.R - 1;
+  BatchedProgress done{progress};
   auto tiles = [&](auto word) {
     using T = decltype(word);
     const Flush<T> flush = flush_kernel<T>();
     for_each_mask_tile<T>(kind, seeds, begin, end, [&](uint64_t i, const T* tile, size_t n) {
       flush(open(i, n), tile, n, mask);
       close(i, n);
+      done.add(n);
     });
   };
   if (m.pow2() && mask_word_bytes(m) == 4) {
@@ -282,23 +303,25 @@ void add_masks_by_piece(PrgKind kind, Modulus m, std::span<const SignedSeed> see
       uint64_t* at = open(c, n);
       for (const auto& s : seeds) add_mask(kind, s.seed.data(), m, s.sign, at, c, c + n);
       close(c, n);
+      done.add(n);
     }
   }
+  done.flush();
 }
 
 }  // namespace
 
 void add_masks(PrgKind kind, Modulus m, std::span<const SignedSeed> seeds, uint64_t* acc, uint64_t begin,
-               uint64_t end) {
+               uint64_t end, ProgressCounter* progress) {
   check_range(m, begin, end);
   if (begin == end || seeds.empty()) return;
   add_masks_by_piece(
-      kind, m, seeds, begin, end, kModChunk, [&](uint64_t i, size_t) { return acc + (i - begin); },
+      kind, m, seeds, begin, end, kModChunk, progress, [&](uint64_t i, size_t) { return acc + (i - begin); },
       [](uint64_t, size_t) {});
 }
 
 void add_masks_packed(PrgKind kind, Modulus m, std::span<const SignedSeed> seeds, const uint64_t* x, uint64_t begin,
-                      uint64_t end, uint8_t* packed) {
+                      uint64_t end, uint8_t* packed, ProgressCounter* progress) {
   check_range(m, begin, end);
   const unsigned bits = m.bits();
   if (begin * bits % 8 != 0)
@@ -311,7 +334,7 @@ void add_masks_packed(PrgKind kind, Modulus m, std::span<const SignedSeed> seeds
   static_assert(kY % 8 == 0 && kChunkBytes / sizeof(uint64_t) % 8 == 0, "pieces must start on whole bytes");
   alignas(64) uint64_t y[kY];
   add_masks_by_piece(
-      kind, m, seeds, begin, end, kY,
+      kind, m, seeds, begin, end, kY, progress,
       [&](uint64_t i, size_t n) {
         std::memcpy(y, x + (i - begin), n * sizeof(uint64_t));
         return static_cast<uint64_t*>(y);
@@ -356,17 +379,21 @@ void for_each_slice(uint64_t begin, uint64_t end, unsigned threads, F&& work) {
 }  // namespace
 
 void apply_masks(PrgKind prg, Modulus m, std::span<const SignedSeed> seeds, uint64_t* acc, uint64_t begin,
-                 uint64_t end, unsigned threads) {
+                 uint64_t end, unsigned threads, const ProgressFn& progress) {
   if (seeds.empty()) return;
+  ProgressCounter done(progress, end > begin ? end - begin : 0);
+  ProgressCounter* counter = done ? &done : nullptr;
   for_each_slice(begin, end, threads,
-                 [&](uint64_t lo, uint64_t hi) { add_masks(prg, m, seeds, acc + (lo - begin), lo, hi); });
+                 [&](uint64_t lo, uint64_t hi) { add_masks(prg, m, seeds, acc + (lo - begin), lo, hi, counter); });
 }
 
 void apply_masks_packed(PrgKind prg, Modulus m, std::span<const SignedSeed> seeds, std::span<const uint64_t> x,
-                        uint8_t* packed, unsigned threads) {
+                        uint8_t* packed, unsigned threads, const ProgressFn& progress) {
   const unsigned bits = m.bits();
+  ProgressCounter done(progress, x.size());
+  ProgressCounter* counter = done ? &done : nullptr;
   for_each_slice(0, x.size(), threads, [&](uint64_t lo, uint64_t hi) {
-    add_masks_packed(prg, m, seeds, x.data() + lo, lo, hi, packed + lo * bits / 8);
+    add_masks_packed(prg, m, seeds, x.data() + lo, lo, hi, packed + lo * bits / 8, counter);
   });
 }
 

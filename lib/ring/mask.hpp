@@ -16,6 +16,7 @@
 #include "bytes.hpp"
 #include "modulus.hpp"
 #include "prg.hpp"
+#include "progress.hpp"
 
 namespace secagg {
 
@@ -39,27 +40,30 @@ struct SignedSeed {
 // calling thread. For power-of-two R the masks are summed in a 16 KiB tile of wrapping 32- or
 // 64-bit words (R divides 2^32 or 2^64, so wrapping is exact mod R) while the tile and the
 // keystream block both sit in L1, and each seed's stream runs on without re-keying; acc is
-// touched once per tile, not once per seed.
+// touched once per tile, not once per seed. The elements finished are added to `progress`, if
+// given, in batches of tens of thousands.
 void add_masks(PrgKind kind, Modulus m, std::span<const SignedSeed> seeds, uint64_t* acc, uint64_t begin,
-               uint64_t end);
+               uint64_t end, ProgressCounter* progress = nullptr);
 
 // The same added to x[i - begin] (elements in [0, R)) and written packed (pack.hpp) at
 // `packed`, the byte of element `begin`: a masked input is never held as a whole vector of
 // 64-bit words. begin * bits(R) must be a multiple of 8.
 void add_masks_packed(PrgKind kind, Modulus m, std::span<const SignedSeed> seeds, const uint64_t* x, uint64_t begin,
-                      uint64_t end, uint8_t* packed);
+                      uint64_t end, uint8_t* packed, ProgressCounter* progress = nullptr);
 
 // The mask itself, elements [begin, end) (tests and tools that show it).
 std::vector<uint64_t> expand_mask(PrgKind kind, const uint8_t seed[32], Modulus m, uint64_t begin,
                                   uint64_t end);
 
 // Add the sign(u, v) * PRG(seed) masks for many seeds into acc over [0, length), splitting the
-// range between `threads` threads and working in cache-sized chunks.
+// range between `threads` threads and working in cache-sized chunks. `progress` (if set) hears
+// the elements finished, of end - begin.
 void apply_masks(PrgKind prg, Modulus m, std::span<const SignedSeed> seeds, uint64_t* acc, uint64_t begin,
-                 uint64_t end, unsigned threads);
+                 uint64_t end, unsigned threads, const ProgressFn& progress = {});
 // y = x + those masks, written packed (pack.hpp) at `packed` (packed_size(x.size(), bits(R))
-// bytes) on `threads` threads: the masked input is built inside its message.
+// bytes) on `threads` threads: the masked input is built inside its message. `progress` as above,
+// of x.size().
 void apply_masks_packed(PrgKind prg, Modulus m, std::span<const SignedSeed> seeds, std::span<const uint64_t> x,
-                        uint8_t* packed, unsigned threads);
+                        uint8_t* packed, unsigned threads, const ProgressFn& progress = {});
 
 }  // namespace secagg

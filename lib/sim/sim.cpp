@@ -448,9 +448,16 @@ SimReport run_simulation(const SimConfig& cfg) {
     const double w0 = wall_ms();
     const auto ids = participants(set, r);
     auto msgs = run_clients(d, ids, client);
+    // Round 4's mask removal reports within its phase (only when someone listens: it is timed).
+    ProgressFn removing;
+    if (r == Round::r4 && cfg.progress)
+      removing = [&progress](uint64_t done, uint64_t total) {
+        progress.at(Progress::kUnmask, total ? static_cast<double>(done) / static_cast<double>(total) : 1.0,
+                    kStage[Progress::kUnmask]);
+      };
     bool ok = server_step(d, [&] {
       server.accept_all(open_all(msgs, ids, kOrigin[slot(r)]), threads);
-      RoundResult res = server.close(threads, on_step);
+      RoundResult res = server.close(threads, on_step, removing);
       if (r != Round::r4)  // round 4's answer, the aggregate, is the server's
         for (uint32_t id : d.delivered) d.received[id - 1] = res.answer(id).size();
       on_close(res);
