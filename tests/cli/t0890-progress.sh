@@ -7,7 +7,7 @@
 #   3. Without --quiet, whatever is drawn is erased again: the terminal's text, once every
 #      redraw ("\r", the line, "\033[K") is taken out, is what --quiet prints. Whether a quick
 #      step draws at all depends on the machine's speed (the line appears after a second), so
-#      only the erasing is checked there; a serve round that waits 3 s for clients that never
+#      only the erasing is checked there; a serve round that waits 6 s for clients that never
 #      come is drawn for certain, with its clients and the time left, and its log lines stay
 #      whole above it.
 # The progress reports themselves (in order, up to the length) are unit tests (test_progress.cpp).
@@ -97,11 +97,11 @@ must secagg-collect setup --session V --clients 3 --threshold 2 --modulus-bits 3
 cp -r V W
 # Nobody connects: each round 0 closes at its deadline and the session aborts (exit 1).
 check "serve --quiet exits 1 at the deadline" expect_rc 1 on_tty serve-quiet.txt \
-  secagg-collect serve --session W --listen 127.0.0.1:0 --round-timeout 3 -v --quiet
+  secagg-collect serve --session W --listen 127.0.0.1:0 --round-timeout 6 -v --quiet
 check "serve --quiet drew something: $(cat -v serve-quiet.txt)" no_escapes serve-quiet.txt
 check "serve exits 1 at the deadline" expect_rc 1 on_tty serve.txt \
-  secagg-collect serve --session V --listen 127.0.0.1:0 --round-timeout 3 -v
-check "serve drew no status line in 3 s: $(cat -v serve.txt)" grep -q $'\r''secagg-collect: \[-*\] round 0: 0 of 3 clients in, [0-9]s left'$'\033''\[K' serve.txt
+  secagg-collect serve --session V --listen 127.0.0.1:0 --round-timeout 6 -v
+check "serve drew no status line in 6 s: $(cat -v serve.txt)" grep -q $'\r''secagg-collect: \[-*\] round 0: 0 of 3 clients in, [0-9]s left'$'\033''\[K' serve.txt
 # The listening port differs between the runs.
 check "serve left on the terminal something else than --quiet: $(cat -v serve.txt)" \
   test "$(strip serve.txt | sed 's/127.0.0.1:[0-9]*/PORT/')" = "$(strip serve-quiet.txt | sed 's/127.0.0.1:[0-9]*/PORT/')"
