@@ -1,6 +1,7 @@
 #include "client.hpp"
 
 #include <algorithm>
+#include <optional>
 
 #include <fmt/format.h>
 #include <sodium.h>
@@ -231,6 +232,8 @@ void check_consistency(const ClientState& st, const Envelope& env, const std::st
                                      "round 3: refusing to unmask",
                                      st.id));
   const LocalGraph graph(st.session, st.roster, st.params.neighbours, st.id, 3);
+  // In full SecAgg every signer's view is U3: hashed once, not once per signer.
+  const std::optional<Digest32> whole = graph.full() ? std::optional(survivor_digest(st.u3)) : std::nullopt;
   std::vector<uint32_t> signers;
   uint32_t last = 0;
   for (const SignedBy& s : c.signatures) {
@@ -244,7 +247,8 @@ void check_consistency(const ClientState& st, const Envelope& env, const std::st
                                        s.id));
     const auto closed = graph.closed(s.id);
     if (closed.empty()) continue;  // beyond three hops: its view decides nothing this client reveals
-    if (!ed25519_verify(e->sig_pk, s.signature, consistency_signed_bytes(st.session, s.id, signed_view(st.u3, closed))))
+    const Digest32 view = whole ? *whole : survivor_digest(signed_view(st.u3, closed));
+    if (!ed25519_verify(e->sig_pk, s.signature, consistency_signed_bytes(st.session, s.id, view)))
       throw refuse(origin, fmt::format("consistency signature of client {} does not verify over the survivor set U3 "
                                        "client {} signed: refusing to unmask",
                                        s.id, st.id));

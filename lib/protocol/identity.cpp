@@ -137,17 +137,24 @@ void verify_attestation(const Attestation& a, const Key32& ca_pk, const SessionI
                                         origin, id));
 }
 
-Bytes consistency_signed_bytes(const SessionId& sid, uint32_t id, std::span<const uint32_t> u3) {
+Digest32 survivor_digest(std::span<const uint32_t> ids) {
   Bytes list;
-  list.reserve(4 * (u3.size() + 1));
-  append32(list, static_cast<uint32_t>(u3.size()));
-  for (uint32_t v : u3) append32(list, v);
-  const Digest32 d = blake2b_256(list);
+  list.reserve(4 * (ids.size() + 1));
+  append32(list, static_cast<uint32_t>(ids.size()));
+  for (uint32_t v : ids) append32(list, v);
+  return blake2b_256(list);
+}
+
+Bytes consistency_signed_bytes(const SessionId& sid, uint32_t id, const Digest32& view) {
   Bytes out(kConsistencyLabel.begin(), kConsistencyLabel.end());
   out.insert(out.end(), sid.begin(), sid.end());
   append32(out, id);
-  out.insert(out.end(), d.begin(), d.end());
+  out.insert(out.end(), view.begin(), view.end());
   return out;
+}
+
+Bytes consistency_signed_bytes(const SessionId& sid, uint32_t id, std::span<const uint32_t> view) {
+  return consistency_signed_bytes(sid, id, survivor_digest(view));
 }
 
 }  // namespace secagg

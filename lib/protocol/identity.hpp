@@ -68,8 +68,11 @@ void verify_attestation(const Attestation& a, const Key32& ca_pk, const SessionI
                         const AdvertiseKeys& keys, uint64_t now, const std::string& origin);
 
 // The bytes a client signs in round 3: kConsistencyLabel || session id || le32 id ||
-// BLAKE2b-256(le32 count || le32 ids of U3). Hashing U3 first keeps each of the n signatures a
-// client checks at 100 bytes of input, however large U3 is.
-Bytes consistency_signed_bytes(const SessionId& sid, uint32_t id, std::span<const uint32_t> u3);
+// BLAKE2b-256(le32 count || le32 ids of its view of U3). Hashing the view first keeps each
+// signature's input at 100 bytes, and lets a checker hash one view once for all its signers (in
+// full SecAgg every view is U3 itself).
+Digest32 survivor_digest(std::span<const uint32_t> ids);
+Bytes consistency_signed_bytes(const SessionId& sid, uint32_t id, const Digest32& view);
+Bytes consistency_signed_bytes(const SessionId& sid, uint32_t id, std::span<const uint32_t> view);
 
 }  // namespace secagg

@@ -206,9 +206,11 @@ RosterEntry ServerSession::check_advert(const Incoming& m) const {
 }
 
 // What client u signs in round 3: its view U3 ∩ N[u] of the U3 this server sent (one U3 for
-// everyone; the whole of it in full SecAgg).
+// everyone). In full SecAgg every view is U3, hashed once for all the signers.
 Bytes ServerSession::signed_bytes(uint32_t u) {
-  return consistency_signed_bytes(sid_, u, signed_view(u3_, graph().closed(u)));
+  if (!graph().full()) return consistency_signed_bytes(sid_, u, signed_view(u3_, graph().closed(u)));
+  if (!u3_digest_) u3_digest_ = survivor_digest(u3_);
+  return consistency_signed_bytes(sid_, u, *u3_digest_);
 }
 
 // Round 3: a client's signature over its view of the U3 this server sent.
@@ -613,6 +615,7 @@ RoundResult ServerSession::close_masked() {
   require_threshold(r.in.size());
   r.marker = encode(MsgType::survivors, sid_, kServerId, kServerId, IdList{r.in});
   u3_ = r.in;
+  u3_digest_.reset();
   open(next_round(Round::r2, p_.active()));  // the running sum stays: round 4 removes its masks
   return r;
 }

@@ -172,6 +172,7 @@ class ServerSession {
   Roster roster_;
   std::optional<NeighbourGraph> graph_;
   std::vector<uint32_t> u2_, u3_, u4_;  // u4_: an active session's signers of U3
+  std::optional<Digest32> u3_digest_;   // survivor_digest(u3_), once round 3 needs it
   // Round 0: the accepted adverts and each public key they hold (-> its owner).
   std::map<uint32_t, RosterEntry> adverts_;
   std::map<Key32, uint32_t> advertised_;
