@@ -13,15 +13,6 @@ std::vector<uint32_t> signed_view(std::span<const uint32_t> u3, std::span<const 
   return out;
 }
 
-uint32_t count_common(std::span<const uint32_t> a, std::span<const uint32_t> b) {
-  uint32_t n = 0;
-  for (auto i = a.begin(), j = b.begin(); i != a.end() && j != b.end();)
-    if (*i < *j) ++i;
-    else if (*j < *i) ++j;
-    else ++n, ++i, ++j;
-  return n;
-}
-
 std::vector<uint32_t> quorum_owners(const LocalGraph& g, std::span<const uint32_t> u3, std::span<const uint32_t> u2,
                                     uint32_t u) {
   std::vector<uint32_t> out(u2.begin(), u2.end());

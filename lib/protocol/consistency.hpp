@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "graph.hpp"
+#include "protocol.hpp"
 
 namespace secagg {
 
@@ -32,9 +33,6 @@ struct QuorumGap {
 template <class ClosedOf>
 std::optional<QuorumGap> first_gap(std::span<const uint32_t> owners, std::span<const uint32_t> signers, uint32_t t,
                                    ClosedOf&& closed_of);
-
-// Both sorted.
-uint32_t count_common(std::span<const uint32_t> a, std::span<const uint32_t> b);
 
 template <class ClosedOf>
 std::optional<QuorumGap> first_gap(std::span<const uint32_t> owners, std::span<const uint32_t> signers, uint32_t t,

@@ -126,6 +126,15 @@ bool contains(std::span<const uint32_t> sorted_ids, uint32_t id) {
   return std::binary_search(sorted_ids.begin(), sorted_ids.end(), id);
 }
 
+uint32_t count_common(std::span<const uint32_t> a, std::span<const uint32_t> b) {
+  uint32_t n = 0;
+  for (auto i = a.begin(), j = b.begin(); i != a.end() && j != b.end();)
+    if (*i < *j) ++i;
+    else if (*j < *i) ++j;
+    else ++n, ++i, ++j;
+  return n;
+}
+
 Digest32 share_commitment(const SessionId& sid, uint32_t dealer, uint32_t holder, ShareKind kind,
                           const shamir::Share& share) {
   Bytes b(kShareCommitmentLabel.begin(), kShareCommitmentLabel.end());

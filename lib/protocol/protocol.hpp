@@ -59,5 +59,6 @@ void expect_recipient(const Envelope& env, const std::string& origin, uint32_t r
 bool sorted_unique(std::span<const uint32_t> ids);
 bool is_subset(std::span<const uint32_t> sub, std::span<const uint32_t> super);  // both sorted
 bool contains(std::span<const uint32_t> sorted_ids, uint32_t id);
+uint32_t count_common(std::span<const uint32_t> a, std::span<const uint32_t> b);  // |a ∩ b|, both sorted
 
 }  // namespace secagg

@@ -116,7 +116,7 @@ ServerSession ServerSession::load(const SessionDir& s, const Params& p, const Se
     e.sum_in_ = s;
   }
   e.dir_ = s;
-  if (r == Round::r4 && p.active()) e.u4_ = signers(e.checked_consistency(s.consistency(sid), s.path(Marker::consistency)));
+  if (r == Round::r4 && p.active()) e.u4_ = e.checked_consistency(s.consistency(sid), s.path(Marker::consistency)).signer_ids();
   e.open(r);
   return e;
 }
@@ -234,12 +234,6 @@ Consistency ServerSession::checked_consistency(Consistency c, const std::string&
     last = s.id;
   }
   return c;
-}
-
-std::vector<uint32_t> ServerSession::signers(const Consistency& c) {
-  std::vector<uint32_t> ids;
-  for (const SignedBy& s : c.signatures) ids.push_back(s.id);
-  return ids;
 }
 
 SealedShares ServerSession::check_shares(const Incoming& m) {

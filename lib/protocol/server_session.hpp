@@ -147,7 +147,6 @@ class ServerSession {
   // A stored consistency message, checked as the clients check it: c, or Error(Exit::data).
   Consistency checked_consistency(Consistency c, const std::string& origin);
   Bytes signed_bytes(uint32_t u);
-  static std::vector<uint32_t> signers(const Consistency& c);
   template <class Body>
   void add_checked(const Incoming& m, std::map<uint32_t, Body>& into, Body (ServerSession::*check)(const Incoming&));
   template <class Body>

@@ -90,12 +90,10 @@ DropoutMargin margin_of(const SessionStatus& st, size_t pending, const std::opti
   // The owners of secrets round 4 rebuilds: U2 once known (its dropouts' mask keys too), else S.
   const std::vector<uint32_t>& owners = pending >= 2 ? st.rounds[1].in : set;
   for (uint32_t x : owners) {
-    const auto closed = graph.closed(x);
-    std::vector<uint32_t> near;
-    std::set_intersection(closed.begin(), closed.end(), set.begin(), set.end(), std::back_inserter(near));
-    if (!m.tightest || near.size() < m.tightest_size) {
+    const uint32_t near = count_common(graph.closed(x), set);
+    if (!m.tightest || near < m.tightest_size) {
       m.tightest = x;
-      m.tightest_size = near.size();
+      m.tightest_size = near;
     }
   }
   if (m.tightest) m.tightest_left = static_cast<int64_t>(m.tightest_size) - p.threshold;
@@ -179,7 +177,7 @@ SessionStatus session_status(const SessionDir& s) {
         case Round::r1: rs.in = s.u2(st.sid); break;
         case Round::r2: rs.in = s.survivors(st.sid); break;
         case Round::r3:
-          for (const SignedBy& sig : s.consistency(st.sid).signatures) rs.in.push_back(sig.id);
+          rs.in = s.consistency(st.sid).signer_ids();
           break;
         case Round::r4:
           // The aggregate does not list who answered: the answers the directory keeps do.

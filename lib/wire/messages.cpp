@@ -32,6 +32,13 @@ const char* threat_model_name(ThreatModel m) {
   return "unknown";
 }
 
+std::vector<uint32_t> Consistency::signer_ids() const {
+  std::vector<uint32_t> ids;
+  ids.reserve(signatures.size());
+  for (const SignedBy& s : signatures) ids.push_back(s.id);
+  return ids;
+}
+
 const RosterEntry* Roster::find(uint32_t id) const {
   auto it = std::lower_bound(clients.begin(), clients.end(), id,
                              [](const RosterEntry& e, uint32_t v) { return e.id < v; });
@@ -317,9 +324,7 @@ std::string describe(const Certificate& c, MsgType) {
 // The signature's presence is in the summary's envelope part already.
 std::string describe(const SurvivorSignature&, MsgType) { return {}; }
 std::string describe(const Consistency& c, MsgType) {
-  std::vector<uint32_t> ids;
-  for (const SignedBy& s : c.signatures) ids.push_back(s.id);
-  return fmt::format("u3={} u4={}", id_list_text(c.u3), id_list_text(ids));
+  return fmt::format("u3={} u4={}", id_list_text(c.u3), id_list_text(c.signer_ids()));
 }
 
 template <class B>

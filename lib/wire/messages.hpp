@@ -211,6 +211,7 @@ struct SignedBy {
 struct Consistency {
   std::vector<uint32_t> u3;
   std::vector<SignedBy> signatures;
+  std::vector<uint32_t> signer_ids() const;  // U4, in the signatures' order
 };
 
 // What a client learned from its inbox: the shares other clients made for it.
