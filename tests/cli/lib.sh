@@ -263,6 +263,26 @@ make_identities() {
   done
 }
 
+# session_through_round1 DIR MODE LENGTH: a session of clients 1-5 (t = 3, R = 2^16, vectors of
+# LENGTH) in DIR/S through round 1, every client in: inputs DIR/xI.txt, states DIR/cI, and the
+# messages of rounds 0 and 1. MODE "active" makes it an active session (C = 0) with the
+# identities of make_identities 5 in the current directory; anything else honest-but-curious.
+session_through_round1() {
+  local d=$1 mode=$2 length=$3 i setup=() ids=()
+  mkdir -p "$d"
+  [[ $mode == active ]] && setup=(--threat-model active --ca ca.pub --corrupt 0)
+  must secagg-collect setup --session "$d/S" --clients 5 --threshold 3 --modulus-bits 16 --length "$length" \
+    "${setup[@]}"
+  for i in 1 2 3 4 5; do
+    [[ $mode == active ]] && ids=(--identity "id$i.key" --cert "id$i.cert")
+    gen_input "$i" "$length" 65536 >"$d/x$i.txt"
+    must secagg-keygen --params "$d/S/params.msg" --id "$i" --state "$d/c$i" "${ids[@]}" -o "$d/adv$i.msg"
+  done
+  must secagg-collect keys --session "$d/S" "$d"/adv?.msg
+  for i in 1 2 3 4 5; do must secagg-share --state "$d/c$i" --roster "$d/S/roster.msg" -o "$d/sh$i.msg"; done
+  must secagg-collect shares --session "$d/S" "$d"/sh?.msg
+}
+
 # --- inputs and sums --------------------------------------------------------
 
 # gen_input SEED LENGTH MODULUS: LENGTH deterministic decimals in [0, MODULUS), one per

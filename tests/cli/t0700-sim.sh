@@ -10,38 +10,10 @@
 # shellcheck source=tests/cli/lib.sh
 source "$(dirname "$0")/lib.sh"
 
-if [[ ! -x $SECAGG_BIN/secagg-sim ]]; then
-  echo "$TEST_NAME: $SECAGG_BIN/secagg-sim is missing (build first)" >&2
-  exit 1
-fi
+# shellcheck source=tests/cli/sim.sh
+source "$SECAGG_SRC/tests/cli/sim.sh"
 
 CSV_HEADER='n,t,k,length,modulus,prg,threads,seed,round,clients,refused,client_cpu_median_ms,client_cpu_max_ms,server_cpu_ms,server_wall_ms,round_wall_ms,sent_median_bytes,sent_max_bytes,received_median_bytes,received_max_bytes,raw_input_bytes,expansion,result,keystream_gbps,client_keystream_bytes,client_limit_ms,client_limit_ratio,server_keystream_bytes,server_limit_ms,recover_cpu_ms,recover_wall_ms,unmask_cpu_ms,unmask_wall_ms,unmask_agreements,unmask_limit_ratio'
-
-# summary FILE: the summary line (the last line of a run's stdout).
-summary() { tail -n 1 "$1"; }
-# has_all FILE WORD...: the summary line of FILE has every WORD as a whole space-separated field
-# (for "result=ABORTED at round N" pass the words separately).
-has_all() {
-  local f=$1 line w
-  shift
-  line=" $(summary "$f") "
-  for w; do
-    if [[ $line != *" $w "* ]]; then
-      fail "summary of $f lacks '$w': $(summary "$f")"
-      return 0
-    fi
-  done
-  pass
-}
-# rows FILE: the round column of the table rows.
-rows() { awk '$1 ~ /^(0|1|2|4|total)$/ { printf "%s ", $1 }' "$1" | sed 's/ $//'; }
-# row_clients FILE ROUND: the clients column of a table row.
-row_clients() { awk -v r="$2" '$1 == r { print $2 }' "$1"; }
-# csv_col FILE NAME: the NAME column of every data row, space-separated.
-csv_col() {
-  awk -F, -v name="$2" 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == name) c = i; next }
-                        { printf "%s%s", (NR > 2 ? " " : ""), $c } END { print "" }' "$1"
-}
 
 section "no dropouts"
 expect_exit 0 secagg-sim --clients 10 --length 1000 >none.out

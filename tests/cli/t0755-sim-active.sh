@@ -10,31 +10,8 @@
 # shellcheck source=tests/cli/lib.sh
 source "$(dirname "$0")/lib.sh"
 
-if [[ ! -x $SECAGG_BIN/secagg-sim ]]; then
-  echo "$TEST_NAME: $SECAGG_BIN/secagg-sim is missing (build first)" >&2
-  exit 1
-fi
-
-summary() { tail -n 1 "$1"; }
-# has_all FILE WORD...: the summary line of FILE has every WORD as a space-separated field.
-has_all() {
-  local f=$1 line w
-  shift
-  line=" $(summary "$f") "
-  for w; do
-    if [[ $line != *" $w "* ]]; then
-      fail "summary of $f lacks '$w': $(summary "$f")"
-      return 0
-    fi
-  done
-  pass
-}
-rows() { awk '$1 ~ /^(0|1|2|3|4|total)$/ { printf "%s ", $1 }' "$1" | sed 's/ $//'; }
-row_clients() { awk -v r="$2" '$1 == r { print $2 }' "$1"; }
-csv_col() {
-  awk -F, -v name="$2" 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == name) c = i; next }
-                        { printf "%s%s", (NR > 2 ? " " : ""), $c } END { print "" }' "$1"
-}
+# shellcheck source=tests/cli/sim.sh
+source "$SECAGG_SRC/tests/cli/sim.sh"
 
 section "a client drops before each round 0 to 4 (n=20, C=6 by default, t=14): the exact sum"
 expect_exit 0 secagg-sim --clients 20 --length 2000 --threat-model active --drop 0:1 --drop 1:2 --drop 2:3 \

@@ -18,20 +18,7 @@ make_identities 5
 
 # session DIR MODE: a session of 5 clients (t = 3) in DIR through round 2, every client in,
 # and round 3 in an active one; DIR/pre<i> is client i's state before round 4 (its signing key).
-session() {
-  local d=$1 mode=$2 i setup=() ids=()
-  mkdir -p "$d"
-  [[ $mode == active ]] && setup=(--threat-model active --ca ca.pub --corrupt 0)
-  must secagg-collect setup --session "$d/S" --clients 5 --threshold 3 --modulus-bits 16 --length 12 "${setup[@]}"
-  for i in 1 2 3 4 5; do
-    [[ $mode == active ]] && ids=(--identity "id$i.key" --cert "id$i.cert")
-    gen_input "$i" 12 "$R16" >"$d/x$i.txt"
-    must secagg-keygen --params "$d/S/params.msg" --id "$i" --state "$d/c$i" "${ids[@]}" -o "$d/adv$i.msg"
-  done
-  must secagg-collect keys --session "$d/S" "$d"/adv?.msg
-  for i in 1 2 3 4 5; do must secagg-share --state "$d/c$i" --roster "$d/S/roster.msg" -o "$d/sh$i.msg"; done
-  must secagg-collect shares --session "$d/S" "$d"/sh?.msg
-}
+session() { session_through_round1 "$1" "$2" 12; }
 mask_all() {
   local d=$1 i
   for i in 1 2 3 4 5; do

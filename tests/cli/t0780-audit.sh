@@ -7,25 +7,14 @@
 # shellcheck source=tests/cli/lib.sh
 source "$(dirname "$0")/lib.sh"
 
-R16=65536
 make_identities 5
 
 # run_session DIR MODE [UPTO]: 5 clients, t = 3, client 5 drops before round 2 and client 4
 # before round 4 (in an active session client 4 signs U3 and then does not answer); stops
 # before round UPTO if given.
 run_session() {
-  local d=$1 mode=$2 upto=${3:-9} i setup=() ids=() c=()
-  mkdir -p "$d"
-  [[ $mode == active ]] && setup=(--threat-model active --ca ca.pub --corrupt 0)
-  must secagg-collect setup --session "$d/S" --clients 5 --threshold 3 --modulus-bits 16 --length 20 "${setup[@]}"
-  for i in 1 2 3 4 5; do
-    [[ $mode == active ]] && ids=(--identity "id$i.key" --cert "id$i.cert")
-    gen_input "$i" 20 "$R16" >"$d/x$i.txt"
-    must secagg-keygen --params "$d/S/params.msg" --id "$i" --state "$d/c$i" "${ids[@]}" -o "$d/adv$i.msg"
-  done
-  must secagg-collect keys --session "$d/S" "$d"/adv?.msg
-  for i in 1 2 3 4 5; do must secagg-share --state "$d/c$i" --roster "$d/S/roster.msg" -o "$d/sh$i.msg"; done
-  must secagg-collect shares --session "$d/S" "$d"/sh?.msg
+  local d=$1 mode=$2 upto=${3:-9} i c=()
+  session_through_round1 "$d" "$mode" 20
   ((upto > 2)) || return 0
   for i in 1 2 3 4; do
     must secagg-mask --state "$d/c$i" --inbox "$d/S/inbox-$i.msg" --input "$d/x$i.txt" -o "$d/m$i.msg"
