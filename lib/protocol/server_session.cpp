@@ -419,8 +419,14 @@ void ServerSession::accept(const Incoming& m) {
     case Round::r4: add_checked(m, responses_, &ServerSession::check_unmask); break;
     case Round::none: throw Error(Exit::software, "a message arrived after the session's last round");
   }
-  origin_.emplace(id, m.origin);
-  if (!SessionDir::keeps_messages(round_)) kept_.emplace(id, seal_envelope(m.env));
+  record(m);
+}
+
+// An accepted message: its origin, for the duplicate check, and the message itself for the
+// session's transcript where the directory does not keep it already (session_dir.hpp).
+void ServerSession::record(const Incoming& m) {
+  origin_.emplace(m.env.sender, m.origin);
+  if (!SessionDir::keeps_messages(round_)) kept_.emplace(m.env.sender, seal_envelope(m.env));
 }
 
 void ServerSession::accept_all(std::span<const Incoming> ms, unsigned threads) {
@@ -497,10 +503,7 @@ void ServerSession::accept_all(std::span<const Incoming> ms, unsigned threads) {
     case Round::r3: add_all_checked(sorted, threads, signatures_, &ServerSession::check_signature); break;
     default: add_all_checked(sorted, threads, responses_, &ServerSession::check_unmask); break;
   }
-  for (const Incoming* m : sorted) {
-    origin_.emplace(m->env.sender, m->origin);
-    if (!SessionDir::keeps_messages(round_)) kept_.emplace(m->env.sender, seal_envelope(m->env));
-  }
+  for (const Incoming* m : sorted) record(*m);
 }
 
 // ---- Closing ------------------------------------------------------------------------------------

@@ -152,6 +152,7 @@ class ServerSession {
   template <class Body>
   void add_all_checked(std::span<const Incoming* const> sorted, unsigned threads, std::map<uint32_t, Body>& into,
                        Body (ServerSession::*check)(const Incoming&));
+  void record(const Incoming& m);
   void refuse_duplicate(const Incoming& m, const std::map<uint32_t, std::string>& seen) const;
   void refuse_repeated_keys(const Incoming& m, const RosterEntry& e) const;
   void require_threshold(size_t got) const;
