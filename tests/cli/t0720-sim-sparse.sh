@@ -46,8 +46,10 @@ expect_exit 0 secagg-sim --clients 10 --length 1000000 --sparse 1000 --dropout 0
 check "N = 10^6: the union and the average are checked" grep -q '^sparse: N=1000000 K=1000 n=10 union=private ' "$WORK/big"
 
 section "--compare-dense runs the dense session and compares the bytes"
-expect_exit 0 secagg-sim --clients 8 --length 20000 --sparse 80 --compare-dense --quiet --threads 2 >/dev/null
-secagg-sim --clients 8 --length 20000 --sparse 80 --compare-dense --quiet --threads 2 >"$WORK/dense" 2>/dev/null
+# A plain union: a private union's table fails to peel with a small probability (its hashes are
+# keyed by the random session id), which is the union tests' subject, not this one's.
+expect_exit 0 secagg-sim --clients 8 --length 20000 --sparse 80 --union plain --compare-dense --quiet --threads 2 >/dev/null
+secagg-sim --clients 8 --length 20000 --sparse 80 --union plain --compare-dense --quiet --threads 2 >"$WORK/dense" 2>/dev/null
 check "a dense block of N + 1 elements" grep -q '^n=8 .* length=20001 .*result=OK' "$WORK/dense"
 check "the dense bytes against the sparse round" grep -q '; dense session [0-9]* = [0-9.]*x the sparse round$' "$WORK/dense"
 
