@@ -142,7 +142,7 @@ int run(const Options& o) {
   const double t_decode = median_ms(o.reps, clock_ms_thread, [&] {
     for (size_t i = 0; i < responses.size(); ++i) bodies[i] = decode_body<UnmaskShares>(responses[i].env, "unmask");
   });
-  const NeighbourGraph graph(sid, roster, p.neighbours);
+  const NeighbourGraph graph(p, sid, roster);
   std::vector<uint32_t> dropped;
   std::set_difference(r1.u2.begin(), r1.u2.end(), u3.begin(), u3.end(), std::back_inserter(dropped));
   const double t_checks = median_ms(o.reps, clock_ms_thread, [&] {

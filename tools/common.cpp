@@ -260,12 +260,18 @@ void add_step_outputs(CLI::App& app, ClientStep& s, const char* message, const c
 
 void run_client_step(const ClientStep& s, MsgType in_type, MsgType reply_type, bool reply_to_client,
                      const std::function<Bytes(ClientState&, StateLock&, const Envelope&)>& step) {
+  run_client_step(s, [in_type](const Params&) { return std::optional(in_type); }, reply_type, reply_to_client, step);
+}
+
+void run_client_step(const ClientStep& s, const std::function<std::optional<MsgType>(const Params&)>& in_type_of,
+                     MsgType reply_type, bool reply_to_client,
+                     const std::function<Bytes(ClientState&, StateLock&, const Envelope&)>& step) {
   const bool networked = net_mode(s.net);
   const bool out_given = s.out_opt->count() > 0;
   if (!networked || out_given) check_output_target(s.out);
   StateLock lock;
   ClientState st = read_state(s.state_path, lock);
-  Envelope in = read_message(s.in_path, &st.params, in_type);
+  Envelope in = read_message(s.in_path, &st.params, in_type_of(st.params));
   const uint8_t before = st.stage;
   Bytes msg = step(st, lock, in);
   const bool fresh = st.stage != before;  // else a rerun: the state already holds msg

@@ -106,6 +106,11 @@ void add_step_outputs(CLI::App& app, ClientStep& s, const char* message, const c
 // `step` (which answers it, updating the state, or throws), and finish_client_step. In socket
 // mode the server answers with reply_type, addressed to this client if reply_to_client (an
 // inbox), else to anyone.
+// in_type_of: the type of the server's message the step answers, by the session's params (none:
+// any type, for the step to tell the user what it expected).
+void run_client_step(const ClientStep& s, const std::function<std::optional<MsgType>(const Params&)>& in_type_of,
+                     MsgType reply_type, bool reply_to_client,
+                     const std::function<Bytes(ClientState&, StateLock&, const Envelope&)>& step);
 void run_client_step(const ClientStep& s, MsgType in_type, MsgType reply_type, bool reply_to_client,
                      const std::function<Bytes(ClientState&, StateLock&, const Envelope&)>& step);
 

@@ -16,6 +16,7 @@
 #include "identity.hpp"
 #include "params.hpp"
 #include "random.hpp"
+#include "roster_window.hpp"
 
 using namespace secagg;
 
@@ -222,6 +223,6 @@ int main(int argc, char** argv) {
                                                 state_path));
     };
     tool::send_after_saving(net, networked, lock, save, msg, out, out_opt->count() > 0, p, env.session,
-                            MsgType::roster, kServerId);
+                            roster_message_type(p), kServerId);
   });
 }

@@ -2,6 +2,7 @@
 #include <fmt/format.h>
 
 #include "client.hpp"
+#include "graph.hpp"
 #include "common.hpp"
 #include "protocol.hpp"
 #include "random.hpp"
@@ -16,7 +17,8 @@ int main(int argc, char** argv) {
       "secagg-share"};
   tool::ClientStep step;
   tool::add_step_inputs(app, step, "Client state file (from secagg-keygen)", "--roster",
-                        "Round 0 roster (S/roster.msg from secagg-collect keys)");
+                        "Round 0 roster from secagg-collect keys: S/roster.msg, or in a SecAgg+ session the "
+                        "client's own S/roster-ID.msg (its neighbours' entries, with proofs)");
   tool::add_step_outputs(app, step, "share-keys",
                          "Socket mode: where to save this client's inbox from the server, the file secagg-mask "
                          "--inbox reads");
@@ -25,7 +27,11 @@ int main(int argc, char** argv) {
   return tool::run(app, argc, argv, [&] {
     // The state (with the message) is committed before the message goes anywhere: a lost
     // message is sent again, the same, by running the step again with the same roster.
-    tool::run_client_step(step, MsgType::roster, MsgType::inbox, /*reply_to_client=*/true,
+    // SecAgg+ takes a neighbourhood message: client_share says so of a whole roster given instead.
+    const auto roster_type = [](const Params& p) {
+      return is_secagg_plus(p) ? std::nullopt : std::optional(MsgType::roster);
+    };
+    tool::run_client_step(step, roster_type, MsgType::inbox, /*reply_to_client=*/true,
                           [&](ClientState& st, StateLock&, const Envelope& roster) {
                             random_context(fmt::format("share {}", st.id));
                             return client_share(st, roster, step.in_path, threads);

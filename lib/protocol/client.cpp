@@ -15,6 +15,7 @@
 #include "params.hpp"
 #include "protocol.hpp"
 #include "random.hpp"
+#include "roster_window.hpp"
 
 namespace secagg {
 namespace {
@@ -157,21 +158,29 @@ auto in_context(const std::string& origin, F&& f) {
   }
 }
 
+// The part of the graph this client sees: all of U1 in full SecAgg, else its window of the ring.
+LocalGraph local_graph(const ClientState& st, unsigned radius) {
+  if (!is_secagg_plus(st.params)) return LocalGraph::whole(st.roster.ids());
+  return LocalGraph(RingWindow(st.ring, st.ring_whole, st.params.neighbours), st.id, radius);
+}
+
+// N[u] of this client, sorted.
+std::vector<uint32_t> own_neighbourhood(const ClientState& st) {
+  if (!is_secagg_plus(st.params)) return st.roster.ids();
+  return RingWindow(st.ring, st.ring_whole, st.params.neighbours).closed(st.id);
+}
+
 // An active session's roster: every entry certified by the session's CA for its id and its keys
 // signed by that identity, or the whole roster is refused, naming the first bad entry by id.
 // With a neighbour graph only the entries within three hops decide anything this client does:
 // its neighbours' keys (round 1) and the signing keys of every round-3 signature it counts in
 // round 4 (docs/security.md, "Active mode with SecAgg+"); the server checked every entry in round
 // 0, and the audit checks them all again. So the cost stays flat as U1 grows.
+// st: the state with this roster (and, in SecAgg+, its window) in place.
 void check_attestations(const Roster& roster, const ClientState& st, const std::string& origin, unsigned threads) {
   const uint64_t now = unix_now();
   std::vector<const RosterEntry*> entries;
-  if (st.params.neighbours >= st.params.clients - 1) {
-    for (const RosterEntry& e : roster.clients) entries.push_back(&e);
-  } else {
-    const LocalGraph near(st.session, roster, st.params.neighbours, st.id, 3);
-    for (uint32_t id : near.ball()) entries.push_back(roster.find(id));
-  }
+  for (uint32_t id : local_graph(st, 3).ball()) entries.push_back(roster.find(id));
   Failures failed(entries.size());
   parallel_for(entries.size(), threads, [&](size_t i) {
     const RosterEntry& e = *entries[i];
@@ -194,12 +203,12 @@ void check_attestations(const Roster& roster, const ClientState& st, const std::
 std::vector<uint32_t> check_u3(ClientState& st, const std::vector<uint32_t>& u3, const std::string& origin, const char* doing) {
   if (!sorted_unique(u3)) throw Error(Exit::data, origin + ": survivor ids are not sorted and unique");
   // Checked within this client's neighbourhood, which is all it can see (all of U1 in full SecAgg).
-  const std::vector<uint32_t> mine = closed_neighbourhood(st.session, st.roster, st.params.neighbours, st.id);
-  const bool full = mine.size() == st.roster.clients.size();
+  const std::vector<uint32_t> mine = own_neighbourhood(st);
+  const bool full = !is_secagg_plus(st.params);
   std::vector<uint32_t> local_u3;
-  bool outsider = false;  // a survivor that never was in U1 cannot be in U2 either
+  bool outsider = false;  // a survivor that never was in U1 cannot be in U2 either (seen in full SecAgg)
   for (uint32_t v : u3) {
-    if (!st.roster.find(v)) outsider = true;
+    if (full && !st.roster.find(v)) outsider = true;
     if (contains(mine, v)) local_u3.push_back(v);
   }
   if (outsider || !is_subset(local_u3, st.u2))
@@ -231,7 +240,7 @@ void check_consistency(const ClientState& st, const Envelope& env, const std::st
     throw refuse(origin, fmt::format("consistency message is over another survivor set than the U3 client {} signed in "
                                      "round 3: refusing to unmask",
                                      st.id));
-  const LocalGraph graph(st.session, st.roster, st.params.neighbours, st.id, 3);
+  const LocalGraph graph = local_graph(st, 3);
   // In full SecAgg every signer's view is U3: hashed once, not once per signer.
   const std::optional<Digest32> whole = graph.full() ? std::optional(survivor_digest(st.u3)) : std::nullopt;
   std::vector<uint32_t> signers;
@@ -241,12 +250,12 @@ void check_consistency(const ClientState& st, const Envelope& env, const std::st
       throw Error(Exit::data, origin + ": consistency signatures are not sorted by client id and unique");
     last = s.id;
     const RosterEntry* e = st.roster.find(s.id);
-    if (!e || !contains(st.u3, s.id))
+    if (!contains(st.u3, s.id) || (!e && !is_secagg_plus(st.params)))
       throw refuse(origin, fmt::format("consistency message holds a signature of client {}, which is not in the survivor "
                                        "set U3: refusing to unmask",
                                        s.id));
     const auto closed = graph.closed(s.id);
-    if (closed.empty()) continue;  // beyond three hops: its view decides nothing this client reveals
+    if (closed.empty() || !e) continue;  // beyond three hops: its view decides nothing this client reveals
     const Digest32 view = whole ? *whole : survivor_digest(signed_view(st.u3, closed));
     if (!ed25519_verify(e->sig_pk, s.signature, consistency_signed_bytes(st.session, s.id, view)))
       throw refuse(origin, fmt::format("consistency signature of client {} does not verify over the survivor set U3 "
@@ -352,12 +361,30 @@ Bytes client_advertise(const ClientState& st) {
 Bytes client_share(ClientState& st, const Envelope& env, const std::string& origin, unsigned threads) {
   // Run again: the same roster gets the same shares (fresh ones would be a second, different
   // sharing of its secrets); another roster is refused.
-  static constexpr AnsweringStep kShare{MsgType::roster, Round::r0, Round::r1, "share its keys",
-                                        "already sent its shares for a different roster in this session: refusing "
-                                        "to share its keys a second time"};
+  // A SecAgg+ client gets its window of the ring (roster_window.hpp), anyone else the roster.
+  const AnsweringStep kShare{roster_message_type(st.params), Round::r0, Round::r1, "share its keys",
+                             "already sent its shares for a different roster in this session: refusing to share its "
+                             "keys a second time"};
+  if (env.type == MsgType::roster && kShare.message == MsgType::neighbourhood)
+    throw Error(Exit::data, fmt::format("{}: is the server's whole roster; in a SecAgg+ session client {} takes its own "
+                                        "neighbourhood message (S/roster-{}.msg)",
+                                        origin, st.id, st.id));
   Digest32 answered;
   if (const Bytes* again = start_answering(st, env, origin, kShare, answered)) return *again;
-  Roster roster = decode_body<Roster>(env, origin);
+  ClientState next = st;
+  uint32_t u1_size = 0;
+  if (kShare.message == MsgType::neighbourhood) {
+    expect_recipient(env, origin, st.id);
+    CheckedWindow w = check_window(st.params, st.session, st.id, decode_body<Neighbourhood>(env, origin), origin);
+    u1_size = w.u1;
+    next.roster = std::move(w.roster);
+    next.ring = std::move(w.members);
+    next.ring_whole = w.whole;
+  } else {
+    next.roster = decode_body<Roster>(env, origin);
+    u1_size = static_cast<uint32_t>(next.roster.clients.size());
+  }
+  const Roster& roster = next.roster;
   std::vector<uint32_t> u1 = roster.ids();
   if (!sorted_unique(u1)) throw Error(Exit::data, origin + ": roster ids are not sorted and unique");
   for (auto& e : roster.clients) {
@@ -382,19 +409,17 @@ Bytes client_share(ClientState& st, const Envelope& env, const std::string& orig
   const RosterEntry* self = roster.find(st.id);
   if (!self || self->c_pk != st.c_pk || self->s_pk != st.s_pk || self->sig_pk != st.sig_pk)
     throw Error(Exit::data, fmt::format("{}: roster does not list client {} with the keys it advertised", origin, st.id));
-  if (st.params.active()) check_attestations(roster, st, origin, threads);
-  if (u1.size() < st.params.threshold)
+  if (st.params.active()) check_attestations(roster, next, origin, threads);
+  if (u1_size < st.params.threshold)
     throw refuse(origin, fmt::format("round 0 roster U1 has {} clients, fewer than the threshold {}: refusing to go on",
-                                     u1.size(), st.params.threshold));
+                                     u1_size, st.params.threshold));
   // Shares go to this client's closed neighbourhood N[u] only (all of U1 in full SecAgg).
-  std::vector<uint32_t> holders = closed_neighbourhood(st.session, roster, st.params.neighbours, st.id);
+  std::vector<uint32_t> holders = own_neighbourhood(next);
   if (holders.size() < st.params.threshold)
     throw refuse(origin, fmt::format("client {}'s neighbourhood in U1 has {} clients, fewer than the threshold {}: "
                                      "refusing to go on",
                                      st.id, holders.size(), st.params.threshold));
 
-  ClientState next = st;
-  next.roster = roster;
   next.share_keys.clear();
   random_bytes(next.b_seed.data(), 32);
   Secret32 mask_key = next.s_sk;

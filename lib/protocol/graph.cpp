@@ -1,17 +1,21 @@
 #include "graph.hpp"
 
 #include <algorithm>
+#include <numeric>
+#include <string_view>
 
+#include <fmt/format.h>
 #include <sodium.h>
 
 #include "error.hpp"
 #include "le.hpp"
 #include "prg.hpp"
+#include "roster_tree.hpp"
 
 namespace secagg {
 namespace {
 
-inline constexpr char kGraphLabel[] = "secagg/v1 graph";
+constexpr std::string_view kGraphLabel = "secagg/v1 graph";
 
 // Uniform integer in [0, bound) from a keystream, by rejection (exact). Reads the stream in
 // 512-byte blocks: the same bytes in the same order as 8 at a time, at a fraction of the calls.
@@ -21,6 +25,7 @@ struct Draw {
   uint8_t buf[512];
   size_t used = sizeof buf;
   explicit Draw(const uint8_t seed[32]) : ks(PrgKind::chacha20, seed) {}
+  ~Draw() { sodium_memzero(buf, sizeof buf); }
   uint64_t below(uint64_t bound) {
     const uint64_t limit = UINT64_MAX - UINT64_MAX % bound;
     for (;;) {
@@ -36,34 +41,17 @@ struct Draw {
   }
 };
 
-// The graph's seed: BLAKE2b(label || session id || every roster entry's id and X25519 keys).
-void graph_seed(const SessionId& sid, const Roster& roster, unsigned char seed[32]) {
-  crypto_generichash_state st;
-  crypto_generichash_init(&st, nullptr, 0, 32);
-  crypto_generichash_update(&st, reinterpret_cast<const unsigned char*>(kGraphLabel), sizeof kGraphLabel - 1);
-  crypto_generichash_update(&st, sid.data(), sid.size());
-  Bytes entry;
-  for (const auto& e : roster.clients) {
-    entry.clear();
-    le::put32(entry, e.id);
-    entry.insert(entry.end(), e.c_pk.begin(), e.c_pk.end());
-    entry.insert(entry.end(), e.s_pk.begin(), e.s_pk.end());
-    crypto_generichash_update(&st, entry.data(), entry.size());
+// N[members[i]] on the cycle `members` (|members| > k + 1), k even: the k/2 on either side.
+std::vector<uint32_t> closed_on_cycle(std::span<const uint32_t> members, uint32_t k, size_t i) {
+  const size_t m = members.size();
+  std::vector<uint32_t> out{members[i]};
+  out.reserve(k + 1);
+  for (size_t j = 1; j <= k / 2; ++j) {
+    out.push_back(members[(i + j) % m]);
+    out.push_back(members[(i + m - j) % m]);
   }
-  crypto_generichash_final(&st, seed, 32);
-}
-
-// The sorted ids of U1 (checked: rosters come from files a tamperer can re-checksum) and their
-// positions on the Harary cycle: order[p] is the id at position p.
-std::vector<uint32_t> cycle_order(const SessionId& sid, const Roster& roster, const std::vector<uint32_t>& ids) {
-  unsigned char seed[32];
-  graph_seed(sid, roster, seed);
-  std::vector<uint32_t> order = ids;
-  Draw draw(seed);
-  for (size_t i = order.size() - 1; i > 0; --i) std::swap(order[i], order[draw.below(i + 1)]);
-  sodium_memzero(seed, sizeof seed);
-  sodium_memzero(draw.buf, sizeof draw.buf);
-  return order;
+  std::sort(out.begin(), out.end());
+  return out;
 }
 
 std::vector<uint32_t> checked_ids(const Roster& roster) {
@@ -73,103 +61,84 @@ std::vector<uint32_t> checked_ids(const Roster& roster) {
   return ids;
 }
 
-// Every edge {p, q} (positions on the cycle) of the Harary graph H(k, m), in one order.
-template <class F>
-void for_each_edge(size_t m, uint32_t k, F&& link) {
-  for (size_t p = 0; p < m; ++p)
-    for (size_t j = 1; j <= k / 2; ++j) link(p, (p + j) % m);
-  if (k % 2 == 1) {
-    if (m % 2 == 0) {
-      for (size_t p = 0; p < m / 2; ++p) link(p, p + m / 2);
-    } else {
-      for (size_t p = 0; p <= (m - 1) / 2; ++p) link(p, (p + (m + 1) / 2) % m);
-    }
-  }
-}
-
 }  // namespace
 
-NeighbourGraph::NeighbourGraph(const SessionId& sid, const Roster& roster, uint32_t k) {
-  ids_ = checked_ids(roster);
-  const size_t m = ids_.size();
-  if (k >= m - 1 || m <= 2) {
-    full_ = true;
-    return;
-  }
-  if (k < 1) throw Error(Exit::usage, "a neighbour graph needs at least one neighbour per client");
-  const std::vector<uint32_t> order = cycle_order(sid, roster, ids_);
-  std::vector<size_t> index_of_pos(m);  // position -> index in ids_
-  for (size_t p = 0; p < m; ++p)
-    index_of_pos[p] = static_cast<size_t>(std::lower_bound(ids_.begin(), ids_.end(), order[p]) - ids_.begin());
-  closed_.assign(m, {});
-  for (size_t p = 0; p < m; ++p) {
-    closed_[index_of_pos[p]].reserve(k + 2);
-    closed_[index_of_pos[p]].push_back(order[p]);
-  }
-  for_each_edge(m, k, [&](size_t p, size_t q) {
-    closed_[index_of_pos[p]].push_back(order[q]);
-    closed_[index_of_pos[q]].push_back(order[p]);
-  });
-  for (auto& c : closed_) {
-    std::sort(c.begin(), c.end());
-    c.erase(std::unique(c.begin(), c.end()), c.end());
+bool is_secagg_plus(const Params& p) { return p.clients >= 2 && p.neighbours < p.clients - 1; }
+
+unsigned window_radius(const Params& p) { return p.active() ? 4 : 1; }
+
+std::vector<uint32_t> ring_order(const SessionId& sid, const Digest32& root, uint32_t n) {
+  unsigned char seed[32];
+  crypto_generichash_state st;
+  crypto_generichash_init(&st, nullptr, 0, sizeof seed);
+  crypto_generichash_update(&st, reinterpret_cast<const unsigned char*>(kGraphLabel.data()), kGraphLabel.size());
+  crypto_generichash_update(&st, sid.data(), sid.size());
+  crypto_generichash_update(&st, root.data(), root.size());
+  crypto_generichash_final(&st, seed, sizeof seed);
+  std::vector<uint32_t> ring(n);
+  std::iota(ring.begin(), ring.end(), uint32_t{1});
+  Draw draw(seed);
+  sodium_memzero(seed, sizeof seed);
+  for (size_t i = ring.size(); i > 1; --i) std::swap(ring[i - 1], ring[draw.below(i)]);
+  return ring;
+}
+
+RingSpan ring_window(std::span<const uint32_t> ring, size_t pos, uint32_t reach,
+                     const std::function<bool(uint32_t id)>& in_u1) {
+  const size_t n = ring.size();
+  // Steps from pos to the reach-th member of U1 in one direction (+1 or -1); n if there is none.
+  auto walk = [&](bool forward) {
+    uint32_t found = 0;
+    for (size_t i = 1; i < n; ++i)
+      if (in_u1(ring[forward ? (pos + i) % n : (pos + n - i) % n]) && ++found == reach) return i;
+    return n;
+  };
+  const size_t left = walk(false);
+  const size_t right = left == n ? n : walk(true);
+  if (left == n || right == n || left + right + 1 >= n) return RingSpan{.first = 0, .count = n, .whole = true};
+  return RingSpan{.first = (pos + n - left) % n, .count = left + right + 1, .whole = false};
+}
+
+RingWindow::RingWindow(std::vector<uint32_t> members, bool whole, uint32_t k)
+    : members_(std::move(members)), whole_(whole), k_(k) {
+  std::vector<std::pair<uint32_t, uint32_t>> by_id;
+  for (size_t i = 0; i < members_.size(); ++i) by_id.emplace_back(members_[i], static_cast<uint32_t>(i));
+  std::sort(by_id.begin(), by_id.end());
+  for (auto [id, i] : by_id) {
+    sorted_.push_back(id);
+    index_of_.push_back(i);
   }
 }
 
-namespace {
-
-// N[order[pos]] on the Harary cycle `order` of degree k < m - 1, sorted.
-std::vector<uint32_t> closed_at(const std::vector<uint32_t>& order, uint32_t k, size_t pos) {
-  const size_t m = order.size();
-  std::vector<uint32_t> out{order[pos]};
-  out.reserve(k + 2);
-  // The ring links are the k/2 positions on either side; only the odd-k links need a scan.
-  for (size_t j = 1; j <= k / 2; ++j) {
-    out.push_back(order[(pos + j) % m]);
-    out.push_back(order[(pos + m - j) % m]);
-  }
-  if (k % 2 == 1)
-    for_each_edge(m, 1, [&](size_t p, size_t q) {  // k = 1: exactly the odd-k links
-      if (p == pos) out.push_back(order[q]);
-      if (q == pos) out.push_back(order[p]);
-    });
+std::vector<uint32_t> RingWindow::closed(uint32_t x) const {
+  auto it = std::lower_bound(sorted_.begin(), sorted_.end(), x);
+  if (it == sorted_.end() || *it != x) return {};
+  const size_t i = index_of_[static_cast<size_t>(it - sorted_.begin())];
+  const size_t m = members_.size();
+  if (whole_) return m <= size_t{k_} + 1 ? sorted_ : closed_on_cycle(members_, k_, i);
+  if (i < k_ / 2 || i + k_ / 2 >= m) return {};
+  std::vector<uint32_t> out(members_.begin() + static_cast<ptrdiff_t>(i - k_ / 2),
+                            members_.begin() + static_cast<ptrdiff_t>(i + k_ / 2 + 1));
   std::sort(out.begin(), out.end());
-  out.erase(std::unique(out.begin(), out.end()), out.end());
   return out;
 }
 
-}  // namespace
-
-std::vector<uint32_t> closed_neighbourhood(const SessionId& sid, const Roster& roster, uint32_t k, uint32_t u) {
-  std::vector<uint32_t> ids = checked_ids(roster);
-  if (!std::binary_search(ids.begin(), ids.end(), u)) return {};
-  const size_t m = ids.size();
-  if (k >= m - 1 || m <= 2) return ids;
-  if (k < 1) throw Error(Exit::usage, "a neighbour graph needs at least one neighbour per client");
-  const std::vector<uint32_t> order = cycle_order(sid, roster, ids);
-  const size_t pos = static_cast<size_t>(std::find(order.begin(), order.end(), u) - order.begin());
-  return closed_at(order, k, pos);
+LocalGraph LocalGraph::whole(std::vector<uint32_t> ids) {
+  LocalGraph g;
+  g.full_ = true;
+  g.ball_ = std::move(ids);
+  return g;
 }
 
-LocalGraph::LocalGraph(const SessionId& sid, const Roster& roster, uint32_t k, uint32_t u, unsigned radius) {
-  std::vector<uint32_t> ids = checked_ids(roster);
-  if (!std::binary_search(ids.begin(), ids.end(), u)) return;
-  const size_t m = ids.size();
-  if (k >= m - 1 || m <= 2) {
+LocalGraph::LocalGraph(const RingWindow& w, uint32_t u, unsigned radius) {
+  if (w.whole() && w.members().size() <= size_t{w.closed(u).size()}) {
+    // N[u] is all of U1: so is every neighbourhood.
     full_ = true;
-    ball_ = std::move(ids);
+    ball_ = w.closed(u);
     return;
   }
-  if (k < 1) throw Error(Exit::usage, "a neighbour graph needs at least one neighbour per client");
-  const std::vector<uint32_t> order = cycle_order(sid, roster, ids);
-  std::vector<size_t> pos_of(m);  // index in ids -> position on the cycle
-  for (size_t p = 0; p < m; ++p)
-    pos_of[static_cast<size_t>(std::lower_bound(ids.begin(), ids.end(), order[p]) - ids.begin())] = p;
-  auto pos = [&](uint32_t x) {
-    return pos_of[static_cast<size_t>(std::lower_bound(ids.begin(), ids.end(), x) - ids.begin())];
-  };
   // Breadth first, one hop at a time; each client's neighbourhood is computed once.
-  std::vector<std::pair<uint32_t, std::vector<uint32_t>>> found{{u, closed_at(order, k, pos(u))}};
+  std::vector<std::pair<uint32_t, std::vector<uint32_t>>> found{{u, w.closed(u)}};
   std::vector<uint32_t> seen{u};
   size_t level_begin = 0;
   for (unsigned hop = 0; hop < radius; ++hop) {
@@ -179,7 +148,9 @@ LocalGraph::LocalGraph(const SessionId& sid, const Roster& roster, uint32_t k, u
         auto it = std::lower_bound(seen.begin(), seen.end(), y);
         if (it != seen.end() && *it == y) continue;
         seen.insert(it, y);
-        found.push_back({y, closed_at(order, k, pos(y))});
+        found.push_back({y, w.closed(y)});
+        if (found.back().second.empty())
+          throw Error(Exit::software, fmt::format("client {}'s window of the ring is too narrow for {} hops", u, radius));
       }
     level_begin = level_end;
   }
@@ -195,6 +166,25 @@ std::span<const uint32_t> LocalGraph::closed(uint32_t x) const {
   if (it == ball_.end() || *it != x) return {};
   if (full_) return ball_;
   return closed_[static_cast<size_t>(it - ball_.begin())];
+}
+
+NeighbourGraph::NeighbourGraph(const Params& p, const SessionId& sid, const Roster& roster, const Digest32* root) {
+  ids_ = checked_ids(roster);
+  const size_t m = ids_.size();
+  if (!is_secagg_plus(p) || m <= size_t{p.neighbours} + 1) {
+    full_ = true;
+    return;
+  }
+  const Digest32 r = root ? *root : RosterTree(sid, p.clients, roster).root();
+  std::vector<uint32_t> members;
+  members.reserve(m);
+  for (uint32_t id : ring_order(sid, r, p.clients))
+    if (std::binary_search(ids_.begin(), ids_.end(), id)) members.push_back(id);
+  closed_.assign(m, {});
+  for (size_t i = 0; i < m; ++i) {
+    const size_t at = static_cast<size_t>(std::lower_bound(ids_.begin(), ids_.end(), members[i]) - ids_.begin());
+    closed_[at] = closed_on_cycle(members, p.neighbours, i);
+  }
 }
 
 std::span<const uint32_t> NeighbourGraph::closed(uint32_t u) const {

@@ -120,6 +120,11 @@ void validate_params(const Params& p) {
     throw bad(fmt::format("neighbours is {}; it must be in [2, clients - 1 = {}]", p.neighbours, p.clients - 1));
   if (p.neighbours < p.clients - 1 && p.neighbours < 2)
     throw bad("neighbours must be at least 2 (a graph of degree 1 falls apart into pairs)");
+  if (p.neighbours < p.clients - 1 && p.neighbours % 2 != 0)
+    throw bad(fmt::format("neighbours is {}; a SecAgg+ session needs an even number (each client is linked to k/2 "
+                          "clients on either side of it on the ring: docs/protocol.md), or clients - 1 = {} for full "
+                          "SecAgg",
+                          p.neighbours, p.clients - 1));
   // Shares of a client's secrets go to its closed neighbourhood: k + 1 holders (n in full SecAgg).
   const uint32_t holders = p.neighbours + 1;
   if (p.threshold > holders)

@@ -17,7 +17,7 @@ SessionId new_session_id() {
 void remove_masks(const Params& p, const SessionId& sid, const Roster& roster, std::span<const uint32_t> u3,
                   const Recovered& rec, uint64_t* sum, uint64_t begin, uint64_t end, unsigned threads,
                   const ProgressFn& progress) {
-  remove_masks(p, sid, roster, NeighbourGraph(sid, roster, p.neighbours), u3, rec, sum, begin, end, threads, progress);
+  remove_masks(p, sid, roster, NeighbourGraph(p, sid, roster), u3, rec, sum, begin, end, threads, progress);
 }
 
 void remove_masks(const Params& p, const SessionId& sid, const Roster& roster, const NeighbourGraph& graph,

@@ -149,7 +149,7 @@ void ServerSession::open(Round r) {
 }
 
 const NeighbourGraph& ServerSession::graph() {
-  if (!graph_) graph_.emplace(sid_, roster_, p_.neighbours);
+  if (!graph_) graph_.emplace(p_, sid_, roster_, windows_ ? &windows_->root() : nullptr);
   return *graph_;
 }
 
@@ -555,6 +555,11 @@ RoundResult ServerSession::close_keys() {
   r.marker = encode(MsgType::roster, sid_, kServerId, kServerId, roster);
   roster_ = std::move(roster);
   graph_.reset();
+  windows_.reset();
+  if (is_secagg_plus(p_)) {
+    windows_ = std::make_shared<const RosterWindows>(p_, sid_, roster_);
+    r.window = [w = windows_](uint32_t id) { return w->message(id); };
+  }
   adverts_.clear();
   advertised_.clear();
   open(Round::r1);
@@ -760,6 +765,8 @@ void ServerSession::record(const RoundResult& r, const SessionDir::Writer& w) co
   for (const auto& [id, msg] : r.messages) w.transcript(r.round, id, msg);
   if (r.round == Round::r1)
     for (const auto& [v, inbox] : r.inboxes) w.inbox(v, inbox);
+  if (r.window)
+    for (uint32_t v : r.in) w.roster(v, r.window(v));
   if (r.round == Round::r2) w.masked_sum(vector_message(sum_, p_.ring(), sid_));
   w.finish(r.marker);
 }

@@ -17,6 +17,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -26,6 +27,7 @@
 #include "graph.hpp"
 #include "messages.hpp"
 #include "protocol.hpp"
+#include "roster_window.hpp"
 #include "server.hpp"
 #include "session_dir.hpp"
 
@@ -56,6 +58,9 @@ struct RoundResult {
   // every client's answer except in round 1, where each client of U2 gets its own inbox.
   Bytes marker;
   std::map<uint32_t, Bytes> inboxes;
+  // Round 0 of a SecAgg+ session: client id's own roster message (its window of the ring, with
+  // proofs), made on demand so that no one holds n of them at once; empty otherwise.
+  std::function<Bytes(uint32_t id)> window;
   // Rounds 0, 1 and 3: the accepted client messages, as received, for the transcript (rounds 2 and
   // 4 save theirs as they arrive: SessionDir::keeps_messages).
   std::map<uint32_t, Bytes> messages;
@@ -65,8 +70,11 @@ struct RoundResult {
   // no share of (its round-1 bundle did not open), as (responder, owner).
   std::vector<BadShare> bad_shares;
   std::vector<std::pair<uint32_t, uint32_t>> missing;
-  // The answer to client id of `in`.
-  const Bytes& answer(uint32_t id) const { return round == Round::r1 ? inboxes.at(id) : marker; }
+  // The answer to client id of `in` (a copy).
+  Bytes answer(uint32_t id) const {
+    if (window) return window(id);
+    return round == Round::r1 ? inboxes.at(id) : marker;
+  }
 };
 
 class ServerSession {
@@ -171,6 +179,7 @@ class ServerSession {
   std::map<uint32_t, std::string> origin_;  // the round's accepted senders -> their message's origin
   Roster roster_;
   std::optional<NeighbourGraph> graph_;
+  std::shared_ptr<const RosterWindows> windows_;  // SecAgg+, from round 1 on: the roster's tree and ring
   std::vector<uint32_t> u2_, u3_, u4_;  // u4_: an active session's signers of U3
   std::optional<Digest32> u3_digest_;   // survivor_digest(u3_), once round 3 needs it
   // Round 0: the accepted adverts and each public key they hold (-> its owner).

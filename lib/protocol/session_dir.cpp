@@ -63,6 +63,7 @@ const char* SessionDir::name(Marker m) {
 }
 
 std::string SessionDir::inbox_name(uint32_t id) { return fmt::format("inbox-{}.msg", id); }
+std::string SessionDir::roster_name(uint32_t id) { return fmt::format("roster-{}.msg", id); }
 std::string SessionDir::masked_name(uint32_t id) { return fmt::format("masked-{}.msg", id); }
 std::string SessionDir::unmask_name(uint32_t id) { return fmt::format("unmask-{}.msg", id); }
 std::string SessionDir::masked_sum_path() const { return dir_ + "/" + kMaskedSum; }
@@ -182,6 +183,9 @@ SessionDir::Writer::~Writer() {
 
 void SessionDir::Writer::inbox(uint32_t id, std::span<const uint8_t> msg) const {
   write_file_atomic(s_->inbox_path(id), msg);
+}
+void SessionDir::Writer::roster(uint32_t id, std::span<const uint8_t> msg) const {
+  write_file_atomic(s_->roster_path(id), msg);
 }
 void SessionDir::Writer::message(uint32_t id, std::span<const uint8_t> msg) const {
   for (Round r : kActiveRounds)

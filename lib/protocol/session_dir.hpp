@@ -4,6 +4,7 @@
 //
 //   params.msg          setup            session parameters                          (marker)
 //   advert-<id>.msg     round 0          client <id>'s advert, as received
+//   roster-<id>.msg     round 0          SecAgg+: client <id>'s window of the roster, with proofs
 //   roster.msg          round 0          U1 and the advertised keys                  (marker)
 //   share-keys-<id>.msg round 1          client <id>'s share-keys message, as received
 //   inbox-<id>.msg      round 1          the shares addressed to client <id>
@@ -46,12 +47,14 @@ class SessionDir {
   // session in memory).
   static const char* name(Marker m);
   static std::string inbox_name(uint32_t id);
+  static std::string roster_name(uint32_t id);  // roster-<id>.msg
   static std::string masked_name(uint32_t id);
   static std::string unmask_name(uint32_t id);
 
   // Paths, for messages and for readers of one file.
   std::string path(Marker m) const { return dir_ + "/" + name(m); }
   std::string inbox_path(uint32_t id) const { return dir_ + "/" + inbox_name(id); }
+  std::string roster_path(uint32_t id) const { return dir_ + "/" + roster_name(id); }
   std::string masked_path(uint32_t id) const { return dir_ + "/" + masked_name(id); }
   std::string unmask_path(uint32_t id) const { return dir_ + "/" + unmask_name(id); }
   std::string masked_sum_path() const;
@@ -96,6 +99,7 @@ class SessionDir {
 
     // The files written before a marker replace what a failed run of the step left there.
     void inbox(uint32_t id, std::span<const uint8_t> msg) const;
+    void roster(uint32_t id, std::span<const uint8_t> msg) const;  // a SecAgg+ client's window
     // Client id's message of this step's round (keeps_messages), as received.
     void message(uint32_t id, std::span<const uint8_t> msg) const;
     // Client id's message of round r for the transcript, as received.

@@ -85,7 +85,7 @@ DropoutMargin margin_of(const SessionStatus& st, size_t pending, const std::opti
   m.size = set.size();
   m.left = static_cast<int64_t>(set.size()) - p.threshold;
   if (!roster) return m;
-  const NeighbourGraph graph(st.sid, *roster, p.neighbours);
+  const NeighbourGraph graph(p, st.sid, *roster);
   if (graph.full()) return m;
   // The owners of secrets round 4 rebuilds: U2 once known (its dropouts' mask keys too), else S.
   const std::vector<uint32_t>& owners = pending >= 2 ? st.rounds[1].in : set;

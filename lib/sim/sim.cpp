@@ -477,6 +477,7 @@ SimReport run_simulation(const SimConfig& cfg) {
 
   // Round 0: keys.
   Bytes roster_msg;
+  std::function<Bytes(uint32_t)> window;  // SecAgg+: each client's own roster message, made when it is read
   {
     std::vector<uint32_t> all(n);
     for (uint32_t i = 0; i < n; ++i) all[i] = i + 1;
@@ -493,7 +494,10 @@ SimReport run_simulation(const SimConfig& cfg) {
           }
           return client_advertise(st[id - 1]);
         },
-        [&](RoundResult& r) { roster_msg = std::move(r.marker); });
+        [&](RoundResult& r) {
+          roster_msg = std::move(r.marker);
+          window = std::move(r.window);
+        });
     if (!ok) return finish();
     rep.u1 = static_cast<uint32_t>(server.roster().clients.size());
   }
@@ -508,7 +512,11 @@ SimReport run_simulation(const SimConfig& cfg) {
   {
     const bool ok = answer_round(
         Round::r1, u1,
-        answering(roster_msg, Marker::roster, [](auto&&... a) { return client_share(a...); }),
+        [&](uint32_t id) {
+          if (!window) return answering(roster_msg, Marker::roster, [](auto&&... a) { return client_share(a...); })(id);
+          const std::string origin = SessionDir::roster_name(id);
+          return client_share(st[id - 1], open_envelope(window(id), origin), origin);
+        },
         [&](RoundResult& r) {
           u2 = std::move(r.in);
           for (auto& [v, inbox] : r.inboxes) inbox_msg[v - 1] = std::move(inbox);

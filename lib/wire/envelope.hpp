@@ -109,12 +109,15 @@ enum class Party : uint8_t { client, server };
   X(15, identity_public, "identity-public", none, client, IdentityPublic, 0, 0, 0, 0, kBodySlack)                   \
   X(16, certificate, "certificate", none, server, Certificate, 0, 0, 0, 0, kBodySlack)                             \
   X(17, consistency_signature, "consistency-signature", r3, client, SurvivorSignature, 0, 0, 0, 0, kBodySlack)      \
-  X(18, consistency, "consistency", r3, server, Consistency, kPerSignature, 0, 0, 0, kBodySlack)
+  X(18, consistency, "consistency", r3, server, Consistency, kPerSignature, 0, 0, 0, kBodySlack)            \
+  X(19, neighbourhood, "neighbourhood", r0, server, Neighbourhood, kPerWindowSlot, 0, 0, 0, kBodySlack)
 
 // Generous sizes of the cereal encodings the bounds are made of (each well above the real size).
 inline constexpr uint64_t kBodySlack = 4096;      // every body's fixed fields (a notice's reason is at most 512 bytes)
 // id and three keys (4 + 3 x 32 bytes); in an active session also a certificate (140) and a signature (64)
 inline constexpr uint64_t kPerRosterEntry = 384;
+// a window slot: an entry and a proof of at most 21 digests (n <= 2^20), with size tags
+inline constexpr uint64_t kPerWindowSlot = kPerRosterEntry + 21 * 32 + 32;
 inline constexpr uint64_t kPerSignature = 96;     // a consistency entry: id and an Ed25519 signature
 inline constexpr uint64_t kPerSealedShare = 256;  // peer, nonce, a 112-byte ciphertext, size tags
 inline constexpr uint64_t kPerOwnedShare = 128;   // owner, x, the share's words

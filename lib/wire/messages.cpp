@@ -222,6 +222,7 @@ SECAGG_BODY(IdentityPublic)
 SECAGG_BODY(Certificate)
 SECAGG_BODY(SurvivorSignature)
 SECAGG_BODY(Consistency)
+SECAGG_BODY(Neighbourhood)
 #undef SECAGG_BODY
 
 namespace {
@@ -291,6 +292,10 @@ std::string describe(const Params& p, MsgType) {
 std::string describe(const Roster& r, MsgType) {
   const bool certified = !r.clients.empty() && r.clients.front().attestation;
   return fmt::format("u1={}{}", r.clients.size(), certified ? " certified=yes" : "");
+}
+std::string describe(const Neighbourhood& n, MsgType) {
+  const auto in_u1 = std::count_if(n.slots.begin(), n.slots.end(), [](const WindowSlot& s) { return s.entry.has_value(); });
+  return fmt::format("u1={} slots={} in_u1={}", n.u1, n.slots.size(), in_u1);
 }
 std::string describe(const SealedShares& s, MsgType) {
   return fmt::format("shares={}{}", s.shares.size(), s.commitments.empty() ? "" : " committed=yes");

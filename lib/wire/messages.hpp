@@ -111,6 +111,23 @@ struct Roster {
   std::vector<uint32_t> ids() const;
 };
 
+// One slot of a SecAgg+ client's window of the ring (graph.hpp): an id, its round-0 entry if it is
+// in U1, and the proof (roster_tree.hpp: d sibling digests, leaf level first) that the committed
+// roster holds that entry, or no entry, for the id.
+struct WindowSlot {
+  uint32_t id = 0;
+  std::optional<RosterEntry> entry;
+  std::vector<Digest32> path;
+};
+
+// Round 0 of a SecAgg+ session, to one client: its window of the ring, every slot in ring order,
+// and |U1|, which the roster's commitment binds (docs/protocol.md, "SecAgg+: the roster a client
+// sees"). Full SecAgg sends the whole Roster instead.
+struct Neighbourhood {
+  uint32_t u1 = 0;
+  std::vector<WindowSlot> slots;
+};
+
 // One encrypted share bundle; `peer` is the recipient in share-keys, the sender in an inbox.
 struct SealedShare {
   uint32_t peer = 0;
@@ -244,6 +261,11 @@ struct ClientState {
   // Active sessions only (serialized after every other field): the client's own attestation,
   // part of its round-0 advert.
   std::optional<Attestation> attestation;
+  // SecAgg+ sessions only (serialized last): the U1 clients of the client's window of the ring, in
+  // ring order, and whether they are all of U1 (graph.hpp, RingWindow). The roster above then
+  // holds only their entries.
+  std::vector<uint32_t> ring;
+  bool ring_whole = false;
   // The last step's message and what determined it, so that running the step again with the
   // same inputs sends the same bytes and a different input is refused (a second masked input
   // or unmasking answer would reveal what the protocol hides).

@@ -12,6 +12,7 @@
 
 #include <cereal/archives/portable_binary.hpp>
 #include <cereal/types/string.hpp>
+#include <fmt/format.h>
 
 #include "messages.hpp"
 #include "serialize.hpp"
@@ -179,6 +180,52 @@ void roster_fields(A& ar, Roster& r, std::optional<bool> attested) {
 template <class A>
 void serialize(A& ar, Roster& r) { roster_fields(ar, r, std::nullopt); }
 
+// A window slot: id, a flags byte (bit 0: the id is in U1 and its entry's keys follow; bit 1: an
+// attestation follows them), then the proof.
+template <class A>
+void serialize(A& ar, WindowSlot& s) {
+  ar(cereal::make_nvp("id", s.id));
+  if constexpr (ser::is_text<A>) {
+    if (s.entry) {
+      ar(cereal::make_nvp("c_pk", ser::fixed(s.entry->c_pk)), cereal::make_nvp("s_pk", ser::fixed(s.entry->s_pk)),
+         cereal::make_nvp("sig_pk", ser::fixed(s.entry->sig_pk)));
+      if (s.entry->attestation) ar(cereal::make_nvp("attestation", *s.entry->attestation));
+    } else {
+      ar(cereal::make_nvp("in_u1", false));
+    }
+  } else {
+    constexpr uint8_t kPresent = 1, kAttested = 2;
+    uint8_t flags = 0;
+    if constexpr (!ser::is_input<A>) flags = s.entry ? (kPresent | (s.entry->attestation ? kAttested : 0)) : 0;
+    ar(cereal::make_nvp("flags", flags));
+    if (flags & ~(kPresent | kAttested) || flags == kAttested)
+      throw Error(Exit::data, fmt::format("window slot of client {} has unknown flags {:#x}", s.id, flags));
+    if (flags & kPresent) {
+      if constexpr (ser::is_input<A>) s.entry.emplace();
+      s.entry->id = s.id;
+      ar(cereal::make_nvp("c_pk", ser::fixed(s.entry->c_pk)), cereal::make_nvp("s_pk", ser::fixed(s.entry->s_pk)),
+         cereal::make_nvp("sig_pk", ser::fixed(s.entry->sig_pk)));
+      if (flags & kAttested) {
+        if constexpr (ser::is_input<A>) s.entry->attestation.emplace();
+        ar(cereal::make_nvp("attestation", *s.entry->attestation));
+      }
+    }
+  }
+  std::vector<ser::DigestField> path;
+  if constexpr (!ser::is_input<A>)
+    for (const Digest32& d : s.path) path.push_back({d});
+  ar(cereal::make_nvp("path", ser::list(path)));
+  if constexpr (ser::is_input<A>) {
+    s.path.clear();
+    for (const auto& f : path) s.path.push_back(f.d);
+  }
+}
+
+template <class A>
+void serialize(A& ar, Neighbourhood& n) {
+  ar(cereal::make_nvp("u1", n.u1), cereal::make_nvp("slots", ser::list(n.slots)));
+}
+
 }  // namespace secagg
 
 namespace secagg::ser {
@@ -327,6 +374,12 @@ void serialize(A& ar, ClientState& s) {
     if constexpr (ser::is_input<A>) s.attestation.emplace();
     if (!s.attestation) throw Error(Exit::software, "an active session's client state has no attestation");
     ar(cereal::make_nvp("attestation", *s.attestation));
+  }
+  if (s.params.clients >= 2 && s.params.neighbours < s.params.clients - 1) {  // SecAgg+
+    uint8_t whole = s.ring_whole;
+    ar(cereal::make_nvp("ring", ser::list(s.ring)), cereal::make_nvp("ring_whole", whole));
+    if (whole > 1) throw Error(Exit::data, "its ring_whole flag is neither 0 nor 1");
+    s.ring_whole = whole != 0;
   }
 }
 

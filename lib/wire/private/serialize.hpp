@@ -57,6 +57,23 @@ void load(A& ar, Fixed<N>& f) {
   ar(cereal::binary_data(f.ref.data(), N));
 }
 
+// A digest held by value, for lists of digests (a Merkle proof): hex in text archives.
+struct DigestField {
+  std::array<uint8_t, 32> d{};
+};
+template <class A, std::enable_if_t<is_text<A>, int> = 0>
+std::string save_minimal(const A&, const DigestField& f) {
+  return to_hex(f.d);
+}
+template <class A, std::enable_if_t<!is_text<A>, int> = 0>
+void save(A& ar, const DigestField& f) {
+  ar(cereal::binary_data(f.d.data(), f.d.size()));
+}
+template <class A, std::enable_if_t<!is_text<A>, int> = 0>
+void load(A& ar, DigestField& f) {
+  ar(cereal::binary_data(f.d.data(), f.d.size()));
+}
+
 // Variable-length bytes (ciphertexts, packed vectors). JSON shows at most 64 bytes of them.
 struct Blob {
   Bytes& ref;
