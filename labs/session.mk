@@ -7,7 +7,7 @@
 #
 #   S/params.msg      setup (a new session: S and the old client states are removed first)
 #   advI.msg          round 0: client I makes its keys (and its state cI) and advertises them
-#   S/roster.msg      round 0: the server collects the adverts of $(R0)
+#   S/roster.msg      round 0: the server collects the adverts of $(R0) (SecAgg+: also S/roster-I.msg)
 #   sharesI.msg       round 1: client I Shamir-shares its secrets among the roster
 #   S/u2.msg          round 1: the server sorts the shares of $(R1) into S/inbox-I.msg
 #   maskedI.msg       round 2: client I masks its input xI.$(INPUT_EXT) with its inbox
@@ -87,9 +87,9 @@ adv%.msg: S/params.msg $(ACTIVE_CERT)
 S/roster.msg: $(R0:%=adv%.msg)
 	secagg-collect keys --session S $^
 
-# Round 1.
+# Round 1. In SecAgg+ each client reads only its own window of the roster, S/roster-I.msg.
 shares%.msg: S/roster.msg
-	secagg-share --state c$* --roster S/roster.msg -o $@
+	secagg-share --state c$* --roster $(if $(wildcard S/roster-$*.msg),S/roster-$*.msg,S/roster.msg) -o $@
 S/u2.msg: $(R1:%=shares%.msg)
 	secagg-collect shares --session S $^
 

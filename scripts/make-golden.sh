@@ -16,7 +16,8 @@
 #                      round 4 (no answer): U2 = {1..6}, U3 = {1..5}, U4 = {1..4}.
 #   secaggplus-k6-b37  SecAgg+: n = 10, --neighbours 6, t = 4, R = 2^37 (37-bit elements, a
 #                      length of 11 packs into 50.875 bytes), AES-128-CTR; client 10 drops in
-#                      round 1, client 9 in round 2 and client 8 in round 4.
+#                      round 1, client 9 in round 2 and client 8 in round 4. Each client reads
+#                      its own window of the committed roster, roster-<i>.msg (kept).
 #   active-n7          an active session (docs/security.md, "Active mode"): n = 7, --corrupt 0, t = 4,
 #                      R = 2^24, length 9; a CA and seven certified identities (ca.pub and
 #                      cert<i>.msg are kept; the identity keys stay in the scratch directory);
@@ -163,9 +164,11 @@ mapfile -t f < <(files adv .msg $u1)
 keep_state 0
 quiet "$bin/secagg-collect" keys --session "$S" "${f[@]}"
 
-# Round 1: the clients of U2 share their keys.
+# Round 1: the clients of U2 share their keys (in SecAgg+ each from its own window of the roster).
 for i in $u2; do
-  quiet "$bin/secagg-share" --state "$work/c$i" --roster "$S/roster.msg" -o "$out/shares$i.msg"
+  roster=$S/roster.msg
+  if [ -f "$S/roster-$i.msg" ]; then roster=$S/roster-$i.msg; fi
+  quiet "$bin/secagg-share" --state "$work/c$i" --roster "$roster" -o "$out/shares$i.msg"
 done
 mapfile -t f < <(files shares .msg $u2)
 keep_state 1
@@ -206,6 +209,7 @@ for f in params.msg roster.msg u2.msg survivors.msg aggregate.vec; do
 done
 [ -n "$active" ] && cp "$S/consistency.msg" "$out/consistency.msg"
 for i in $u2; do cp "$S/inbox-$i.msg" "$out/inbox-$i.msg"; done
+for i in $u1; do if [ -f "$S/roster-$i.msg" ]; then cp "$S/roster-$i.msg" "$out/roster-$i.msg"; fi; done
 for i in $u3; do
   cmp -s "$S/masked-$i.msg" "$out/masked$i.msg" || { echo "$0: error: S/masked-$i.msg differs from the message sent" >&2; exit 70; }
 done

@@ -180,7 +180,8 @@ std::vector<uint32_t> own_neighbourhood(const ClientState& st) {
 void check_attestations(const Roster& roster, const ClientState& st, const std::string& origin, unsigned threads) {
   const uint64_t now = unix_now();
   std::vector<const RosterEntry*> entries;
-  for (uint32_t id : local_graph(st, 3).ball()) entries.push_back(roster.find(id));
+  const LocalGraph near = local_graph(st, 3);
+  for (uint32_t id : near.ball()) entries.push_back(roster.find(id));
   Failures failed(entries.size());
   parallel_for(entries.size(), threads, [&](size_t i) {
     const RosterEntry& e = *entries[i];

@@ -61,9 +61,9 @@ CheckedWindow check_window(const Params& p, const SessionId& sid, uint32_t self,
     if (j == 0) {
       root = r;
     } else if (r != root) {
-      throw bad(fmt::format("window slot of client {} does not lead to the roster commitment the other slots lead to "
-                            "(its entry or its proof was changed): refusing the roster",
-                            s.id));
+      throw bad(fmt::format("window slots of clients {} and {} lead to different roster commitments (an entry or a "
+                            "proof was changed): refusing the roster",
+                            nb.slots[0].id, s.id));
     }
   }
   // The slots, by id, to look a client up while walking the ring.

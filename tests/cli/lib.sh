@@ -267,6 +267,12 @@ make_identities() {
 # LENGTH) in DIR/S through round 1, every client in: inputs DIR/xI.txt, states DIR/cI, and the
 # messages of rounds 0 and 1. MODE "active" makes it an active session (C = 0) with the
 # identities of make_identities 5 in the current directory; anything else honest-but-curious.
+# roster_of DIR ID: the round-0 message client ID reads from session directory DIR: its own
+# window S/roster-ID.msg in a SecAgg+ session, the whole S/roster.msg otherwise.
+roster_of() {
+  if [[ -f $1/roster-$2.msg ]]; then echo "$1/roster-$2.msg"; else echo "$1/roster.msg"; fi
+}
+
 session_through_round1() {
   local d=$1 mode=$2 length=$3 i setup=() ids=()
   mkdir -p "$d"
@@ -446,7 +452,7 @@ walk_to() {
           for i in $W_U1; do files+=("adv$i.msg"); done
           must secagg-collect keys --session S "${files[@]}" ;;
         share)
-          for i in $W_U2; do must secagg-share --state "c$i" --roster S/roster.msg -o "shares$i.msg"; done ;;
+          for i in $W_U2; do must secagg-share --state "c$i" --roster "$(roster_of S "$i")" -o "shares$i.msg"; done ;;
         shares)
           files=()
           for i in $W_U2; do files+=("shares$i.msg"); done

@@ -128,5 +128,7 @@ check "active-n7: consistency.msg holds U3 = 1-6 and the signatures of U4 = 1-5"
 check "active-n7: the roster is certified" grep -q 'u1=7 certified=yes$' <(secagg-inspect "$GOLDEN/active-n7/roster.msg")
 check "active-n7: the share-keys messages carry commitments" \
   grep -q 'shares=7 committed=yes$' <(secagg-inspect "$GOLDEN/active-n7/shares1.msg")
-check "SecAgg+: client 1 answers for its neighbourhood only (6 of 9 in U2)" \
-  grep -q 'self_mask_shares=5 mask_key_shares=1$' <(secagg-inspect "$GOLDEN/secaggplus-k6-b37/unmask1.msg")
+check "SecAgg+: client 1 reads only its window of the roster: itself and its 6 neighbours" \
+  grep -q ' u1=10 slots=7 in_u1=7$' <(secagg-inspect "$GOLDEN/secaggplus-k6-b37/roster-1.msg")
+check "SecAgg+: client 1 answers for its neighbourhood only (7 of 9 in U2: 6 in U3, and client 9)" \
+  grep -q 'self_mask_shares=6 mask_key_shares=1$' <(secagg-inspect "$GOLDEN/secaggplus-k6-b37/unmask1.msg")

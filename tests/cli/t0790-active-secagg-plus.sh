@@ -40,7 +40,7 @@ for ((i = 1; i <= N; i++)); do
 done
 must secagg-collect keys --session S adv*.msg
 # 16 never shares, 15 never masks, 14 never signs, 13 never answers round 4.
-for ((i = 1; i <= 15; i++)); do must secagg-share --state "c$i" --roster S/roster.msg -o "sh$i.msg"; done
+for ((i = 1; i <= 15; i++)); do must secagg-share --state "c$i" --roster "S/roster-$i.msg" -o "sh$i.msg"; done
 must secagg-collect shares --session S sh{1..15}.msg
 for ((i = 1; i <= 14; i++)); do
   must secagg-mask --state "c$i" --inbox "S/inbox-$i.msg" --input "x$i.txt" -o "m$i.msg"
@@ -69,7 +69,7 @@ for ((i = 1; i <= N; i++)); do
     -o "adv$i.msg"
 done
 must secagg-collect keys --session S adv*.msg
-for ((i = 1; i <= N; i++)); do must secagg-share --state "c$i" --roster S/roster.msg -o "sh$i.msg"; done
+for ((i = 1; i <= N; i++)); do must secagg-share --state "c$i" --roster "S/roster-$i.msg" -o "sh$i.msg"; done
 must secagg-collect shares --session S sh{1..16}.msg
 for ((i = 1; i <= N; i++)); do
   must secagg-mask --state "c$i" --inbox "S/inbox-$i.msg" --input "x$i.txt" -o "m$i.msg"

@@ -204,7 +204,7 @@ line "margin      2 more dropouts are safe: client 1's neighbourhood holds 5 of 
   "            (SecAgg+: t = 3 in each neighbourhood; U1 has 10 in all)"
 js "JSON: every neighbourhood holds 5 of U1" \
   "d['margin']['neighbourhood'] == {'client': 1, 'size': 5, 'left': 2} and d['margin']['safe'] == 2 and d['margin']['left'] == 7"
-for i in $(seq 10); do must secagg-share --state "p$i" --roster P/roster.msg -o "psh$i.msg"; done
+for i in $(seq 10); do must secagg-share --state "p$i" --roster "P/roster-$i.msg" -o "psh$i.msg"; done
 must secagg-collect shares --session P psh*.msg
 for i in $(seq 9); do must secagg-mask --state "p$i" --inbox "P/inbox-$i.msg" --input "px$i.txt" -o "pm$i.msg"; done
 # A copy of the session and of three clients, for the session that cannot finish, below.
