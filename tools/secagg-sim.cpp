@@ -67,8 +67,11 @@ const char* result_word(const SimReport& r, bool upper) {
 // The keystream lines under the table: each stage's time against the time the session PRG takes
 // to make the keystream that stage expands, on one core.
 std::string limits(const SimReport& r) {
-  if (!(r.keystream_gbps > 0)) return {};
-  std::string out = fmt::format("limit: {} keystream at {:.2f} GB/s on one core ({}-byte mask words)\n",
+  std::string out = "client state:";
+  for (const auto& s : r.rounds) out += fmt::format(" {} B after round {}{}", s.state_median, s.round, &s == &r.rounds.back() ? "" : ",");
+  out += " (median)\n";
+  if (!(r.keystream_gbps > 0)) return out;
+  out += fmt::format("limit: {} keystream at {:.2f} GB/s on one core ({}-byte mask words)\n",
                                 prg_name(r.params.prg_kind()), r.keystream_gbps, r.mask_word_bytes);
   for (const auto& s : r.rounds) {
     if (s.round == 2 && s.client_keystream_median > 0)

@@ -631,7 +631,7 @@ std::vector<Reply> Server::collect() {
   for (auto& [id, g] : got_) {
     std::shared_ptr<const Bytes> b = to_all;
     if (round_ == Round::r1) b = std::make_shared<const Bytes>(std::move(r.inboxes.at(id)));
-    if (r.window) b = std::make_shared<const Bytes>(r.window(id));
+    if (r.personal) b = std::make_shared<const Bytes>(r.personal(id));
     replies.push_back({id, g.conn, std::move(b)});
   }
   return replies;

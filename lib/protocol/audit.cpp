@@ -43,8 +43,8 @@ std::vector<std::pair<std::string, Bytes>> written_by(const SessionDir& s, const
   std::vector<std::pair<std::string, Bytes>> out;
   if (r.round == Round::r1)
     for (const auto& [v, inbox] : r.inboxes) out.emplace_back(s.inbox_path(v), inbox);
-  if (r.window)
-    for (uint32_t v : r.in) out.emplace_back(s.roster_path(v), r.window(v));
+  if (r.personal)
+    for (uint32_t v : r.in) out.emplace_back(s.personal_path(r.round, v), r.personal(v));
   if (r.round == Round::r2)
     out.emplace_back(s.masked_sum_path(), vector_message(e.masked_sum(), e.params().ring(), e.session()));
   out.emplace_back(s.path(SessionDir::marker_of(r.round)), r.marker);

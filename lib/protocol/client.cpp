@@ -170,6 +170,27 @@ std::vector<uint32_t> own_neighbourhood(const ClientState& st) {
   return RingWindow(st.ring, st.ring_whole, st.params.neighbours).closed(st.id);
 }
 
+// The U1 clients of this client's window, sorted (SecAgg+).
+std::vector<uint32_t> window_members(const ClientState& st) {
+  std::vector<uint32_t> m = st.ring;
+  std::sort(m.begin(), m.end());
+  return m;
+}
+
+// What a later server message (a survivor set, a consistency message) says within this client's
+// window: in SecAgg+ the server sends each client only that part (recipient: the client), and a
+// whole message (recipient 0) is cut down to it; a message for another client is refused.
+template <class T>
+T seen_by(const ClientState& st, const Envelope& env, const std::string& origin, T body) {
+  if (!is_secagg_plus(st.params)) return body;
+  if (env.recipient != kServerId) expect_recipient(env, origin, st.id);
+  const std::vector<uint32_t>* ids = nullptr;
+  if constexpr (std::is_same_v<T, Consistency>) ids = &body.u3;
+  else ids = &body;
+  if (!sorted_unique(*ids)) throw Error(Exit::data, origin + ": survivor ids are not sorted and unique");
+  return within(body, window_members(st));
+}
+
 // An active session's roster: every entry certified by the session's CA for its id and its keys
 // signed by that identity, or the whole roster is refused, naming the first bad entry by id.
 // With a neighbour graph only the entries within three hops decide anything this client does:
@@ -236,7 +257,7 @@ std::vector<uint32_t> check_u3(ClientState& st, const std::vector<uint32_t>& u3,
 // (Exit::aborted). Every signature within three hops is checked (those further away decide
 // nothing here): each must verify, since an honest server checked each.
 void check_consistency(const ClientState& st, const Envelope& env, const std::string& origin) {
-  const Consistency c = decode_body<Consistency>(env, origin);
+  const Consistency c = seen_by(st, env, origin, decode_body<Consistency>(env, origin));
   if (c.u3 != st.u3)
     throw refuse(origin, fmt::format("consistency message is over another survivor set than the U3 client {} signed in "
                                      "round 3: refusing to unmask",
@@ -631,7 +652,7 @@ Bytes client_unmask_active(ClientState& st, const Envelope& survivors, const std
                                          "consistency message: refusing a second one"};
   Digest32 answered;
   const Bytes* again = start_answering(st, *consistency, consistency_origin, kUnmask, answered);
-  if (decode_body<IdList>(survivors, origin).ids != st.u3)
+  if (seen_by(st, survivors, origin, decode_body<IdList>(survivors, origin).ids) != st.u3)
     throw refuse(origin, fmt::format("survivor set U3 is not the one client {} signed in round 3: refusing to unmask",
                                      st.id));
   if (again) return *again;
@@ -666,10 +687,10 @@ Bytes client_sign(ClientState& st, const Envelope& env, const std::string& origi
                                        "clients different survivors)"};
   Digest32 answered;
   if (const Bytes* again = start_answering(st, env, origin, kSign, answered)) return *again;
-  IdList body = decode_body<IdList>(env, origin);
-  const std::vector<uint32_t> view = check_u3(st, body.ids, origin, "sign it");
+  const std::vector<uint32_t> u3 = seen_by(st, env, origin, decode_body<IdList>(env, origin).ids);
+  const std::vector<uint32_t> view = check_u3(st, u3, origin, "sign it");
   ClientState next = st;
-  next.u3 = body.ids;
+  next.u3 = u3;
   set_stage(next, Round::r3);
   const SurvivorSignature sig{ed25519_sign(st.sig_seed, consistency_signed_bytes(st.session, st.id, view))};
   Bytes msg = encode_signed(MsgType::consistency_signature, st.session, st.id, kServerId, sig, st.sig_seed);
@@ -693,8 +714,7 @@ Bytes client_unmask(ClientState& st, const Envelope& env, const std::string& ori
                                          "client)"};
   Digest32 answered;
   if (const Bytes* again = start_answering(st, env, origin, kUnmask, answered)) return *again;
-  IdList body = decode_body<IdList>(env, origin);
-  const auto& u3 = body.ids;
+  const std::vector<uint32_t> u3 = seen_by(st, env, origin, decode_body<IdList>(env, origin).ids);
   check_u3(st, u3, origin, "unmask");
   return finish_unmask(st, answered, u3);
 }

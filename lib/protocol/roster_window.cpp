@@ -17,11 +17,38 @@ RosterWindows::RosterWindows(const Params& p, const SessionId& sid, Roster roste
   for (size_t q = 0; q < ring_.size(); ++q) pos_[ring_[q] - 1] = static_cast<uint32_t>(q);
 }
 
-Neighbourhood RosterWindows::body(uint32_t id) const {
+RingSpan RosterWindows::span(uint32_t id) const {
   if (id < 1 || id > p_.clients || !roster_.find(id))
     throw Error(Exit::software, fmt::format("client {} is not in U1: it has no window", id));
-  const RingSpan w = ring_window(ring_, pos_[id - 1], window_radius(p_) * (p_.neighbours / 2),
-                                 [&](uint32_t v) { return roster_.find(v) != nullptr; });
+  return ring_window(ring_, pos_[id - 1], window_radius(p_) * (p_.neighbours / 2),
+                     [&](uint32_t v) { return roster_.find(v) != nullptr; });
+}
+
+std::vector<uint32_t> RosterWindows::members(uint32_t id) const {
+  const RingSpan w = span(id);
+  std::vector<uint32_t> out;
+  for (size_t j = 0; j < w.count; ++j)
+    if (const uint32_t v = ring_[(w.first + j) % ring_.size()]; roster_.find(v)) out.push_back(v);
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+std::vector<uint32_t> within(std::span<const uint32_t> set, std::span<const uint32_t> members) {
+  std::vector<uint32_t> out;
+  std::set_intersection(set.begin(), set.end(), members.begin(), members.end(), std::back_inserter(out));
+  return out;
+}
+
+Consistency within(const Consistency& c, std::span<const uint32_t> members) {
+  Consistency out;
+  out.u3 = within(c.u3, members);
+  for (const SignedBy& s : c.signatures)
+    if (std::binary_search(members.begin(), members.end(), s.id)) out.signatures.push_back(s);
+  return out;
+}
+
+Neighbourhood RosterWindows::body(uint32_t id) const {
+  const RingSpan w = span(id);
   Neighbourhood nb;
   nb.u1 = static_cast<uint32_t>(roster_.clients.size());
   nb.slots.reserve(w.count);

@@ -23,6 +23,8 @@ class RosterWindows {
   // Client id's round-0 answer (id in U1): its window of the ring, as an encoded message.
   Neighbourhood body(uint32_t id) const;
   Bytes message(uint32_t id) const;
+  // The clients of U1 in id's window, sorted: what id sees of any later set.
+  std::vector<uint32_t> members(uint32_t id) const;
 
  private:
   Params p_;
@@ -31,7 +33,13 @@ class RosterWindows {
   RosterTree tree_;
   std::vector<uint32_t> ring_;
   std::vector<uint32_t> pos_;  // pos_[id - 1]: id's position on the ring
+  RingSpan span(uint32_t id) const;
 };
+
+// A SecAgg+ client's part of a later round's set (U3) or consistency message: the ids of `set`,
+// and the signatures of clients, in `members` (all sorted).
+std::vector<uint32_t> within(std::span<const uint32_t> set, std::span<const uint32_t> members);
+Consistency within(const Consistency& c, std::span<const uint32_t> members);
 
 // The client's side: a checked window.
 struct CheckedWindow {

@@ -148,8 +148,13 @@ void ServerSession::open(Round r) {
   }
 }
 
+const std::shared_ptr<const RosterWindows>& ServerSession::windows() {
+  if (!windows_) windows_ = std::make_shared<const RosterWindows>(p_, sid_, roster_);
+  return windows_;
+}
+
 const NeighbourGraph& ServerSession::graph() {
-  if (!graph_) graph_.emplace(p_, sid_, roster_, windows_ ? &windows_->root() : nullptr);
+  if (!graph_) graph_.emplace(p_, sid_, roster_, is_secagg_plus(p_) ? &windows()->root() : nullptr);
   return *graph_;
 }
 
@@ -558,7 +563,7 @@ RoundResult ServerSession::close_keys() {
   windows_.reset();
   if (is_secagg_plus(p_)) {
     windows_ = std::make_shared<const RosterWindows>(p_, sid_, roster_);
-    r.window = [w = windows_](uint32_t id) { return w->message(id); };
+    r.personal = [w = windows_](uint32_t id) { return w->message(id); };
   }
   adverts_.clear();
   advertised_.clear();
@@ -616,6 +621,10 @@ RoundResult ServerSession::close_masked() {
   for (auto& [id, origin] : origin_) r.in.push_back(id);
   require_threshold(r.in.size());
   r.marker = encode(MsgType::survivors, sid_, kServerId, kServerId, IdList{r.in});
+  if (is_secagg_plus(p_))
+    r.personal = [w = windows(), u3 = std::make_shared<const std::vector<uint32_t>>(r.in), sid = sid_](uint32_t id) {
+      return encode(MsgType::survivors, sid, kServerId, id, IdList{within(*u3, w->members(id))});
+    };
   u3_ = r.in;
   u3_digest_.reset();
   open(next_round(Round::r2, p_.active()));  // the running sum stays: round 4 removes its masks
@@ -634,6 +643,10 @@ RoundResult ServerSession::close_consistency() {
   require_threshold(r.in.size());
   require_quorums(r.in);
   r.marker = encode(MsgType::consistency, sid_, kServerId, kServerId, c);
+  if (is_secagg_plus(p_))
+    r.personal = [w = windows(), whole = std::make_shared<const Consistency>(c), sid = sid_](uint32_t id) {
+      return encode(MsgType::consistency, sid, kServerId, id, within(*whole, w->members(id)));
+    };
   u4_ = r.in;
   signatures_.clear();
   open(Round::r4);
@@ -765,8 +778,8 @@ void ServerSession::record(const RoundResult& r, const SessionDir::Writer& w) co
   for (const auto& [id, msg] : r.messages) w.transcript(r.round, id, msg);
   if (r.round == Round::r1)
     for (const auto& [v, inbox] : r.inboxes) w.inbox(v, inbox);
-  if (r.window)
-    for (uint32_t v : r.in) w.roster(v, r.window(v));
+  if (r.personal)
+    for (uint32_t v : r.in) w.personal(r.round, v, r.personal(v));
   if (r.round == Round::r2) w.masked_sum(vector_message(sum_, p_.ring(), sid_));
   w.finish(r.marker);
 }

@@ -58,9 +58,10 @@ struct RoundResult {
   // every client's answer except in round 1, where each client of U2 gets its own inbox.
   Bytes marker;
   std::map<uint32_t, Bytes> inboxes;
-  // Round 0 of a SecAgg+ session: client id's own roster message (its window of the ring, with
-  // proofs), made on demand so that no one holds n of them at once; empty otherwise.
-  std::function<Bytes(uint32_t id)> window;
+  // SecAgg+ rounds 0, 2 and 3: client id's own answer, the round's message restricted to the
+  // client's window of the ring (its part of the roster, with proofs; U3; the consistency message),
+  // made on demand so that no one holds n of them at once; empty otherwise.
+  std::function<Bytes(uint32_t id)> personal;
   // Rounds 0, 1 and 3: the accepted client messages, as received, for the transcript (rounds 2 and
   // 4 save theirs as they arrive: SessionDir::keeps_messages).
   std::map<uint32_t, Bytes> messages;
@@ -72,7 +73,7 @@ struct RoundResult {
   std::vector<std::pair<uint32_t, uint32_t>> missing;
   // The answer to client id of `in` (a copy).
   Bytes answer(uint32_t id) const {
-    if (window) return window(id);
+    if (personal) return personal(id);
     return round == Round::r1 ? inboxes.at(id) : marker;
   }
 };
@@ -180,6 +181,7 @@ class ServerSession {
   Roster roster_;
   std::optional<NeighbourGraph> graph_;
   std::shared_ptr<const RosterWindows> windows_;  // SecAgg+, from round 1 on: the roster's tree and ring
+  const std::shared_ptr<const RosterWindows>& windows();  // built from the roster when first needed
   std::vector<uint32_t> u2_, u3_, u4_;  // u4_: an active session's signers of U3
   std::optional<Digest32> u3_digest_;   // survivor_digest(u3_), once round 3 needs it
   // Round 0: the accepted adverts and each public key they hold (-> its owner).

@@ -63,7 +63,15 @@ const char* SessionDir::name(Marker m) {
 }
 
 std::string SessionDir::inbox_name(uint32_t id) { return fmt::format("inbox-{}.msg", id); }
-std::string SessionDir::roster_name(uint32_t id) { return fmt::format("roster-{}.msg", id); }
+std::string SessionDir::personal_name(Round r, uint32_t id) {
+  switch (r) {
+    case Round::r0: return fmt::format("roster-{}.msg", id);
+    case Round::r2: return fmt::format("survivors-{}.msg", id);
+    case Round::r3: return fmt::format("consistency-{}.msg", id);
+    default: break;
+  }
+  throw Error(Exit::software, fmt::format("round {} has no per-client answers", r));
+}
 std::string SessionDir::masked_name(uint32_t id) { return fmt::format("masked-{}.msg", id); }
 std::string SessionDir::unmask_name(uint32_t id) { return fmt::format("unmask-{}.msg", id); }
 std::string SessionDir::masked_sum_path() const { return dir_ + "/" + kMaskedSum; }
@@ -184,8 +192,8 @@ SessionDir::Writer::~Writer() {
 void SessionDir::Writer::inbox(uint32_t id, std::span<const uint8_t> msg) const {
   write_file_atomic(s_->inbox_path(id), msg);
 }
-void SessionDir::Writer::roster(uint32_t id, std::span<const uint8_t> msg) const {
-  write_file_atomic(s_->roster_path(id), msg);
+void SessionDir::Writer::personal(Round r, uint32_t id, std::span<const uint8_t> msg) const {
+  write_file_atomic(s_->personal_path(r, id), msg);
 }
 void SessionDir::Writer::message(uint32_t id, std::span<const uint8_t> msg) const {
   for (Round r : kActiveRounds)

@@ -11,8 +11,10 @@
 //   u2.msg              round 1          U2                                          (marker)
 //   masked-<id>.msg     round 2          client <id>'s masked input, as received
 //   masked-sum.vec      round 2          the sum mod R of the masked inputs of U3
+//   survivors-<id>.msg  round 2          SecAgg+: U3 within client <id>'s window of the ring
 //   survivors.msg       round 2          U3                                          (marker)
 //   signature-<id>.msg  round 3          client <id>'s signature over U3, as received (active sessions)
+//   consistency-<id>.msg round 3         active SecAgg+: consistency.msg within client <id>'s window
 //   consistency.msg     round 3          U3 and the signatures of U4 over it (active sessions; marker)
 //   unmask-<id>.msg     round 4          client <id>'s unmasking answer, as received
 //   aggregate.vec       round 4          the sum of the inputs of U3, mod R          (marker)
@@ -47,14 +49,16 @@ class SessionDir {
   // session in memory).
   static const char* name(Marker m);
   static std::string inbox_name(uint32_t id);
-  static std::string roster_name(uint32_t id);  // roster-<id>.msg
+  // SecAgg+: client id's own answer to round r (0, 2, 3): roster-<id>.msg, survivors-<id>.msg,
+  // consistency-<id>.msg.
+  static std::string personal_name(Round r, uint32_t id);
   static std::string masked_name(uint32_t id);
   static std::string unmask_name(uint32_t id);
 
   // Paths, for messages and for readers of one file.
   std::string path(Marker m) const { return dir_ + "/" + name(m); }
   std::string inbox_path(uint32_t id) const { return dir_ + "/" + inbox_name(id); }
-  std::string roster_path(uint32_t id) const { return dir_ + "/" + roster_name(id); }
+  std::string personal_path(Round r, uint32_t id) const { return dir_ + "/" + personal_name(r, id); }
   std::string masked_path(uint32_t id) const { return dir_ + "/" + masked_name(id); }
   std::string unmask_path(uint32_t id) const { return dir_ + "/" + unmask_name(id); }
   std::string masked_sum_path() const;
@@ -99,7 +103,7 @@ class SessionDir {
 
     // The files written before a marker replace what a failed run of the step left there.
     void inbox(uint32_t id, std::span<const uint8_t> msg) const;
-    void roster(uint32_t id, std::span<const uint8_t> msg) const;  // a SecAgg+ client's window
+    void personal(Round r, uint32_t id, std::span<const uint8_t> msg) const;  // a SecAgg+ client's own answer
     // Client id's message of this step's round (keeps_messages), as received.
     void message(uint32_t id, std::span<const uint8_t> msg) const;
     // Client id's message of round r for the transcript, as received.

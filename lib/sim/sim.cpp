@@ -77,6 +77,7 @@ struct RoundData {
   std::vector<uint32_t> delivered;  // clients whose message reached the server, sorted
   std::vector<double> cpu;
   std::vector<uint64_t> sent, received;
+  std::vector<uint64_t> state;      // bytes of the client's state file after its step
   std::vector<uint64_t> keystream;  // bytes of keystream the client's step expands
   uint32_t refused = 0;
   double server_cpu = 0, server_wall = 0, wall = 0;
@@ -88,6 +89,7 @@ struct RoundData {
     cpu.assign(n, 0);
     sent.assign(n, 0);
     received.assign(n, 0);
+    state.assign(n, 0);
     keystream.assign(n, 0);
   }
 };
@@ -103,6 +105,7 @@ SimRound summarize(const RoundData& d, uint64_t raw, double gbps) {
   std::tie(s.client_cpu_median_ms, s.client_cpu_max_ms) = median_max(d.cpu, d.delivered);
   std::tie(s.sent_median, s.sent_max) = median_max(d.sent, d.delivered);
   std::tie(s.received_median, s.received_max) = median_max(d.received, d.delivered);
+  std::tie(s.state_median, s.state_max) = median_max(d.state, d.delivered);
   s.server_cpu_ms = d.server_cpu;
   s.server_wall_ms = d.server_wall;
   s.wall_ms = d.wall;
@@ -436,6 +439,14 @@ SimReport run_simulation(const SimConfig& cfg) {
   const Params cp = decode_body<Params>(params_env, SessionDir::name(Marker::params));
   std::vector<ClientState> st(n);
   ServerSession server(p, sid);
+  // The size of each delivering client's state file after the round (not timed). In round 2 the
+  // simulated state has let go of its copy of the masked input (below): a real one holds it, in a
+  // byte field whose size tag is there either way.
+  const auto record_states = [&](RoundData& d) {
+    for (uint32_t id : d.delivered)
+      d.state[id - 1] = encode(MsgType::client_state, sid, id, id, st[id - 1]).size() +
+                        (d.round == Round::r2 ? d.sent[id - 1] : 0);
+  };
 
   // Rounds 0, 1, 3 and 4: the clients of `set` still present each answer the server's last message
   // (client(id), timed as theirs, on all threads), then the server accepts what arrived and closes
@@ -460,6 +471,7 @@ SimReport run_simulation(const SimConfig& cfg) {
       RoundResult res = server.close(threads, on_step, removing);
       if (r != Round::r4)  // round 4's answer, the aggregate, is the server's
         for (uint32_t id : d.delivered) d.received[id - 1] = res.answer(id).size();
+      record_states(d);
       on_close(res);
     });
     d.wall = wall_ms() - w0;
@@ -473,6 +485,12 @@ SimReport run_simulation(const SimConfig& cfg) {
       const std::string origin = SessionDir::name(m);
       return step(st[id - 1], open_envelope(msg, origin), origin);
     };
+  };
+
+  // The answer client id reads: in SecAgg+ its own (per: the round's RoundResult::personal), made
+  // when it is read, else the round's message to all.
+  const auto own = [](const Bytes& whole, const std::function<Bytes(uint32_t)>& per, uint32_t id) {
+    return per ? per(id) : whole;
   };
 
   // Round 0: keys.
@@ -496,7 +514,7 @@ SimReport run_simulation(const SimConfig& cfg) {
         },
         [&](RoundResult& r) {
           roster_msg = std::move(r.marker);
-          window = std::move(r.window);
+          window = std::move(r.personal);
         });
     if (!ok) return finish();
     rep.u1 = static_cast<uint32_t>(server.roster().clients.size());
@@ -514,7 +532,7 @@ SimReport run_simulation(const SimConfig& cfg) {
         Round::r1, u1,
         [&](uint32_t id) {
           if (!window) return answering(roster_msg, Marker::roster, [](auto&&... a) { return client_share(a...); })(id);
-          const std::string origin = SessionDir::roster_name(id);
+          const std::string origin = SessionDir::personal_name(Round::r0, id);
           return client_share(st[id - 1], open_envelope(window(id), origin), origin);
         },
         [&](RoundResult& r) {
@@ -528,6 +546,7 @@ SimReport run_simulation(const SimConfig& cfg) {
   // Round 2: masked inputs, made in batches and summed by the server as they arrive.
   std::vector<uint32_t> u3;
   Bytes survivors_msg;
+  std::function<Bytes(uint32_t)> survivors_for;
   std::vector<uint64_t> sum;
   std::vector<uint64_t> expected(L, 0);  // the plaintext sum of the inputs that reached the server
   {
@@ -590,23 +609,31 @@ SimReport run_simulation(const SimConfig& cfg) {
       RoundResult r = server.close(threads);
       u3 = std::move(r.in);
       survivors_msg = std::move(r.marker);
+      survivors_for = std::move(r.personal);
     });
     d.wall = wall_ms() - w0;
     if (!ok) return finish();
     rep.u3 = static_cast<uint32_t>(u3.size());
-    for (uint32_t id : d.delivered) d.received[id - 1] = survivors_msg.size();
+    for (uint32_t id : d.delivered) d.received[id - 1] = own(survivors_msg, survivors_for, id).size();
+    record_states(d);
   }
 
   // Round 3, active sessions only: the clients of U3 still present sign U3; the server gathers
   // the signatures of U4 into the consistency message, each signer's answer.
   std::vector<uint32_t> u4;  // who round 4 waits for: U4 in an active session, U3 otherwise
   Bytes consistency_msg;
+  std::function<Bytes(uint32_t)> consistency_for;
   if (active) {
     const bool ok = answer_round(
-        Round::r3, u3, answering(survivors_msg, Marker::survivors, [](auto&&... a) { return client_sign(a...); }),
+        Round::r3, u3,
+        [&](uint32_t id) {
+          const std::string origin = SessionDir::name(Marker::survivors);
+          return client_sign(st[id - 1], open_envelope(own(survivors_msg, survivors_for, id), origin), origin);
+        },
         [&](RoundResult& r) {
           u4 = std::move(r.in);
           consistency_msg = std::move(r.marker);
+          consistency_for = std::move(r.personal);
         });
     if (!ok) return finish();
     rep.u4 = static_cast<uint32_t>(u4.size());
@@ -646,10 +673,10 @@ SimReport run_simulation(const SimConfig& cfg) {
     // whose signatures it checks: opening it is part of its timed step.
     const auto unmask = [&](uint32_t id) {
       const std::string origin = SessionDir::name(Marker::survivors);
-      const Envelope survivors = open_envelope(survivors_msg, origin);
+      const Envelope survivors = open_envelope(own(survivors_msg, survivors_for, id), origin);
       if (!active) return client_unmask(st[id - 1], survivors, origin);
       const std::string c_origin = SessionDir::name(Marker::consistency);
-      const Envelope consistency = open_envelope(consistency_msg, c_origin);
+      const Envelope consistency = open_envelope(own(consistency_msg, consistency_for, id), c_origin);
       return client_unmask(st[id - 1], survivors, origin, &consistency, c_origin);
     };
     const bool ok = answer_round(

@@ -84,6 +84,9 @@ struct SimRound {
   // the round (0: the roster, 1: its inbox, 2: the survivor list, 3: the consistency message with
   // the signatures of U4, 4: nothing).
   uint64_t sent_median = 0, sent_max = 0, received_median = 0, received_max = 0;
+  // Bytes of a client's state file (the client-state message secagg-keygen and the steps save)
+  // after its step of the round.
+  uint64_t state_median = 0, state_max = 0;
   double expansion = 0;  // sent_median / raw input bytes
 
   // The keystream a step must expand, against the session PRG's raw single-core throughput

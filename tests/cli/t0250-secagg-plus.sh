@@ -26,7 +26,14 @@ for i in $(seq 1 10); do
   must secagg-mask --state c$i --inbox S/inbox-$i.msg --input x$i.txt -o masked$i.msg
 done  # client 11 drops after round 1
 must secagg-collect masked --session S masked*.msg
-for i in $(seq 1 10); do must secagg-unmask --state c$i --survivors S/survivors.msg -o unmask$i.msg; done
+# Each client of U3 reads only its part of U3, S/survivors-I.msg; another client's part is refused.
+check "survivors-1.msg lists U3 within client 1's neighbourhood only" \
+  "$PY" -c 'import json, sys; ids = json.load(sys.stdin)["body"]["ids"]; sys.exit(not (1 in ids and len(ids) <= 5))' \
+  < <(secagg-inspect --json S/survivors-1.msg)
+expect_exit 65 secagg-unmask --state c1 --survivors S/survivors-2.msg -o unmask1.msg
+expect_err "S/survivors-2.msg" "addressed to client 2, not client 1"
+assert_absent unmask1.msg
+for i in $(seq 1 10); do must secagg-unmask --state c$i --survivors S/survivors-$i.msg -o unmask$i.msg; done
 must secagg-collect unmask --session S unmask*.msg --text -o sum.txt
 check_sum sum.txt $(for i in $(seq 1 10); do echo x$i.txt; done) 4294967296
 

@@ -21,7 +21,9 @@ check "table header" grep -q '^round clients  *cpu med ms  *cpu max ms  *server 
 check "rows 0 1 2 4 total" test "$(rows none.out)" = "0 1 2 4 total"
 has_all none.out n=10 t=6 k=9 length=1000 R=2^32 prg=aes128ctr seed=1 U1=10 U2=10 U3=10 U4=10 result=OK
 check "summary starts with n=" grep -q '^n=10 t=6 ' <(summary none.out)
-check "11 lines: header, 5 rows, 4 limit lines, summary" test "$(wc -l <none.out)" = 11
+check "12 lines: header, 5 rows, the client-state line, 4 limit lines, summary" test "$(wc -l <none.out)" = 12
+check "client state line" \
+  grep -Eq '^client state: [0-9]+ B after round 0, [0-9]+ B after round 1, [0-9]+ B after round 2, [0-9]+ B after round 4 \(median\)$' none.out
 check "limit line" grep -q '^limit: aes128ctr keystream at [0-9]*\.[0-9][0-9] GB/s on one core (4-byte mask words)$' none.out
 # 10 clients, no dropouts: each masks with its self mask and 9 pairwise masks of 1000 4-byte words.
 check "round 2 client keystream" grep -q '^  round 2 client: 0\.0 MB of keystream, limit [0-9.]* ms; CPU [0-9.]* ms median = [0-9.]*x$' none.out

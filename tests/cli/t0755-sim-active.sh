@@ -98,7 +98,9 @@ expect_err "dropout round 5 is not one of 0, 1, 2, 3, 4"
 expect_exit 64 secagg-sim --clients 10 --length 10 --threat-model active --threshold 6
 expect_err "threshold 6 is not above (n + C) / 2 = (10 + 3) / 2"
 expect_exit 64 secagg-sim --clients 10 --length 10 --threat-model active --corrupt 10
+expect_exit 64 secagg-sim --clients 10 --length 10 --threat-model active --neighbours 6 --threshold 4
+expect_err "threshold 4 is not above (k + 1 + c) / 2 = (6 + 1 + 3) / 2"
 expect_exit 64 secagg-sim --clients 10 --length 10 --threat-model active --neighbours 5 --threshold 4
-expect_err "threshold 4 is not above (k + 1 + c) / 2 = (5 + 1 + 3) / 2"
+expect_err "neighbours is 5; a SecAgg+ session needs an even number"
 expect_exit 64 secagg-sim --clients 10 --length 1000 --threat-model active --sparse 100
 expect_err "--sparse" "--threat-model active"
