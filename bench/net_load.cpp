@@ -63,10 +63,12 @@
 #include "envelope.hpp"
 #include "error.hpp"
 #include "fileio.hpp"
+#include "graph.hpp"
 #include "messages.hpp"
 #include "net/client_io.hpp"
 #include "net/fd_limit.hpp"
 #include "net/frame.hpp"
+#include "roster_window.hpp"
 #include "params.hpp"
 #include "protocol.hpp"
 #include "random.hpp"
@@ -427,7 +429,10 @@ void run_client(Shared& sh, uint32_t id) {
       st = client_keygen(sh.p, sh.sid, id);
       msg = client_advertise(st);
     });
-    auto roster = round(0, msg, MsgType::roster, kServerId);
+    // SecAgg+: the round-0 and round-2 answers are the client's own (its window of the roster, its
+    // part of U3).
+    const bool plus = is_secagg_plus(sh.p);
+    auto roster = round(0, msg, roster_message_type(sh.p), plus ? id : kServerId);
     cpu([&] { msg = client_share(st, roster->second, "roster", 1); });
     roster.reset();
     auto inbox = round(1, msg, MsgType::inbox, id);
@@ -437,7 +442,7 @@ void run_client(Shared& sh, uint32_t id) {
       msg = client_mask(st, inbox->second, "inbox", x, 1);
     });
     inbox.reset();
-    auto survivors = round(2, msg, MsgType::survivors, kServerId);
+    auto survivors = round(2, msg, MsgType::survivors, plus ? id : kServerId);
     cpu([&] { msg = client_unmask(st, survivors->second, "survivors"); });
     survivors.reset();
     auto aggregate = round(4, msg, MsgType::vector, kServerId);
