@@ -191,6 +191,23 @@ T seen_by(const ClientState& st, const Envelope& env, const std::string& origin,
   return within(body, window_members(st));
 }
 
+// A survivor set or consistency message as a SecAgg+ client sees it: addressed to it and cut down
+// to its window (seen_by), re-encoded, so that the whole message and the client's own part are the
+// same message to the step that answers it (run again with either, it gives the same answer).
+// Any other session's message is returned as it is.
+Envelope as_seen(const ClientState& st, const Envelope& env, const std::string& origin, MsgType type) {
+  if (!is_secagg_plus(st.params)) return env;
+  expect_message(env, origin, type, st.session);
+  expect_sender(env, origin, kServerId);
+  if (type == MsgType::consistency)
+    return open_envelope(encode(type, env.session, kServerId, st.id,
+                                seen_by(st, env, origin, decode_body<Consistency>(env, origin))),
+                         origin);
+  return open_envelope(
+      encode(type, env.session, kServerId, st.id, IdList{seen_by(st, env, origin, decode_body<IdList>(env, origin).ids)}),
+      origin);
+}
+
 // An active session's roster: every entry certified by the session's CA for its id and its keys
 // signed by that identity, or the whole roster is refused, naming the first bad entry by id.
 // With a neighbour graph only the entries within three hops decide anything this client does:
@@ -651,12 +668,13 @@ Bytes client_unmask_active(ClientState& st, const Envelope& survivors, const std
                                          "has already answered an unmasking request in this session for a different "
                                          "consistency message: refusing a second one"};
   Digest32 answered;
-  const Bytes* again = start_answering(st, *consistency, consistency_origin, kUnmask, answered);
+  const Envelope seen = as_seen(st, *consistency, consistency_origin, MsgType::consistency);
+  const Bytes* again = start_answering(st, seen, consistency_origin, kUnmask, answered);
   if (seen_by(st, survivors, origin, decode_body<IdList>(survivors, origin).ids) != st.u3)
     throw refuse(origin, fmt::format("survivor set U3 is not the one client {} signed in round 3: refusing to unmask",
                                      st.id));
   if (again) return *again;
-  check_consistency(st, *consistency, consistency_origin);
+  check_consistency(st, seen, consistency_origin);
   return finish_unmask(st, answered, st.u3);
 }
 
@@ -686,8 +704,9 @@ Bytes client_sign(ClientState& st, const Envelope& env, const std::string& origi
                                        "sign a second one (two signed sets would let a server show two groups of "
                                        "clients different survivors)"};
   Digest32 answered;
-  if (const Bytes* again = start_answering(st, env, origin, kSign, answered)) return *again;
-  const std::vector<uint32_t> u3 = seen_by(st, env, origin, decode_body<IdList>(env, origin).ids);
+  const Envelope seen = as_seen(st, env, origin, MsgType::survivors);
+  if (const Bytes* again = start_answering(st, seen, origin, kSign, answered)) return *again;
+  const std::vector<uint32_t> u3 = seen_by(st, seen, origin, decode_body<IdList>(seen, origin).ids);
   const std::vector<uint32_t> view = check_u3(st, u3, origin, "sign it");
   ClientState next = st;
   next.u3 = u3;
@@ -713,8 +732,9 @@ Bytes client_unmask(ClientState& st, const Envelope& env, const std::string& ori
                                          "survivor set: refusing a second one (it could reveal both shares of a "
                                          "client)"};
   Digest32 answered;
-  if (const Bytes* again = start_answering(st, env, origin, kUnmask, answered)) return *again;
-  const std::vector<uint32_t> u3 = seen_by(st, env, origin, decode_body<IdList>(env, origin).ids);
+  const Envelope seen = as_seen(st, env, origin, MsgType::survivors);
+  if (const Bytes* again = start_answering(st, seen, origin, kUnmask, answered)) return *again;
+  const std::vector<uint32_t> u3 = seen_by(st, seen, origin, decode_body<IdList>(seen, origin).ids);
   check_u3(st, u3, origin, "unmask");
   return finish_unmask(st, answered, u3);
 }

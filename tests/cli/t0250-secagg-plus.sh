@@ -34,6 +34,10 @@ expect_exit 65 secagg-unmask --state c1 --survivors S/survivors-2.msg -o unmask1
 expect_err "S/survivors-2.msg" "addressed to client 2, not client 1"
 assert_absent unmask1.msg
 for i in $(seq 1 10); do must secagg-unmask --state c$i --survivors S/survivors-$i.msg -o unmask$i.msg; done
+# The whole survivor set is the same message to client 1, cut down to its part: run again with it,
+# the step gives the same answer.
+must secagg-unmask --state c1 --survivors S/survivors.msg -o again1.out
+check "the whole survivors.msg gets the same answer as survivors-1.msg" cmp -s unmask1.msg again1.out
 must secagg-collect unmask --session S unmask*.msg --text -o sum.txt
 check_sum sum.txt $(for i in $(seq 1 10); do echo x$i.txt; done) 4294967296
 
