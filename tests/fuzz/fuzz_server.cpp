@@ -7,7 +7,8 @@
 //   session A: 4 clients, t = 3, full SecAgg, R = 2^32, length 16, aes128ctr;
 //              client 4 drops after round 1, so U1 = U2 = {1..4}, U3 = U4 = {1, 2, 3}
 //   session B: 6 clients, t = 2, neighbours 2 (SecAgg+), R = 1000003, length 16, chacha20;
-//              client 6 drops after round 1, so U3 = U4 = {1..5}
+//              client 6 drops after round 1, so U3 = U4 = {1..5}; in round 1 each client takes
+//              its own neighbourhood message (S/roster-<id>.msg), not the roster
 // Then each input is one message delivered into one step of that session:
 //
 //   byte 0  operation (byte % 10)        the fuzzed message is ...
@@ -15,10 +16,12 @@
 //             1 collect_shares             client <slot>'s share-keys
 //             2 ServerSession::accept      U2[slot]'s masked input (round 2; then close())
 //             3 recover_secrets            U3[slot]'s unmask-shares (then remove_masks)
-//             4 client_share               the roster, given to client <slot> (its round-0 state)
+//             4 client_share               the roster (session B: client <slot>'s neighbourhood
+//                                          message), given to client <slot> (its round-0 state)
 //             5 client_mask                the inbox of U2[slot] (its round-1 state, real input)
 //             6 client_unmask              the survivors, given to U3[slot] (its round-2 state)
-//             7 client_share               client <slot>'s STATE file; the real roster
+//             7 client_share               client <slot>'s STATE file; the real roster (session B:
+//                                          the state's client's own neighbourhood message)
 //             8 client_mask                a client STATE file; that client's real inbox
 //             9 client_unmask              a client STATE file; the real survivors
 //   byte 1  flags
@@ -57,6 +60,7 @@
 #include "messages.hpp"
 #include "params.hpp"
 #include "random.hpp"
+#include "roster_window.hpp"
 #include "server_session.hpp"
 
 using namespace secagg;
@@ -80,6 +84,12 @@ struct Session {
   std::vector<uint64_t> masked_sum;
   Envelope roster_env, survivors_env;
   std::vector<Envelope> inbox_env;
+  // SecAgg+ (session B): each client's round-0 answer, its neighbourhood message, by id - 1.
+  std::vector<Bytes> window_msg;
+  std::vector<Envelope> window_env;
+
+  // What client id takes in round 1: its neighbourhood message in SecAgg+, else the roster.
+  const Envelope& round0_answer(uint32_t id) const { return window_env.empty() ? roster_env : window_env[id - 1]; }
 };
 
 Envelope open(const Bytes& b) { return open_envelope(b, "setup"); }
@@ -99,10 +109,18 @@ Session build(const Params& p, uint32_t drop_before_mask) {
   s.roster = collect_keys(p, s.sid, s.adverts);
   s.roster_msg = encode(MsgType::roster, s.sid, kServerId, kServerId, s.roster);
   s.roster_env = open(s.roster_msg);
+  if (is_secagg_plus(p)) {
+    // Every client is in U1 here (the dropout comes after round 1).
+    const RosterWindows windows(p, s.sid, s.roster);
+    for (uint32_t id = 1; id <= n; ++id) {
+      s.window_msg.push_back(windows.message(id));
+      s.window_env.push_back(open(s.window_msg.back()));
+    }
+  }
   for (uint32_t id = 1; id <= n; ++id) {
     ClientState st = s.st0[id - 1];
     random_context(fmt::format("share {}", id));
-    Bytes m = client_share(st, s.roster_env, "roster.msg", 1);
+    Bytes m = client_share(st, s.round0_answer(id), "roster.msg", 1);
     s.st1.push_back(st);
     s.shares.push_back({fmt::format("shares{}.msg", id), open(m)});
   }
@@ -183,6 +201,8 @@ void dump(const Session& s, const std::string& dir) {
   make_directory(dir);
   write_file_atomic(dir + "/params.msg", encode(MsgType::params, s.sid, kServerId, kServerId, s.p));
   write_file_atomic(dir + "/roster.msg", s.roster_msg);
+  for (size_t i = 0; i < s.window_msg.size(); ++i)
+    write_file_atomic(fmt::format("{}/roster-{}.msg", dir, i + 1), s.window_msg[i]);
   write_file_atomic(dir + "/survivors.msg", s.survivors_msg);
   for (size_t i = 0; i < s.inbox_msg.size(); ++i)
     if (!s.inbox_msg[i].empty()) write_file_atomic(fmt::format("{}/inbox-{}.msg", dir, i + 1), s.inbox_msg[i]);
@@ -281,7 +301,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     case kShares: type = MsgType::share_keys, sender = any_id; break;
     case kMasked: type = MsgType::masked_input, sender = u2_id; break;
     case kUnmask: type = MsgType::unmask_shares, sender = u3_id; break;
-    case kClientShare: type = MsgType::roster; break;
+    case kClientShare:
+      type = roster_message_type(p);
+      if (type == MsgType::neighbourhood) recipient = any_id;
+      break;
     case kClientMask: type = MsgType::inbox, recipient = u2_id; break;
     case kClientUnmask: type = MsgType::survivors; break;
     default: type = MsgType::client_state, sender = recipient = any_id; break;
@@ -358,7 +381,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         if (env.type != MsgType::client_state) return;  // as tools::read_state refuses it
         ClientState st = decode_body<ClientState>(env, kOrigin);
         if (op == kStateShare) {
-          (void)client_share(st, s.roster_env, "roster.msg", threads);
+          const uint32_t to = st.id >= 1 && st.id <= n ? st.id : any_id;
+          (void)client_share(st, s.round0_answer(to), "roster.msg", threads);
         } else if (op == kStateMask) {
           uint32_t to = st.id >= 1 && st.id <= n && !s.inbox_msg[st.id - 1].empty() ? st.id : u2_id;
           // The input the state's parameters ask for, capped (a forged length is the state's

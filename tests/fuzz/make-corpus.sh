@@ -7,7 +7,7 @@
 # same on every machine and every run:
 #   session A: 4 clients, t = 3, full SecAgg, R = 2^32, length 16; client 4 drops after round 1
 #   session B: 6 clients, t = 2, neighbours 2, R = 1000003, length 16, chacha20; client 6
-#              drops after round 1
+#              drops after round 1; SecAgg+, so each client shares from its own S/roster-<i>.msg
 # fuzz_server rebuilds both sessions in-process with the same seed and parameters; if a
 # fuzz_server binary is found (FUZZ_SERVER, or BUILD_DIR/tests/fuzz/fuzz_server), this
 # script checks that its sessions are byte-identical to the tools' (otherwise its seeds
@@ -58,7 +58,10 @@ walk() {
   done
   quiet secagg-collect keys --session "$s/S" "$s"/adv*.msg
   for ((i = 1; i <= n; i++)); do
-    quiet secagg-share --threads 1 --state "$s/c$i" --roster "$s/S/roster.msg" -o "$s/shares$i.msg"
+    # SecAgg+: the client's own neighbourhood message; full SecAgg: the roster.
+    local roster=$s/S/roster.msg
+    [[ -e $s/S/roster-$i.msg ]] && roster=$s/S/roster-$i.msg
+    quiet secagg-share --threads 1 --state "$s/c$i" --roster "$roster" -o "$s/shares$i.msg"
     cp "$s/c$i" "$s/c$i.share"
   done
   quiet secagg-collect shares --session "$s/S" "$s"/shares*.msg
@@ -92,7 +95,8 @@ if [[ -x $FUZZ_SERVER ]]; then
     for f in params.msg roster.msg survivors.msg; do
       cmp -s "$s/S/$f" "dump/$s/$f" || { echo "make-corpus.sh: $s/$f differs from fuzz_server's session" >&2; exit 1; }
     done
-    for f in dump/$s/inbox-*.msg; do
+    for f in dump/$s/inbox-*.msg dump/$s/roster-*.msg; do
+      [[ -e $f ]] || continue
       cmp -s "$s/S/$(basename "$f")" "$f" || { echo "make-corpus.sh: $s/$(basename "$f") differs from fuzz_server's session" >&2; exit 1; }
     done
     for f in dump/$s/c*.keygen dump/$s/c*.share; do
@@ -133,6 +137,7 @@ for s in A B; do
   cp "$s/S/aggregate.vec" "$E/$s-vector.vec"
   cp "$s/c1.unmask" "$E/$s-client-state.msg"
 done
+cp B/S/roster-1.msg "$E/B-neighbourhood.msg"
 cp A/c1.keygen "$E/A-client-state-keygen.msg"
 cp A/S/masked-sum.vec "$E/A-masked-sum.vec"
 
@@ -216,7 +221,9 @@ for s in A B; do
   done
   for i in 1 2; do
     f=$(hex $((((i - 1) << 2) | sess)))
-    seed "$S/$s-client-share-$i" "\\x04$f" "$s/S/roster.msg"
+    roster=$s/S/roster.msg
+    [[ -e $s/S/roster-$i.msg ]] && roster=$s/S/roster-$i.msg
+    seed "$S/$s-client-share-$i" "\\x04$f" "$roster"
     seed "$S/$s-client-unmask-$i" "\\x06$f" "$s/S/survivors.msg"
     seed "$S/$s-state-share-$i" "\\x07$f" "$s/c$i.keygen"
     seed "$S/$s-state-mask-$i" "\\x08$f" "$s/c$i.share"

@@ -5,6 +5,7 @@
 #include <doctest/doctest.h>
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -15,6 +16,7 @@
 #include "identity.hpp"
 #include "messages.hpp"
 #include "params.hpp"
+#include "roster_window.hpp"
 #include "server.hpp"
 #include "server_session.hpp"
 
@@ -29,8 +31,15 @@ struct ActiveSession {
   std::vector<ClientState> st;      // by id, after round 0
   Roster roster;
   Bytes roster_msg;
+  // SecAgg+: client id's own round-0 answer, its neighbourhood message (RoundResult::window).
+  std::function<Bytes(uint32_t id)> window;
 
   Envelope roster_env() const { return open_envelope(roster_msg, "roster.msg"); }
+  // What client id takes in round 1: its neighbourhood message in SecAgg+, the roster otherwise.
+  Envelope roster_env(uint32_t id) const {
+    if (!window) return roster_env();
+    return open_envelope(window(id), fmt::format("roster-{}.msg", id));
+  }
 };
 
 // neighbours 0: n - 1 (full SecAgg).
@@ -73,6 +82,8 @@ inline ActiveSession make_active_session(uint32_t n, uint32_t t, uint32_t corrup
   const RoundResult r = server.close(2);
   s.roster = server.roster();
   s.roster_msg = r.marker;
+  s.window = r.window;
+  REQUIRE(static_cast<bool>(s.window) == is_secagg_plus(s.p));
   return s;
 }
 
@@ -81,7 +92,7 @@ inline RoundResult share_round(ActiveSession& s) {
   ServerSession server(s.p, s.sid, Round::r1, s.roster);
   std::vector<Incoming> shares;
   for (uint32_t id = 1; id < s.st.size(); ++id)
-    shares.push_back({"sh", open_envelope(client_share(s.st[id], s.roster_env(), "roster.msg"), "sh")});
+    shares.push_back({"sh", open_envelope(client_share(s.st[id], s.roster_env(id), "roster.msg"), "sh")});
   server.accept_all(shares, 2);
   return server.close(2);
 }

@@ -20,6 +20,7 @@
 #include "messages.hpp"
 #include "params.hpp"
 #include "protocol.hpp"
+#include "roster_window.hpp"
 #include "server_session.hpp"
 #include "shamir.hpp"
 
@@ -265,6 +266,31 @@ TEST_CASE("active round 1: every client refuses a roster with a substituted key,
   // The honest roster passes.
   ClientState c = s.st[1];
   CHECK_NOTHROW(client_share(c, s.roster_env(), "roster.msg"));
+}
+
+TEST_CASE("active round 1: each client checks the certificates around it, itself included, full SecAgg and SecAgg+") {
+  // Every client of an honest session takes its round-0 answer; with its own attestation broken
+  // (and, in SecAgg+, committed to so that its proof holds) each refuses, naming itself. The
+  // entries checked are the ball of radius 3 of a LocalGraph (all of U1 in full SecAgg), which
+  // must stay alive while they are looked up.
+  const uint32_t n = 11;
+  for (uint32_t k : {n - 1, 4u}) {
+    CAPTURE(k);
+    ActiveSession s = make_active_session(n, min_active_threshold(n, k, 1), 1, 2, k == n - 1 ? 0 : k);
+    for (uint32_t id = 1; id <= n; ++id) {
+      CAPTURE(id);
+      ClientState c = s.st[id];
+      CHECK_NOTHROW(client_share(c, s.roster_env(id), "roster.msg"));
+      Roster bad = s.roster;
+      for (RosterEntry& e : bad.clients)
+        if (e.id == id) e.attestation->binding[0] ^= 1;
+      const Bytes m = k == n - 1 ? encode(MsgType::roster, s.sid, kServerId, kServerId, bad)
+                                 : RosterWindows(s.p, s.sid, bad).message(id);
+      ClientState d = s.st[id];
+      CHECK(has(refusal(Exit::data, [&] { client_share(d, env_of(m), "roster.msg"); }),
+                fmt::format("roster.msg: roster entry of client {}: ", id)));
+    }
+  }
 }
 
 TEST_CASE("active round 3: a client signs one survivor set only; a rerun sends the same bytes") {

@@ -27,6 +27,7 @@
 #include "messages.hpp"
 #include "params.hpp"
 #include "protocol.hpp"
+#include "roster_window.hpp"
 
 using namespace secagg;
 
@@ -56,7 +57,7 @@ struct Sparse {
 Sparse shared(uint32_t n, uint32_t k, uint32_t t, std::set<uint32_t> corrupt) {
   Sparse x;
   x.s = secagg::test::make_active_session(n, t, static_cast<uint32_t>(corrupt.size()), 2, k);
-  x.graph.emplace(x.s.sid, x.s.roster, k);
+  x.graph.emplace(x.s.p, x.s.sid, x.s.roster);
   x.ids = x.s.roster.ids();
   x.corrupt = std::move(corrupt);
   x.r1 = secagg::test::share_round(x.s);
@@ -158,12 +159,16 @@ bool unmasks(const Sparse& x, const Reveals& r, uint32_t v, const std::vector<ui
 }  // namespace
 
 TEST_CASE("LocalGraph: the ball of radius r around u and its neighbourhoods are NeighbourGraph's") {
-  const Identity ca = make_identity();
-  for (uint32_t k : {4u, 7u}) {
+  // k = 8 at n = 31: the radius-4 window is the whole ring.
+  for (uint32_t k : {4u, 6u, 8u}) {
     CAPTURE(k);
     secagg::test::ActiveSession s = secagg::test::make_active_session(31, k, 0, 1, k);
-    const NeighbourGraph g(s.sid, s.roster, k);
-    for (uint32_t u : {1u, 17u, 31u})
+    const NeighbourGraph g(s.p, s.sid, s.roster);
+    const RosterWindows windows(s.p, s.sid, s.roster);
+    for (uint32_t u : {1u, 17u, 31u}) {
+      // What client u computes from: its checked window of the ring.
+      const CheckedWindow w = check_window(s.p, s.sid, u, windows.body(u), "roster.msg");
+      const RingWindow ring(w.members, w.whole, k);
       for (unsigned radius = 0; radius <= 3; ++radius) {
         CAPTURE(u);
         CAPTURE(radius);
@@ -176,7 +181,7 @@ TEST_CASE("LocalGraph: the ball of radius r around u and its neighbourhoods are 
           next.erase(std::unique(next.begin(), next.end()), next.end());
           ball = next;
         }
-        const LocalGraph local(s.sid, s.roster, k, u, radius);
+        const LocalGraph local(ring, u, radius);
         CHECK(!local.full());
         CHECK(local.ball() == ball);
         for (uint32_t y : ball) {
@@ -184,11 +189,24 @@ TEST_CASE("LocalGraph: the ball of radius r around u and its neighbourhoods are 
           CHECK(std::equal(a.begin(), a.end(), b.begin(), b.end()));
         }
       }
+    }
   }
+  // Full SecAgg: every client in the ball, N[x] = U1.
   secagg::test::ActiveSession f = secagg::test::make_active_session(6, 5, 0, 1);
-  const LocalGraph full(f.sid, f.roster, 5, 3, 3);
+  const LocalGraph full = LocalGraph::whole(f.roster.ids());
   CHECK(full.full());
   CHECK(full.closed(6).size() == 6);
+  // SecAgg+ with |U1| <= k + 1: the window is the whole ring and the graph is full too.
+  secagg::test::ActiveSession few = secagg::test::make_active_session(10, 4, 0, 1, 4);
+  Roster five;
+  for (uint32_t id : {1u, 3u, 5u, 7u, 9u}) five.clients.push_back(*few.roster.find(id));
+  const CheckedWindow w = check_window(few.p, few.sid, 3, RosterWindows(few.p, few.sid, five).body(3), "roster.msg");
+  CHECK(w.whole);
+  const LocalGraph small(RingWindow(w.members, w.whole, 4), 3, 3);
+  CHECK(small.full());
+  CHECK(small.ball() == five.ids());
+  CHECK(small.closed(9).size() == 5);
+  CHECK(NeighbourGraph(few.p, few.sid, five).full());
 }
 
 TEST_CASE("active SecAgg+ thresholds: the rule per closed neighbourhood, and auto sizing") {
@@ -283,32 +301,51 @@ TEST_CASE("lying server, active SecAgg+: random survivor sets and trimmed inboxe
 
 TEST_CASE("active SecAgg+: a client checks the certificates within three hops, the ones it relies on") {
   // A broken attestation far from client 1 is none of its business (the server and the audit
-  // check every entry); one within three hops is refused, as in full SecAgg.
+  // check every entry), even one in its window of the ring (out to four hops); one within three
+  // hops is refused, as in full SecAgg. The server commits to the roster with the broken entry,
+  // so the entry's proof holds; the commitment, and with it the ring, is that roster's.
   const uint32_t n = 40, k = 4;
   secagg::test::ActiveSession s = secagg::test::make_active_session(n, 4, 1, 2, k);
-  const LocalGraph ball(s.sid, s.roster, k, 1, 3);
-  REQUIRE(ball.ball().size() < n);
-  uint32_t far = 0, near = 0;
-  for (uint32_t id : s.roster.ids()) {
-    if (!has(ball.ball(), id)) far = id;
-    else if (id != 1) near = id;
-  }
-  REQUIRE(far != 0);
-  REQUIRE(near != 0);
-  auto roster_with_bad = [&](uint32_t victim) {
+  auto with_bad = [&](uint32_t victim, size_t byte) {
     Roster r = s.roster;
     for (RosterEntry& e : r.clients)
-      if (e.id == victim) e.attestation->binding[0] ^= 1;
-    return encode(MsgType::roster, s.sid, kServerId, kServerId, r);
+      if (e.id == victim) e.attestation->binding[byte] ^= 1;
+    return r;
+  };
+  // A victim (and which byte of its binding to break) whose roster puts it within three hops of
+  // client 1, and one whose roster puts it in client 1's window but beyond three hops.
+  struct Pick {
+    uint32_t victim = 0;
+    size_t byte = 0;
+  };
+  std::optional<Pick> near, far;
+  for (size_t byte = 0; byte < 64 && !(near && far); ++byte)
+    for (uint32_t victim = 2; victim <= n && !(near && far); ++victim) {
+      const Roster r = with_bad(victim, byte);
+      const CheckedWindow w =
+          check_window(s.p, s.sid, 1, RosterWindows(s.p, s.sid, r).body(1), "roster-1.msg");
+      const LocalGraph ball(RingWindow(w.members, w.whole, k), 1, 3);
+      REQUIRE(ball.ball().size() < n);
+      const bool in_window = std::find(w.members.begin(), w.members.end(), victim) != w.members.end();
+      if (has(ball.ball(), victim)) {
+        if (!near) near = Pick{victim, byte};
+      } else if (in_window && !far) {
+        far = Pick{victim, byte};
+      }
+    }
+  REQUIRE(near.has_value());
+  REQUIRE(far.has_value());
+  auto message = [&](const Pick& pick) {
+    return open_envelope(RosterWindows(s.p, s.sid, with_bad(pick.victim, pick.byte)).message(1), "roster-1.msg");
   };
   ClientState st = s.st[1];
-  CHECK_NOTHROW(client_share(st, open_envelope(roster_with_bad(far), "roster.msg"), "roster.msg"));
+  CHECK_NOTHROW(client_share(st, message(*far), "roster-1.msg"));
   st = s.st[1];
   try {
-    client_share(st, open_envelope(roster_with_bad(near), "roster.msg"), "roster.msg");
+    client_share(st, message(*near), "roster-1.msg");
     FAIL("a bad certificate within three hops passed");
   } catch (const Error& e) {
     CHECK(e.code() == Exit::data);
-    CHECK(std::string(e.what()).find(fmt::format("roster entry of client {}", near)) != std::string::npos);
+    CHECK(std::string(e.what()).find(fmt::format("roster entry of client {}", near->victim)) != std::string::npos);
   }
 }

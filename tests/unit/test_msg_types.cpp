@@ -91,7 +91,8 @@ TEST_CASE("every message type has a name, a round, a sender and a body, as man/s
                       {11, "server-round1", 1, false},   {12, "notice", 255, false},
                       {13, "selection", 255, false},     {14, "identity", 255, false},
                       {15, "identity-public", 255, false}, {16, "certificate", 255, false},
-                      {17, "consistency-signature", 3, true}, {18, "consistency", 3, false}};
+                      {17, "consistency-signature", 3, true}, {18, "consistency", 3, false},
+                      {19, "neighbourhood", 0, false}};
   REQUIRE(kMsgTypeCount == std::size(rows));
   CHECK(!valid_type(0));
   CHECK(!valid_type(static_cast<uint8_t>(kMsgTypeCount + 1)));
@@ -119,6 +120,7 @@ TEST_CASE("every message type has a name, a round, a sender and a body, as man/s
   CHECK(has_body<RingVector>(MsgType::vector));
   CHECK(has_body<SealedShares>(MsgType::inbox));
   CHECK(has_body<IdList>(MsgType::server_round1));
+  CHECK(has_body<Neighbourhood>(MsgType::neighbourhood));
   CHECK(!has_body<RingVector>(MsgType::client_state));
   round_trip_all(std::make_index_sequence<kMsgTypeCount>{});
 }
@@ -173,6 +175,8 @@ TEST_CASE("the body bounds are the documented ones (man/secagg-formats.5, VALIDA
   CHECK(max_body_bytes(MsgType::identity_public, p) == slack);
   CHECK(max_body_bytes(MsgType::certificate, p) == slack);
   CHECK(max_body_bytes(MsgType::roster, p) == 384 * n + slack);
+  // A SecAgg+ client's window: at most n slots, each an entry and a proof of up to 21 digests.
+  CHECK(max_body_bytes(MsgType::neighbourhood, p) == (384 + 21 * 32 + 32) * n + slack);
   CHECK(max_body_bytes(MsgType::consistency_signature, p) == slack);
   CHECK(max_body_bytes(MsgType::consistency, p) == 96 * n + slack);
   CHECK(max_body_bytes(MsgType::share_keys, p) == 256 * h + slack);

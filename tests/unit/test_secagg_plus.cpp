@@ -13,6 +13,8 @@
 #include "graph.hpp"
 #include "graph_bounds.hpp"
 #include "params.hpp"
+#include "roster_tree.hpp"
+#include "roster_window.hpp"
 #include "server_session.hpp"
 
 using namespace secagg;
@@ -27,31 +29,52 @@ Roster random_roster(std::mt19937_64& rng, uint32_t n, const std::vector<uint32_
     e.id = id;
     for (auto& b : e.c_pk) b = static_cast<uint8_t>(rng());
     for (auto& b : e.s_pk) b = static_cast<uint8_t>(rng());
+    for (auto& b : e.sig_pk) b = static_cast<uint8_t>(rng());
     r.clients.push_back(e);
   }
   return r;
 }
 
+// The graph's parameters: n clients (the id domain 1..n), k neighbours; nothing else matters to it.
+Params graph_params(uint32_t n, uint32_t k) {
+  Params p;
+  p.clients = n;
+  p.neighbours = k;
+  p.threshold = 2;
+  p.modulus = 1 << 16;
+  p.length = 1;
+  return p;
+}
+
+std::vector<uint32_t> row(const NeighbourGraph& g, uint32_t u) {
+  const auto c = g.closed(u);
+  return {c.begin(), c.end()};
+}
+
+// The neighbourhood client u computes from its own checked window (what client_share does).
+std::vector<uint32_t> client_view(const Params& p, const SessionId& sid, const RosterWindows& windows, uint32_t u) {
+  const CheckedWindow w = check_window(p, sid, u, windows.body(u), fmt::format("roster-{}.msg", u));
+  return RingWindow(w.members, w.whole, p.neighbours).closed(u);
+}
+
 }  // namespace
 
-TEST_CASE("the neighbour graph is symmetric, k-regular (k+1 for one client when k and |U1| are odd) and connected") {
+TEST_CASE("the neighbour graph is symmetric, k-regular and connected") {
   std::mt19937_64 rng(7);
   SessionId sid{};
   for (uint32_t m : {4u, 5u, 10u, 11u, 37u, 100u}) {
-    for (uint32_t k = 2; k < m - 1; k += (m > 20 ? 7 : 1)) {
+    // SecAgg+ takes an even k: k/2 neighbours on either side on the ring.
+    for (uint32_t k = 2; k < m - 1; k += (m > 20 ? 8 : 2)) {
       Roster roster = random_roster(rng, m);
-      NeighbourGraph g(sid, roster, k);
+      NeighbourGraph g(graph_params(m, k), sid, roster);
       REQUIRE_FALSE(g.full());
-      size_t over = 0;
       for (auto& e : roster.clients) {
         auto c = g.closed(e.id);
         CHECK(std::binary_search(c.begin(), c.end(), e.id));
         size_t degree = c.size() - 1;
-        CHECK_MESSAGE((degree == k || degree == k + 1), "m=", m, " k=", k, " degree=", degree);
-        over += degree == k + 1;
+        CHECK_MESSAGE(degree == k, "m=", m, " k=", k, " degree=", degree);
         for (uint32_t v : c) CHECK(g.adjacent(v, e.id));
       }
-      CHECK(over == ((k % 2 == 1 && m % 2 == 1) ? 1u : 0u));
       // Connected: a search from the first client reaches everyone.
       std::set<uint32_t> seen{roster.clients[0].id};
       std::vector<uint32_t> todo{roster.clients[0].id};
@@ -66,47 +89,101 @@ TEST_CASE("the neighbour graph is symmetric, k-regular (k+1 for one client when 
   }
 }
 
-// Clients compute only their own neighbourhood (closed_neighbourhood); the server builds the
-// whole graph. Any difference would make a client's shares and masks disagree with the server.
+// Clients compute only their own neighbourhood, from their window of the ring (roster_window.hpp);
+// the server builds the whole graph. Any difference would make a client's shares and masks
+// disagree with the server.
 TEST_CASE("a client's own neighbourhood equals its row of the whole graph") {
   std::mt19937_64 rng(19);
   SessionId sid{};
   for (uint32_t m : {2u, 3u, 4u, 5u, 10u, 11u, 37u, 100u, 101u}) {
-    for (uint32_t k = 1; k <= m; k += (m > 20 ? 6 : 1)) {
-      Roster roster = random_roster(rng, m + 3, {2, m / 2 + 1, m + 2});
-      NeighbourGraph g(sid, roster, k);
-      for (auto& e : roster.clients) {
-        auto whole = g.closed(e.id);
-        CAPTURE(m);
-        CAPTURE(k);
-        CHECK(closed_neighbourhood(sid, roster, k, e.id) == std::vector<uint32_t>(whole.begin(), whole.end()));
+    const uint32_t n = m + 3;  // U1 leaves out ids 2, m/2 + 1 and m + 2
+    std::vector<uint32_t> ks;
+    for (uint32_t k = 2; k < n - 1; k += (m > 20 ? 6 : 2)) ks.push_back(k);
+    ks.push_back(n - 1);  // full SecAgg
+    for (uint32_t k : ks) {
+      CAPTURE(m);
+      CAPTURE(k);
+      Roster roster = random_roster(rng, n, {2, m / 2 + 1, m + 2});
+      const Params p = graph_params(n, k);
+      NeighbourGraph g(p, sid, roster);
+      // Full when k >= |U1| - 1, in full SecAgg and in SecAgg+ alike.
+      CHECK(g.full() == (roster.clients.size() <= size_t{k} + 1));
+      if (!is_secagg_plus(p)) {
+        // Full SecAgg: the client takes the whole roster, and its neighbourhood is U1.
+        for (auto& e : roster.clients) CHECK(row(g, e.id) == roster.ids());
+        continue;
       }
-      CHECK(closed_neighbourhood(sid, roster, k, 2).empty());
+      const RosterWindows windows(p, sid, roster);
+      for (auto& e : roster.clients) CHECK(client_view(p, sid, windows, e.id) == row(g, e.id));
+      // A client not in U1 has no row and no window, and no window of another client is its own.
+      if (!g.full()) CHECK(g.closed(2).empty());
+      try {
+        (void)windows.body(2);
+        FAIL("a window for a client not in U1");
+      } catch (const Error& e) {
+        CHECK(e.code() == Exit::software);
+      }
+      try {
+        (void)check_window(p, sid, 2, windows.body(1), "roster-1.msg");
+        FAIL("client 2 took client 1's window");
+      } catch (const Error& e) {
+        CHECK(e.code() == Exit::data);
+      }
     }
   }
 }
 
-TEST_CASE("every party derives the same graph, and it depends on the session, the roster's keys and U1") {
+TEST_CASE("every party derives the same graph, and it depends on the session, the roster's entries and U1") {
   std::mt19937_64 rng(11);
   SessionId sid{};
   sid[0] = 1;
+  const Params p = graph_params(30, 6);
   Roster roster = random_roster(rng, 30);
-  NeighbourGraph a(sid, roster, 6), b(sid, roster, 6);
+  NeighbourGraph a(p, sid, roster), b(p, sid, roster);
+  // Over the clients of r: the same neighbourhood for each.
   auto same = [&](const NeighbourGraph& x, const NeighbourGraph& y, const Roster& r) {
-    for (auto& e : r.clients) {
-      auto cx = x.closed(e.id), cy = y.closed(e.id);
-      if (!std::equal(cx.begin(), cx.end(), cy.begin(), cy.end())) return false;
-    }
+    for (auto& e : r.clients)
+      if (row(x, e.id) != row(y, e.id)) return false;
     return true;
   };
+  CHECK_FALSE(a.full());
   CHECK(same(a, b, roster));
+  // The server's graph from its commitment is the graph anyone computes from the roster.
+  const RosterWindows windows(p, sid, roster);
+  CHECK(windows.root() == RosterTree(sid, p.clients, roster).root());
+  CHECK(same(a, NeighbourGraph(p, sid, roster, &windows.root()), roster));
   SessionId other = sid;
   other[15] ^= 1;
-  CHECK_FALSE(same(a, NeighbourGraph(other, roster, 6), roster));
-  Roster changed = roster;
-  changed.clients[3].s_pk[0] ^= 1;
-  CHECK_FALSE(same(a, NeighbourGraph(sid, changed, 6), roster));
-  CHECK(NeighbourGraph(sid, roster, 29).full());
+  CHECK_FALSE(same(a, NeighbourGraph(p, other, roster), roster));
+  // Any change of any entry changes the graph: each key of the first, a middle and the last entry.
+  for (size_t i : {size_t{0}, size_t{14}, size_t{29}})
+    for (int field = 0; field < 3; ++field) {
+      CAPTURE(i);
+      CAPTURE(field);
+      Roster changed = roster;
+      RosterEntry& e = changed.clients[i];
+      (field == 0 ? e.c_pk : field == 1 ? e.s_pk : e.sig_pk)[0] ^= 1;
+      CHECK_FALSE(same(a, NeighbourGraph(p, sid, changed), roster));
+    }
+  // An attestation is part of the entry too.
+  Roster attested = roster;
+  attested.clients[3].attestation = Attestation{};
+  CHECK_FALSE(same(a, NeighbourGraph(p, sid, attested), roster));
+  // Another U1: one client less.
+  Roster fewer = roster;
+  fewer.clients.erase(fewer.clients.begin() + 7);
+  CHECK_FALSE(same(a, NeighbourGraph(p, sid, fewer), fewer));
+  // k >= |U1| - 1: everyone neighbours everyone, in full SecAgg and in SecAgg+.
+  CHECK(NeighbourGraph(graph_params(30, 29), sid, roster).full());
+  Roster seven;
+  for (uint32_t id : {1u, 4u, 9u, 12u, 20u, 27u, 30u}) seven.clients.push_back(*roster.find(id));
+  const NeighbourGraph small(p, sid, seven);
+  CHECK(small.full());
+  const RosterWindows small_windows(p, sid, seven);
+  for (uint32_t id : seven.ids()) {
+    CHECK(row(small, id) == seven.ids());
+    CHECK(client_view(p, sid, small_windows, id) == seven.ids());
+  }
 }
 
 TEST_CASE("the graph does not depend on the order in which the server received the keys") {
@@ -128,7 +205,7 @@ TEST_CASE("the graph does not depend on the order in which the server received t
   std::reverse(adverts.begin(), adverts.end());
   std::swap(adverts[2], adverts[7]);
   Roster r2 = collect_keys(p, sid, adverts);
-  NeighbourGraph g1(sid, r1, p.neighbours), g2(sid, r2, p.neighbours);
+  NeighbourGraph g1(p, sid, r1), g2(p, sid, r2);
   for (uint32_t id = 1; id <= p.clients; ++id) {
     auto a = g1.closed(id), b = g2.closed(id);
     CHECK(std::equal(a.begin(), a.end(), b.begin(), b.end()));
@@ -168,10 +245,15 @@ PlusOutcome run_plus(const Params& p, const std::vector<Round>& vanish, const st
     if (alive(id, Round::r0)) in.push_back({"adv", open_envelope(client_advertise(st[id - 1]), "adv")});
   Roster roster;
   if (!step(Round::r0, [&] { roster = collect_keys(p, sid, in); })) return out;
-  Envelope roster_env = open_envelope(encode(MsgType::roster, sid, kServerId, kServerId, roster), "roster");
+  // Each client of U1 takes its own neighbourhood message (every session here is SecAgg+).
+  REQUIRE(is_secagg_plus(p));
+  const RosterWindows windows(p, sid, roster);
   in.clear();
   for (auto& e : roster.clients)
-    if (alive(e.id, Round::r1)) in.push_back({"shares", open_envelope(client_share(st[e.id - 1], roster_env, "r"), "s")});
+    if (alive(e.id, Round::r1)) {
+      const Envelope mine = open_envelope(windows.message(e.id), "roster");
+      in.push_back({"shares", open_envelope(client_share(st[e.id - 1], mine, "r"), "s")});
+    }
   ShareRound r1;
   if (!step(Round::r1, [&] { r1 = collect_shares(p, sid, roster, in); })) return out;
   std::vector<Incoming> masked;
@@ -212,7 +294,8 @@ TEST_CASE("random SecAgg+ sessions give the plaintext sum of U3 or abort with a 
   for (int s = 0; s < 120; ++s) {
     Params p;
     p.clients = static_cast<uint32_t>(std::uniform_int_distribution<int>(5, 40)(rng));
-    p.neighbours = static_cast<uint32_t>(std::uniform_int_distribution<int>(2, static_cast<int>(p.clients) - 2)(rng));
+    // An even k in [2, n - 2]: SecAgg+ takes k/2 neighbours on either side.
+    p.neighbours = 2 * static_cast<uint32_t>(std::uniform_int_distribution<int>(1, (static_cast<int>(p.clients) - 2) / 2)(rng));
     uint32_t holders = p.neighbours + 1;
     p.threshold = std::uniform_int_distribution<uint32_t>(holders / 2 + 1, holders)(rng);
     const uint64_t moduli[] = {2, 3, 1u << 16, 1000003, uint64_t{1} << 32, (uint64_t{1} << 62) - 57};
