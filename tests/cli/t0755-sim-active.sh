@@ -51,6 +51,12 @@ has_all plus.out n=40 t=10 k=16 threat=active C=2 U1=39 U2=38 U3=37 U4=36 U5=35 
 expect_exit 0 secagg-sim --clients 40 --length 300 --threat-model active --neighbours 16 --corrupt 2 \
   --dropout 0.05 --dropout-round 3 --quiet >plus3.out
 has_all plus3.out U3=40 U4=38 U5=38 result=OK
+# 300 clients, k = 20: an active client's window (out to 40 clients on either side) is a part of
+# the ring, so every round-3 and round-4 check runs on the client's own parts of U3 and of the
+# consistency message.
+expect_exit 0 secagg-sim --clients 300 --length 100 --threat-model active --neighbours 20 --corrupt 5 \
+  --drop 1:7 --dropout 0.05 --dropout-round 3 --quiet >plus300.out
+has_all plus300.out n=300 t=14 k=20 U2=299 U3=299 U4=284 result=OK
 
 # The same schedule by random dropouts: 2 of 20 at round 3.
 expect_exit 0 secagg-sim --clients 20 --length 500 --threat-model active --dropout 0.1 --dropout-round 3 --quiet >r3.out

@@ -46,12 +46,24 @@ for ((i = 1; i <= 14; i++)); do
   must secagg-mask --state "c$i" --inbox "S/inbox-$i.msg" --input "x$i.txt" -o "m$i.msg"
 done
 must secagg-collect masked --session S m{1..14}.msg
-for ((i = 1; i <= 13; i++)); do must secagg-unmask sign --state "c$i" --survivors S/survivors.msg -o "sig$i.msg"; done
+# Each client reads its own part of U3 and of the consistency message (its window of the ring).
+for ((i = 1; i <= 13; i++)); do
+  must secagg-unmask sign --state "c$i" --survivors "S/survivors-$i.msg" -o "sig$i.msg"
+done
 expect_exit 0 secagg-collect consistency --session S sig{1..13}.msg
+# (16 clients with k = 10: an active client's window, out to 20 clients on either side, is all of U1.)
+check "consistency-1.msg is addressed to client 1 and holds U3 and its signers" \
+  "$PY" -c 'import json, sys; m = json.load(sys.stdin); b = m["body"]; sys.exit(not (m["recipient"] == 1 and len(b["u3"]) == 14 and [s["id"] for s in b["signatures"]] == list(range(1, 14))))' \
+  < <(secagg-inspect --json S/consistency-1.msg)
+expect_exit 65 secagg-unmask --state c1 --survivors S/survivors-1.msg --consistency S/consistency-2.msg -o u1.msg
+expect_err "S/consistency-2.msg" "addressed to client 2, not client 1"
 for ((i = 1; i <= 12; i++)); do
-  expect_exit 0 secagg-unmask --state "c$i" --survivors S/survivors.msg --consistency S/consistency.msg \
+  expect_exit 0 secagg-unmask --state "c$i" --survivors "S/survivors-$i.msg" --consistency "S/consistency-$i.msg" \
     -o "u$i.msg"
 done
+# The whole messages are the same messages to a client: the same answer.
+expect_exit 0 secagg-unmask --state c1 --survivors S/survivors.msg --consistency S/consistency.msg -o again1.out
+check "the whole consistency.msg gets the same answer as consistency-1.msg" cmp -s u1.msg again1.out
 expect_exit 0 secagg-collect unmask --session S --text -o sum.txt u{1..12}.msg
 check_sum sum.txt x{1..14}.txt "$R32"
 expect_exit 0 secagg-collect audit --session S

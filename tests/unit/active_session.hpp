@@ -82,7 +82,7 @@ inline ActiveSession make_active_session(uint32_t n, uint32_t t, uint32_t corrup
   const RoundResult r = server.close(2);
   s.roster = server.roster();
   s.roster_msg = r.marker;
-  s.window = r.window;
+  s.window = r.personal;
   REQUIRE(static_cast<bool>(s.window) == is_secagg_plus(s.p));
   return s;
 }

@@ -349,7 +349,7 @@ TEST_CASE("every client of U1 accepts its window, and computes from it the serve
 TEST_CASE("round 0 of a SecAgg+ session answers each client with its own window; full SecAgg with the roster") {
   const std::vector<uint32_t> absent{2, 9};
   PlusSession s = plus_session(14, 4, false, absent);
-  REQUIRE(static_cast<bool>(s.r0.window));
+  REQUIRE(static_cast<bool>(s.r0.personal));
   const RosterWindows windows(s.p, s.sid, s.roster);
   for (uint32_t id : s.roster.ids()) {
     CAPTURE(id);
