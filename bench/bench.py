@@ -212,9 +212,10 @@ def report(outdir):
         with open(mpath) as f:
             mask = list(csv.DictReader(f))
 
-    def mrow(prg, threads, stage):
+    def mrow(prg, threads, stage, neighbours=50):
         for r in mask:
-            if r["prg"] == prg and r["stage"] == stage and (stage == "keystream" or int(r["threads"]) == threads):
+            if r["prg"] == prg and r["stage"] == stage and int(r["neighbours"]) == neighbours and (
+                    stage == "keystream" or int(r["threads"]) == threads):
                 return r
         return None
 
@@ -246,6 +247,12 @@ def report(outdir):
                 p(f"     mask_bench {prg}, {threads} thread(s): apply_masks {fnum(a['cpu_ratio']):.2f}x CPU "
                   f"{fnum(a['wall_ratio']):.2f}x wall; client_mask {fnum(c['cpu_ratio']):.2f}x CPU "
                   f"{fnum(c['wall_ratio']):.2f}x wall")
+    q, c, t = (mrow("aes128ctr", 1, s, 100) for s in ("quantize_encode", "client_mask", "tool"))
+    if q and c and t:
+        ratio = fnum(q["cpu_ms"]) / fnum(c["cpu_ms"])
+        p(f"     10^6 elements, 100 neighbours, 1 core: client_mask {fnum(c['cpu_ratio']):.2f}x, secagg-mask "
+          f"(executable, binary input) {fnum(t['wall_ratio']):.2f}x wall; quantize encode (stochastic) "
+          f"{ratio:.2f} of client_mask, target < 0.2: {verdict(ratio < 0.2)}")
     p(f"  2. server unmasking (round 4 remove_masks, wall, {'both cores'}), target <= {TARGET_SERVER}x:")
     for title, cfgs in (("SecAgg+", {**fig_n, **fig_len}), ("full SecAgg", full)):
         for c in sorted(cfgs, key=lambda c: (c[3], c[1], c[0])):

@@ -12,6 +12,9 @@
 //                and within it the packing in bits(R) bits per element alone and the envelope's
 //                BLAKE2b-256 checksum alone
 //   tool         the real secagg-mask executable on those files (process start, I/O included)
+//   quantize_encode  secagg-quantize's library step on `length` floats in [-1, 1] (16 bits,
+//                stochastic rounding), what a client does before masking; also printed as a ratio to
+//                client_mask (issue 16's target: below 0.2)
 // and prints each as a ratio to the keystream time. Every figure is the median of `reps` runs, in
 // wall time and in process CPU time; the keystream's own time is thread CPU time on one core, the
 // least sensitive to other work on the machine. Ratios: wall / limit and CPU / limit.
@@ -24,6 +27,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -38,6 +42,7 @@
 #include "error.hpp"
 #include "fileio.hpp"
 #include "mask.hpp"
+#include "quantize.hpp"
 #include "messages.hpp"
 #include "pack.hpp"
 #include "params.hpp"
@@ -179,6 +184,14 @@ int run(const Options& o) {
     if (rc != 0) throw Error(Exit::software, "secagg-mask failed in the benchmark: " + cmd);
     tool_cpu.push_back(children_cpu_ms() - c0);
   });
+  // Stochastic quantization of `length` floats, as secagg-quantize encode does it before masking.
+  std::vector<double> floats(p.length);
+  for (size_t i = 0; i < floats.size(); ++i) floats[i] = std::sin(static_cast<double>(i));
+  const quant::Spec qspec{.bits = 16, .clip = 1.0, .max_weight = 1, .values = p.length, .clients = p.clients};
+  Timing t_quant = median_time(o.reps, true, [&] {
+    std::vector<uint64_t> v = quant::encode(floats, qspec, 1, quant::Rounding::stochastic, "bench");
+    asm volatile("" : : "r"(v.data()) : "memory");
+  });
   std::sort(tool_cpu.begin(), tool_cpu.end());
   t_tool.cpu_ms = tool_cpu[tool_cpu.size() / 2];
   std::filesystem::remove_all(dir);
@@ -197,6 +210,7 @@ int run(const Options& o) {
       {"pack", "    of which: pack the masked vector", t_pack, false},
       {"checksum", "    of which: BLAKE2b-256 checksum", t_sum, false},
       {"tool", "secagg-mask (executable, with I/O)", t_tool, true},
+      {"quantize_encode", "quantize encode (stochastic, library)", t_quant, true},
   };
   fmt::print("mask benchmark: 1 client, {} neighbours, length {}, R = 2^{}, prg {}, {} thread(s), median of {}\n",
              o.neighbours, o.length, o.bits, prg_name(o.prg), o.threads, o.reps);
@@ -207,6 +221,8 @@ int run(const Options& o) {
                                  : fmt::format("{:>8} {:>8}", "", "");
     fmt::print("  {:<44} {:>10.3f} {:>10.3f} {}\n", r.what, r.t.wall_ms, r.t.cpu_ms, ratios);
   }
+  fmt::print("  quantize encode / client_mask: {:.3f} CPU, {:.3f} wall\n", t_quant.cpu_ms / t_lib.cpu_ms,
+             t_quant.wall_ms / t_lib.wall_ms);
   if (!o.csv.empty()) {
     const bool fresh = !std::filesystem::exists(o.csv);
     std::FILE* f = std::fopen(o.csv.c_str(), "a");

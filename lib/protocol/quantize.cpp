@@ -3,9 +3,14 @@
 #include <algorithm>
 #include <cmath>
 
+#include <optional>
+
 #include <fmt/format.h>
+#include <sodium.h>
 
 #include "error.hpp"
+#include "le.hpp"
+#include "prg.hpp"
 #include "random.hpp"
 
 namespace secagg::quant {
@@ -83,9 +88,22 @@ std::vector<uint64_t> encode(std::span<const double> x, const Spec& s, uint64_t 
   const uint64_t m = s.levels();
   constexpr size_t kChunk = 4096;
   uint64_t words[kChunk];
+  uint8_t bytes[kChunk * 8];
+  // Stochastic rounding draws its coins from a ChaCha20 keystream under one fresh 32-byte key
+  // (random_bytes: the system's generator, or the deterministic test mode), not from the system's
+  // generator for every word: a getrandom(2) call per 32 KiB cost as much as masking the vector.
+  Secret32 key;
+  std::optional<Keystream> coins;
+  if (r == Rounding::stochastic) {
+    random_bytes(key.data(), key.size());
+    coins.emplace(PrgKind::chacha20, key.data());
+  }
   for (size_t base = 0; base < x.size(); base += kChunk) {
     size_t n = std::min(kChunk, x.size() - base);
-    if (r == Rounding::stochastic) random_u64s(words, n);
+    if (coins) {
+      coins->generate(8 * base, bytes, 8 * n);
+      for (size_t k = 0; k < n; ++k) words[k] = le::get64(bytes + 8 * k);
+    }
     for (size_t k = 0; k < n; ++k) {
       double v = x[base + k];
       if (!std::isfinite(v))
@@ -96,6 +114,8 @@ std::vector<uint64_t> encode(std::span<const double> x, const Spec& s, uint64_t 
       out[base + 1 + k] = std::min(level, m) * weight;
     }
   }
+  sodium_memzero(bytes, sizeof bytes);
+  sodium_memzero(words, sizeof words);
   if (stats) *stats = st;
   return out;
 }
