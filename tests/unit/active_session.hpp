@@ -4,6 +4,7 @@
 #pragma once
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -13,6 +14,7 @@
 
 #include "client.hpp"
 #include "envelope.hpp"
+#include "graph.hpp"
 #include "identity.hpp"
 #include "messages.hpp"
 #include "params.hpp"
@@ -107,6 +109,20 @@ void trim(SealedShares& box, Keep keep) {
       if (!box.commitments.empty()) out.commitments.push_back(box.commitments[i]);
     }
   box = out;
+}
+
+// The clients within r hops of u in the whole graph, sorted: what LocalGraph must find.
+inline std::vector<uint32_t> ball_of(const NeighbourGraph& g, uint32_t u, unsigned r) {
+  std::vector<uint32_t> ball{u};
+  for (unsigned hop = 0; hop < r; ++hop) {
+    std::vector<uint32_t> next = ball;
+    for (uint32_t y : ball)
+      for (uint32_t z : g.closed(y)) next.push_back(z);
+    std::sort(next.begin(), next.end());
+    next.erase(std::unique(next.begin(), next.end()), next.end());
+    ball = next;
+  }
+  return ball;
 }
 
 }  // namespace secagg::test

@@ -172,15 +172,7 @@ TEST_CASE("LocalGraph: the ball of radius r around u and its neighbourhoods are 
       for (unsigned radius = 0; radius <= 3; ++radius) {
         CAPTURE(u);
         CAPTURE(radius);
-        std::vector<uint32_t> ball{u};
-        for (unsigned hop = 0; hop < radius; ++hop) {
-          std::vector<uint32_t> next = ball;
-          for (uint32_t y : ball)
-            for (uint32_t z : g.closed(y)) next.push_back(z);
-          std::sort(next.begin(), next.end());
-          next.erase(std::unique(next.begin(), next.end()), next.end());
-          ball = next;
-        }
+        const std::vector<uint32_t> ball = secagg::test::ball_of(g, u, radius);
         const LocalGraph local(ring, u, radius);
         CHECK(!local.full());
         CHECK(local.ball() == ball);

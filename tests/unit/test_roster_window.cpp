@@ -97,19 +97,6 @@ Params active_plus_params(uint32_t n, uint32_t k, const Key32& ca_pk) {
 
 std::vector<uint32_t> vec(std::span<const uint32_t> s) { return {s.begin(), s.end()}; }
 
-// The clients within r hops of u in the whole graph.
-std::vector<uint32_t> ball_of(const NeighbourGraph& g, uint32_t u, unsigned r) {
-  std::vector<uint32_t> ball{u};
-  for (unsigned hop = 0; hop < r; ++hop) {
-    std::vector<uint32_t> next = ball;
-    for (uint32_t y : ball)
-      for (uint32_t z : g.closed(y)) next.push_back(z);
-    std::sort(next.begin(), next.end());
-    next.erase(std::unique(next.begin(), next.end()), next.end());
-    ball = next;
-  }
-  return ball;
-}
 
 // Runs f, which must throw Error with Exit::data (65) naming `origin`; returns the message.
 template <class F>
@@ -336,7 +323,7 @@ TEST_CASE("every client of U1 accepts its window, and computes from it the serve
           if (active) {
             const LocalGraph local(ring, u, 3);
             CHECK_FALSE(local.full());
-            CHECK(local.ball() == ball_of(g, u, 3));
+            CHECK(local.ball() == secagg::test::ball_of(g, u, 3));
             for (uint32_t y : local.ball()) {
               CAPTURE(y);
               CHECK(vec(local.closed(y)) == vec(g.closed(y)));
