@@ -193,8 +193,8 @@ T seen_by(const ClientState& st, const Envelope& env, const std::string& origin,
 
 // A survivor set or consistency message as a SecAgg+ client sees it: addressed to it and cut down
 // to its window (seen_by), re-encoded, so that the whole message and the client's own part are the
-// same message to the step that answers it (run again with either, it gives the same answer).
-// Any other session's message is returned as it is.
+// same message to the step that answers it (run again with either, it gives the same answer), and
+// its body needs no more cutting. Any other session's message is returned as it is.
 Envelope as_seen(const ClientState& st, const Envelope& env, const std::string& origin, MsgType type) {
   if (!is_secagg_plus(st.params)) return env;
   expect_message(env, origin, type, st.session);
@@ -273,8 +273,9 @@ std::vector<uint32_t> check_u3(ClientState& st, const std::vector<uint32_t>& u3,
 // over that U3 (in full SecAgg: t signatures over U3); otherwise nothing is revealed
 // (Exit::aborted). Every signature within three hops is checked (those further away decide
 // nothing here): each must verify, since an honest server checked each.
+// env: the consistency message as this client sees it (as_seen).
 void check_consistency(const ClientState& st, const Envelope& env, const std::string& origin) {
-  const Consistency c = seen_by(st, env, origin, decode_body<Consistency>(env, origin));
+  const Consistency c = decode_body<Consistency>(env, origin);
   if (c.u3 != st.u3)
     throw refuse(origin, fmt::format("consistency message is over another survivor set than the U3 client {} signed in "
                                      "round 3: refusing to unmask",
@@ -706,7 +707,7 @@ Bytes client_sign(ClientState& st, const Envelope& env, const std::string& origi
   Digest32 answered;
   const Envelope seen = as_seen(st, env, origin, MsgType::survivors);
   if (const Bytes* again = start_answering(st, seen, origin, kSign, answered)) return *again;
-  const std::vector<uint32_t> u3 = seen_by(st, seen, origin, decode_body<IdList>(seen, origin).ids);
+  const std::vector<uint32_t> u3 = decode_body<IdList>(seen, origin).ids;
   const std::vector<uint32_t> view = check_u3(st, u3, origin, "sign it");
   ClientState next = st;
   next.u3 = u3;
@@ -734,7 +735,7 @@ Bytes client_unmask(ClientState& st, const Envelope& env, const std::string& ori
   Digest32 answered;
   const Envelope seen = as_seen(st, env, origin, MsgType::survivors);
   if (const Bytes* again = start_answering(st, seen, origin, kUnmask, answered)) return *again;
-  const std::vector<uint32_t> u3 = seen_by(st, seen, origin, decode_body<IdList>(seen, origin).ids);
+  const std::vector<uint32_t> u3 = decode_body<IdList>(seen, origin).ids;
   check_u3(st, u3, origin, "unmask");
   return finish_unmask(st, answered, u3);
 }

@@ -67,6 +67,8 @@ bool is_secagg_plus(const Params& p) { return p.clients >= 2 && p.neighbours < p
 
 unsigned window_radius(const Params& p) { return p.active() ? 4 : 1; }
 
+uint32_t window_reach(const Params& p) { return window_radius(p) * (p.neighbours / 2); }
+
 std::vector<uint32_t> ring_order(const SessionId& sid, const Digest32& root, uint32_t n) {
   unsigned char seed[32];
   crypto_generichash_state st;
@@ -131,14 +133,15 @@ LocalGraph LocalGraph::whole(std::vector<uint32_t> ids) {
 }
 
 LocalGraph::LocalGraph(const RingWindow& w, uint32_t u, unsigned radius) {
-  if (w.whole() && w.members().size() <= size_t{w.closed(u).size()}) {
+  std::vector<uint32_t> mine = w.closed(u);
+  if (w.whole() && w.members().size() <= mine.size()) {
     // N[u] is all of U1: so is every neighbourhood.
     full_ = true;
-    ball_ = w.closed(u);
+    ball_ = std::move(mine);
     return;
   }
   // Breadth first, one hop at a time; each client's neighbourhood is computed once.
-  std::vector<std::pair<uint32_t, std::vector<uint32_t>>> found{{u, w.closed(u)}};
+  std::vector<std::pair<uint32_t, std::vector<uint32_t>>> found{{u, std::move(mine)}};
   std::vector<uint32_t> seen{u};
   size_t level_begin = 0;
   for (unsigned hop = 0; hop < radius; ++hop) {
@@ -168,17 +171,19 @@ std::span<const uint32_t> LocalGraph::closed(uint32_t x) const {
   return closed_[static_cast<size_t>(it - ball_.begin())];
 }
 
-NeighbourGraph::NeighbourGraph(const Params& p, const SessionId& sid, const Roster& roster, const Digest32* root) {
+NeighbourGraph::NeighbourGraph(const Params& p, const SessionId& sid, const Roster& roster,
+                               const std::vector<uint32_t>* ring) {
   ids_ = checked_ids(roster);
   const size_t m = ids_.size();
   if (!is_secagg_plus(p) || m <= size_t{p.neighbours} + 1) {
     full_ = true;
     return;
   }
-  const Digest32 r = root ? *root : RosterTree(sid, p.clients, roster).root();
+  const std::vector<uint32_t> own =
+      ring ? std::vector<uint32_t>{} : ring_order(sid, RosterTree(sid, p.clients, roster).root(), p.clients);
   std::vector<uint32_t> members;
   members.reserve(m);
-  for (uint32_t id : ring_order(sid, r, p.clients))
+  for (uint32_t id : ring ? *ring : own)
     if (std::binary_search(ids_.begin(), ids_.end(), id)) members.push_back(id);
   closed_.assign(m, {});
   for (size_t i = 0; i < m; ++i) {

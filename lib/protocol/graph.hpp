@@ -40,6 +40,8 @@ RingSpan ring_window(std::span<const uint32_t> ring, size_t pos, uint32_t reach,
 // How far a client must see: its neighbours (radius 1); in an active session every client within
 // three hops and their neighbourhoods (radius 4: docs/security.md, "Active mode with SecAgg+").
 unsigned window_radius(const Params& p);
+// The clients of U1 a window reaches on either side: window_radius(p) k / 2.
+uint32_t window_reach(const Params& p);
 
 // The clients of U1 one client sees, in ring order, and the neighbourhoods they determine.
 class RingWindow {
@@ -87,8 +89,9 @@ class LocalGraph {
 class NeighbourGraph {
  public:
   // The graph of session (p, sid) over roster U1: full SecAgg when k >= n - 1; otherwise the ring
-  // of the roster's commitment (RosterTree). root: that commitment, if the caller has it.
-  NeighbourGraph(const Params& p, const SessionId& sid, const Roster& roster, const Digest32* root = nullptr);
+  // of the roster's commitment (RosterTree). ring: that ring (ring_order), if the caller has it.
+  NeighbourGraph(const Params& p, const SessionId& sid, const Roster& roster,
+                 const std::vector<uint32_t>* ring = nullptr);
 
   bool full() const { return full_; }
   // N[u]: u and its neighbours, sorted. u must be in U1.

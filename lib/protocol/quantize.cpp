@@ -87,8 +87,7 @@ std::vector<uint64_t> encode(std::span<const double> x, const Spec& s, uint64_t 
   EncodeStats st;
   const uint64_t m = s.levels();
   constexpr size_t kChunk = 4096;
-  uint64_t words[kChunk];
-  uint8_t bytes[kChunk * 8];
+  uint8_t coin_bytes[kChunk * 8];
   // Stochastic rounding draws its coins from a ChaCha20 keystream under one fresh 32-byte key
   // (random_bytes: the system's generator, or the deterministic test mode), not from the system's
   // generator for every word: a getrandom(2) call per 32 KiB cost as much as masking the vector.
@@ -100,22 +99,18 @@ std::vector<uint64_t> encode(std::span<const double> x, const Spec& s, uint64_t 
   }
   for (size_t base = 0; base < x.size(); base += kChunk) {
     size_t n = std::min(kChunk, x.size() - base);
-    if (coins) {
-      coins->generate(8 * base, bytes, 8 * n);
-      for (size_t k = 0; k < n; ++k) words[k] = le::get64(bytes + 8 * k);
-    }
+    if (coins) coins->generate(8 * base, coin_bytes, 8 * n);
     for (size_t k = 0; k < n; ++k) {
       double v = x[base + k];
       if (!std::isfinite(v))
         throw Error(Exit::data, fmt::format("{}: value {} is not a finite number", origin, base + k));
       if (v < -s.clip || v > s.clip) ++st.clipped;
       double q = scaled(v, s);
-      uint64_t level = r == Rounding::stochastic ? round_stochastic(q, words[k] >> 11) : round_nearest(q);
+      uint64_t level = r == Rounding::stochastic ? round_stochastic(q, le::get64(coin_bytes + 8 * k) >> 11) : round_nearest(q);
       out[base + 1 + k] = std::min(level, m) * weight;
     }
   }
-  sodium_memzero(bytes, sizeof bytes);
-  sodium_memzero(words, sizeof words);
+  sodium_memzero(coin_bytes, sizeof coin_bytes);
   if (stats) *stats = st;
   return out;
 }

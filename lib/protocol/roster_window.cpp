@@ -20,7 +20,7 @@ RosterWindows::RosterWindows(const Params& p, const SessionId& sid, Roster roste
 RingSpan RosterWindows::span(uint32_t id) const {
   if (id < 1 || id > p_.clients || !roster_.find(id))
     throw Error(Exit::software, fmt::format("client {} is not in U1: it has no window", id));
-  return ring_window(ring_, pos_[id - 1], window_radius(p_) * (p_.neighbours / 2),
+  return ring_window(ring_, pos_[id - 1], window_reach(p_),
                      [&](uint32_t v) { return roster_.find(v) != nullptr; });
 }
 
@@ -109,7 +109,7 @@ CheckedWindow check_window(const Params& p, const SessionId& sid, uint32_t self,
 
   const std::vector<uint32_t> ring = ring_order(sid, root, p.clients);
   const size_t pos = static_cast<size_t>(std::find(ring.begin(), ring.end(), self) - ring.begin());
-  const RingSpan w = ring_window(ring, pos, window_radius(p) * (p.neighbours / 2), [&](uint32_t v) {
+  const RingSpan w = ring_window(ring, pos, window_reach(p), [&](uint32_t v) {
     const WindowSlot* s = slot_of(v);
     if (!s)
       throw bad(fmt::format("neighbourhood message lacks the slot of client {}, which the committed roster's ring puts "

@@ -20,6 +20,7 @@ class RosterWindows {
  public:
   RosterWindows(const Params& p, const SessionId& sid, Roster roster);
   const Digest32& root() const { return tree_.root(); }
+  const std::vector<uint32_t>& ring() const { return ring_; }  // ring_order of root()
   // Client id's round-0 answer (id in U1): its window of the ring, as an encoded message.
   Neighbourhood body(uint32_t id) const;
   Bytes message(uint32_t id) const;
@@ -50,7 +51,7 @@ struct CheckedWindow {
 };
 // Checks a neighbourhood message for client `self` of session (p, sid): every slot's proof leads to
 // one roster commitment, and the slots are exactly self's window of the ring that commitment
-// seeds (graph.hpp, ring_window, out to window_radius(p) k / 2 clients of U1 on either side).
+// seeds (graph.hpp, ring_window, out to window_reach(p) clients of U1 on either side).
 // Throws Error(Exit::data) naming origin and the slot at fault otherwise.
 CheckedWindow check_window(const Params& p, const SessionId& sid, uint32_t self, const Neighbourhood& nb,
                            const std::string& origin);

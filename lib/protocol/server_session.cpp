@@ -154,7 +154,7 @@ const std::shared_ptr<const RosterWindows>& ServerSession::windows() {
 }
 
 const NeighbourGraph& ServerSession::graph() {
-  if (!graph_) graph_.emplace(p_, sid_, roster_, is_secagg_plus(p_) ? &windows()->root() : nullptr);
+  if (!graph_) graph_.emplace(p_, sid_, roster_, is_secagg_plus(p_) ? &windows()->ring() : nullptr);
   return *graph_;
 }
 
@@ -561,10 +561,7 @@ RoundResult ServerSession::close_keys() {
   roster_ = std::move(roster);
   graph_.reset();
   windows_.reset();
-  if (is_secagg_plus(p_)) {
-    windows_ = std::make_shared<const RosterWindows>(p_, sid_, roster_);
-    r.personal = [w = windows_](uint32_t id) { return w->message(id); };
-  }
+  if (is_secagg_plus(p_)) r.personal = [w = windows()](uint32_t id) { return w->message(id); };
   adverts_.clear();
   advertised_.clear();
   open(Round::r1);

@@ -71,10 +71,14 @@ struct RoundResult {
   // no share of (its round-1 bundle did not open), as (responder, owner).
   std::vector<BadShare> bad_shares;
   std::vector<std::pair<uint32_t, uint32_t>> missing;
-  // The answer to client id of `in` (a copy).
+  // The answer to client id of `in` (a copy), and its size (made, but not copied, when personal).
   Bytes answer(uint32_t id) const {
     if (personal) return personal(id);
     return round == Round::r1 ? inboxes.at(id) : marker;
+  }
+  size_t answer_size(uint32_t id) const {
+    if (personal) return personal(id).size();
+    return (round == Round::r1 ? inboxes.at(id) : marker).size();
   }
 };
 

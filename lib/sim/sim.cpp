@@ -470,7 +470,7 @@ SimReport run_simulation(const SimConfig& cfg) {
       server.accept_all(open_all(msgs, ids, kOrigin[slot(r)]), threads);
       RoundResult res = server.close(threads, on_step, removing);
       if (r != Round::r4)  // round 4's answer, the aggregate, is the server's
-        for (uint32_t id : d.delivered) d.received[id - 1] = res.answer(id).size();
+        for (uint32_t id : d.delivered) d.received[id - 1] = res.answer_size(id);
       record_states(d);
       on_close(res);
     });
@@ -478,19 +478,12 @@ SimReport run_simulation(const SimConfig& cfg) {
     return ok;
   };
 
-  // The client step that answers the server's message `msg` (the file `m` of the session
-  // directory, by whose name the client's errors would call it).
-  auto answering = [&](const Bytes& msg, Marker m, auto step) {
-    return [&, m, step](uint32_t id) {
-      const std::string origin = SessionDir::name(m);
-      return step(st[id - 1], open_envelope(msg, origin), origin);
-    };
-  };
-
-  // The answer client id reads: in SecAgg+ its own (per: the round's RoundResult::personal), made
-  // when it is read, else the round's message to all.
-  const auto own = [](const Bytes& whole, const std::function<Bytes(uint32_t)>& per, uint32_t id) {
-    return per ? per(id) : whole;
+  // The answer client id reads, opened and named by the session directory's file for it: in
+  // SecAgg+ its own (per: the round's RoundResult::personal), made when it is read, else the
+  // round's message to all.
+  const auto open_own = [](const Bytes& whole, const std::function<Bytes(uint32_t)>& per, uint32_t id,
+                           const std::string& origin) {
+    return per ? open_envelope(per(id), origin) : open_envelope(whole, origin);
   };
 
   // Round 0: keys.
@@ -531,9 +524,9 @@ SimReport run_simulation(const SimConfig& cfg) {
     const bool ok = answer_round(
         Round::r1, u1,
         [&](uint32_t id) {
-          if (!window) return answering(roster_msg, Marker::roster, [](auto&&... a) { return client_share(a...); })(id);
-          const std::string origin = SessionDir::personal_name(Round::r0, id);
-          return client_share(st[id - 1], open_envelope(window(id), origin), origin);
+          const std::string origin =
+              window ? SessionDir::personal_name(Round::r0, id) : SessionDir::name(Marker::roster);
+          return client_share(st[id - 1], open_own(roster_msg, window, id, origin), origin);
         },
         [&](RoundResult& r) {
           u2 = std::move(r.in);
@@ -614,7 +607,8 @@ SimReport run_simulation(const SimConfig& cfg) {
     d.wall = wall_ms() - w0;
     if (!ok) return finish();
     rep.u3 = static_cast<uint32_t>(u3.size());
-    for (uint32_t id : d.delivered) d.received[id - 1] = own(survivors_msg, survivors_for, id).size();
+    for (uint32_t id : d.delivered)
+      d.received[id - 1] = survivors_for ? survivors_for(id).size() : survivors_msg.size();
     record_states(d);
   }
 
@@ -628,7 +622,7 @@ SimReport run_simulation(const SimConfig& cfg) {
         Round::r3, u3,
         [&](uint32_t id) {
           const std::string origin = SessionDir::name(Marker::survivors);
-          return client_sign(st[id - 1], open_envelope(own(survivors_msg, survivors_for, id), origin), origin);
+          return client_sign(st[id - 1], open_own(survivors_msg, survivors_for, id, origin), origin);
         },
         [&](RoundResult& r) {
           u4 = std::move(r.in);
@@ -673,10 +667,10 @@ SimReport run_simulation(const SimConfig& cfg) {
     // whose signatures it checks: opening it is part of its timed step.
     const auto unmask = [&](uint32_t id) {
       const std::string origin = SessionDir::name(Marker::survivors);
-      const Envelope survivors = open_envelope(own(survivors_msg, survivors_for, id), origin);
+      const Envelope survivors = open_own(survivors_msg, survivors_for, id, origin);
       if (!active) return client_unmask(st[id - 1], survivors, origin);
       const std::string c_origin = SessionDir::name(Marker::consistency);
-      const Envelope consistency = open_envelope(own(consistency_msg, consistency_for, id), c_origin);
+      const Envelope consistency = open_own(consistency_msg, consistency_for, id, c_origin);
       return client_unmask(st[id - 1], survivors, origin, &consistency, c_origin);
     };
     const bool ok = answer_round(

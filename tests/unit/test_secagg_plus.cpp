@@ -151,7 +151,7 @@ TEST_CASE("every party derives the same graph, and it depends on the session, th
   // The server's graph from its commitment is the graph anyone computes from the roster.
   const RosterWindows windows(p, sid, roster);
   CHECK(windows.root() == RosterTree(sid, p.clients, roster).root());
-  CHECK(same(a, NeighbourGraph(p, sid, roster, &windows.root()), roster));
+  CHECK(same(a, NeighbourGraph(p, sid, roster, &windows.ring()), roster));
   SessionId other = sid;
   other[15] ^= 1;
   CHECK_FALSE(same(a, NeighbourGraph(p, other, roster), roster));
