@@ -11,13 +11,13 @@
 
 namespace secagg {
 
-uint64_t min_modulus_for(uint32_t n, uint64_t max_weight, unsigned bits) {
+uint64_t min_modulus_for(uint64_t n, uint64_t max_weight, unsigned bits) {
   if (bits < 1 || bits > 62) return 0;
   u128 need = u128{n} * max_weight * ((u128{1} << bits) - 1) + 1;
   return need > (u128{1} << 62) ? 0 : static_cast<uint64_t>(need);
 }
 
-unsigned auto_modulus_bits(uint32_t n, uint64_t max_weight, unsigned bits) {
+unsigned auto_modulus_bits(uint64_t n, uint64_t max_weight, unsigned bits) {
   uint64_t need = min_modulus_for(n, max_weight, bits);
   if (need == 0) return 0;
   unsigned b = 1;
@@ -35,6 +35,21 @@ uint32_t min_active_threshold(uint32_t n, uint32_t neighbours, uint32_t corrupt)
 }
 
 namespace {
+
+// The federation fields (docs/shards.md): a shard names its top session; a hierarchical top
+// session bounds the clients of each shard. One level only, and dense sessions only (a union's
+// encoding is sized for its own n).
+void validate_federation(const Params& p) {
+  auto bad = [](const std::string& m) { return Error(Exit::usage, m); };
+  if (!p.is_shard() && p.shard_clients == 0) return;
+  if (p.is_shard() && p.shard_clients != 0)
+    throw bad("a session is a shard of a top session or a hierarchical top session, not both");
+  if (p.shard_clients > kMaxClients)
+    throw bad(fmt::format("shard clients is {}; it must be in [2, 2^20]", p.shard_clients));
+  if (p.shard_clients == 1)
+    throw bad("shard clients is 1: a shard of one client would give its input to its shard server");
+  if (p.sparse != SparseKind::none) throw bad("a sparse session cannot be part of a sharded federation");
+}
 
 // The sparse fields (docs/sparse.md): a dense session has none, a union session its model and
 // per-client count, a values session its model, its selection and a quantization spec.
@@ -150,21 +165,24 @@ void validate_params(const Params& p) {
     if (p.max_weight < 1 || p.max_weight > (uint64_t{1} << 32))
       throw bad(fmt::format("max weight is {}; it must be in [1, 2^32]", p.max_weight));
     if (p.length < 2) throw bad("a quantized session needs at least one value besides the weight");
-    uint64_t need = min_modulus_for(p.clients, p.max_weight, p.quant_bits);
+    // A hierarchical top session sums shard aggregates: up to capacity() clients' inputs.
+    const uint64_t n = p.capacity();
+    uint64_t need = min_modulus_for(n, p.max_weight, p.quant_bits);
     if (need == 0)
       throw bad(fmt::format("{} clients x max weight {} x (2^{} - 1) does not fit below 2^62: lower --bits or "
                             "--max-weight",
-                            p.clients, p.max_weight, p.quant_bits));
+                            n, p.max_weight, p.quant_bits));
     if (p.modulus < need)
       throw bad(fmt::format("modulus {} could wrap: the sum of {} clients x max weight {} x (2^{} - 1) needs R >= {} "
                             "(--modulus {} or --modulus-bits {}, or --modulus-bits auto)",
-                            p.modulus, p.clients, p.max_weight, p.quant_bits, need, need,
-                            auto_modulus_bits(p.clients, p.max_weight, p.quant_bits)));
+                            p.modulus, n, p.max_weight, p.quant_bits, need, need,
+                            auto_modulus_bits(n, p.max_weight, p.quant_bits)));
   } else if (p.clip != 0 || p.max_weight != 0) {
     throw bad("clip and max weight belong to a quantization spec: give --bits too");
   }
   validate_sparse(p);
   validate_threat(p);
+  validate_federation(p);
 }
 
 void check_params_file(const Params& p, const std::string& origin) {

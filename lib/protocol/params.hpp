@@ -18,7 +18,9 @@ inline constexpr uint64_t kMaxModelLength = uint64_t{1} << 31;
 // 1 <= length <= 2^30; a known PRG; neighbours k in [2, n - 1] (n - 1: full SecAgg),
 // t <= k + 1 and t > (k + 1)/2 (half of each client's share holders). With a
 // quantization spec: 1 <= bits <= 32, 0 < clip < inf, 1 <= max_weight <= 2^32,
-// length >= 2 (weight plus at least one value), and R >= min_modulus_for(n, max_weight, bits).
+// length >= 2 (weight plus at least one value), and R >= min_modulus_for(capacity, max_weight,
+// bits) (capacity: n, or n x shard_clients in a hierarchical top session). A session is a shard
+// (parent set) or a hierarchical top (2 <= shard_clients <= 2^20) or neither, and dense.
 // insecure_threshold is 0 or 1. An active session (threat model active) names a CA, runs full
 // SecAgg, has C < n and t > (n + C)/2, and no insecure threshold; any other session has C = 0 and
 // no CA.
@@ -48,9 +50,9 @@ uint64_t max_message_bytes(MsgType type, const Params& p);
 // n * max_weight * (2^bits - 1) + 1 (the protocol paper's footnote 8, docs/protocol.md "Setup",
 // applied to quantized inputs: man/secagg-quantize.1).
 // Returns 0 if it exceeds 2^62.
-uint64_t min_modulus_for(uint32_t n, uint64_t max_weight, unsigned bits);
+uint64_t min_modulus_for(uint64_t n, uint64_t max_weight, unsigned bits);
 // The smallest power-of-two exponent b with 2^b >= min_modulus_for(...); 0 if none <= 62.
-unsigned auto_modulus_bits(uint32_t n, uint64_t max_weight, unsigned bits);
+unsigned auto_modulus_bits(uint64_t n, uint64_t max_weight, unsigned bits);
 
 // The smallest threshold that meets the T1 bound t > n/2.
 uint32_t min_secure_threshold(uint32_t n);

@@ -24,7 +24,7 @@ Spec spec_of(const Params& p, const std::string& origin) {
   s.clip = p.clip;
   s.max_weight = p.max_weight;
   s.values = p.length - 1;
-  s.clients = p.clients;
+  s.clients = p.capacity();
   return s;
 }
 
@@ -126,7 +126,7 @@ Average decode(std::span<const uint64_t> sum, const Spec& s, const std::string& 
     throw Error(Exit::data, origin + ": element 0 (the total weight) is 0: no client contributed, or this is not the "
                                      "aggregate of quantized inputs");
   // n * max_weight * M < 2^62 (validate_params), so these products cannot overflow.
-  const uint64_t max_total = uint64_t{s.clients} * s.max_weight;
+  const uint64_t max_total = s.clients * s.max_weight;
   if (w > max_total)
     throw Error(Exit::data, fmt::format("{}: element 0 (the total weight) is {}, above {} clients x max weight {} = {}: "
                                         "not the aggregate of this session's quantized inputs",

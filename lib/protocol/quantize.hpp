@@ -36,7 +36,7 @@ struct Spec {
   double clip = 0;          // c > 0
   uint64_t max_weight = 0;  // 1..2^32
   uint64_t values = 0;      // L: floats per update (the ring vector has L + 1 elements)
-  uint32_t clients = 0;     // n
+  uint64_t clients = 0;     // n (in a hierarchical top session, n x shard_clients: Params::capacity)
 
   uint64_t levels() const { return (uint64_t{1} << bits) - 1; }  // M
   double step() const { return 2 * clip / static_cast<double>(levels()); }

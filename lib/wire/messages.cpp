@@ -287,6 +287,8 @@ std::string describe(const Params& p, MsgType) {
   if (p.insecure_threshold) what += " insecure_low_threshold=yes";
   if (p.threat != ThreatModel::honest_but_curious)
     what += fmt::format(" threat_model={} corrupt={}", threat_model_name(p.threat), p.corrupt);
+  if (p.is_shard()) what += " shard_of=" + session_hex(p.parent);
+  if (p.shard_clients) what += fmt::format(" shard_clients={}", p.shard_clients);
   return what;
 }
 std::string describe(const Roster& r, MsgType) {

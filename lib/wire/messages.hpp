@@ -63,11 +63,21 @@ struct Params {
   ThreatModel threat = ThreatModel::honest_but_curious;
   uint32_t corrupt = 0;  // C
   Key32 ca_pk{};         // the enrollment authority's Ed25519 key
+  // Sharded federations (docs/shards.md): a shard session names the top session it is a shard
+  // of (parent; all zero otherwise), and a hierarchical top session, whose clients are the shard
+  // servers, bounds the clients of one shard (shard_clients; 0 otherwise). Both zero in every
+  // other session, whose parameters are then byte for byte what they were before shards existed.
+  SessionId parent{};
+  uint32_t shard_clients = 0;
 
   Modulus ring() const { return Modulus{modulus}; }
   bool active() const { return threat == ThreatModel::active; }
   bool quantized() const { return quant_bits != 0; }
   PrgKind prg_kind() const { return static_cast<PrgKind>(prg); }
+  bool is_shard() const { return parent != SessionId{}; }
+  // The most clients whose inputs can end up in this session's sum: n, or n x shard_clients in a
+  // hierarchical top session. The modulus must hold that many quantized inputs without wrapping.
+  uint64_t capacity() const { return uint64_t{clients} * (shard_clients ? shard_clients : 1); }
 };
 
 // A CA's statement that client `id` owns identity_pk, until `expires` (Unix seconds, 0 = never):

@@ -29,6 +29,9 @@ void serialize(A& ar, Share& s) {
 namespace secagg {
 
 template <class A>
+void serialize_active(A& ar, Params& p);
+
+template <class A>
 void serialize(A& ar, Params& p) {
   ar(cereal::make_nvp("clients", p.clients), cereal::make_nvp("threshold", p.threshold),
      cereal::make_nvp("neighbours", p.neighbours), cereal::make_nvp("modulus", p.modulus),
@@ -45,23 +48,27 @@ void serialize(A& ar, Params& p) {
   }
   // The top bit of the insecure-threshold byte says that the sparse fields follow max_weight; a
   // reader from before sparse sessions refuses the byte (it must be 0 or 1) rather than misread.
-  // The next bit says the same of the active-mode fields, which follow the sparse ones.
-  constexpr uint8_t kSparseFollows = 0x80, kActiveFollows = 0x40;
+  // The next bit says the same of the active-mode fields, which follow the sparse ones, and the
+  // third of the federation fields (a shard's parent, a hierarchical top's shard bound), last.
+  constexpr uint8_t kSparseFollows = 0x80, kActiveFollows = 0x40, kFederationFollows = 0x20;
   if constexpr (ser::is_text<A>) {
     ar(cereal::make_nvp("insecure_threshold", p.insecure_threshold));
   } else if constexpr (ser::is_input<A>) {
     ar(cereal::make_nvp("insecure_threshold", p.insecure_threshold));
   } else {
     uint8_t b = p.insecure_threshold | (p.sparse != SparseKind::none ? kSparseFollows : 0) |
-                (p.threat != ThreatModel::honest_but_curious ? kActiveFollows : 0);
+                (p.threat != ThreatModel::honest_but_curious ? kActiveFollows : 0) |
+                (p.is_shard() || p.shard_clients != 0 ? kFederationFollows : 0);
     ar(cereal::make_nvp("insecure_threshold", b));
   }
   bool sparse_follows = p.sparse != SparseKind::none;
   bool active_follows = p.threat != ThreatModel::honest_but_curious;
+  bool federation_follows = p.is_shard() || p.shard_clients != 0;
   if constexpr (ser::is_input<A>) {
     sparse_follows = (p.insecure_threshold & kSparseFollows) != 0;
     active_follows = (p.insecure_threshold & kActiveFollows) != 0;
-    p.insecure_threshold &= static_cast<uint8_t>(~(kSparseFollows | kActiveFollows));
+    federation_follows = (p.insecure_threshold & kFederationFollows) != 0;
+    p.insecure_threshold &= static_cast<uint8_t>(~(kSparseFollows | kActiveFollows | kFederationFollows));
   }
   ar(cereal::make_nvp("quant_bits", p.quant_bits));
   if constexpr (ser::is_text<A>) {
@@ -94,7 +101,17 @@ void serialize(A& ar, Params& p) {
     ar(cereal::make_nvp("model_length", p.model_length), cereal::make_nvp("per_client", p.per_client),
        cereal::make_nvp("union_cells", p.union_cells), cereal::make_nvp("selection", ser::fixed(p.selection)));
   }
-  if (!active_follows) return;
+  if (active_follows) serialize_active(ar, p);
+  if (!federation_follows) return;
+  ar(cereal::make_nvp("parent", ser::fixed(p.parent)), cereal::make_nvp("shard_clients", p.shard_clients));
+  if constexpr (ser::is_input<A>) {
+    if (!p.is_shard() && p.shard_clients == 0) throw Error(Exit::data, "its federation fields follow but are all zero");
+  }
+}
+
+// The active-mode fields of Params (docs/security.md, "Active mode").
+template <class A>
+void serialize_active(A& ar, Params& p) {
   if constexpr (ser::is_text<A>) {
     std::string model = threat_model_name(p.threat);
     if (model == "unknown")
