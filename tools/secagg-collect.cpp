@@ -26,6 +26,7 @@
 #include "random.hpp"
 #include "selection_file.hpp"
 #include "server_session.hpp"
+#include "shards.hpp"
 #include "session_dir.hpp"
 #include "sparse_union.hpp"
 #include "status.hpp"
@@ -191,10 +192,10 @@ void setup(const std::string& dir, Params p, const std::string& modulus_bits, ui
   if (p.quantized() && p.max_weight == 0) p.max_weight = 1;
   if (modulus_bits == "auto") {
     if (!p.quantized()) throw Error(Exit::usage, "--modulus-bits auto needs a quantization spec (--bits, --clip)");
-    unsigned b = auto_modulus_bits(p.clients, p.max_weight, p.quant_bits);
+    unsigned b = auto_modulus_bits(p.capacity(), p.max_weight, p.quant_bits);
     if (b == 0)
       throw Error(Exit::usage, fmt::format("{} clients x max weight {} x (2^{} - 1) does not fit below 2^62",
-                                           p.clients, p.max_weight, p.quant_bits));
+                                           p.capacity(), p.max_weight, p.quant_bits));
     p.modulus = Modulus::from_bits(b).R;
   } else if (!modulus_bits.empty()) {
     unsigned b = 0;
@@ -253,6 +254,46 @@ void setup_values(const std::string& dir, Params p, const std::string& sel_path,
   p.length = sel.indices.size();
   p.clip = sel.r_max;
   setup(dir, p, modulus_bits, modulus, prg);
+}
+
+// The aggregate where the user asked for it: its vector message, or decimal text.
+void write_aggregate(const std::string& out, bool text, const std::vector<uint64_t>& sum, const Bytes& vec) {
+  if (text)
+    tool::write_output(out, vector_text(sum));
+  else
+    tool::write_output(out, vec);
+}
+
+// A shard of the top session `top_dir` (docs/shards.md): its ring, length, quantization spec and
+// PRG are the top session's, whose id it names; p carries its own clients, threshold and graph.
+void setup_shard(const std::string& dir, const std::string& top_dir, const Params& own) {
+  const SessionDir top(top_dir);
+  const auto [tp, tsid] = top.params();
+  Params p = shard_params(tp, tsid, own.clients, top.path(Marker::params));
+  p.threshold = own.threshold;
+  p.neighbours = own.neighbours;
+  p.insecure_threshold = own.insecure_threshold;
+  p.threat = own.threat;
+  p.corrupt = own.corrupt;
+  p.ca_pk = own.ca_pk;
+  write_params(dir, p, std::string(prg_name(tp.prg_kind())));
+}
+
+// Adds the aggregates of finished shards of TOP (docs/shards.md) into TOP/aggregate.vec and the
+// output. The user's copy first, as in 'unmask': if it cannot be written nothing is recorded.
+void combine(const std::string& top_dir, const std::vector<std::string>& shards, const std::string& out, bool text) {
+  tool::check_output_target(out);
+  const SessionDir top(top_dir);
+  const auto [tp, tsid] = top.params();
+  auto w = top.begin(Marker::aggregate);
+  const Combined c = combine_shards(top, shards);
+  const Bytes vec = vector_message(c.sum, tp.ring(), tsid);
+  write_aggregate(out, text, c.sum, vec);
+  w.finish(vec);
+  std::string line = fmt::format("secagg-collect: combine: {} shards of {} clients in all", c.shards.size(), c.clients);
+  if (c.contributors >= 0) line += fmt::format(", {} of them in the sum (U3)", c.contributors);
+  if (tp.quantized()) line += fmt::format("; total weight {}", c.sum[0]);
+  std::fprintf(stderr, "%s\n", line.c_str());
 }
 
 // The union and the adaptive maximum of a union session whose round 4 is done, as a selection
@@ -350,14 +391,6 @@ void status(const std::string& dir, bool json) {
   const std::string out = json ? status_json(st) : status_text(st);
   std::fwrite(out.data(), 1, out.size(), stdout);
   std::fflush(stdout);
-}
-
-// The aggregate where the user asked for it: its vector message, or decimal text.
-void write_aggregate(const std::string& out, bool text, const std::vector<uint64_t>& sum, const Bytes& vec) {
-  if (text)
-    tool::write_output(out, vector_text(sum));
-  else
-    tool::write_output(out, vec);
 }
 
 // Descriptors the server keeps for itself besides its client connections: stdio, the listening
@@ -509,6 +542,18 @@ int main(int argc, char** argv) {
                       "floor((n - 1) / 3)); with --neighbours k, t > (k + 1 + c) / 2 for the c corrupted neighbours "
                       "a client may have (docs/security.md); --threshold defaults to the smallest such t");
 
+  std::string shard_of;
+  c_setup->add_option("--shard-of", shard_of,
+                      "Make a shard of the top session TOP (docs/shards.md): its modulus, length, quantization spec "
+                      "and PRG are TOP's, sized for the whole federation; give --clients and the threshold and graph "
+                      "of this shard only")
+      ->type_name("TOP");
+  c_setup->add_option("--shard-clients", p.shard_clients,
+                      "Make a hierarchical top session: each of its --clients is the server of a shard of at most "
+                      "this many clients, which masks its shard's aggregate as its input (secagg-mask --shard); the "
+                      "modulus is sized for clients x shard clients")
+      ->check(CLI::Range(2u, kMaxClients));
+
   auto add_round = [&](const char* name, const char* help) {
     auto* c = app.add_subcommand(name, help);
     c->add_option("--session", dir, "Session directory (from secagg-collect setup)")->required();
@@ -539,6 +584,17 @@ int main(int argc, char** argv) {
   c_unmask->add_option("--threads", threads, "Threads for mask removal (default: all cores)")->check(CLI::Range(1u, 256u));
   bool quiet = false;
   c_unmask->add_flag("--quiet", quiet, "No progress line while the masks are removed, even when stderr is a terminal");
+
+  std::vector<std::string> shard_dirs;
+  auto* c_combine = app.add_subcommand(
+      "combine", "Add the aggregates of finished shard sessions of the top session (docs/shards.md): writes their sum "
+                 "mod R to TOP/aggregate.vec and to the output, for secagg-quantize decode --params TOP/params.msg");
+  c_combine->add_option("--session", dir, "The top session (secagg-collect setup, its shards set up with --shard-of)")
+      ->required();
+  c_combine->add_option("shards", shard_dirs, "The shard session directories, each with its round 4 done")
+      ->required();
+  c_combine->add_flag("--text", text, "Write the sum as decimal text, one element per line");
+  c_combine->add_option("-o,--output", out, "Where to write the sum (default: stdout)");
 
   bool audit_json = false;
   auto* c_audit = app.add_subcommand(
@@ -616,6 +672,15 @@ int main(int argc, char** argv) {
         for (const char* o : opts)
           if (given(o)) throw Error(Exit::usage, fmt::format("{} cannot be given with {}: {}", o, with, why));
       };
+      if (given("--shard-of")) {
+        refuse({"--length", "--modulus-bits", "--modulus", "--bits", "--clip", "--max-weight", "--prg", "--union",
+                "--select", "--model-length", "--k", "--union-cells-factor", "--shard-clients"},
+               "--shard-of", "a shard takes its ring, length, quantization spec and PRG from its top session");
+        setup_shard(dir, shard_of, p);
+        return;
+      }
+      if (given("--shard-clients") && (given("--union") || given("--select")))
+        throw Error(Exit::usage, "--shard-clients makes a dense top session: a sparse session cannot be sharded");
       if (given("--union") && given("--select"))
         throw Error(Exit::usage, "--union and --select make different sessions: give one");
       if (given("--union")) {
@@ -657,6 +722,8 @@ int main(int argc, char** argv) {
             write_aggregate(out, text, r.aggregate, r.marker);
           },
           threads, line.counter("round 4: removing the masks"));
+    } else if (c_combine->parsed()) {
+      combine(dir, shard_dirs, out, text);
     } else if (c_audit->parsed()) {
       audit(dir, audit_json);
     } else if (c_status->parsed()) {

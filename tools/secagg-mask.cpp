@@ -6,6 +6,7 @@
 #include "fileio.hpp"
 #include "progress_line.hpp"
 #include "protocol.hpp"
+#include "shards.hpp"
 #include "vectors.hpp"
 
 using namespace secagg;
@@ -23,7 +24,13 @@ int main(int argc, char** argv) {
   unsigned threads = default_threads();
   tool::add_step_inputs(app, step, "Client state file", "--inbox",
                         "This client's inbox (S/inbox-<id>.msg from secagg-collect shares)");
-  app.add_option("--input", input, "Input vector, text or binary (default: stdin)");
+  std::string shard;
+  auto* in_opt = app.add_option("--input", input, "Input vector, text or binary (default: stdin)");
+  app.add_option("--shard", shard,
+                 "Hierarchical top session (docs/shards.md): this client is the server of shard session DIR, and its "
+                 "input is that shard's aggregate, DIR/aggregate.vec, checked to be a finished shard of this session")
+      ->type_name("DIR")
+      ->excludes(in_opt);
   tool::add_step_outputs(app, step, "masked-input",
                          "Socket mode: where to save the survivor set U3 from the server, the file secagg-unmask "
                          "--survivors reads");
@@ -36,9 +43,15 @@ int main(int argc, char** argv) {
     // different input is refused (two masked inputs under the same masks would reveal x1 - x2).
     tool::run_client_step(step, MsgType::inbox, MsgType::survivors, /*reply_to_client=*/false,
                           [&](ClientState& st, StateLock&, const Envelope& inbox) {
-                            Bytes raw = read_file(input, max_input_bytes(st.params.length));
-                            auto x = read_vector(raw, st.params.ring(), st.params.length, &st.session,
-                                                 input == "-" ? "<stdin>" : input);
+                            Bytes raw;
+                            std::vector<uint64_t> x;
+                            if (!shard.empty()) {
+                              x = shard_input(st.params, st.session, shard, step.state_path);
+                            } else {
+                              raw = read_file(input, max_input_bytes(st.params.length));
+                              x = read_vector(raw, st.params.ring(), st.params.length, &st.session,
+                                              input == "-" ? "<stdin>" : input);
+                            }
                             const uint8_t before = st.stage;
                             Bytes msg;
                             {

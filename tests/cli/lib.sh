@@ -125,7 +125,7 @@ expect_exit() {
   elif ((want == 0)); then
     # The one line a file-mode server round prints on success: who is in and who dropped (select:
     # how many indices it selected).
-    if grep -Evq "^secagg-collect: (round [0-4]: [0-9]+ of [0-9]+ clients in |select: [0-9]+ of N = )|^secagg-[a-z]+: warning: " "$WORK/.stderr"; then
+    if grep -Evq "^secagg-collect: (round [0-4]: [0-9]+ of [0-9]+ clients in |select: [0-9]+ of N = |combine: [0-9]+ shards of )|^secagg-[a-z]+: warning: " "$WORK/.stderr"; then
       problem="succeeded but wrote to stderr"
     fi
   else
@@ -338,7 +338,7 @@ EOF
 # walk_setup DIR UPTO [-n N] [-t T] [-l LEN] [--seed S] [--drop0 IDS] [--drop1 IDS]
 #            [--drop2 IDS] [--drop4 IDS] [-- EXTRA SETUP ARGS]
 # Builds, in DIR, a session S with clients c1..cN up to stage UPTO:
-#   setup   S/params.msg                       (default --modulus-bits 32)
+#   setup   S/params.msg                       (default --modulus-bits 32; none with --shard-of)
 #   keygen  c$i, adv$i.msg and x$i.txt for every client
 #   keys    S/roster.msg from the adv of U1 = all but drop0
 #   share   shares$i.msg for U1 but drop1
@@ -388,7 +388,8 @@ walk_setup() {
       *) echo "walk_setup: unknown option $1" >&2; return 1 ;;
     esac
   done
-  if [[ " ${extra[*]} " != *" --modulus"* ]]; then extra+=(--modulus-bits 32); fi
+  # A shard (--shard-of TOP) takes its modulus and length from TOP: -l must match TOP's.
+  if [[ " ${extra[*]} " != *" --modulus"* && " ${extra[*]} " != *" --shard-of "* ]]; then extra+=(--modulus-bits 32); fi
   mkdir -p "$dir"
   local all u1 u2 u3 u4
   all=$(seq -s ' ' 1 "$n")
@@ -437,7 +438,9 @@ walk_to() {
     for ((k = W_DONE + 1; k <= upto; k++)); do
       case ${WALK_STAGES[$k]} in
         setup)
-          must secagg-collect setup --session S --clients "$W_N" --threshold "$W_T" --length "$W_LEN" "${W_EXTRA[@]}" ;;
+          local len_arg=(--length "$W_LEN")
+          [[ " ${W_EXTRA[*]} " == *" --shard-of "* ]] && len_arg=()
+          must secagg-collect setup --session S --clients "$W_N" --threshold "$W_T" "${len_arg[@]}" "${W_EXTRA[@]}" ;;
         keygen)
           local r agree=()
           r=$(walk_modulus .)
