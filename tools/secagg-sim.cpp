@@ -11,6 +11,7 @@
 #include "fileio.hpp"
 #include "params.hpp"
 #include "progress_line.hpp"
+#include "session_dir.hpp"
 #include "protocol.hpp"
 #include "sim.hpp"
 #include "sparse_sim.hpp"
@@ -176,6 +177,41 @@ std::string csv(const SimReport& r) {
   return out;
 }
 
+void print_report(const SimReport& rep, bool quiet, const std::string& csv_path) {
+  if (csv_path != "-") tool::write_output("-", quiet ? summary(rep) : table(rep) + summary(rep));
+  if (!csv_path.empty()) tool::write_output(csv_path, csv(rep));
+}
+
+// secagg-sim --session: the session set up in s, simulated, and the server's file of every round
+// that closed written into s as its round subcommand would write it, so that the directory is a
+// finished (or aborted) session for status and combine. No client message is kept: a simulated
+// session cannot be audited.
+void simulate_session(const SessionDir& s, SimConfig cfg, bool quiet) {
+  auto [p, sid] = s.params();
+  if (p.active())
+    throw Error(Exit::usage, fmt::format("{}: an active session: the simulator certifies its clients with a CA of its "
+                                         "own, not the session's (run its clients with the tools)",
+                                         s.path(Marker::params)));
+  if (p.sparse != SparseKind::none)
+    throw Error(Exit::usage, fmt::format("{}: a sparse session: simulate a sparse round with --sparse instead",
+                                         s.path(Marker::params)));
+  s.require_absent(Marker::roster);
+  cfg.params = p;
+  cfg.session = sid;
+  std::vector<std::pair<Round, Bytes>> markers;
+  cfg.on_marker = [&markers](Round r, const Bytes& m) { markers.emplace_back(r, m); };
+  SimReport rep;
+  {
+    tool::ProgressLine bar("secagg-sim", tool::progress_wanted(quiet));
+    cfg.progress = [&bar](double f, std::string_view stage) { bar.update(f, stage); };
+    rep = run_simulation(cfg);
+  }
+  print_report(rep, quiet, {});
+  if (rep.outcome == SimOutcome::mismatched) throw Error(Exit::software, rep.message);
+  for (const auto& [r, m] : markers) s.begin(SessionDir::marker_of(r)).finish(m);
+  if (rep.outcome == SimOutcome::aborted) throw Error(Exit::aborted, rep.message);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -193,12 +229,19 @@ int main(int argc, char** argv) {
   std::string csv_path;
   bool quiet = false;
   cfg.threads = default_threads();
-  app.add_option("--clients", cfg.params.clients, "Number of clients n (ids 1..n)")->required();
+  std::string session_dir;
+  app.add_option("--session", session_dir,
+                 "Simulate the clients and server of the session set up in DIR (secagg-collect setup, e.g. a shard: "
+                 "docs/shards.md), with its parameters and id, instead of --clients, --length and the options that "
+                 "shape a session; writes the server's files of each round that closed (roster.msg, u2.msg, "
+                 "survivors.msg, aggregate.vec; no client messages) into DIR. Honest-but-curious sessions only")
+      ->type_name("DIR");
+  app.add_option("--clients", cfg.params.clients, "Number of clients n (ids 1..n); required without --session");
   app.add_option("--threshold", cfg.params.threshold,
                  "Shamir threshold t (default: floor(n/2) + 1, or floor((k+1)/2) + 1 with --neighbours k, or "
                  "floor((n + C)/2) + 1 with --threat-model active, or with both the smallest t above (k + 1 + c)/2 for the c "
                  "corrupted neighbours a client may have)");
-  app.add_option("--length", cfg.params.length, "Elements per input vector")->required();
+  app.add_option("--length", cfg.params.length, "Elements per input vector; required without --session");
   auto* o_bits = app.add_option("--modulus-bits", bits, "Work modulo R = 2^bits, 1..62 (default 32)")
                      ->check(CLI::Range(1u, 62u));
   auto* o_mod = app.add_option("--modulus", modulus, "Work modulo R, any integer in [2, 2^62]");
@@ -250,6 +293,17 @@ int main(int argc, char** argv) {
       ->needs(o_sparse);
 
   return tool::run(app, argc, argv, [&] {
+    if (!session_dir.empty()) {
+      for (const char* o : {"--clients", "--length", "--modulus-bits", "--modulus", "--prg", "--neighbours",
+                            "--threshold", "--threat-model", "--corrupt", "--sparse"})
+        if (app.count(o))
+          throw Error(Exit::usage, fmt::format("{} cannot be given with --session: the session's parameters are in "
+                                               "its params.msg",
+                                               o));
+      return simulate_session(SessionDir(session_dir), cfg, quiet);
+    }
+    if (!app.count("--clients") || !app.count("--length"))
+      throw Error(Exit::usage, "--clients and --length are required (or --session DIR)");
     cfg.params.modulus = o_mod->count() ? Modulus::make(modulus).R : Modulus::from_bits(bits).R;
     auto kind = prg_from_name(prg);
     if (!kind) throw Error(Exit::usage, fmt::format("--prg '{}' is not one of aes128ctr, chacha20", prg));
@@ -299,12 +353,7 @@ int main(int argc, char** argv) {
       cfg.progress = [&bar](double f, std::string_view stage) { bar.update(f, stage); };
       rep = run_simulation(cfg);
     }
-    const bool csv_stdout = csv_path == "-";
-    if (!csv_stdout) {
-      std::string out = quiet ? summary(rep) : table(rep) + summary(rep);
-      tool::write_output("-", out);
-    }
-    if (!csv_path.empty()) tool::write_output(csv_path, csv(rep));
+    print_report(rep, quiet, csv_path);
     if (rep.outcome == SimOutcome::aborted) throw Error(Exit::aborted, rep.message);
     if (rep.outcome == SimOutcome::mismatched) throw Error(Exit::software, rep.message);
   });

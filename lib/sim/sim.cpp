@@ -236,6 +236,13 @@ std::vector<Round> plan_dropouts(const SimConfig& cfg) {
 std::vector<uint64_t> sim_input(uint64_t seed, uint32_t id, const Params& p) {
   SplitMix g{mix64(seed * 0x9e3779b97f4a7c15ULL + mix64(0x696e707574ULL + id))};
   std::vector<uint64_t> x(p.length);
+  if (p.quantized()) {
+    // A quantized input as secagg-quantize encode makes it, of weight 1: element 0 the weight,
+    // the others levels in [0, 2^bits - 1], so that the sum decodes (a simulated shard).
+    x[0] = 1;
+    for (size_t i = 1; i < x.size(); ++i) x[i] = g.below(uint64_t{1} << p.quant_bits);
+    return x;
+  }
   for (auto& e : x) e = g.below(p.modulus);
   return x;
 }
@@ -432,7 +439,7 @@ SimReport run_simulation(const SimConfig& cfg) {
   };
 
   // Setup: the clients read the parameters from the params message, as secagg-keygen does.
-  const SessionId sid = new_session_id();
+  const SessionId sid = cfg.session ? *cfg.session : new_session_id();
   rep.session = sid;
   const Bytes params_msg = encode(MsgType::params, sid, kServerId, kServerId, p);
   const Envelope params_env = open_envelope(params_msg, SessionDir::name(Marker::params));
@@ -469,6 +476,7 @@ SimReport run_simulation(const SimConfig& cfg) {
     bool ok = server_step(d, [&] {
       server.accept_all(open_all(msgs, ids, kOrigin[slot(r)]), threads);
       RoundResult res = server.close(threads, on_step, removing);
+      if (cfg.on_marker) cfg.on_marker(r, res.marker);
       if (r != Round::r4)  // round 4's answer, the aggregate, is the server's
         for (uint32_t id : d.delivered) d.received[id - 1] = res.answer_size(id);
       record_states(d);
@@ -600,6 +608,7 @@ SimReport run_simulation(const SimConfig& cfg) {
     for (auto& b : inbox_msg) release(b);
     bool ok = server_step(d, [&] {
       RoundResult r = server.close(threads);
+      if (cfg.on_marker) cfg.on_marker(Round::r2, r.marker);
       u3 = std::move(r.in);
       survivors_msg = std::move(r.marker);
       survivors_for = std::move(r.personal);

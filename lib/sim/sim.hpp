@@ -10,6 +10,7 @@
 #pragma once
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -65,6 +66,12 @@ struct SimConfig {
   // untimed as an input file would be; empty: sim_input(seed, id, params). Called from worker
   // threads, concurrently for different ids. (A sparse round's union vectors depend on the session.)
   std::function<std::vector<uint64_t>(uint32_t id, const SessionId& sid)> input;
+  // The session's id; empty: a fresh one (new_session_id). Given when the simulated session is
+  // one set up in a session directory (secagg-sim --session).
+  std::optional<SessionId> session;
+  // Called with the file that ends each server step, as the session directory would keep it
+  // (roster.msg, u2.msg, survivors.msg, consistency.msg, aggregate.vec), inside the timed step.
+  std::function<void(Round, const Bytes& marker)> on_marker;
 };
 
 // Per-round costs. "Clients" are the clients whose message of the round reached the server;
@@ -147,7 +154,8 @@ double measure_keystream_gbps(PrgKind kind, uint64_t bytes);
 // fraction or a client listed twice.
 std::vector<Round> plan_dropouts(const SimConfig& cfg);
 
-// Element i of client id's input: uniform in [0, R), a function of (seed, id, i) only.
+// Element i of client id's input: uniform in [0, R), a function of (seed, id, i) only; with a
+// quantization spec, weight 1 in element 0 and levels uniform in [0, 2^bits - 1] after it.
 std::vector<uint64_t> sim_input(uint64_t seed, uint32_t id, const Params& p);
 
 // The config's parameters with SimConfig's defaults applied (neighbours n - 1, the smallest
