@@ -8,6 +8,7 @@
 #include <fmt/ranges.h>
 
 #include "error.hpp"
+#include "le.hpp"
 #include "message_serialize.hpp"
 #include "pack.hpp"
 #include "signature.hpp"
@@ -201,6 +202,18 @@ T decode_body(const Envelope& env, const std::string& origin) {
     throw Error(Exit::data, fmt::format("{}: {} body has {} unexpected trailing bytes", origin, type_name(env.type),
                                         buf.remaining()));
   return body;
+}
+
+RingVectorView view_ring_vector(const Envelope& env, const std::string& origin) {
+  // As cereal writes it (encode_ring_vector_with): the little-endian marker, the modulus, the
+  // length and the blob's size tag, 8 bytes each, then exactly that many packed bytes.
+  constexpr size_t kFields = 1 + 3 * 8;
+  const Bytes& b = env.body;
+  if (b.size() >= kFields && b[0] == 1 && le::get64(b.data() + 17) == b.size() - kFields)
+    return {le::get64(b.data() + 1), le::get64(b.data() + 9), std::span(b).subspan(kFields)};
+  // Anything else is malformed: decode_body says how, as it always has.
+  decode_body<RingVector>(env, origin);
+  throw Error(Exit::software, origin + ": a RingVector body decoded that view_ring_vector could not read");
 }
 
 #define SECAGG_BODY(T)                                                                                     \
