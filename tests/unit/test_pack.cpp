@@ -6,6 +6,7 @@
 #include "messages.hpp"
 #include "pack.hpp"
 #include "random.hpp"
+#include "vectors.hpp"
 
 using namespace secagg;
 
@@ -247,4 +248,33 @@ TEST_CASE("view_ring_vector reads what decode_body<RingVector> reads, with its e
     CHECK(!want.empty());
     CHECK(got == want);
   }
+}
+
+TEST_CASE("read_vector: decimal text, the fast path and the general one agree") {
+  const Modulus m = Modulus::make(1000003);
+  auto read = [&](const std::string& text, uint64_t length = 0) {
+    return read_vector(std::span(reinterpret_cast<const uint8_t*>(text.data()), text.size()), m, length, nullptr, "t");
+  };
+  auto error = [&](const std::string& text) {
+    try {
+      read(text);
+    } catch (const Error& e) {
+      return std::string(e.what());
+    }
+    return std::string();
+  };
+  CHECK(read("1 2\n3\t\r\n\v\f1000002\n", 4) == std::vector<uint64_t>{1, 2, 3, 1000002});
+  CHECK(read("") == std::vector<uint64_t>{});
+  CHECK(read("  7") == std::vector<uint64_t>{7});
+  CHECK(read("0000000000000000000000000005\n") == std::vector<uint64_t>{5});  // 28 digits: from_chars reads it
+  CHECK(error("1\n2\n1000003\n") == "t: line 3: element 2 is '1000003', outside [0, 1000003)");
+  CHECK(error("1 -2") == "t: line 1: element 1 is '-2', not a non-negative decimal integer");
+  CHECK(error("1\n\n+2") == "t: line 3: element 1 is '+2', not a non-negative decimal integer");
+  CHECK(error("12x") == "t: line 1: element 0 is '12x', not a non-negative decimal integer");
+  CHECK(error("99999999999999999999999") == "t: line 1: element 0 is '99999999999999999999999', outside [0, 1000003)");
+  CHECK(error("1 2").empty());
+  std::vector<uint64_t> v(5000);
+  for (auto& x : v) x = random_u64() % m.R;
+  CHECK(read(vector_text(v), v.size()) == v);
+  CHECK(error(vector_text(v)).empty());
 }
