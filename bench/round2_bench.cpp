@@ -117,7 +117,8 @@ int run(const Options& o) {
   std::vector<Bytes> msgs(n);
   parallel_for(n, T, [&](size_t i) {
     std::vector<uint64_t> y(L);
-    for (auto& v : y) v = random_u64() & (p.modulus - 1);
+    random_u64s(y.data(), y.size());
+    for (auto& v : y) v &= p.modulus - 1;
     msgs[i] = encode_ring_vector(MsgType::masked_input, sid, static_cast<uint32_t>(i + 1), kServerId, ring, y,
                                  &st[i].sig_seed);
   });
