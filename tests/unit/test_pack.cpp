@@ -278,3 +278,43 @@ TEST_CASE("read_vector: decimal text, the fast path and the general one agree") 
   CHECK(read(vector_text(v), v.size()) == v);
   CHECK(error(vector_text(v)).empty());
 }
+
+TEST_CASE("open_envelope of a buffer it may keep: the same envelope, the same errors") {
+  const Modulus m = Modulus::from_bits(20);
+  const SessionId sid{1, 2, 3};
+  std::vector<uint64_t> v(1001, 7);
+  Secret32 seed;
+  random_bytes(seed.data(), 32);
+  for (const Bytes& msg : {encode_ring_vector(MsgType::vector, sid, 0, 0, m, v),
+                           encode_ring_vector(MsgType::masked_input, sid, 3, 0, m, v, &seed)}) {
+    const Envelope a = open_envelope(std::span<const uint8_t>(msg), "m");
+    const Envelope b = open_envelope(Bytes(msg), "m");
+    CHECK(a.type == b.type);
+    CHECK(a.round == b.round);
+    CHECK(a.session == b.session);
+    CHECK(a.sender == b.sender);
+    CHECK(a.recipient == b.recipient);
+    CHECK(a.body == b.body);
+    CHECK(a.checksum == b.checksum);
+    CHECK(a.signature == b.signature);
+    CHECK(seal_envelope(b) == msg);
+    for (size_t cut : {size_t{0}, size_t{1}, msg.size() / 2}) {
+      Bytes bad(msg.begin(), msg.end() - static_cast<std::ptrdiff_t>(cut));
+      if (cut == 0) bad[50] ^= 1;
+      std::string want, got;
+      try {
+        open_envelope(std::span<const uint8_t>(bad), "m");
+      } catch (const Error& e) {
+        want = e.what();
+      }
+      try {
+        open_envelope(Bytes(bad), "m");
+      } catch (const Error& e) {
+        got = e.what();
+      }
+      CAPTURE(cut);
+      CHECK(!want.empty());
+      CHECK(got == want);
+    }
+  }
+}
