@@ -11,7 +11,9 @@
 //                into the envelope as it is built, checksummed, the checksum signed with Ed25519),
 //                and within it the packing in bits(R) bits per element alone and the envelope's
 //                BLAKE2b-256 checksum alone
-//   tool         the real secagg-mask executable on those files (process start, I/O included)
+//   tool         the real secagg-mask executable on those files (process start, I/O included), the
+//                input a binary vector (what secagg-quantize encode writes)
+//   tool_text    the same with the input as decimal text, one element per line
 //   quantize_encode  secagg-quantize's library step on `length` floats in [-1, 1] (16 bits,
 //                stochastic rounding), what a client does before masking; also printed as a ratio to
 //                client_mask (issue 16's target: below 0.2)
@@ -96,6 +98,7 @@ struct Options {
   unsigned threads = 1;
   std::string tool_dir = ".";
   std::string csv;
+  bool keep = false;  // leave the scratch directory (state, inbox, inputs) for profiling the tool
 };
 
 int run(const Options& o) {
@@ -129,10 +132,13 @@ int run(const Options& o) {
   auto dir = std::filesystem::temp_directory_path() / fmt::format("secagg-bench-{}", getpid());
   std::filesystem::create_directories(dir);
   const std::string state = (dir / "c1").string(), inbox_path = (dir / SessionDir::inbox_name(1)).string(),
-                    input = (dir / "x1.vec").string(), out = (dir / "masked1.msg").string();
+                    input = (dir / "x1.vec").string(), input_text = (dir / "x1.txt").string(),
+                    out = (dir / "masked1.msg").string();
   write_file_atomic(inbox_path, inbox);
   write_file_atomic(input, vector_message(x, ring, sid));
+  write_file_atomic(input_text, vector_text(x));
   Bytes state_bytes = encode(MsgType::client_state, sid, 1, 1, clients[0]);
+  if (o.keep) write_file_atomic(state + ".orig", state_bytes, 0600);
 
   // The limit: the session PRG producing exactly the bytes client 1 must expand, on one core.
   const size_t word = mask_word_bytes(ring);
@@ -173,17 +179,25 @@ int run(const Options& o) {
     asm volatile("" : : "r"(d.data()) : "memory");
   });
 
-  std::string cmd = fmt::format("{}/secagg-mask --state {} --inbox {} --input {} -o {} --threads {}", o.tool_dir, state,
-                                inbox_path, input, out, o.threads);
-  std::vector<double> tool_cpu;
-  tool_cpu.reserve(static_cast<size_t>(o.reps));
-  Timing t_tool = median_time(o.reps, false, [&] {
-    write_file_atomic(state, state_bytes, 0600);  // each run starts from round 1 again
-    const double c0 = children_cpu_ms();
-    int rc = std::system(cmd.c_str());
-    if (rc != 0) throw Error(Exit::software, "secagg-mask failed in the benchmark: " + cmd);
-    tool_cpu.push_back(children_cpu_ms() - c0);
-  });
+  // The executable, on the binary vector (as secagg-quantize encode writes it) and on decimal text.
+  auto time_tool = [&](const std::string& in) {
+    std::string cmd = fmt::format("{}/secagg-mask --state {} --inbox {} --input {} -o {} --threads {}", o.tool_dir,
+                                  state, inbox_path, in, out, o.threads);
+    std::vector<double> tool_cpu;
+    tool_cpu.reserve(static_cast<size_t>(o.reps));
+    Timing t = median_time(o.reps, false, [&] {
+      write_file_atomic(state, state_bytes, 0600);  // each run starts from round 1 again
+      const double c0 = children_cpu_ms();
+      int rc = std::system(cmd.c_str());
+      if (rc != 0) throw Error(Exit::software, "secagg-mask failed in the benchmark: " + cmd);
+      tool_cpu.push_back(children_cpu_ms() - c0);
+    });
+    std::sort(tool_cpu.begin(), tool_cpu.end());
+    t.cpu_ms = tool_cpu[tool_cpu.size() / 2];
+    return t;
+  };
+  Timing t_tool = time_tool(input);
+  Timing t_tool_text = time_tool(input_text);
   // Stochastic quantization of `length` floats, as secagg-quantize encode does it before masking.
   std::vector<double> floats(p.length);
   for (size_t i = 0; i < floats.size(); ++i) floats[i] = std::sin(static_cast<double>(i));
@@ -192,9 +206,10 @@ int run(const Options& o) {
     std::vector<uint64_t> v = quant::encode(floats, qspec, 1, quant::Rounding::stochastic, "bench");
     asm volatile("" : : "r"(v.data()) : "memory");
   });
-  std::sort(tool_cpu.begin(), tool_cpu.end());
-  t_tool.cpu_ms = tool_cpu[tool_cpu.size() / 2];
-  std::filesystem::remove_all(dir);
+  if (o.keep)
+    std::fprintf(stderr, "mask_bench: kept %s (restore the state from c1.orig before each run)\n", dir.c_str());
+  else
+    std::filesystem::remove_all(dir);
 
   struct Row {
     const char* stage;
@@ -209,7 +224,8 @@ int run(const Options& o) {
       {"encode", "  of which: pack, encode and sign the message", t_encode, false},
       {"pack", "    of which: pack the masked vector", t_pack, false},
       {"checksum", "    of which: BLAKE2b-256 checksum", t_sum, false},
-      {"tool", "secagg-mask (executable, with I/O)", t_tool, true},
+      {"tool", "secagg-mask (executable, binary input)", t_tool, true},
+      {"tool_text", "secagg-mask (executable, decimal text input)", t_tool_text, true},
       {"quantize_encode", "quantize encode (stochastic, library)", t_quant, true},
   };
   fmt::print("mask benchmark: 1 client, {} neighbours, length {}, R = 2^{}, prg {}, {} thread(s), median of {}\n",
@@ -252,6 +268,7 @@ int main(int argc, char** argv) {
     else if (a == "--threads") o.threads = static_cast<unsigned>(std::stoul(next()));
     else if (a == "--tools") o.tool_dir = next();
     else if (a == "--csv") o.csv = next();
+    else if (a == "--keep") o.keep = true;
     else if (a == "--prg") {
       auto k = prg_from_name(next());
       if (!k) {
@@ -262,7 +279,7 @@ int main(int argc, char** argv) {
     } else {
       std::fprintf(stderr,
                    "usage: mask_bench [--neighbours K] [--length L] [--bits B] [--prg aes128ctr|chacha20] [--reps N] "
-                   "[--threads T] [--tools DIR] [--csv FILE]\n");
+                   "[--threads T] [--tools DIR] [--csv FILE] [--keep]\n");
       return 64;
     }
   }

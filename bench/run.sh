@@ -20,6 +20,9 @@
 #                    that its counting agrees with a real secagg-sim session at small n
 #   mask.csv/.txt    mask_bench: client masking against the keystream, both PRGs, 1 and all cores; and
 #                    at 10^6 elements with 100 neighbours, with quantize encode against the masking
+#                    and the secagg-mask executable on a binary and on a decimal text input
+#   round2.txt       round2_bench: the server's round 2 (open, check and add n masked inputs) against
+#                    its floor (BLAKE2b of their bytes + unpack-and-add), 2 threads
 #   topk.txt         bench/topk_bench against bench/topk_numpy.py: SSGA's top-k selection of a residual
 #                    (N = 10^6, k = 10^4 and 10^3, float32 and float64) in C++ and with numpy's
 #                    argpartition on the same arrays, and their ratio (the issue's target: below 3 for
@@ -52,7 +55,7 @@ RETRIES=${BENCH_RETRIES:-2}
 PY=${PYTHON:-python3}
 HERE=$ROOT/bench
 
-for tool in secagg-sim mask_bench expansion recover_bench net_load topk_bench secagg-collect; do
+for tool in secagg-sim mask_bench round2_bench expansion recover_bench net_load topk_bench secagg-collect; do
   [[ -x $BIN/$tool ]] || { echo "bench: $BIN/$tool is missing (build first)" >&2; exit 66; }
 done
 command -v gnuplot >/dev/null 2>&1 || "$ROOT/scripts/install-deps.sh" gnuplot-nox
@@ -146,6 +149,20 @@ quietly "$OUT/.mask.txt" "$BIN/mask_bench" --tools "$BIN" --prg aes128ctr --thre
 echo "  (other processes used $OTHER cores meanwhile)" >>"$OUT/.mask.txt"
 tee -a "$OUT/mask.txt" <"$OUT/.mask.txt" >&2
 tail -n +2 "$OUT/.mask.csv" >>"$OUT/mask.csv"
+
+# 2a. The server's round 2 against its floor (issue 16), on 2 threads: BLAKE2b-256 of every masked
+#     input's bytes plus unpacking and adding their elements into the sum, against open_envelope
+#     and ServerSession::accept_all in secagg-collect's batches. n = 100 at length 10^6, and n = 500
+#     at length 10^5 (the full-SecAgg case's n).
+log "round2_bench"
+for cfg in "100 1000000" "500 100000"; do
+  read -r r2n r2len <<<"$cfg"
+  quietly "$OUT/.round2.txt" "$BIN/round2_bench" --clients "$r2n" --length "$r2len" --bits 24 --threads 2 \
+    --reps "$([[ $QUICK == 1 ]] && echo 3 || echo 7)"
+  echo "  (other processes used $OTHER cores meanwhile)" >>"$OUT/.round2.txt"
+  tee -a "$OUT/round2.txt" <"$OUT/.round2.txt" >&2
+done
+rm -f "$OUT/.round2.txt"
 
 # 2b. SSGA's top-k selection against numpy's argpartition, on the same arrays in the same run. numpy
 #     is the Debian package's, for /usr/bin/python3 (as scripts/quantize-demo.sh).

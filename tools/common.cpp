@@ -74,7 +74,7 @@ int run(CLI::App& app, int argc, char** argv, const std::function<void()>& body)
 
 Envelope read_message(const std::string& path, const MessageLimits& limits) {
   Bytes b = read_message_file(path, limits);
-  return open_envelope(b, path == "-" ? "<stdin>" : path);
+  return open_envelope(std::move(b), path == "-" ? "<stdin>" : path);
 }
 
 Envelope read_message(const std::string& path, const Params* p, std::optional<MsgType> expect) {

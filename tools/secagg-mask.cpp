@@ -1,4 +1,8 @@
 // secagg-mask: round 2 (MaskedInputCollection) for one client.
+#if __has_include(<malloc.h>)
+#include <malloc.h>
+#endif
+
 #include <cstdio>
 
 #include "client.hpp"
@@ -12,6 +16,15 @@
 using namespace secagg;
 
 int main(int argc, char** argv) {
+#if defined(M_MMAP_THRESHOLD) && defined(M_TRIM_THRESHOLD)
+  // The step's big buffers (the input as read, its elements, the message, the state as written)
+  // come one after another, each a few MB: freed ones stay in the heap for the next instead of
+  // going back to the kernel, and the next does not fault in fresh zeroed pages (glibc maps
+  // blocks above its threshold, 128 KiB at first, and unmaps them when freed). 32 MiB is
+  // glibc's largest threshold; bigger inputs are mapped as before.
+  mallopt(M_MMAP_THRESHOLD, 32 << 20);
+  mallopt(M_TRIM_THRESHOLD, 64 << 20);
+#endif
   CLI::App app{
       "Round 2 (MaskedInputCollection): decrypt the shares in this client's inbox (which defines U2), then mask the "
       "input: y = x + PRG(b) + sum of signed pairwise masks PRG(s_uv) over U2, mod R. Shares of another client that do "
@@ -43,14 +56,16 @@ int main(int argc, char** argv) {
     // different input is refused (two masked inputs under the same masks would reveal x1 - x2).
     tool::run_client_step(step, MsgType::inbox, MsgType::survivors, /*reply_to_client=*/false,
                           [&](ClientState& st, StateLock&, const Envelope& inbox) {
-                            Bytes raw;
                             std::vector<uint64_t> x;
                             if (!shard.empty()) {
                               x = shard_input(st.params, st.session, shard, step.state_path);
                             } else {
-                              raw = read_file(input, max_input_bytes(st.params.length));
+                              Bytes raw = read_file(input, max_input_bytes(st.params.length));
                               x = read_vector(raw, st.params.ring(), st.params.length, &st.session,
                                               input == "-" ? "<stdin>" : input);
+                              // The private input is not needed any more as read; its memory serves the message.
+                              sodium_memzero(raw.data(), raw.size());
+                              Bytes().swap(raw);
                             }
                             const uint8_t before = st.stage;
                             Bytes msg;
@@ -58,8 +73,7 @@ int main(int argc, char** argv) {
                               tool::ProgressLine line("secagg-mask", tool::progress_wanted(quiet));
                               msg = client_mask(st, inbox, step.in_path, x, threads, line.counter("masking"));
                             }
-                            sodium_memzero(raw.data(), raw.size());  // the private input is not needed any more
-                            sodium_memzero(x.data(), x.size() * sizeof x[0]);
+                            sodium_memzero(x.data(), x.size() * sizeof x[0]);  // nor its elements
                             const std::vector<uint32_t> bad = unopened_shares(st);
                             if (st.stage != before && !bad.empty())
                               std::fprintf(stderr,

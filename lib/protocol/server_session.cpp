@@ -266,26 +266,25 @@ SealedShares ServerSession::check_shares(const Incoming& m) {
   return body;
 }
 
-std::vector<uint64_t> ServerSession::check_masked(const Incoming& m) const {
+std::span<const uint8_t> ServerSession::check_masked(const Incoming& m) const {
   check_envelope(m);
   const uint32_t u = m.env.sender;
   const Modulus ring = p_.ring();
-  auto body = decode_body<RingVector>(m.env, m.origin);
+  const RingVectorView body = view_ring_vector(m.env, m.origin);
   if (body.modulus != ring.R || body.length != p_.length)
     throw Error(Exit::data, fmt::format("{}: round 2 (masked-input) from client {} has modulus {} and length {}, the "
                                         "session has {} and {}",
                                         m.origin, u, body.modulus, body.length, ring.R, p_.length));
-  std::vector<uint64_t> y;
+  size_t bad = 0;
   try {
-    y = unpack(body.packed, body.length, ring.bits());
+    bad = first_outside(body.packed, body.length, ring);
   } catch (const Error& e) {
     throw Error(Exit::data, fmt::format("{}: round 2 (masked-input) from client {}: {}", m.origin, u, e.what()));
   }
-  for (size_t i = 0; i < y.size(); ++i)
-    if (y[i] >= ring.R)
-      throw Error(Exit::data, fmt::format("{}: round 2 (masked-input) from client {}: element {} is outside [0, {})",
-                                          m.origin, u, i, ring.R));
-  return y;
+  if (bad != body.length)
+    throw Error(Exit::data, fmt::format("{}: round 2 (masked-input) from client {}: element {} is outside [0, {})",
+                                        m.origin, u, bad, ring.R));
+  return body.packed;
 }
 
 const ShareCommitment* ServerSession::HeldCommitments::find(uint32_t dealer) const {
@@ -414,10 +413,9 @@ void ServerSession::accept(const Incoming& m) {
     }
     case Round::r1: add_checked(m, shares_, &ServerSession::check_shares); break;
     case Round::r2: {
-      const std::vector<uint64_t> y = check_masked(m);
+      const std::span<const uint8_t> y = check_masked(m);
       refuse_duplicate(m, origin_);
-      const Modulus ring = p_.ring();
-      for (size_t i = 0; i < y.size(); ++i) sum_[i] = ring.add(sum_[i], y[i]);
+      unpack_add(sum_, std::span(&y, 1), p_.ring(), 1);
       break;
     }
     case Round::r3: add_checked(m, signatures_, &ServerSession::check_signature); break;
@@ -437,38 +435,19 @@ void ServerSession::record(const Incoming& m) {
 void ServerSession::accept_all(std::span<const Incoming> ms, unsigned threads) {
   if (round_ == Round::none) throw Error(Exit::software, "messages arrived after the session's last round");
   if (round_ == Round::r2) {
-    // Checking a message (its signature, decoding, unpacking) needs no other, so each thread takes
-    // every threads-th message and adds it into its own partial sum while the unpacked vector is
-    // still in cache. Nothing reaches the sum unless every message passes.
-    const Modulus ring = p_.ring();
-    const size_t L = sum_.size();
-    // A worker holds a partial sum and one unpacked vector: 16 bytes per element. At most 1 GiB
-    // of them, whatever the core count, so memory stays a few vectors.
-    const size_t by_memory = std::max<size_t>(1, (size_t{1} << 30) / (16 * std::max<size_t>(L, 1)));
-    const size_t workers = std::max<size_t>(1, std::min({size_t{threads}, ms.size(), by_memory}));
-    std::vector<std::vector<uint64_t>> partial(workers);
-    Failures failed(ms.size());
-    parallel_for(workers, static_cast<unsigned>(workers), [&](size_t w) {
-      partial[w].assign(L, 0);
-      uint64_t* acc = partial[w].data();
-      for (size_t i = w; i < ms.size(); i += workers) {
-        try {
-          const std::vector<uint64_t> y = check_masked(ms[i]);
-          for (size_t e = 0; e < L; ++e) acc[e] = ring.add(acc[e], y[e]);
-        } catch (...) {
-          failed.record(i);
-        }
-      }
-    });
-    failed.rethrow_first();
+    // Checking a message (its signature, its body, the size and range of its packed elements)
+    // needs no other: on all threads, each message whole. Nothing reaches the sum unless every
+    // message passes; then the packed elements of all are added straight into the sum, the
+    // threads splitting the elements (no message is unpacked whole).
+    std::vector<std::span<const uint8_t>> packed(ms.size());
+    parallel_for_each_checked(ms.size(), threads, [&](size_t i) { packed[i] = check_masked(ms[i]); });
     std::map<uint32_t, std::string> batch;
     for (const auto& m : ms) {
       refuse_duplicate(m, origin_);
       refuse_duplicate(m, batch);
       batch.emplace(m.env.sender, m.origin);
     }
-    for (const auto& part : partial)
-      for (size_t e = 0; e < L; ++e) sum_[e] = ring.add(sum_[e], part[e]);
+    unpack_add(sum_, packed, p_.ring(), threads);
     origin_.merge(batch);
     return;
   }

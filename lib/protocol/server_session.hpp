@@ -145,7 +145,9 @@ class ServerSession {
   void check_envelope(const Incoming& m) const;
   RosterEntry check_advert(const Incoming& m) const;
   SealedShares check_shares(const Incoming& m);
-  std::vector<uint64_t> check_masked(const Incoming& m) const;
+  // A masked input checked whole (envelope, signature, body, the packed elements' size, padding
+  // and range), its packed elements returned as a view into m.env.body.
+  std::span<const uint8_t> check_masked(const Incoming& m) const;
   CheckedAnswer check_unmask(const Incoming& m);
   // An active session's round-1 commitments of the shares one holder holds, sorted by dealer.
   struct HeldCommitments {

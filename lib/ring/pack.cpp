@@ -1,11 +1,13 @@
 #include "pack.hpp"
 
+#include <algorithm>
 #include <bit>
 #include <cstring>
 #include <limits>
 #include <string>
 
 #include "error.hpp"
+#include "thread_pool.hpp"
 #include "uint128.hpp"
 
 namespace secagg {
@@ -147,7 +149,7 @@ void pack_into(std::span<const uint64_t> v, unsigned bits, uint8_t* dst) {
   }
 }
 
-std::vector<uint64_t> unpack(std::span<const uint8_t> data, size_t n, unsigned bits) {
+void check_packed(std::span<const uint8_t> data, size_t n, unsigned bits) {
   check_bits(bits);
   size_t expected = 0;
   const bool fits = size_for(n, bits, expected);
@@ -158,7 +160,10 @@ std::vector<uint64_t> unpack(std::span<const uint8_t> data, size_t n, unsigned b
   // n * bits mod 8: the used bits of the last byte; the rest must be zero padding.
   if (const unsigned used = static_cast<unsigned>((n % 8) * bits % 8); used != 0 && data.back() >> used != 0)
     throw Error(Exit::data, "packed vector has nonzero padding bits");
+}
 
+std::vector<uint64_t> unpack(std::span<const uint8_t> data, size_t n, unsigned bits) {
+  check_packed(data, n, bits);
   std::vector<uint64_t> out(n);
   const uint8_t* src = data.data();
   switch (bits) {
@@ -212,6 +217,94 @@ std::vector<uint64_t> unpack(std::span<const uint8_t> data, size_t n, unsigned b
     nacc -= bits;
   }
   return out;
+}
+
+namespace {
+
+// Element `bit / bits` of a packed vector of `size` bytes, its first bit at `bit`: any width, any
+// position (the slow path, for the last elements and widths above 56 bits).
+inline uint64_t element_at(const uint8_t* data, size_t size, size_t bit, unsigned bits, uint64_t mask) {
+  const size_t at = bit / 8;
+  const unsigned shift = static_cast<unsigned>(bit % 8);
+  const size_t left = size - at;
+  const uint64_t lo = left >= 8 ? load_le<uint64_t>(data + at) : load_le_partial(data + at, left);
+  if (shift + bits <= 64) return (lo >> shift) & mask;
+  // 57 to 63 bits, not byte-aligned: the element's last bits are in a ninth byte.
+  return ((lo >> shift) | (uint64_t{data[at + 8]} << (64 - shift))) & mask;
+}
+
+// sum[i] = add(sum[i], element first + i) for i < count. Bits is the width when known at compile
+// time (the common ones), 0 otherwise.
+template <unsigned Bits, class Add>
+void unpack_add_range(const uint8_t* data, size_t size, unsigned bits, size_t first, size_t count, uint64_t* sum,
+                      Add add) {
+  if constexpr (Bits != 0) bits = Bits;
+  const uint64_t mask = bits == 64 ? ~uint64_t{0} : (uint64_t{1} << bits) - 1;
+  size_t i = 0, bit = first * bits;
+  if (bits <= 56) {
+    // Each element lies within the 8 bytes from its first byte: one unaligned load each, while
+    // those 8 bytes are inside the data.
+    for (; i < count && bit / 8 + 8 <= size; ++i, bit += bits)
+      sum[i] = add(sum[i], (load_le<uint64_t>(data + bit / 8) >> (bit % 8)) & mask);
+  }
+  for (; i < count; ++i, bit += bits) sum[i] = add(sum[i], element_at(data, size, bit, bits, mask));
+}
+
+template <class Add>
+void unpack_add_any(const uint8_t* data, size_t size, unsigned bits, size_t first, size_t count, uint64_t* sum,
+                    Add add) {
+  switch (bits) {
+    case 8: return unpack_add_range<8>(data, size, bits, first, count, sum, add);
+    case 16: return unpack_add_range<16>(data, size, bits, first, count, sum, add);
+    case 24: return unpack_add_range<24>(data, size, bits, first, count, sum, add);
+    case 32: return unpack_add_range<32>(data, size, bits, first, count, sum, add);
+    default: return unpack_add_range<0>(data, size, bits, first, count, sum, add);
+  }
+}
+
+}  // namespace
+
+void unpack_add(std::span<uint64_t> sum, std::span<const std::span<const uint8_t>> vectors, Modulus m,
+                unsigned threads) {
+  const unsigned bits = m.bits();
+  const size_t n = sum.size();
+  for (const auto& v : vectors) check_packed(v, n, bits);
+  if (vectors.empty() || n == 0) return;
+  // Tiles of the sum that stay in L1 while every vector's part of it is added; the threads take
+  // whole runs of tiles, so each adds into its own part of the sum.
+  constexpr size_t kTile = 2048;
+  const size_t tiles = (n + kTile - 1) / kTile;
+  const size_t workers = std::max<size_t>(1, std::min<size_t>(threads, tiles));
+  const uint64_t R = m.R;
+  parallel_for(workers, static_cast<unsigned>(workers), [&](size_t w) {
+    for (size_t k = tiles * w / workers; k < tiles * (w + 1) / workers; ++k) {
+      const size_t first = k * kTile, count = std::min(kTile, n - first);
+      uint64_t* acc = sum.data() + first;
+      for (const auto& v : vectors) {
+        if (m.pow2())
+          unpack_add_any(v.data(), v.size(), bits, first, count, acc,
+                         [R](uint64_t a, uint64_t b) { return (a + b) & (R - 1); });
+        else
+          unpack_add_any(v.data(), v.size(), bits, first, count, acc, [m](uint64_t a, uint64_t b) { return m.add(a, b); });
+      }
+    }
+  });
+}
+
+size_t first_outside(std::span<const uint8_t> data, size_t n, Modulus m) {
+  const unsigned bits = m.bits();
+  check_packed(data, n, bits);
+  if (m.pow2()) return n;  // bits(R) bits hold exactly [0, R)
+  constexpr size_t kTile = 2048;
+  uint64_t tile[kTile];
+  for (size_t first = 0; first < n; first += kTile) {
+    const size_t count = std::min(kTile, n - first);
+    std::fill_n(tile, count, 0);
+    unpack_add_any(data.data(), data.size(), bits, first, count, tile, [](uint64_t, uint64_t b) { return b; });
+    for (size_t i = 0; i < count; ++i)
+      if (tile[i] >= m.R) return first + i;
+  }
+  return n;
 }
 
 }  // namespace secagg

@@ -365,7 +365,7 @@ SimReport run_simulation(const SimConfig& cfg) {
     parallel_for(msgs.size(), threads_for(bytes), [&](size_t i) {
       if (msgs[i].empty()) return;
       in[i].origin = fmt::format("{}-{}.msg", name, ids[i]);
-      in[i].env = open_envelope(msgs[i], in[i].origin);
+      in[i].env = open_envelope(std::move(msgs[i]), in[i].origin);
       release(msgs[i]);
     });
     std::vector<Incoming> out;

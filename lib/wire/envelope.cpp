@@ -91,7 +91,9 @@ uint64_t message_size(std::span<const uint8_t> header, uint64_t max_body, const 
   return kHeaderBytes + body_len + trailer_bytes(type);
 }
 
-Envelope open_envelope(std::span<const uint8_t> bytes, const std::string& origin) {
+namespace {
+// open_envelope's checks and every field but the body, which is bytes [kHeaderBytes, end).
+Envelope open_checked(std::span<const uint8_t> bytes, const std::string& origin, size_t& end) {
   auto bad = [&](const std::string& what) { return Error(Exit::data, origin + ": " + what); };
   if (bytes.size() < kMagic.size() || !looks_like_envelope(bytes))
     throw bad("not a secagg message (no SAGG magic)");
@@ -131,7 +133,25 @@ Envelope open_envelope(std::span<const uint8_t> bytes, const std::string& origin
   std::memcpy(env.session.data(), bytes.data() + 8, kSessionIdBytes);
   env.sender = le::get32(bytes.data() + 24);
   env.recipient = le::get32(bytes.data() + 28);
-  env.body.assign(bytes.begin() + kHeaderBytes, bytes.begin() + kHeaderBytes + body_len);
+  end = kHeaderBytes + body_len;
+  return env;
+}
+}  // namespace
+
+Envelope open_envelope(std::span<const uint8_t> bytes, const std::string& origin) {
+  size_t end = 0;
+  Envelope env = open_checked(bytes, origin, end);
+  env.body.assign(bytes.begin() + kHeaderBytes, bytes.begin() + static_cast<std::ptrdiff_t>(end));
+  return env;
+}
+
+Envelope open_envelope(Bytes&& bytes, const std::string& origin) {
+  size_t end = 0;
+  Envelope env = open_checked(bytes, origin, end);
+  // The body moved to the front of the buffer it came in: no second buffer of its size.
+  bytes.resize(end);
+  bytes.erase(bytes.begin(), bytes.begin() + kHeaderBytes);
+  env.body = std::move(bytes);
   return env;
 }
 

@@ -237,6 +237,8 @@ Bytes seal_framed(const Envelope& header, Bytes&& framed, const ChecksumSigner* 
 // type) and checksum, and parses a signed type's signature without checking it. `origin` (a
 // file name) starts every error message. Throws Error(Exit::data).
 Envelope open_envelope(std::span<const uint8_t> bytes, const std::string& origin);
+// The same, the body kept in the buffer the message came in (moved to its front) instead of a copy.
+Envelope open_envelope(Bytes&& bytes, const std::string& origin);
 // The checks open_envelope makes on a header alone, for a reader that reads the 40-byte header
 // first: magic, version, a known type, and an announced body length of at most max_body.
 // Returns the size of the whole message (header, body and the type's trailer). Throws

@@ -8,6 +8,7 @@
 #include <fmt/ranges.h>
 
 #include "error.hpp"
+#include "le.hpp"
 #include "message_serialize.hpp"
 #include "pack.hpp"
 #include "signature.hpp"
@@ -89,20 +90,49 @@ Envelope header_only(MsgType type, const SessionId& session, uint32_t sender, ui
   return env;
 }
 
-// The body of a secret type (a client state, an identity) grows in wiping memory, so no
-// reallocation leaves a copy of its secrets behind; it is copied into the envelope once and wiped
-// there after sealing.
+// A streambuf that counts what it is given and keeps none of it.
+struct CountBuf : std::streambuf {
+  uint64_t n = 0;
+  std::streamsize xsputn(const char*, std::streamsize k) override {
+    n += static_cast<uint64_t>(k);
+    return k;
+  }
+  int_type overflow(int_type c) override {
+    if (!traits_type::eq_int_type(c, traits_type::eof())) ++n;
+    return traits_type::not_eof(c);
+  }
+};
+
+// The body of a secret type (a client state, an identity) is measured first, then archived into
+// a buffer reserved for the whole message, which never reallocates (a reallocation would leave a
+// copy of its secrets in freed memory) and becomes the message: one buffer, one copy of the body.
+// A client state after round 2 holds the masked input it sent, megabytes.
 template <class T>
 Bytes encode_state(MsgType type, const SessionId& session, uint32_t sender, uint32_t recipient, const T& body) {
-  Envelope env = header_only(type, session, sender, recipient);
+  CountBuf count;
   {
-    SecretBytes tmp;
-    archive_into(tmp, body);
-    env.body.assign(tmp.begin(), tmp.end());
+    std::ostream os(&count);
+    cereal::PortableBinaryOutputArchive ar(os);
+    ar(const_cast<T&>(body));
   }
-  Bytes out = seal_envelope(env);
-  sodium_memzero(env.body.data(), env.body.size());
-  return out;
+  const size_t total = kHeaderBytes + static_cast<size_t>(count.n) + trailer_bytes(static_cast<uint8_t>(type));
+  Bytes framed;
+  framed.reserve(total);
+  framed.resize(kHeaderBytes);
+  try {
+    archive_into(framed, body);
+    if (framed.size() != kHeaderBytes + count.n)
+      throw Error(Exit::software, "a secret body archived to another size than it measured");
+    Bytes out = seal_framed(header_only(type, session, sender, recipient), std::move(framed));
+    if (out.size() != total) {
+      sodium_memzero(out.data(), out.size());
+      throw Error(Exit::software, "a secret message sealed to another size than it measured");
+    }
+    return out;
+  } catch (...) {
+    sodium_memzero(framed.data(), framed.size());  // still here unless sealed
+    throw;
+  }
 }
 
 // Any other body is archived straight into the buffer that becomes the message.
@@ -201,6 +231,18 @@ T decode_body(const Envelope& env, const std::string& origin) {
     throw Error(Exit::data, fmt::format("{}: {} body has {} unexpected trailing bytes", origin, type_name(env.type),
                                         buf.remaining()));
   return body;
+}
+
+RingVectorView view_ring_vector(const Envelope& env, const std::string& origin) {
+  // As cereal writes it (encode_ring_vector_with): the little-endian marker, the modulus, the
+  // length and the blob's size tag, 8 bytes each, then exactly that many packed bytes.
+  constexpr size_t kFields = 1 + 3 * 8;
+  const Bytes& b = env.body;
+  if (b.size() >= kFields && b[0] == 1 && le::get64(b.data() + 17) == b.size() - kFields)
+    return {le::get64(b.data() + 1), le::get64(b.data() + 9), std::span(b).subspan(kFields)};
+  // Anything else is malformed: decode_body says how, as it always has.
+  decode_body<RingVector>(env, origin);
+  throw Error(Exit::software, origin + ": a RingVector body decoded that view_ring_vector could not read");
 }
 
 #define SECAGG_BODY(T)                                                                                     \

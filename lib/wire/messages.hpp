@@ -334,6 +334,15 @@ Bytes encode_signed(MsgType type, const SessionId& session, uint32_t sender, uin
 template <class T>
 T decode_body(const Envelope& env, const std::string& origin);
 
+// A RingVector body read in place: its fields, and its packed elements as a view into env.body
+// (valid while env is). The same checks and errors as decode_body<RingVector>.
+struct RingVectorView {
+  uint64_t modulus = 0;
+  uint64_t length = 0;
+  std::span<const uint8_t> packed;
+};
+RingVectorView view_ring_vector(const Envelope& env, const std::string& origin);
+
 // Render any envelope as JSON (header fields plus body).
 std::string to_json(const Envelope& env, bool show_secrets, const std::string& origin);
 // An id list on one line: "1,2,3", the first kSummaryIds ids then ",...(+N)" for N more, "-" if empty.

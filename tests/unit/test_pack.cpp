@@ -6,6 +6,7 @@
 #include "messages.hpp"
 #include "pack.hpp"
 #include "random.hpp"
+#include "vectors.hpp"
 
 using namespace secagg;
 
@@ -158,6 +159,162 @@ TEST_CASE("encode_ring_vector equals encode of the RingVector, signed and unsign
       CHECK(encode_ring_vector(MsgType::vector, sid, 0, 0, m, v) == encode(MsgType::vector, sid, 0, 0, body));
       CHECK(encode_ring_vector(MsgType::masked_input, sid, 4, 0, m, v, &seed) ==
             encode_signed(MsgType::masked_input, sid, 4, 0, body, seed));
+    }
+  }
+}
+
+TEST_CASE("unpack_add and first_outside agree with unpack at every width") {
+  std::vector<uint64_t> moduli;
+  for (unsigned bits = 1; bits <= 62; ++bits) moduli.push_back(uint64_t{1} << bits);
+  for (uint64_t R : {uint64_t{3}, uint64_t{1000}, uint64_t{1000003}, (uint64_t{1} << 40) + 15,
+                     (uint64_t{1} << 57) - 13, (uint64_t{1} << 62) - 57})
+    moduli.push_back(R);
+  for (uint64_t R : moduli) {
+    const Modulus m = Modulus::make(R);
+    CAPTURE(R);
+    for (size_t n : {0, 1, 7, 9, 2047, 2048, 2049, 5000}) {
+      CAPTURE(n);
+      std::vector<Bytes> packed;
+      std::vector<std::span<const uint8_t>> views;
+      std::vector<uint64_t> sum(n), want(n);
+      for (auto& x : sum) x = random_u64() % R;
+      want = sum;
+      for (int k = 0; k < 3; ++k) {
+        std::vector<uint64_t> v(n);
+        for (auto& x : v) x = random_u64() % R;
+        if (n > 0) v[n - 1] = R - 1;
+        packed.push_back(pack(v, m.bits()));
+        for (size_t i = 0; i < n; ++i) want[i] = m.add(want[i], v[i]);
+      }
+      for (const auto& p : packed) {
+        views.push_back(p);
+        CHECK(first_outside(p, n, m) == n);
+      }
+      for (unsigned threads : {1u, 3u}) {
+        std::vector<uint64_t> got = sum;
+        unpack_add(got, views, m, threads);
+        CHECK(got == want);
+      }
+      // An element that fits in bits(R) bits but is not below R.
+      if (!m.pow2() && n > 0) {
+        std::vector<uint64_t> v(n, 0);
+        v[n / 2] = R;
+        if (n > 2) v[n - 1] = R + 1 <= max_value(m.bits()) ? R + 1 : R;
+        CHECK(first_outside(pack(v, m.bits()), n, m) == n / 2);
+      }
+    }
+  }
+  // unpack's size and padding errors, before anything is added.
+  const Modulus m = Modulus::from_bits(3);
+  std::vector<uint64_t> sum(3, 1);
+  Bytes bad_size{0x39, 0, 0};  // 3 elements of 3 bits take 2 bytes
+  std::vector<std::span<const uint8_t>> views{bad_size};
+  CHECK(pack_error_code([&] { unpack_add(sum, views, m, 1); }) == Exit::data);
+  Bytes bad_padding{0xff, 0xff};
+  CHECK(pack_error_code([&] { first_outside(bad_padding, 5, m); }) == Exit::data);
+  CHECK(sum == std::vector<uint64_t>(3, 1));
+}
+
+TEST_CASE("view_ring_vector reads what decode_body<RingVector> reads, with its errors") {
+  const Modulus m = Modulus::from_bits(24);
+  const SessionId sid{};
+  std::vector<uint64_t> v{1, 2, 3, (1u << 24) - 1};
+  Bytes msg = encode_ring_vector(MsgType::vector, sid, 0, 0, m, v);
+  Envelope env = open_envelope(msg, "v");
+  RingVectorView view = view_ring_vector(env, "v");
+  RingVector body = decode_body<RingVector>(env, "v");
+  CHECK(view.modulus == body.modulus);
+  CHECK(view.length == body.length);
+  CHECK(Bytes(view.packed.begin(), view.packed.end()) == body.packed);
+  // Truncated, padded, or without the marker: decode_body's error, word for word.
+  for (int c = 0; c < 4; ++c) {
+    Envelope bad = env;
+    if (c == 0) bad.body.pop_back();
+    if (c == 1) bad.body.push_back(0);
+    if (c == 2) bad.body[0] = 0;
+    if (c == 3) bad.body.resize(10);
+    std::string want, got;
+    try {
+      decode_body<RingVector>(bad, "v");
+    } catch (const Error& e) {
+      want = e.what();
+    }
+    try {
+      view_ring_vector(bad, "v");
+    } catch (const Error& e) {
+      got = e.what();
+    }
+    CAPTURE(c);
+    CHECK(!want.empty());
+    CHECK(got == want);
+  }
+}
+
+TEST_CASE("read_vector: decimal text, the fast path and the general one agree") {
+  const Modulus m = Modulus::make(1000003);
+  auto read = [&](const std::string& text, uint64_t length = 0) {
+    return read_vector(std::span(reinterpret_cast<const uint8_t*>(text.data()), text.size()), m, length, nullptr, "t");
+  };
+  auto error = [&](const std::string& text) {
+    try {
+      read(text);
+    } catch (const Error& e) {
+      return std::string(e.what());
+    }
+    return std::string();
+  };
+  CHECK(read("1 2\n3\t\r\n\v\f1000002\n", 4) == std::vector<uint64_t>{1, 2, 3, 1000002});
+  CHECK(read("") == std::vector<uint64_t>{});
+  CHECK(read("  7") == std::vector<uint64_t>{7});
+  CHECK(read("0000000000000000000000000005\n") == std::vector<uint64_t>{5});  // 28 digits: from_chars reads it
+  CHECK(error("1\n2\n1000003\n") == "t: line 3: element 2 is '1000003', outside [0, 1000003)");
+  CHECK(error("1 -2") == "t: line 1: element 1 is '-2', not a non-negative decimal integer");
+  CHECK(error("1\n\n+2") == "t: line 3: element 1 is '+2', not a non-negative decimal integer");
+  CHECK(error("12x") == "t: line 1: element 0 is '12x', not a non-negative decimal integer");
+  CHECK(error("99999999999999999999999") == "t: line 1: element 0 is '99999999999999999999999', outside [0, 1000003)");
+  CHECK(error("1 2").empty());
+  std::vector<uint64_t> v(5000);
+  for (auto& x : v) x = random_u64() % m.R;
+  CHECK(read(vector_text(v), v.size()) == v);
+  CHECK(error(vector_text(v)).empty());
+}
+
+TEST_CASE("open_envelope of a buffer it may keep: the same envelope, the same errors") {
+  const Modulus m = Modulus::from_bits(20);
+  const SessionId sid{1, 2, 3};
+  std::vector<uint64_t> v(1001, 7);
+  Secret32 seed;
+  random_bytes(seed.data(), 32);
+  for (const Bytes& msg : {encode_ring_vector(MsgType::vector, sid, 0, 0, m, v),
+                           encode_ring_vector(MsgType::masked_input, sid, 3, 0, m, v, &seed)}) {
+    const Envelope a = open_envelope(std::span<const uint8_t>(msg), "m");
+    const Envelope b = open_envelope(Bytes(msg), "m");
+    CHECK(a.type == b.type);
+    CHECK(a.round == b.round);
+    CHECK(a.session == b.session);
+    CHECK(a.sender == b.sender);
+    CHECK(a.recipient == b.recipient);
+    CHECK(a.body == b.body);
+    CHECK(a.checksum == b.checksum);
+    CHECK(a.signature == b.signature);
+    CHECK(seal_envelope(b) == msg);
+    for (size_t cut : {size_t{0}, size_t{1}, msg.size() / 2}) {
+      Bytes bad(msg.begin(), msg.end() - static_cast<std::ptrdiff_t>(cut));
+      if (cut == 0) bad[50] ^= 1;
+      std::string want, got;
+      try {
+        open_envelope(std::span<const uint8_t>(bad), "m");
+      } catch (const Error& e) {
+        want = e.what();
+      }
+      try {
+        open_envelope(Bytes(bad), "m");
+      } catch (const Error& e) {
+        got = e.what();
+      }
+      CAPTURE(cut);
+      CHECK(!want.empty());
+      CHECK(got == want);
     }
   }
 }
