@@ -204,6 +204,19 @@ const std::map<std::string, Codes, std::less<>>& table() {
         "S/aggregate.vec");
     unmask[3].second += "; or the shares of one secret disagree and the server cannot tell which is bad";
     m["secagg-collect unmask"] = unmask;
+    m["secagg-collect combine"] = {
+        {0, "success: the sum of the shards' aggregates was written to the output and to TOP/aggregate.vec"},
+        {64, "usage: an unknown or missing option, no shard directory, or one shard named twice"},
+        {65, "bad data: a shard is not a shard of TOP (another parent, ring, length, quantization spec or PRG), "
+             "the shards have more clients in all than TOP's modulus is sized for, TOP is itself a shard, or a "
+             "file of a session directory is not valid"},
+        {66, "missing input: TOP/params.msg, a shard's params.msg, or a shard's aggregate.vec (its round 4 is not "
+             "done)"},
+        {70, "internal error (a bug in secagg)"},
+        {73, "cannot create output: TOP/aggregate.vec exists (the shards were combined already), or the output "
+             "cannot be written"},
+        {74, "I/O error while reading or writing"},
+        {77, "permission denied opening an input or creating an output"}};
     m["secagg-collect audit"] = {
         {0, "success: every check holds (a session that ended early is checked up to where it ended)"},
         {64, "usage: an unknown or missing option"},
