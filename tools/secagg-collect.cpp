@@ -373,10 +373,6 @@ void range_unmask(const std::string& dir, const std::string& range, const std::v
   tool::write_output(out, part_message(r.aggregate, a, p.length, round4_inputs_digest(sid, in), r.in, p.ring(), sid));
   for (const std::string& w : round_warnings(r)) std::fprintf(stderr, "secagg-collect: warning: %s\n", w.c_str());
   report_round(Round::r4, expected, r.in);
-  std::fprintf(stderr, "secagg-collect: range %llu:%llu: %llu of %llu elements unmasked (secagg-collect join "
-                       "assembles the parts)\n",
-               static_cast<unsigned long long>(a), static_cast<unsigned long long>(b),
-               static_cast<unsigned long long>(b - a), static_cast<unsigned long long>(p.length));
 }
 
 // secagg-collect join: the parts of every range, checked (one session, one set of round-4 inputs,
