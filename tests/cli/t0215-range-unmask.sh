@@ -27,6 +27,7 @@ split_join() {
   secagg-inspect --text "$d/S/aggregate.vec" >"$d/sum.txt"
   # shellcheck disable=SC2046
   check_sum "$d/sum.txt" $(walk_xfiles "$d" U3) "$(walk_modulus "$d")"
+  check "$d: join --text writes unmask --text's decimal text" cmp <(secagg-inspect --text "$d/normal.vec") "$d/sum.txt"
   check "$d: status shows the session finished" grep -q 'the session is done' <(secagg-collect status --session "$d/S")
   check "$d: audit passes" secagg-collect audit --session "$d/S"
 }
@@ -49,6 +50,31 @@ split_join C 0:40
 section "SecAgg+ (12 clients, 4 neighbours) with a dropout in round 2"
 walk_setup P unmask -n 12 -t 3 -l 64 --drop2 7 -- --neighbours 4
 split_join P 0:5 5:60 60:64
+
+section "a quantized session (the weight is element 0)"
+walk_setup Q keygen -n 5 -t 3 -l 30 -- --bits 8 --clip 1 --max-weight 10 --modulus-bits auto
+for i in 1 2 3 4 5; do
+  "$PY" -c "import random; g = random.Random($i); print(*[g.uniform(-1.5, 1.5) for _ in range(30)])" >"Q/f$i.txt"
+  must secagg-quantize encode --params Q/S/params.msg --weight "$i" --input "Q/f$i.txt" --text -o "Q/x$i.txt"
+done
+walk_to Q unmask
+split_join Q 0:1 1:7 7:31
+
+section "an active session (client 5 drops in round 2, client 4 signs U3 and then drops)"
+make_identities 5
+session_through_round1 V active 50
+for i in 1 2 3 4; do
+  must secagg-mask --state "V/c$i" --inbox "V/S/inbox-$i.msg" --input "V/x$i.txt" -o "V/m$i.msg"
+done
+must secagg-collect masked --session V/S V/m[1-4].msg
+for i in 1 2 3 4; do must secagg-unmask sign --state "V/c$i" --survivors V/S/survivors.msg -o "V/g$i.msg"; done
+must secagg-collect consistency --session V/S V/g?.msg
+for i in 1 2 3; do
+  must secagg-unmask --state "V/c$i" --survivors V/S/survivors.msg --consistency V/S/consistency.msg -o "V/unmask$i.msg"
+done
+# split_join's sum check reads the walk's description of U3 and R.
+printf 'W_U3="1 2 3 4"\nW_N=5\n' >V/walk.conf
+split_join V 0:20 20:21 21:50
 
 section "join refuses"
 S=A/S0
