@@ -343,7 +343,8 @@ std::pair<uint64_t, uint64_t> parse_range(const std::string& range) {
     throw Error(Exit::usage, fmt::format("--range '{}' is not A:B (the elements A to B - 1)", range));
   const std::string_view r(range);
   const uint64_t a = number(r.substr(0, colon), "start A"), b = number(r.substr(colon + 1), "end B");
-  if (a >= b) throw Error(Exit::usage, fmt::format("--range '{}': the start A = {} is not below the end B = {}", range, a, b));
+  if (a >= b)
+    throw Error(Exit::usage, fmt::format("--range '{}': the start A = {} is not below the end B = {}", range, a, b));
   return {a, b};
 }
 

@@ -178,9 +178,12 @@ std::vector<uint64_t> SessionDir::masked_sum_range(const Params& p, const Sessio
     in.read_into(chunk, want);
     if (chunk.size() < want) throw bad(fmt::format("truncated: the header announces {} bytes", size));
     const uint64_t lo = std::max(at, from), hi = std::min(at + want, to);
-    if (lo < hi) slice.insert(slice.end(), chunk.begin() + static_cast<ptrdiff_t>(lo - at), chunk.begin() + static_cast<ptrdiff_t>(hi - at));
+    if (lo < hi)
+      slice.insert(slice.end(), chunk.begin() + static_cast<ptrdiff_t>(lo - at),
+                   chunk.begin() + static_cast<ptrdiff_t>(hi - at));
     if (at < kHeaderBytes + kPrefix)
-      prefix.insert(prefix.end(), chunk.begin(), chunk.begin() + static_cast<ptrdiff_t>(std::min(want, kHeaderBytes + kPrefix - at)));
+      prefix.insert(prefix.end(), chunk.begin(),
+                    chunk.begin() + static_cast<ptrdiff_t>(std::min(want, kHeaderBytes + kPrefix - at)));
     at += want;
     return chunk;
   });

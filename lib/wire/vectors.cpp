@@ -88,9 +88,11 @@ Part read_part(const Envelope& env, Modulus m, uint64_t total, const std::string
   UnmaskPart& b = part.body;
   auto bad = [&](const std::string& what) { return Error(Exit::data, fmt::format("{}: {}", origin, what)); };
   if (b.modulus != m.R) throw bad(fmt::format("part is modulo {}, the session works modulo {}", b.modulus, m.R));
-  if (b.total != total) throw bad(fmt::format("part is of a vector of {} elements, the session's have {}", b.total, total));
+  if (b.total != total)
+    throw bad(fmt::format("part is of a vector of {} elements, the session's have {}", b.total, total));
   if (b.count == 0 || b.offset >= total || b.count > total - b.offset)
-    throw bad(fmt::format("part's range [{}, {}) is not within [0, {}) or is empty", b.offset, b.offset + b.count, total));
+    throw bad(fmt::format("part's range [{}, {}) is not within [0, {}) or is empty", b.offset, b.offset + b.count,
+                          total));
   for (size_t i = 0; i < b.responders.size(); ++i)
     if (b.responders[i] == 0 || (i > 0 && b.responders[i] <= b.responders[i - 1]))
       throw bad("part's responders are not sorted distinct client ids");

@@ -94,7 +94,8 @@ TEST_CASE("masked_sum_range gives the masked sum's elements [begin, end), and re
              {0, 1000}, {0, 1}, {999, 1000}, {1, 999}, {7, 9}, {8, 16}, {333, 667}, {5, 6}}) {
       CAPTURE(b);
       CAPTURE(e);
-      const std::vector<uint64_t> want(whole.begin() + static_cast<ptrdiff_t>(b), whole.begin() + static_cast<ptrdiff_t>(e));
+      const std::vector<uint64_t> want(whole.begin() + static_cast<ptrdiff_t>(b),
+                                       whole.begin() + static_cast<ptrdiff_t>(e));
       CHECK(s.masked_sum_range(p, sid_of(3), b, e) == want);
     }
     CHECK_THROWS_AS(s.masked_sum_range(p, sid_of(4), 0, 10), Error);  // another session
