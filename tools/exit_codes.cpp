@@ -202,8 +202,22 @@ const std::map<std::string, Codes, std::less<>>& table() {
         "fewer than t clients (of a client's neighbours, in SecAgg+) answered, or fewer than t good shares of one "
         "client's secret came back",
         "S/aggregate.vec");
+    unmask[0].second += "; with --range, the unmask-part message was written to the output (and nothing into S)";
+    unmask[2].second += ", a --range that is not A:B with 0 <= A < B <= length, or --text with --range";
     unmask[3].second += "; or the shares of one secret disagree and the server cannot tell which is bad";
     m["secagg-collect unmask"] = unmask;
+    m["secagg-collect join"] = {
+        {0, "success: the aggregate was written to the output and to S/aggregate.vec, and round 4 recorded"},
+        {64, "usage: an unknown or missing option, or no part or no round-4 message given"},
+        {65, "bad data: a part or a round-4 message failed a check (corrupted or truncated, another session, a bad "
+             "signature), parts made from other round-4 messages (than each other or than those given), a gap or "
+             "an overlap between the parts, or a file of the session directory is not valid"},
+        {66, "missing input: a named file, or a file of the session directory an earlier round writes"},
+        {70, "internal error (a bug in secagg)"},
+        {73, "cannot create output: S/aggregate.vec exists (round 4 was collected already), or an output cannot be "
+             "written"},
+        {74, "I/O error while reading or writing"},
+        {77, "permission denied opening an input or creating an output"}};
     m["secagg-collect combine"] = {
         {0, "success: the sum of the shards' aggregates was written to the output and to TOP/aggregate.vec"},
         {64, "usage: an unknown or missing option, no shard directory, or one shard named twice"},

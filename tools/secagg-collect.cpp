@@ -363,6 +363,135 @@ void collect(const std::string& dir, Round round, const std::vector<std::string>
     report_round(round, expected, r.in);
 }
 
+// --range A:B: 0 <= A < B <= length, or Exit::usage naming the bound.
+std::pair<uint64_t, uint64_t> parse_range(const std::string& range) {
+  const size_t colon = range.find(':');
+  auto number = [&](std::string_view w, const char* bound) {
+    uint64_t v = 0;
+    auto [ptr, ec] = std::from_chars(w.data(), w.data() + w.size(), v);
+    if (w.empty() || ec != std::errc() || ptr != w.data() + w.size())
+      throw Error(Exit::usage, fmt::format("--range '{}': the {} '{}' is not a non-negative integer (give A:B, the "
+                                           "elements A to B - 1)",
+                                           range, bound, w));
+    return v;
+  };
+  if (colon == std::string::npos)
+    throw Error(Exit::usage, fmt::format("--range '{}' is not A:B (the elements A to B - 1)", range));
+  const std::string_view r(range);
+  const uint64_t a = number(r.substr(0, colon), "start A"), b = number(r.substr(colon + 1), "end B");
+  if (a >= b)
+    throw Error(Exit::usage, fmt::format("--range '{}': the start A = {} is not below the end B = {}", range, a, b));
+  return {a, b};
+}
+
+// secagg-collect unmask --range A:B (docs/protocol.md, "Range unmasking"): round 4 checked as
+// 'unmask' checks it, for elements [A, B) only, into an unmask-part message. Reads the session
+// directory and writes nothing into it (no lock, no marker, no saved message): many range tasks
+// may run at once over one directory.
+void range_unmask(const std::string& dir, const std::string& range, const std::vector<std::string>& files,
+                  const std::string& out, bool text, unsigned threads, tool::ProgressLine& line) {
+  if (text)
+    throw Error(Exit::usage, "--text cannot be given with --range: a range task writes an unmask-part message for "
+                             "secagg-collect join, which writes the aggregate as text with --text");
+  const auto [a, b] = parse_range(range);
+  tool::check_output_target(out);
+  SessionDir s(dir);
+  auto [p, sid] = s.params();
+  if (b > p.length)
+    throw Error(Exit::usage, fmt::format("--range '{}': the end B = {} is beyond the session's length {}", range, b,
+                                         p.length));
+  s.require_absent(Marker::aggregate);
+  ServerSession e = ServerSession::load(s, p, sid, Round::r4);
+  const std::vector<uint32_t> expected = e.expected();
+  auto in = read_all(files, p, MsgType::unmask_shares);
+  e.accept_all(in, default_threads());
+  const RoundResult r = e.unmask_range(a, b, threads, line.counter("round 4: removing the masks"));
+  line.stop();
+  tool::write_output(out, part_message(r.aggregate, a, p.length, round4_inputs_digest(sid, in), r.in, p.ring(), sid));
+  for (const std::string& w : round_warnings(r)) std::fprintf(stderr, "secagg-collect: warning: %s\n", w.c_str());
+  report_round(Round::r4, expected, r.in);
+}
+
+// secagg-collect join: the parts of every range, checked (one session, one set of round-4 inputs,
+// no gap, no overlap), into the aggregate; round 4 recorded as 'unmask' records it, from the
+// round-4 messages given with the parts (checked again, and against the parts' digest).
+void join(const std::string& dir, const std::vector<std::string>& files, const std::string& out, bool text) {
+  if (!text) tool::check_output_target(out);
+  SessionDir s(dir);
+  auto [p, sid] = s.params();
+  auto w = s.begin(Marker::aggregate);
+  ServerSession e = ServerSession::load(s, p, sid, Round::r4);
+  const std::vector<uint32_t> expected = e.expected();
+  struct Range {
+    uint64_t begin, end;
+    std::string file;
+  };
+  std::vector<Range> ranges;
+  std::vector<Incoming> answers;
+  std::vector<uint64_t> sum;
+  std::optional<std::pair<Digest32, std::string>> inputs;  // the first part's digest, and its file
+  for (const std::string& f : files) {
+    Envelope env = tool::read_message(f, &p);
+    if (env.type == MsgType::unmask_shares) {
+      answers.push_back({f, std::move(env)});
+      continue;
+    }
+    if (env.type != MsgType::unmask_part)
+      throw Error(Exit::data, fmt::format("{}: is a message of type {}, neither an unmask-part (from secagg-collect "
+                                          "unmask --range) nor an unmask-shares message",
+                                          f, type_name(env.type)));
+    if (env.session != sid)
+      throw Error(Exit::data, fmt::format("{}: part of session {}, not of this session {}", f, session_hex(env.session),
+                                          session_hex(sid)));
+    Part part = read_part(env, p.ring(), p.length, f);
+    if (!inputs)
+      inputs.emplace(part.body.inputs, f);
+    else if (part.body.inputs != inputs->first)
+      throw Error(Exit::data, fmt::format("{}: computed from other round-4 messages than {} (their inputs digests "
+                                          "differ): unmask every range from the same unmask*.msg files",
+                                          f, inputs->second));
+    if (sum.empty()) sum.assign(p.length, 0);
+    std::copy(part.elements.begin(), part.elements.end(), sum.begin() + static_cast<ptrdiff_t>(part.body.offset));
+    ranges.push_back({part.body.offset, part.body.offset + part.body.count, f});
+  }
+  if (ranges.empty())
+    throw Error(Exit::usage, "join needs the parts (unmask-part messages from secagg-collect unmask --range)");
+  if (answers.empty())
+    throw Error(Exit::usage, "join records round 4 as unmask does: give the round-4 messages (unmask*.msg) the range "
+                             "tasks were given, with the parts");
+  std::sort(ranges.begin(), ranges.end(), [](const Range& x, const Range& y) { return x.begin < y.begin; });
+  uint64_t next = 0;
+  const Range* prev = nullptr;
+  for (const Range& r : ranges) {
+    if (r.begin < next)
+      throw Error(Exit::data, fmt::format("{}: its range {}:{} overlaps {}'s {}:{}", r.file, r.begin, r.end, prev->file,
+                                          prev->begin, prev->end));
+    if (r.begin > next)
+      throw Error(Exit::data, fmt::format("{}: the elements {}:{} are missing: no part holds them", r.file, next,
+                                          r.begin));
+    next = r.end;
+    prev = &r;
+  }
+  if (next < p.length)
+    throw Error(Exit::data, fmt::format("{}: the elements {}:{} are missing: no part holds them", prev->file, next,
+                                        p.length));
+  e.accept_all(answers, default_threads());
+  const Digest32 d = round4_inputs_digest(sid, answers);
+  if (d != inputs->first)
+    throw Error(Exit::data, fmt::format("{}: the parts were computed from other round-4 messages than the {} given "
+                                        "(their inputs digests differ)",
+                                        inputs->second, answers.size()));
+  const Bytes marker = vector_message(sum, p.ring(), sid);
+  write_aggregate(out, text, sum, marker);
+  std::vector<uint32_t> in;
+  for (const auto& m : answers) {
+    w.message(m.env.sender, seal_envelope(m.env));
+    in.push_back(m.env.sender);
+  }
+  w.finish(marker);
+  report_round(Round::r4, expected, in);
+}
+
 // secagg-collect audit: one line per check on stdout (or one JSON document), then Exit::data
 // naming the first check that failed.
 void audit(const std::string& dir, bool json) {
@@ -587,6 +716,20 @@ int main(int argc, char** argv) {
   c_unmask->add_option("--threads", threads, "Threads for mask removal (default: all cores)")->check(CLI::Range(1u, 256u));
   bool quiet = false;
   c_unmask->add_flag("--quiet", quiet, "No progress line while the masks are removed, even when stderr is a terminal");
+  std::string range;
+  c_unmask->add_option("--range", range,
+                       "Unmask the elements A to B - 1 only (0 <= A < B <= length) into an unmask-part message for "
+                       "join; reads the session directory and writes nothing into it, so that many ranges can run "
+                       "at once");
+  auto* c_join = app.add_subcommand(
+      "join", "Round 4 from range parts: check the parts of 'unmask --range' (one session, the same round-4 messages, "
+              "no gap, no overlap) and the round-4 messages they were computed from, write the aggregate to "
+              "S/aggregate.vec and to the output, and record round 4 as unmask does");
+  c_join->add_option("--session", dir, "Session directory (from secagg-collect setup)")->required();
+  c_join->add_option("files", files, "The parts (unmask-part messages) and the round-4 messages (unmask-shares) the "
+                                     "range tasks were given");
+  c_join->add_flag("--text", text, "Write the aggregate as decimal text, one element per line");
+  c_join->add_option("-o,--output", out, "Where to write the aggregate (default: stdout)");
 
   std::vector<std::string> shard_dirs;
   auto* c_combine = app.add_subcommand(
@@ -716,6 +859,11 @@ int main(int argc, char** argv) {
       collect(dir, Round::r2, files, {}, threads);
     } else if (c_consistency->parsed()) {
       collect(dir, Round::r3, files, {}, threads);
+    } else if (c_unmask->parsed() && c_unmask->count("--range") > 0) {
+      tool::ProgressLine line("secagg-collect", tool::progress_wanted(quiet));
+      range_unmask(dir, range, files, out, text, threads, line);
+    } else if (c_join->parsed()) {
+      join(dir, files, out, text);
     } else if (c_unmask->parsed()) {
       tool::ProgressLine line("secagg-collect", tool::progress_wanted(quiet));
       collect(

@@ -76,6 +76,17 @@ Digest32 blake2b_256(std::span<const uint8_t> data) {
   return out;
 }
 
+Digest32 blake2b_256_chunks(const std::function<std::span<const uint8_t>()>& next) {
+  crypto_init();
+  crypto_generichash_state st;
+  Digest32 out{};
+  if (crypto_generichash_init(&st, nullptr, 0, out.size()) != 0) throw Error(Exit::software, "BLAKE2b failed");
+  for (std::span<const uint8_t> c = next(); !c.empty(); c = next())
+    if (crypto_generichash_update(&st, c.data(), c.size()) != 0) throw Error(Exit::software, "BLAKE2b failed");
+  if (crypto_generichash_final(&st, out.data(), out.size()) != 0) throw Error(Exit::software, "BLAKE2b failed");
+  return out;
+}
+
 Digest32 blake2b_256_keyed(std::span<const uint8_t> key, std::span<const uint8_t> data) {
   crypto_init();
   if (key.size() < crypto_generichash_KEYBYTES_MIN || key.size() > crypto_generichash_KEYBYTES_MAX)

@@ -4,6 +4,7 @@
 #pragma once
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <span>
 #include <string_view>
@@ -32,6 +33,9 @@ Secret32 derive_pair_key(const Secret32& shared, std::string_view label,
 
 using Digest32 = std::array<uint8_t, 32>;
 Digest32 blake2b_256(std::span<const uint8_t> data);
+// BLAKE2b-256 of the concatenation of the chunks `next` returns, until it returns an empty one: a
+// large file is hashed without being held.
+Digest32 blake2b_256_chunks(const std::function<std::span<const uint8_t>()>& next);
 // BLAKE2b-256 keyed with key (crypto_generichash with a key of 16 to 64 bytes; Error(Exit::software)
 // for another length).
 Digest32 blake2b_256_keyed(std::span<const uint8_t> key, std::span<const uint8_t> data);

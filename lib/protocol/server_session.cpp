@@ -750,6 +750,39 @@ RoundResult ServerSession::close_unmask(unsigned threads, const std::function<vo
   return r;
 }
 
+RoundResult ServerSession::unmask_range(uint64_t begin, uint64_t end, unsigned threads, const ProgressFn& progress) {
+  if (round_ != Round::r4 || !sum_in_) throw Error(Exit::software, "a range is unmasked in a loaded round 4");
+  if (begin >= end || end > p_.length) throw Error(Exit::software, "unmask_range: a range outside the vector");
+  Recovered rec = recover();
+  std::vector<uint64_t> part = sum_in_->masked_sum_range(p_, sid_, begin, end);
+  remove_masks(p_, sid_, roster_, graph(), u3_, rec, part.data(), begin, end, threads, progress);
+  RoundResult r;
+  r.round = Round::r4;
+  r.in = std::move(rec.responders);
+  r.aggregate = std::move(part);
+  for (const auto& c : rec.culprits)
+    r.bad_shares.push_back({c.responder, c.owner, c.self_mask ? ShareKind::self_mask : ShareKind::mask_key, false});
+  for (const auto& [id, a] : responses_) {
+    r.bad_shares.insert(r.bad_shares.end(), a.bad.begin(), a.bad.end());
+    for (uint32_t owner : a.shares.missing) r.missing.emplace_back(id, owner);
+  }
+  return r;
+}
+
+Digest32 round4_inputs_digest(const SessionId& sid, std::span<const Incoming> answers) {
+  std::vector<const Envelope*> in;
+  for (const Incoming& m : answers) in.push_back(&m.env);
+  std::sort(in.begin(), in.end(), [](const Envelope* a, const Envelope* b) { return a->sender < b->sender; });
+  static constexpr std::string_view kLabel = "secagg/v1 unmask-part inputs";
+  Bytes b(kLabel.begin(), kLabel.end());
+  b.insert(b.end(), sid.begin(), sid.end());
+  for (const Envelope* e : in) {
+    for (int i = 0; i < 4; ++i) b.push_back(static_cast<uint8_t>(e->sender >> (8 * i)));
+    b.insert(b.end(), e->checksum.begin(), e->checksum.end());
+  }
+  return blake2b_256(b);
+}
+
 void ServerSession::record(const RoundResult& r, const SessionDir::Writer& w) const {
   for (const auto& [id, msg] : r.messages) w.transcript(r.round, id, msg);
   if (r.round == Round::r1)

@@ -133,6 +133,12 @@ class ServerSession {
   // the elements of the sum whose masks are removed, of the session's length.
   RoundResult close(unsigned threads, const std::function<void(Step)>& on_step = {},
                     const ProgressFn& progress = {});
+  // Round 4 of a loaded session, for elements [begin, end) only (secagg-collect unmask --range;
+  // docs/protocol.md, "Range unmasking"): the reconstruction, then the masks of those elements
+  // removed from the masked sum's, read from the directory without the rest. The result's
+  // aggregate holds the end - begin elements, its marker is empty, and the round stays open: the
+  // session directory is not to be written. progress hears the elements done, of end - begin.
+  RoundResult unmask_range(uint64_t begin, uint64_t end, unsigned threads, const ProgressFn& progress = {});
   // An active session's round 3 set U4, once round 3 is closed.
   const std::vector<uint32_t>& signed_u3() const { return u4_; }
   // Writes a closed round's files into the session directory, its marker last. Call it before
@@ -207,6 +213,11 @@ class ServerSession {
 // The set round r forms, by the paper's names: U1, U2, U3, in an active session's round 3 U4 (the
 // signers of U3), and in round 4 U4 (an active session's U5), the clients that answered.
 const char* formed_set(Round r, bool active);
+
+// What a range part was computed from (UnmaskPart::inputs): BLAKE2b-256 of "secagg/v1 unmask-part
+// inputs" || the session id || for each round-4 message in sender order, le32 sender || its
+// checksum. Parts with one digest were unmasked from the same secrets.
+Digest32 round4_inputs_digest(const SessionId& sid, std::span<const Incoming> answers);
 
 // One line per thing round 4 worked around, for the log: "client 3's share of client 5's self-mask
 // seed does not match ...", "client 4 holds no share of client 2 ...".

@@ -1,5 +1,6 @@
 #include "session_dir.hpp"
 
+#include <algorithm>
 #include <cerrno>
 
 #include <fcntl.h>
@@ -10,6 +11,8 @@
 
 #include "error.hpp"
 #include "fileio.hpp"
+#include "le.hpp"
+#include "pack.hpp"
 #include "message_file.hpp"
 #include "params.hpp"
 #include "vectors.hpp"
@@ -128,6 +131,81 @@ Consistency SessionDir::consistency(const SessionId& sid) const {
 std::vector<uint64_t> SessionDir::masked_sum(const Params& p, const SessionId& sid) const {
   const std::string f = masked_sum_path();
   return read_vector(read_message_file(f, &p), p.ring(), p.length, &sid, f);
+}
+
+std::vector<uint64_t> SessionDir::masked_sum_range(const Params& p, const SessionId& sid, uint64_t begin,
+                                                   uint64_t end) const {
+  const std::string f = masked_sum_path();
+  if (!path_exists(f))
+    throw Error(Exit::noinput, fmt::format("{}: missing (it is written by round 2: secagg-collect masked)", f));
+  if (begin >= end || end > p.length) throw Error(Exit::software, "masked_sum_range: a range outside the vector");
+  const Modulus m = p.ring();
+  const unsigned bits = m.bits();
+  // The body as encode_ring_vector writes it: the endianness byte, modulus, length and the size
+  // tag of the packed bytes (8 bytes each), then the packed elements.
+  constexpr uint64_t kPrefix = 1 + 8 + 8 + 8;
+  const uint64_t packed = packed_size(p.length, bits);
+  auto bad = [&](const std::string& what) { return Error(Exit::data, fmt::format("{}: {}", f, what)); };
+  InputFile in(f, true);
+  Bytes head;
+  in.read_into(head, kHeaderBytes);
+  if (head.size() < kHeaderBytes && !looks_like_envelope(head)) throw bad("not a secagg message (no SAGG magic)");
+  if (head.size() < kHeaderBytes) throw bad(fmt::format("truncated: {} bytes", head.size()));
+  const uint64_t size = message_size(head, kPrefix + packed, f);
+  if (static_cast<MsgType>(head[6]) != MsgType::vector)
+    throw bad(fmt::format("is a message of type {}, not a vector", type_name(static_cast<MsgType>(head[6]))));
+  const uint64_t body = size - kHeaderBytes - kChecksumBytes;
+  if (body != kPrefix + packed)
+    throw bad(fmt::format("its body of {} bytes is not a vector of the session's {} elements", body, p.length));
+  if (!std::equal(sid.begin(), sid.end(), head.begin() + 8)) throw bad("belongs to another session");
+  // Whole groups of 8 elements start on a byte: the bytes of elements [a, e) are read, a and e
+  // (unless it is the end) multiples of 8, and unpacked as a vector of their own.
+  const uint64_t a = begin & ~uint64_t{7}, e = std::min((end + 7) & ~uint64_t{7}, p.length);
+  const uint64_t from = kHeaderBytes + kPrefix + a * bits / 8, to = from + packed_size(e - a, bits);
+  Bytes prefix(head.begin(), head.end()), slice;
+  slice.reserve(to - from);
+  uint64_t at = kHeaderBytes;  // bytes of the file hashed so far
+  Bytes chunk;
+  bool first = true;
+  const Digest32 sum = blake2b_256_chunks([&]() -> std::span<const uint8_t> {
+    if (first) {
+      first = false;
+      return head;
+    }
+    const uint64_t want = std::min<uint64_t>(uint64_t{1} << 20, size - kChecksumBytes - at);
+    chunk.clear();
+    if (want == 0) return {};
+    in.read_into(chunk, want);
+    if (chunk.size() < want) throw bad(fmt::format("truncated: the header announces {} bytes", size));
+    const uint64_t lo = std::max(at, from), hi = std::min(at + want, to);
+    if (lo < hi)
+      slice.insert(slice.end(), chunk.begin() + static_cast<ptrdiff_t>(lo - at),
+                   chunk.begin() + static_cast<ptrdiff_t>(hi - at));
+    if (at < kHeaderBytes + kPrefix)
+      prefix.insert(prefix.end(), chunk.begin(),
+                    chunk.begin() + static_cast<ptrdiff_t>(std::min(want, kHeaderBytes + kPrefix - at)));
+    at += want;
+    return chunk;
+  });
+  Bytes trailer;
+  in.read_into(trailer, kChecksumBytes + 1);
+  if (trailer.size() < kChecksumBytes) throw bad(fmt::format("truncated: the header announces {} bytes", size));
+  if (trailer.size() > kChecksumBytes) throw bad("unexpected bytes after the end of the message");
+  if (!std::equal(sum.begin(), sum.end(), trailer.begin())) throw bad("checksum mismatch: the message is corrupted");
+  const uint8_t* b = prefix.data() + kHeaderBytes;
+  if (b[0] != 1 || le::get64(b + 1) != m.R || le::get64(b + 9) != p.length || le::get64(b + 17) != packed)
+    throw bad(fmt::format("is not a vector modulo {} of {} elements", m.R, p.length));
+  std::vector<uint64_t> v;
+  try {
+    v = unpack(slice, e - a, bits);
+  } catch (const Error& err) {
+    throw bad(err.what());
+  }
+  for (size_t i = 0; i < v.size(); ++i)
+    if (v[i] >= m.R) throw bad(fmt::format("element {} is {}, outside [0, {})", a + i, v[i], m.R));
+  v.erase(v.begin() + static_cast<ptrdiff_t>(end - a), v.end());
+  v.erase(v.begin(), v.begin() + static_cast<ptrdiff_t>(begin - a));
+  return v;
 }
 
 Marker SessionDir::marker_of(Round r) {

@@ -76,6 +76,10 @@ class SessionDir {
   std::vector<uint32_t> survivors(const SessionId& sid) const;
   Consistency consistency(const SessionId& sid) const;
   std::vector<uint64_t> masked_sum(const Params& p, const SessionId& sid) const;
+  // Elements [begin, end) of the masked sum, checked as masked_sum checks the whole (its checksum
+  // over the whole file, hashed as it streams past), holding only those elements: a range task's
+  // memory is O(end - begin) (secagg-collect unmask --range).
+  std::vector<uint64_t> masked_sum_range(const Params& p, const SessionId& sid, uint64_t begin, uint64_t end) const;
 
   // The marker that ends round r's step (roster, u2, survivors, consistency, aggregate).
   static Marker marker_of(Round r);

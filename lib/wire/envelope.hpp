@@ -110,7 +110,8 @@ enum class Party : uint8_t { client, server };
   X(16, certificate, "certificate", none, server, Certificate, 0, 0, 0, 0, kBodySlack)                             \
   X(17, consistency_signature, "consistency-signature", r3, client, SurvivorSignature, 0, 0, 0, 0, kBodySlack)      \
   X(18, consistency, "consistency", r3, server, Consistency, kPerSignature, 0, 0, 0, kBodySlack)            \
-  X(19, neighbourhood, "neighbourhood", r0, server, Neighbourhood, kPerWindowSlot, 0, 0, 0, kBodySlack)
+  X(19, neighbourhood, "neighbourhood", r0, server, Neighbourhood, kPerWindowSlot, 0, 0, 0, kBodySlack)             \
+  X(20, unmask_part, "unmask-part", none, server, UnmaskPart, kPerId, 0, 1, 0, kBodySlack)
 
 // Generous sizes of the cereal encodings the bounds are made of (each well above the real size).
 inline constexpr uint64_t kBodySlack = 4096;      // every body's fixed fields (a notice's reason is at most 512 bytes)

@@ -265,6 +265,7 @@ SECAGG_BODY(Certificate)
 SECAGG_BODY(SurvivorSignature)
 SECAGG_BODY(Consistency)
 SECAGG_BODY(Neighbourhood)
+SECAGG_BODY(UnmaskPart)
 #undef SECAGG_BODY
 
 namespace {
@@ -374,6 +375,11 @@ std::string describe(const Certificate& c, MsgType) {
 std::string describe(const SurvivorSignature&, MsgType) { return {}; }
 std::string describe(const Consistency& c, MsgType) {
   return fmt::format("u3={} u4={}", id_list_text(c.u3), id_list_text(c.signer_ids()));
+}
+
+std::string describe(const UnmaskPart& u, MsgType) {
+  return fmt::format("modulus={} length={} range={}:{} elements={} inputs={} responders={}", u.modulus, u.total,
+                     u.offset, u.offset + u.count, u.count, to_hex(u.inputs).substr(0, 16), id_list_text(u.responders));
 }
 
 template <class B>

@@ -207,6 +207,20 @@ struct Selection {
   double r_max = 0;                    // the values session's clip: the largest |residual| on M
 };
 
+// secagg-collect unmask --range A:B (docs/protocol.md, "Range unmasking"): the aggregate's elements
+// [offset, offset + count) of a session whose vectors have `total` elements, and what they were
+// computed from: `inputs` binds the round-4 messages (round4_inputs_digest in server_session.hpp)
+// and `responders` lists their senders, sorted. Parts of one session with one digest and no gap or
+// overlap make the aggregate (secagg-collect join).
+struct UnmaskPart {
+  uint64_t modulus = 0;  // R
+  uint64_t total = 0;    // L, the session's length
+  uint64_t offset = 0;   // A
+  uint64_t count = 0;    // B - A, at least 1
+  Digest32 inputs{};
+  std::vector<uint32_t> responders;
+  Bytes packed;  // count elements of the ring's bits, packed as a RingVector's (PACKED VECTORS)
+};
 // An Ed25519 identity (docs/security.md; man/secagg-formats.5, Identity): a long-term signing
 // key, valid across sessions (its envelope's session id is zero). The seed is secret; pk is
 // ed25519_public(seed), kept so that a reader can check the file is whole.

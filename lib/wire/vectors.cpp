@@ -98,6 +98,47 @@ Bytes vector_message(std::span<const uint64_t> v, Modulus m, const SessionId& se
   return encode_ring_vector(MsgType::vector, session, kServerId, kServerId, m, v);
 }
 
+Bytes part_message(std::span<const uint64_t> v, uint64_t offset, uint64_t total, const Digest32& inputs,
+                   std::vector<uint32_t> responders, Modulus m, const SessionId& session) {
+  const UnmaskPart body{.modulus = m.R,
+                        .total = total,
+                        .offset = offset,
+                        .count = v.size(),
+                        .inputs = inputs,
+                        .responders = std::move(responders),
+                        .packed = pack(v, m.bits())};
+  return encode(MsgType::unmask_part, session, kServerId, kServerId, body);
+}
+
+Part read_part(const Envelope& env, Modulus m, uint64_t total, const std::string& origin) {
+  if (env.type != MsgType::unmask_part)
+    throw Error(Exit::data, fmt::format("{}: is a message of type {}, not an unmask-part (from secagg-collect unmask "
+                                        "--range)",
+                                        origin, type_name(env.type)));
+  Part part{.body = decode_body<UnmaskPart>(env, origin), .elements = {}};
+  UnmaskPart& b = part.body;
+  auto bad = [&](const std::string& what) { return Error(Exit::data, fmt::format("{}: {}", origin, what)); };
+  if (b.modulus != m.R) throw bad(fmt::format("part is modulo {}, the session works modulo {}", b.modulus, m.R));
+  if (b.total != total)
+    throw bad(fmt::format("part is of a vector of {} elements, the session's have {}", b.total, total));
+  if (b.count == 0 || b.offset >= total || b.count > total - b.offset)
+    throw bad(fmt::format("part's range [{}, {}) is not within [0, {}) or is empty", b.offset, b.offset + b.count,
+                          total));
+  for (size_t i = 0; i < b.responders.size(); ++i)
+    if (b.responders[i] == 0 || (i > 0 && b.responders[i] <= b.responders[i - 1]))
+      throw bad("part's responders are not sorted distinct client ids");
+  try {
+    part.elements = unpack(b.packed, static_cast<size_t>(b.count), m.bits());
+  } catch (const Error& e) {
+    throw bad(e.what());
+  }
+  Bytes().swap(b.packed);
+  for (size_t i = 0; i < part.elements.size(); ++i)
+    if (part.elements[i] >= m.R)
+      throw bad(fmt::format("element {} is {}, outside [0, {})", b.offset + i, part.elements[i], m.R));
+  return part;
+}
+
 std::string vector_text(std::span<const uint64_t> v) {
   std::string out;
   out.reserve(v.size() * 11);

@@ -8,6 +8,7 @@
 
 #include "bytes.hpp"
 #include "envelope.hpp"
+#include "messages.hpp"
 #include "modulus.hpp"
 
 namespace secagg {
@@ -26,5 +27,19 @@ uint64_t max_input_bytes(uint64_t values);
 
 Bytes vector_message(std::span<const uint64_t> v, Modulus m, const SessionId& session);
 std::string vector_text(std::span<const uint64_t> v);  // one element per line
+
+// An unmask-part message (secagg-collect unmask --range): v holds the aggregate's elements
+// [offset, offset + v.size()) of a vector of `total` elements.
+Bytes part_message(std::span<const uint64_t> v, uint64_t offset, uint64_t total, const Digest32& inputs,
+                   std::vector<uint32_t> responders, Modulus m, const SessionId& session);
+// A part's body, checked against a session of modulus m and length `total`: a range [offset,
+// offset + count) with 1 <= count and offset + count <= total, packed elements of m's bits that are
+// exactly count (zero padding) and each below R, responders sorted and distinct. The body's
+// `packed` is emptied into `elements`. Throws Error(Exit::data) naming origin.
+struct Part {
+  UnmaskPart body;
+  std::vector<uint64_t> elements;
+};
+Part read_part(const Envelope& env, Modulus m, uint64_t total, const std::string& origin);
 
 }  // namespace secagg

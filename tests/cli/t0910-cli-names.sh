@@ -23,7 +23,7 @@ expect_exit 64 secagg-collect frobnicate
 expect_err "unknown subcommand 'frobnicate' (one of: 'setup', 'keys'"
 # An option of another subcommand is placed, not guessed at.
 expect_exit 64 secagg-collect keys --session S --text adv1.msg
-expect_err "unknown option '--text' for 'secagg-collect keys'; it is an option of 'unmask', 'combine', 'serve'"
+expect_err "unknown option '--text' for 'secagg-collect keys'; it is an option of 'unmask', 'join', 'combine', 'serve'"
 expect_exit 64 secagg-collect --session S keys adv1.msg
 expect_err "unknown option '--session' before the subcommand"
 expect_exit 64 secagg-collect serve --sesion S --listen 127.0.0.1:0

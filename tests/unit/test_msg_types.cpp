@@ -92,7 +92,7 @@ TEST_CASE("every message type has a name, a round, a sender and a body, as man/s
                       {13, "selection", 255, false},     {14, "identity", 255, false},
                       {15, "identity-public", 255, false}, {16, "certificate", 255, false},
                       {17, "consistency-signature", 3, true}, {18, "consistency", 3, false},
-                      {19, "neighbourhood", 0, false}};
+                      {19, "neighbourhood", 0, false},   {20, "unmask-part", 255, false}};
   REQUIRE(kMsgTypeCount == std::size(rows));
   CHECK(!valid_type(0));
   CHECK(!valid_type(static_cast<uint8_t>(kMsgTypeCount + 1)));

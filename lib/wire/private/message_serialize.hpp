@@ -296,6 +296,13 @@ void serialize(A& ar, RingVector& v) {
 }
 
 template <class A>
+void serialize(A& ar, UnmaskPart& u) {
+  ar(cereal::make_nvp("modulus", u.modulus), cereal::make_nvp("total", u.total), cereal::make_nvp("offset", u.offset),
+     cereal::make_nvp("count", u.count), cereal::make_nvp("inputs", ser::fixed(u.inputs)),
+     cereal::make_nvp("responders", ser::list(u.responders)), cereal::make_nvp("packed", ser::blob(u.packed)));
+}
+
+template <class A>
 void serialize(A& ar, IdList& l) { ar(cereal::make_nvp("ids", ser::list(l.ids))); }
 
 template <class A>
