@@ -15,17 +15,17 @@ set -euo pipefail
 die() { echo "local-cluster: error: $*" >&2; exit 1; }
 
 # log_tail FILE: the last lines of a daemon's log, to say why it did not come up.
-log_tail() { [[ -s $1 ]] && tail -n 8 "$1" | sed 's/^/  | /' >&2 || true; }
+log_tail() { if [[ -s $1 ]]; then tail -n 8 "$1" | sed 's/^/  | /' >&2; fi; }
 
 # A free TCP port (the kernel picks it; the tiny window before the daemon binds it is accepted).
 free_port() {
   python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 
-# wait_for SECONDS DESCRIPTION CMD...: poll CMD until it succeeds; fail after SECONDS.
+# wait_for SECONDS CMD...: poll CMD until it succeeds; fail after SECONDS.
 wait_for() {
-  local limit=$1 what=$2 i
-  shift 2
+  local limit=$1 i
+  shift
   for ((i = 0; i < limit * 5; i++)); do
     "$@" >/dev/null 2>&1 && return 0
     sleep 0.2
@@ -59,7 +59,7 @@ start() {
     --pid-file="$dir/run/munged.pid" --log-file="$dir/log/munged.log" \
     --seed-file="$dir/run/munged.seed" 2>>"$dir/log/munged.log" ||
     { log_tail "$dir/log/munged.log"; die "munged did not start (log: $dir/log/munged.log)"; }
-  wait_for 10 munged test -s "$dir/run/munged.pid" ||
+  wait_for 10 test -s "$dir/run/munged.pid" ||
     { log_tail "$dir/log/munged.log"; die "munged wrote no pid file"; }
   echo "munged $(cat "$dir/run/munged.pid")" >>"$dir/pids"
 
@@ -119,7 +119,7 @@ EOF
   slurmctld -D -c -i -f "$SLURM_CONF" </dev/null >>"$dir/log/slurmctld.out" 2>&1 &
   echo "slurmctld $!" >>"$dir/pids"
   local ctld=$!
-  wait_for 30 slurmctld scontrol ping || {
+  wait_for 30 scontrol ping || {
     alive "$ctld" || echo "local-cluster: slurmctld exited" >&2
     log_tail "$dir/log/slurmctld.log"; log_tail "$dir/log/slurmctld.out"
     stop "$dir" >/dev/null 2>&1 || true
@@ -129,7 +129,7 @@ EOF
   echo "slurmd $!" >>"$dir/pids"
   local sd=$!
   node_idle() { [[ $(sinfo -h -N -n "$host" -o %T 2>/dev/null) == idle ]]; }
-  wait_for 60 "node idle" node_idle || {
+  wait_for 60 node_idle || {
     alive "$sd" || echo "local-cluster: slurmd exited" >&2
     echo "local-cluster: node state: $(sinfo -h -N -o '%T %E' 2>&1)" >&2
     log_tail "$dir/log/slurmd.log"; log_tail "$dir/log/slurmd.out"
@@ -146,9 +146,10 @@ stop() {
   # children, and slurmd does not take them down with it.
   export SLURM_CONF=$dir/slurm.conf PATH=$PATH:/usr/sbin
   if scontrol ping >/dev/null 2>&1 && [[ -n $(squeue -h -o %i 2>/dev/null) ]]; then
+    # shellcheck disable=SC2046 # job ids: one word each
     scancel --full $(squeue -h -o %i) 2>/dev/null || true
     no_jobs() { [[ -z $(squeue -h -t running,completing -o %i 2>/dev/null) ]]; }
-    wait_for 20 "jobs cancelled" no_jobs || echo "local-cluster: warning: jobs still running after 20 s" >&2
+    wait_for 20 no_jobs || echo "local-cluster: warning: jobs still running after 20 s" >&2
   fi
   while read -r name pid; do
     # Kill a recorded pid only while it is still the daemon we started (pids get reused).
