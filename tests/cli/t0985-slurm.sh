@@ -30,7 +30,10 @@ pass
 # Stop the cluster whatever happens, before lib.sh's _finish removes the work directory.
 CLUSTER=$WORK/cluster
 stop_cluster() { if [[ -f $CLUSTER/pids ]]; then "$SLURM_DIR/local-cluster.sh" stop "$CLUSTER" || true; fi; }
-trap 'rc=$?; stop_cluster; (exit $rc); _finish' EXIT
+# bash skips the EXIT trap when a signal kills it (ctest's timeout): make the signals exit.
+trap 'rc=$?; trap - ERR; set +e; stop_cluster; (exit $rc); _finish' EXIT
+trap 'exit 143' TERM
+trap 'exit 130' INT
 
 section "a local cluster: munged, slurmctld, slurmd"
 mkdir "$CLUSTER"
