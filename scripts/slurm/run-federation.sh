@@ -25,7 +25,10 @@ set -euo pipefail
 die() { echo "run-federation: error: $*" >&2; exit 64; }
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
-(($# >= 1)) || die "usage: run-federation.sh WORK --shards S --clients-per-shard N --length L [options] [-- SBATCH-ARGS]"
+if (($# == 0)) || [[ $1 == -h || $1 == --help ]]; then
+  sed -n '2,/^set -euo/{/^# \{0,1\}/s/^# \{0,1\}//p}' "${BASH_SOURCE[0]}" | grep -v '^set -euo'
+  exit 0
+fi
 work=$1
 shift
 mode=sim shards="" per="" length="" mbits=32 bits="" clip="" threshold="" neighbours=""
