@@ -103,8 +103,6 @@ SchedulerParameters=batch_sched_delay=0,sched_min_interval=0
 SelectType=select/cons_tres
 SelectTypeParameters=CR_Core
 ReturnToService=2
-# A test wants a finished job gone from the queue soon, but still visible to scontrol briefly.
-MinJobAge=30
 SlurmctldTimeout=30
 SlurmdTimeout=60
 InactiveLimit=0
@@ -119,23 +117,25 @@ EOF
   slurmctld -D -c -i -f "$SLURM_CONF" </dev/null >>"$dir/log/slurmctld.out" 2>&1 &
   echo "slurmctld $!" >>"$dir/pids"
   local ctld=$!
-  wait_for 30 scontrol ping || {
+  # Stop waiting as soon as the daemon is dead: its log says why.
+  ctld_up() { ! alive "$ctld" || scontrol ping; }
+  if ! wait_for 30 ctld_up || ! alive "$ctld"; then
     alive "$ctld" || echo "local-cluster: slurmctld exited" >&2
     log_tail "$dir/log/slurmctld.log"; log_tail "$dir/log/slurmctld.out"
     stop "$dir" >/dev/null 2>&1 || true
-    die "slurmctld did not answer within 30 s (log: $dir/log/slurmctld.log)"
-  }
-  slurmd -D -f "$SLURM_CONF" </dev/null >>"$dir/log/slurmd.out" 2>&1 &
+    die "slurmctld did not come up (log: $dir/log/slurmctld.log)"
+  fi
+  slurmd -D -N "$host" -f "$SLURM_CONF" </dev/null >>"$dir/log/slurmd.out" 2>&1 &
   echo "slurmd $!" >>"$dir/pids"
   local sd=$!
-  node_idle() { [[ $(sinfo -h -N -n "$host" -o %T 2>/dev/null) == idle ]]; }
-  wait_for 60 node_idle || {
+  node_idle() { ! alive "$sd" || [[ $(sinfo -h -N -n "$host" -o %T 2>/dev/null) == idle ]]; }
+  if ! wait_for 60 node_idle || ! alive "$sd"; then
     alive "$sd" || echo "local-cluster: slurmd exited" >&2
     echo "local-cluster: node state: $(sinfo -h -N -o '%T %E' 2>&1)" >&2
     log_tail "$dir/log/slurmd.log"; log_tail "$dir/log/slurmd.out"
     stop "$dir" >/dev/null 2>&1 || true
-    die "node $host not idle within 60 s (logs: $dir/log)"
-  }
+    die "node $host did not come up idle (logs: $dir/log)"
+  fi
   echo "export SLURM_CONF=$dir/slurm.conf"
 }
 

@@ -80,8 +80,9 @@ dump() {
 } >&2
 
 section "wait for the combine job (at most 300 s)"
-state=""
-for ((s = 0; s < 1500; s++)); do
+# slurmctld keeps a finished job for MinJobAge (300 s): its state cannot vanish under the loop.
+state="" deadline=$((SECONDS + 300))
+while ((SECONDS < deadline)); do
   state=$(job_state "$COMBINE")
   [[ $state =~ ^(PENDING|RUNNING|CONFIGURING|COMPLETING|)$ ]] || break
   sleep 0.2
