@@ -47,9 +47,11 @@ start() {
   mkdir -p "$dir"
   dir=$(cd "$dir" && pwd)
   [[ -e $dir/pids ]] && die "$dir/pids exists: a cluster runs there already (stop it first)"
-  # munged and slurmd check that no one else can write where their keys and sockets are.
-  chmod 0700 "$dir"
-  mkdir -p "$dir"/{state,spool,log,run}
+  # munged and slurmd check that no one else can write where their keys and sockets are;
+  # others may pass through to munge's socket (a job of another user talks to it).
+  chmod 0711 "$dir"
+  mkdir -p "$dir"/{state,spool/"$(hostname -s)",log,run}
+  chmod 0711 "$dir/run"
   : >"$dir/pids"
 
   # --- munge: its own key, socket and files; as root it needs --force.
@@ -97,6 +99,7 @@ JobAcctGatherType=jobacct_gather/none
 AccountingStorageType=accounting_storage/none
 JobCompType=jobcomp/none
 MpiDefault=none
+MailProg=/bin/true
 SchedulerType=sched/backfill
 # Start a job as soon as it can run (the defaults batch jobs up for seconds: slow for a test).
 SchedulerParameters=batch_sched_delay=0,sched_min_interval=0
