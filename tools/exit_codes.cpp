@@ -150,6 +150,14 @@ const std::map<std::string, Codes, std::less<>>& table() {
     m["secagg-quantize decode"] = quantize;
     m["secagg-quantize topk"] = quantize;
     m["secagg-quantize settle"] = settle;
+    m["secagg-quantize account"] = {
+        {0, "success: the guarantee was printed"},
+        {64, "usage: an unknown or missing option, or a --rounds, --sampling or --delta outside its range"},
+        {65, "bad data: the parameters are not valid, or are not a DP session's (setup --dp)"},
+        {66, "missing input: the --params file does not exist or cannot be read"},
+        {70, "internal error (a bug in secagg)"},
+        {74, "I/O error while reading or writing"},
+        {77, "permission denied opening the --params file"}};
     m["secagg-sim"] = {
         {0, "success: the session completed and the aggregate equals the plaintext sum"},
         {1, "the session aborted: a survivor set had fewer than t clients (the table, summary and CSV are still "

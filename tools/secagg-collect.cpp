@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 
 #include "common.hpp"
+#include "dp_params.hpp"
 #include "durations.hpp"
 #include "error.hpp"
 #include "fileio.hpp"
@@ -212,6 +213,25 @@ void setup(const std::string& dir, Params p, const std::string& modulus_bits, ui
   // With a quantization spec, --length counts the floats; the ring vector adds the weight.
   if (p.quantized()) ++p.length;
   write_params(dir, p, prg);
+}
+
+// A distributed-DP session (docs/privacy.md): its ring, length and noise from the request, for
+// its clients, threshold and threat model. Says on stderr what the noise is calibrated for.
+void setup_dp(const std::string& dir, Params p, DdgRequest r, unsigned bits, uint64_t input_length,
+              const std::string& prg) {
+  r.bits = bits;
+  r.input_length = input_length;
+  p.quant_bits = 0;  // --bits is the ring's width here, not a quantization spec
+  setup_ddg(p, r);
+  write_params(dir, p, prg);
+  const dp::DdgSetting s = ddg_setting(p);
+  const dp::Guarantee g = dp::ddg_epsilon(s, 1, 1, p.dp_delta);
+  std::fprintf(stderr,
+               "secagg-collect: setup: dp ddg: noise multiplier %.4g calibrated for %u honest contributors (t - C = "
+               "%u - %u, not the n = %u expected), scale %.6g; one round costs epsilon = %.4g at delta = %g "
+               "(secagg-quantize account for more rounds)\n",
+               p.dp_noise_multiplier, p.dp_contributors, p.threshold, p.corrupt, p.clients, p.dp_scale, g.epsilon,
+               p.dp_delta);
 }
 
 // A union session (issue 12; docs/sparse.md): its vectors are the union encoding's, which sizes
@@ -674,6 +694,27 @@ int main(int argc, char** argv) {
                       "floor((n - 1) / 3)); with --neighbours k, t > (k + 1 + c) / 2 for the c corrupted neighbours "
                       "a client may have (docs/security.md); --threshold defaults to the smallest such t");
 
+  std::string dp_kind;
+  DdgRequest ddg;
+  c_setup->add_option("--dp", dp_kind,
+                      "Distributed differential privacy (docs/privacy.md): 'ddg', each client adds discrete Gaussian "
+                      "noise to its rotated, clipped, scaled and rounded update (secagg-quantize encode); --length "
+                      "counts its floats, --bits is the ring's width (R = 2^bits), and --l2-clip and "
+                      "--noise-multiplier or --target-epsilon are required");
+  c_setup->add_option("--l2-clip", ddg.l2_clip, "DP: clip each client's update to this L2 norm c");
+  c_setup->add_option("--noise-multiplier", ddg.noise_multiplier,
+                      "DP: the noise of the t - C honest contributors adds up to stddev z x c (z given here)");
+  c_setup->add_option("--target-epsilon", ddg.target_epsilon,
+                      "DP: instead of --noise-multiplier, the smallest z whose epsilon over --rounds is at most this");
+  c_setup->add_option("--delta", ddg.delta, "DP: the delta of the (epsilon, delta) guarantee (default 1e-5)");
+  c_setup->add_option("--rounds", ddg.rounds, "DP: with --target-epsilon, the rounds the budget covers (default 1)");
+  c_setup->add_option("--sampling", ddg.sampling,
+                      "DP: with --target-epsilon, the rate at which clients are Poisson-sampled into each round "
+                      "(default 1)");
+  c_setup->add_option("--beta", ddg.beta,
+                      "DP: conditional rounding retries while the rounded norm exceeds the bound that holds with "
+                      "probability 1 - beta (default e^-0.5, the DDG paper's)");
+
   std::string shard_of;
   c_setup->add_option("--shard-of", shard_of,
                       "Make a shard of the top session TOP (docs/shards.md): its modulus, length, quantization spec "
@@ -818,6 +859,25 @@ int main(int argc, char** argv) {
         for (const char* o : opts)
           if (given(o)) throw Error(Exit::usage, fmt::format("{} cannot be given with {}: {}", o, with, why));
       };
+      const bool dp_only = given("--l2-clip") || given("--noise-multiplier") || given("--target-epsilon") ||
+                           given("--delta") || given("--rounds") || given("--sampling") || given("--beta");
+      if (given("--dp")) {
+        if (dp_kind != "ddg") throw Error(Exit::usage, fmt::format("--dp '{}' is not ddg", dp_kind));
+        refuse({"--modulus-bits", "--modulus", "--clip", "--max-weight", "--union", "--select", "--model-length", "--k",
+                "--union-cells-factor", "--shard-of", "--shard-clients"},
+               "--dp", "a DP session sizes its ring with --bits and encodes its own values");
+        if (!given("--length") || !given("--bits") || !given("--l2-clip"))
+          throw Error(Exit::usage, "--dp ddg needs --length, --bits and --l2-clip");
+        if (given("--noise-multiplier") == given("--target-epsilon"))
+          throw Error(Exit::usage, "--dp ddg needs exactly one of --noise-multiplier and --target-epsilon");
+        if (given("--noise-multiplier") && (given("--rounds") || given("--sampling")))
+          throw Error(Exit::usage, "--rounds and --sampling choose the noise for --target-epsilon; with "
+                                   "--noise-multiplier, secagg-quantize account gives epsilon for any rounds");
+        setup_dp(dir, p, ddg, quant_bits, p.length, prg);
+        return;
+      }
+      if (dp_only) throw Error(Exit::usage, "--l2-clip, --noise-multiplier, --target-epsilon, --delta, --rounds, "
+                                            "--sampling and --beta belong to a DP session: give --dp ddg");
       if (given("--shard-of")) {
         refuse({"--length", "--modulus-bits", "--modulus", "--bits", "--clip", "--max-weight", "--prg", "--union",
                 "--select", "--model-length", "--k", "--union-cells-factor", "--shard-clients"},

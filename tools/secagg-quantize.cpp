@@ -13,6 +13,7 @@
 
 #include "common.hpp"
 #include "crypto.hpp"
+#include "dp_params.hpp"
 #include "error.hpp"
 #include "fileio.hpp"
 #include "floats.hpp"
@@ -276,8 +277,43 @@ int main(int argc, char** argv) {
   s_params->needs(s_surv);
   s_id->needs(s_surv);
 
+  uint64_t acc_rounds = 0;
+  double acc_sampling = 1, acc_delta = 0;
+  auto* acct = app.add_subcommand(
+      "account",
+      "Distributed DP (docs/privacy.md): print the (epsilon, delta) guarantee of a DP session's settings over R "
+      "rounds, as 'epsilon=E delta=D rounds=R ...': the Renyi DP of the distributed discrete Gaussian (Kairouz, Liu "
+      "and Steinke, 2021) for the t - C honest contributors the noise is calibrated for, composed over the rounds "
+      "and converted to (epsilon, delta)");
+  acct->add_option("--params", params_path, "A DP session's parameters (S/params.msg from secagg-collect setup --dp)")
+      ->required();
+  acct->add_option("--rounds", acc_rounds, "Rounds R run with these settings (each a new session of the same "
+                                           "parameters)")
+      ->required()
+      ->check(CLI::Range(uint64_t{1}, uint64_t{1} << 40));
+  acct->add_option("--sampling", acc_sampling, "The rate q at which clients are Poisson-sampled into each round "
+                                               "(default 1: every client, every round)");
+  acct->add_option("--delta", acc_delta, "The delta to report epsilon for (default: the session's, from setup)");
+
   return tool::run(app, argc, argv, [&] {
     std::string origin = input == "-" ? "<stdin>" : input;
+    if (acct->parsed()) {
+      if (!(acc_sampling > 0 && acc_sampling <= 1))
+        throw Error(Exit::usage, fmt::format("--sampling {} must be in (0, 1]", acc_sampling));
+      if (acct->count("--delta") && !(acc_delta > 0 && acc_delta < 1))
+        throw Error(Exit::usage, fmt::format("--delta {} must be in (0, 1)", acc_delta));
+      Session s = read_params(params_path);
+      if (!s.params.private_dp())
+        throw Error(Exit::data, fmt::format("{}: not a DP session (set up without --dp): its sum carries no noise, "
+                                            "so it has no epsilon",
+                                            params_path == "-" ? "<stdin>" : params_path));
+      const double delta = acct->count("--delta") ? acc_delta : s.params.dp_delta;
+      const dp::Guarantee g = dp::ddg_epsilon(ddg_setting(s.params), acc_rounds, acc_sampling, delta);
+      std::printf("epsilon=%.6g delta=%g rounds=%llu sampling=%g order=%d noise_multiplier=%g contributors=%u\n",
+                  g.epsilon, g.delta, static_cast<unsigned long long>(acc_rounds), acc_sampling, g.order,
+                  s.params.dp_noise_multiplier, s.params.dp_contributors);
+      return;
+    }
     std::string params_origin = params_path == "-" ? "<stdin>" : params_path;
     if (topk->parsed()) {
       refuse_stdio(residual, "--residual");

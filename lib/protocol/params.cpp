@@ -1,6 +1,7 @@
 #include "params.hpp"
 
 #include <algorithm>
+#include <cmath>
 
 #include <fmt/format.h>
 
@@ -121,7 +122,50 @@ void validate_threat(const Params& p) {
                         p.threshold, p.neighbours, c, p.corrupt, p.clients, c, need));
 }
 
+// The distributed-DP fields (docs/privacy.md): none without --dp; a DDG session is dense and
+// alone (no quantization spec, no federation), sums in the ring of 2^b, and its vectors are the
+// weight and the update padded to a power of two.
+void validate_dp(const Params& p) {
+  auto bad = [](const std::string& m) { return Error(Exit::usage, m); };
+  if (p.dp == DpKind::none) {
+    if (p.dp_l2_clip != 0 || p.dp_noise_multiplier != 0 || p.dp_beta != 0 || p.dp_scale != 0 || p.dp_delta != 0 ||
+        p.dp_contributors != 0 || p.dp_input_length != 0)
+      throw bad("an L2 clip, noise multiplier, beta, scale, delta, contributor count and input length belong to a "
+                "distributed-DP session (--dp)");
+    return;
+  }
+  if (p.dp != DpKind::ddg) throw bad(fmt::format("unknown DP mechanism {}", static_cast<unsigned>(p.dp)));
+  if (p.sparse != SparseKind::none) throw bad("a sparse session cannot add distributed-DP noise");
+  if (p.quantized()) throw bad("a DP session encodes its own values: it has no quantization spec (--clip, --max-weight)");
+  if (p.is_shard() || p.shard_clients != 0) throw bad("a DP session cannot be part of a sharded federation");
+  if ((p.modulus & (p.modulus - 1)) != 0)
+    throw bad(fmt::format("modulus is {}; a DP session works modulo a power of two, 2^bits", p.modulus));
+  auto positive = [&](double v, const char* what) {
+    if (!(v > 0) || !std::isfinite(v)) throw bad(fmt::format("{} is {}; it must be a finite number above 0", what, v));
+  };
+  positive(p.dp_l2_clip, "L2 clip");
+  positive(p.dp_noise_multiplier, "noise multiplier");
+  positive(p.dp_scale, "scale");
+  if (!(p.dp_beta >= 0 && p.dp_beta < 1)) throw bad(fmt::format("beta is {}; it must be in [0, 1)", p.dp_beta));
+  if (!(p.dp_delta > 0 && p.dp_delta < 1)) throw bad(fmt::format("delta is {}; it must be in (0, 1)", p.dp_delta));
+  if (p.dp_contributors < 1 || p.dp_contributors > p.threshold)
+    throw bad(fmt::format("the noise is calibrated for {} contributors; it must be in [1, threshold = {}]",
+                          p.dp_contributors, p.threshold));
+  if (p.dp_input_length < 1 || p.dp_input_length > kMaxLength / 2)
+    throw bad(fmt::format("input length is {}; it must be in [1, 2^29]", p.dp_input_length));
+  if (p.length != dp_padded_length(p.dp_input_length) + 1)
+    throw bad(fmt::format("length is {}; a DP session of {} inputs has {} + 1 elements (padded to a power of two, "
+                          "and the weight)",
+                          p.length, p.dp_input_length, dp_padded_length(p.dp_input_length)));
+}
+
 }  // namespace
+
+uint64_t dp_padded_length(uint64_t n) {
+  uint64_t d = 1;
+  while (d < n) d <<= 1;
+  return d;
+}
 
 void validate_params(const Params& p) {
   auto bad = [](const std::string& m) { return Error(Exit::usage, m); };
@@ -183,6 +227,7 @@ void validate_params(const Params& p) {
   validate_sparse(p);
   validate_threat(p);
   validate_federation(p);
+  validate_dp(p);
 }
 
 void check_params_file(const Params& p, const std::string& origin) {

@@ -23,7 +23,9 @@ inline constexpr uint64_t kMaxModelLength = uint64_t{1} << 31;
 // (parent set) or a hierarchical top (2 <= shard_clients <= 2^20) or neither, and dense.
 // insecure_threshold is 0 or 1. An active session (threat model active) names a CA, runs full
 // SecAgg, has C < n and t > (n + C)/2, and no insecure threshold; any other session has C = 0 and
-// no CA.
+// no CA. A distributed-DP session (docs/privacy.md) is dense, unquantized, unsharded, modulo a
+// power of two, with finite positive clip, noise multiplier and scale, beta in [0, 1), delta in
+// (0, 1), 1 <= contributors <= t, and length = the padded input length + 1; any other has none.
 void validate_params(const Params& p);
 // validate_params for parameters read from a file: every reader checks them, whoever wrote
 // the file. Throws Error(Exit::data): "<origin>: invalid session parameters: <bound>".
@@ -53,6 +55,9 @@ uint64_t max_message_bytes(MsgType type, const Params& p);
 uint64_t min_modulus_for(uint64_t n, uint64_t max_weight, unsigned bits);
 // The smallest power-of-two exponent b with 2^b >= min_modulus_for(...); 0 if none <= 62.
 unsigned auto_modulus_bits(uint64_t n, uint64_t max_weight, unsigned bits);
+
+// The power of two a DP session pads n inputs to (docs/privacy.md, the rotation).
+uint64_t dp_padded_length(uint64_t n);
 
 // The smallest threshold that meets the T1 bound t > n/2.
 uint32_t min_secure_threshold(uint32_t n);

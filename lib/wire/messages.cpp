@@ -25,6 +25,14 @@ const char* sparse_name(SparseKind k) {
   return "unknown";
 }
 
+const char* dp_name(DpKind k) {
+  switch (k) {
+    case DpKind::none: return "none";
+    case DpKind::ddg: return "ddg";
+  }
+  return "unknown";
+}
+
 const char* threat_model_name(ThreatModel m) {
   switch (m) {
     case ThreatModel::honest_but_curious: return "honest-but-curious";
@@ -332,6 +340,9 @@ std::string describe(const Params& p, MsgType) {
     what += fmt::format(" threat_model={} corrupt={}", threat_model_name(p.threat), p.corrupt);
   if (p.is_shard()) what += " shard_of=" + session_hex(p.parent);
   if (p.shard_clients) what += fmt::format(" shard_clients={}", p.shard_clients);
+  if (p.private_dp())
+    what += fmt::format(" dp={} l2_clip={} noise_multiplier={} contributors={} input_length={}", dp_name(p.dp),
+                        p.dp_l2_clip, p.dp_noise_multiplier, p.dp_contributors, p.dp_input_length);
   return what;
 }
 std::string describe(const Roster& r, MsgType) {

@@ -27,8 +27,13 @@ enum class SparseKind : uint8_t { none = 0, union_plain = 1, union_private = 2, 
 // more (honest-but-curious, the paper's T1), or anything at all (active: the paper's T2, with
 // certified identities and the consistency round).
 enum class ThreatModel : uint8_t { honest_but_curious = 0, active = 1 };
+// Distributed differential privacy (docs/privacy.md): none, or the distributed discrete Gaussian
+// of Kairouz, Liu and Steinke (DDG), added by each client before masking.
+enum class DpKind : uint8_t { none = 0, ddg = 1 };
 // "honest-but-curious", "active" ("unknown" otherwise).
 const char* threat_model_name(ThreatModel m);
+// "ddg" ("none" for none, "unknown" otherwise).
+const char* dp_name(DpKind k);
 // "union-plain", "union-private", "values" ("none" for none, "unknown" otherwise).
 const char* sparse_name(SparseKind k);
 
@@ -69,12 +74,26 @@ struct Params {
   // other session, whose parameters are then byte for byte what they were before shards existed.
   SessionId parent{};
   uint32_t shard_clients = 0;
+  // Distributed DP (docs/privacy.md): none in every other session, whose parameters are then
+  // byte for byte what they were before DP existed. A DDG session's vectors are the element 0
+  // weight (1 per client) and the d = length - 1 coordinates of a rotated, clipped, scaled,
+  // rounded and noised update of dp_input_length floats, padded to the power of two d; the ring
+  // is 2^bits. The noise is calibrated for dp_contributors honest contributors (t - C).
+  DpKind dp = DpKind::none;
+  double dp_l2_clip = 0;           // c
+  double dp_noise_multiplier = 0;  // z: the contributors' summed noise has stddev z c
+  double dp_beta = 0;              // conditional rounding (DDG Theorem 1)
+  double dp_scale = 0;             // s: values are multiplied by s before rounding
+  double dp_delta = 0;             // the delta the accountant reports epsilon for
+  uint32_t dp_contributors = 0;
+  uint64_t dp_input_length = 0;
 
   Modulus ring() const { return Modulus{modulus}; }
   bool active() const { return threat == ThreatModel::active; }
   bool quantized() const { return quant_bits != 0; }
   PrgKind prg_kind() const { return static_cast<PrgKind>(prg); }
   bool is_shard() const { return parent != SessionId{}; }
+  bool private_dp() const { return dp != DpKind::none; }
   // The most clients whose inputs can end up in this session's sum: n, or n x shard_clients in a
   // hierarchical top session. The modulus must hold that many quantized inputs without wrapping.
   uint64_t capacity() const { return uint64_t{clients} * (shard_clients ? shard_clients : 1); }

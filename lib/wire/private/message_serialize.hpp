@@ -30,6 +30,8 @@ namespace secagg {
 
 template <class A>
 void serialize_active(A& ar, Params& p);
+template <class A>
+void serialize_dp(A& ar, Params& p);
 
 template <class A>
 void serialize(A& ar, Params& p) {
@@ -49,8 +51,9 @@ void serialize(A& ar, Params& p) {
   // The top bit of the insecure-threshold byte says that the sparse fields follow max_weight; a
   // reader from before sparse sessions refuses the byte (it must be 0 or 1) rather than misread.
   // The next bit says the same of the active-mode fields, which follow the sparse ones, and the
-  // third of the federation fields (a shard's parent, a hierarchical top's shard bound), last.
-  constexpr uint8_t kSparseFollows = 0x80, kActiveFollows = 0x40, kFederationFollows = 0x20;
+  // third of the federation fields (a shard's parent, a hierarchical top's shard bound), and the
+  // fourth of the distributed-DP fields, last.
+  constexpr uint8_t kSparseFollows = 0x80, kActiveFollows = 0x40, kFederationFollows = 0x20, kDpFollows = 0x10;
   if constexpr (ser::is_text<A>) {
     ar(cereal::make_nvp("insecure_threshold", p.insecure_threshold));
   } else if constexpr (ser::is_input<A>) {
@@ -58,17 +61,19 @@ void serialize(A& ar, Params& p) {
   } else {
     uint8_t b = p.insecure_threshold | (p.sparse != SparseKind::none ? kSparseFollows : 0) |
                 (p.threat != ThreatModel::honest_but_curious ? kActiveFollows : 0) |
-                (p.is_shard() || p.shard_clients != 0 ? kFederationFollows : 0);
+                (p.is_shard() || p.shard_clients != 0 ? kFederationFollows : 0) | (p.private_dp() ? kDpFollows : 0);
     ar(cereal::make_nvp("insecure_threshold", b));
   }
   bool sparse_follows = p.sparse != SparseKind::none;
   bool active_follows = p.threat != ThreatModel::honest_but_curious;
   bool federation_follows = p.is_shard() || p.shard_clients != 0;
+  bool dp_follows = p.private_dp();
   if constexpr (ser::is_input<A>) {
     sparse_follows = (p.insecure_threshold & kSparseFollows) != 0;
     active_follows = (p.insecure_threshold & kActiveFollows) != 0;
     federation_follows = (p.insecure_threshold & kFederationFollows) != 0;
-    p.insecure_threshold &= static_cast<uint8_t>(~(kSparseFollows | kActiveFollows | kFederationFollows));
+    dp_follows = (p.insecure_threshold & kDpFollows) != 0;
+    p.insecure_threshold &= static_cast<uint8_t>(~(kSparseFollows | kActiveFollows | kFederationFollows | kDpFollows));
   }
   ar(cereal::make_nvp("quant_bits", p.quant_bits));
   if constexpr (ser::is_text<A>) {
@@ -102,11 +107,14 @@ void serialize(A& ar, Params& p) {
        cereal::make_nvp("union_cells", p.union_cells), cereal::make_nvp("selection", ser::fixed(p.selection)));
   }
   if (active_follows) serialize_active(ar, p);
-  if (!federation_follows) return;
-  ar(cereal::make_nvp("parent", ser::fixed(p.parent)), cereal::make_nvp("shard_clients", p.shard_clients));
-  if constexpr (ser::is_input<A>) {
-    if (!p.is_shard() && p.shard_clients == 0) throw Error(Exit::data, "its federation fields follow but are all zero");
+  if (federation_follows) {
+    ar(cereal::make_nvp("parent", ser::fixed(p.parent)), cereal::make_nvp("shard_clients", p.shard_clients));
+    if constexpr (ser::is_input<A>) {
+      if (!p.is_shard() && p.shard_clients == 0)
+        throw Error(Exit::data, "its federation fields follow but are all zero");
+    }
   }
+  if (dp_follows) serialize_dp(ar, p);
 }
 
 // The active-mode fields of Params (docs/security.md, "Active mode").
@@ -127,6 +135,44 @@ void serialize_active(A& ar, Params& p) {
     }
   }
   ar(cereal::make_nvp("corrupt", p.corrupt), cereal::make_nvp("ca_pk", ser::fixed(p.ca_pk)));
+}
+
+// A binary64 field; in JSON, which has no NaN or infinity, a forged one is shown as a string.
+template <class A>
+void serialize_double(A& ar, const char* name, double& v) {
+  if constexpr (ser::is_text<A>) {
+    if (!std::isfinite(v)) {
+      std::string w = std::isnan(v) ? "nan" : v > 0 ? "inf" : "-inf";
+      ar(cereal::make_nvp(name, w));
+      return;
+    }
+  }
+  ar(cereal::make_nvp(name, v));
+}
+
+// The distributed-DP fields of Params (docs/privacy.md).
+template <class A>
+void serialize_dp(A& ar, Params& p) {
+  if constexpr (ser::is_text<A>) {
+    std::string kind = dp_name(p.dp);
+    if (kind == "unknown")
+      ar(cereal::make_nvp("dp", static_cast<uint8_t>(p.dp)));
+    else
+      ar(cereal::make_nvp("dp", kind));
+  } else {
+    auto kind = static_cast<uint8_t>(p.dp);
+    ar(cereal::make_nvp("dp", kind));
+    if constexpr (ser::is_input<A>) {
+      if (kind == 0) throw Error(Exit::data, "its distributed-DP fields follow but name no mechanism");
+      p.dp = static_cast<DpKind>(kind);
+    }
+  }
+  serialize_double(ar, "l2_clip", p.dp_l2_clip);
+  serialize_double(ar, "noise_multiplier", p.dp_noise_multiplier);
+  serialize_double(ar, "beta", p.dp_beta);
+  serialize_double(ar, "scale", p.dp_scale);
+  serialize_double(ar, "delta", p.dp_delta);
+  ar(cereal::make_nvp("contributors", p.dp_contributors), cereal::make_nvp("input_length", p.dp_input_length));
 }
 
 template <class A>
