@@ -13,6 +13,7 @@
 
 #include "common.hpp"
 #include "crypto.hpp"
+#include "dp_codec.hpp"
 #include "dp_params.hpp"
 #include "error.hpp"
 #include "fileio.hpp"
@@ -47,12 +48,6 @@ Session read_params(const std::string& path) {
   s.params = decode_body<Params>(env, origin);
   s.id = env.session;
   check_params_file(s.params, origin);
-  return s;
-}
-
-Session read_session(const std::string& path) {
-  Session s = read_params(path);
-  s.spec = quant::spec_of(s.params, path == "-" ? "<stdin>" : path);
   return s;
 }
 
@@ -176,6 +171,35 @@ std::vector<npz::Array> shapes_like(const std::string& path, uint64_t values, bo
   if (!npy::looks_like_npy(b)) throw Error(Exit::data, path + ": --like needs an .npz or .npy file");
   npy::Header h = npy::parse_header(b, path);
   return {npz::Array{"", h.shape, {}}};
+}
+
+// A DP session's encode (docs/privacy.md): the client pipeline of dp_codec.hpp, its coins and
+// noise from a ChaCha20 stream under a fresh key (the system's generator, or the test mode's).
+void encode_dp(const Params& p, const SessionId& sid, std::vector<double> x, const std::string& out, bool text,
+               bool verbose, uint64_t replaced) {
+  Secret32 key;
+  random_bytes(key.data(), key.size());
+  ChaChaRandomBits rng(key.data());
+  dp::EncodeReport rep;
+  const std::vector<uint64_t> v = dp::ddg_encode(p, sid, std::move(x), rng, &rep);
+  if (text)
+    tool::write_output(out, vector_text(v));
+  else
+    tool::write_output(out, vector_message(v, p.ring(), sid));
+  if (rep.wrapped)
+    std::fprintf(stderr, "%s", fmt::format("secagg-quantize: warning: {} of {} coordinates wrapped around the ring "
+                                           "(their value with noise is outside [-R/2, R/2)): the session's --bits "
+                                           "are too few for this update\n",
+                                           rep.wrapped, p.length - 1)
+                                   .c_str());
+  if (verbose)
+    std::fprintf(stderr, "%s", fmt::format("secagg-quantize: DP: {} values padded to {}, L2 norm {:.6g}{}, {} "
+                                           "non-finite replaced by 0, rounded in {} draw{}, {} wrapped\n",
+                                           p.dp_input_length, p.length - 1, rep.norm,
+                                           rep.clipped ? fmt::format(" clipped to {}", p.dp_l2_clip) : "",
+                                           replaced, rep.rounding_tries, rep.rounding_tries == 1 ? "" : "s",
+                                           rep.wrapped)
+                                   .c_str());
 }
 
 }  // namespace
@@ -371,7 +395,21 @@ int main(int argc, char** argv) {
     }
     // Usage errors before any file is read.
     uint64_t weight = enc->parsed() ? parse_weight(weight_text) : 0;
-    Session s = read_session(params_path);
+    Session s = read_params(params_path);
+    const bool ddg = s.params.private_dp();
+    if (ddg) {
+      if (!select.empty()) throw Error(Exit::usage, "--select belongs to a values session, not a DP session");
+      if (enc->parsed() && weight != 1)
+        throw Error(Exit::usage, fmt::format("--weight {}: a DP session's clients all have weight 1 (a weight w would "
+                                             "multiply the update's sensitivity by w, and the noise is calibrated "
+                                             "for 1: docs/privacy.md)",
+                                             weight));
+      if (enc->parsed() && enc->count("--round"))
+        throw Error(Exit::usage, "--round: a DP session rounds by conditional randomized rounding, always");
+      if (enc->parsed() && strict_weight) throw Error(Exit::usage, "--strict-weight: a DP session's weights are all 1");
+    } else {
+      s.spec = quant::spec_of(s.params, params_origin);
+    }
     std::optional<SelectionArg> sel;
     if (!select.empty()) {
       require_sparse(s.params, false, params_origin, "--select needs a values session's parameters (V/params.msg)");
@@ -396,6 +434,16 @@ int main(int argc, char** argv) {
         } else {
           x = read_floats(raw_in, fmt_in, origin);
         }
+      }
+      if (ddg) {
+        if (x.size() != s.params.dp_input_length)
+          throw Error(Exit::data, fmt::format("{}: has {} values; the session's updates have {}", origin, x.size(),
+                                              s.params.dp_input_length));
+        const uint64_t replaced =
+            quant::handle_nonfinite(x, nan == "zero" ? quant::NonFinite::zero : quant::NonFinite::refuse, origin);
+        random_context("quantize encode");
+        encode_dp(s.params, s.id, std::move(x), out, text, verbose, replaced);
+        return;
       }
       quant::check_length(x.size(), s.spec, origin);
       uint64_t replaced = quant::handle_nonfinite(x, nan == "zero" ? quant::NonFinite::zero : quant::NonFinite::refuse,
@@ -425,7 +473,21 @@ int main(int argc, char** argv) {
       if (!dtype.empty() && !raw.empty()) throw Error(Exit::usage, "--raw names the dtype itself: drop --dtype");
       Bytes agg = read_file(input, max_input_bytes(s.params.length));
       auto sum = read_vector(agg, s.params.ring(), s.params.length, &s.id, origin);
-      quant::Average a = quant::decode(sum, s.spec, origin);
+      quant::Average a;
+      dp::Decoded dpd;
+      if (ddg) {
+        dpd = dp::ddg_decode(s.params, s.id, sum, origin);
+        a.values = std::move(dpd.average);
+        a.total_weight = dpd.contributors;
+        if (dpd.near_edge)
+          std::fprintf(stderr, "%s", fmt::format("secagg-quantize: warning: {}: {} of {} coordinates of the sum are "
+                                                 "within R/16 of the ring's edges: the sum may have wrapped (more "
+                                                 "--bits, or a smaller --l2-clip)\n",
+                                                 origin, dpd.near_edge, s.params.length - 1)
+                                         .c_str());
+      } else {
+        a = quant::decode(sum, s.spec, origin);
+      }
       if (sel) {
         // The model-length average: the selection's entries, zeros where no value was sent.
         std::vector<double> dense(sel->sel.model_length, 0.0);
@@ -469,9 +531,16 @@ int main(int argc, char** argv) {
                              : fmt::format("secagg-quantize: total weight {} (number of contributors unknown: no "
                                            "survivors.msg of this session next to {})\n",
                                            a.total_weight, params_path);
-        line += fmt::format("secagg-quantize: step {}: each value is within one step of the weighted average of the "
-                            "clipped updates (half a step if they were rounded to nearest)\n",
-                            s.spec.step());
+        if (ddg)
+          line += fmt::format("secagg-quantize: DP: the average carries the clients' discrete Gaussian noise, stddev "
+                              "{:.4g} / {} per value, and their rounding\n",
+                              s.params.dp_noise_multiplier * s.params.dp_l2_clip *
+                                  std::sqrt(double(a.total_weight) / s.params.dp_contributors),
+                              a.total_weight);
+        else
+          line += fmt::format("secagg-quantize: step {}: each value is within one step of the weighted average of "
+                              "the clipped updates (half a step if they were rounded to nearest)\n",
+                              s.spec.step());
         std::fputs(line.c_str(), stderr);
       }
     }
