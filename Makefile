@@ -20,7 +20,7 @@ build: configure
 # (ctest runs the labs' checks too: tests/cli/t0970-labs.sh, and the Slurm recipe on a local
 # cluster: tests/cli/t0985-slurm.sh.)
 test: build
-	@$(SECAGG_ROOT)/scripts/install-deps.sh $(FEDAVG_PACKAGES) $(LABS_PACKAGES) $(SLURM_PACKAGES)
+	@$(SECAGG_ROOT)/scripts/install-deps.sh $(FEDAVG_PACKAGES) $(LABS_PACKAGES) $(SLURM_PACKAGES) $(DP_PACKAGES)
 	@cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS)
 
 # Every lab's `make check` (labs/*/Makefile), each in a scratch copy of labs/, so that a lab a

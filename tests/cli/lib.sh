@@ -125,7 +125,7 @@ expect_exit() {
   elif ((want == 0)); then
     # The one line a file-mode server round prints on success: who is in and who dropped (select:
     # how many indices it selected).
-    if grep -Evq "^secagg-collect: (round [0-4]: [0-9]+ of [0-9]+ clients in |select: [0-9]+ of N = |combine: [0-9]+ shards of )|^secagg-[a-z]+: warning: " "$WORK/.stderr"; then
+    if grep -Evq "^secagg-collect: (round [0-4]: [0-9]+ of [0-9]+ clients in |select: [0-9]+ of N = |combine: [0-9]+ shards of |setup: dp ddg: )|^secagg-[a-z]+: warning: " "$WORK/.stderr"; then
       problem="succeeded but wrote to stderr"
     fi
   else
