@@ -116,10 +116,13 @@ Guarantee ddg_epsilon(const DdgSetting& s, uint64_t rounds, double q, double del
     const double total = static_cast<double>(rounds) * subsampled_rdp(a, q, rdp);
     const double eps = total + std::log1p(-1.0 / a) - (std::log(delta) + std::log(static_cast<double>(a))) / (a - 1);
     if (eps < g.epsilon) {
-      g.epsilon = std::max(eps, 0.0);
+      g.epsilon = eps;
       g.order = a;
     }
   }
+  // The conversion can go below 0 for a large delta; epsilon is never negative. Clamped only
+  // here, so that the order reported is the one that gave the least epsilon.
+  g.epsilon = std::max(g.epsilon, 0.0);
   return g;
 }
 
