@@ -428,7 +428,7 @@ int main(int argc, char** argv) {
         FloatInput fmt_in = raw.empty() ? FloatInput::detect : raw == "f32" ? FloatInput::raw_f32 : FloatInput::raw_f64;
         if (npz::looks_like_npz(raw_in)) {
           if (!raw.empty()) throw Error(Exit::data, origin + ": is an .npz file, not raw floats (drop --raw)");
-          std::vector<npz::Array> arrays = npz::read(raw_in, origin, s.spec.values);
+          std::vector<npz::Array> arrays = npz::read(raw_in, origin, ddg ? s.params.dp_input_length : s.spec.values);
           x = npz::flatten(arrays);
           layout = layout_text(arrays);
         } else {

@@ -74,3 +74,12 @@ def run(tool, *args, cwd=None, register=None):
     if proc.returncode != 0:
         raise error_of(tool, proc.returncode, argv, err)
     return err
+
+
+def output(tool, *args):
+    """Run a tool that answers on standard output (secagg-quantize account); return that."""
+    argv = [find_tool(tool), *map(str, args)]
+    proc = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise error_of(tool, proc.returncode, argv, proc.stderr)
+    return proc.stdout

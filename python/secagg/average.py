@@ -20,10 +20,12 @@ class Report:
     seconds: float = 0.0           # wall time of the whole session, encode to decode
     dropped: list = field(default_factory=list)   # indices of the updates that dropped out
     server_log: str = ""           # what secagg-collect serve logged (dropouts, refusals)
+    epsilon: float = 0.0           # DP sessions: epsilon of this one round at the session's delta
+    noise_stddev: float = 0.0      # DP sessions: the stddev of the noise in each value of the average
 
 
-def secure_average(updates, weights, *, clip, bits=16, max_weight=None, threshold=None, dropouts=None,
-                   round_timeout=60.0, workdir=None, dtype="f64", report=False):
+def secure_average(updates, weights, *, clip=None, bits=16, max_weight=None, threshold=None, dropouts=None,
+                   round_timeout=60.0, workdir=None, dtype="f64", report=False, dp=None):
     """The weighted average of the updates, computed by secure aggregation.
 
     Runs ``secagg-collect setup`` and ``serve`` on 127.0.0.1 (a free port, --port-file) and
@@ -44,26 +46,40 @@ def secure_average(updates, weights, *, clip, bits=16, max_weight=None, threshol
     workdir: where the session's files go (default: a temporary directory, removed).
     dtype: "f64" (default) or "f32" for the result's arrays.
     report: if true, return (average, Report).
+    dp: a secagg.Ddg for distributed differential privacy (docs/privacy.md): each party adds
+    its share of discrete Gaussian noise to its update clipped to L2 norm dp.l2_clip, and the
+    result is the unweighted average of the clipped updates plus noise. weights must then all
+    be 1 (or None), and clip, bits and max_weight are not given.
 
     Returns the average in the structure of the updates (float64 arrays unless dtype="f32").
     Raises ValueError for updates that do not match, ToolError (with the tool's exit code and
     message) when a tool fails.
     """
     n = len(updates)
+    if dp is not None:
+        if weights is None:
+            weights = [1] * n
+        if any(w != 1 for w in weights):
+            raise ValueError("a DP session's weights are all 1: a weight scales a party's sensitivity "
+                             "(docs/privacy.md)")
+        if clip is not None or max_weight is not None:
+            raise ValueError("a DP session clips to dp.l2_clip and has no max_weight")
+    elif clip is None:
+        raise ValueError("clip is required (the quantization range [-clip, clip])")
     if len(weights) != n:
         raise ValueError(f"{n} updates but {len(weights)} weights")
     kind, names, shapes = _arrays.check_updates(updates)
     dropouts = dict(dropouts or {})
     if threshold is None:
         threshold = n // 2 + 1
-    if max_weight is None:
+    if max_weight is None and dp is None:
         max_weight = max(int(w) for w in weights) if all(_is_int(w) for w in weights) else 1
     if workdir is None:
         with tempfile.TemporaryDirectory(prefix="secagg-avg.") as tmp:
             return _run(updates, weights, kind, names, shapes, clip, bits, max_weight, threshold, dropouts,
-                        round_timeout, tmp, dtype, report)
+                        round_timeout, tmp, dtype, report, dp)
     return _run(updates, weights, kind, names, shapes, clip, bits, max_weight, threshold, dropouts,
-                round_timeout, workdir, dtype, report)
+                round_timeout, workdir, dtype, report, dp)
 
 
 def _is_int(w):
@@ -74,14 +90,17 @@ def _is_int(w):
 
 
 def _run(updates, weights, kind, names, shapes, clip, bits, max_weight, threshold, dropouts, round_timeout,
-         workdir, dtype, want_report):
+         workdir, dtype, want_report, dp):
     from pathlib import Path
     t0 = time.monotonic()
     work = Path(workdir)
     work.mkdir(parents=True, exist_ok=True)
     n = len(updates)
-    session = Session.setup(work / "S", clients=n, threshold=threshold, length=_arrays.length(shapes),
-                            clip=clip, bits=bits, max_weight=max_weight)
+    if dp is None:
+        session = Session.setup(work / "S", clients=n, threshold=threshold, length=_arrays.length(shapes),
+                                clip=clip, bits=bits, max_weight=max_weight)
+    else:
+        session = Session.setup(work / "S", clients=n, threshold=threshold, length=_arrays.length(shapes), dp=dp)
     procs, lock = [], threading.Lock()
 
     def register(p):
@@ -128,6 +147,14 @@ def _run(updates, weights, kind, names, shapes, clip, bits, max_weight, threshol
         session.stop()
     if not want_report:
         return average
-    r = Report(contributors=contributors, total_weight=total, step=2 * float(clip) / (2 ** int(bits) - 1),
-               seconds=time.monotonic() - t0, dropped=sorted(dropouts), server_log=session.log())
+    r = Report(contributors=contributors, total_weight=total, seconds=time.monotonic() - t0,
+               dropped=sorted(dropouts), server_log=session.log())
+    if dp is None:
+        r.step = 2 * float(clip) / (2 ** int(bits) - 1)
+    else:
+        from .dp import account
+        acct = account(session.params, 1)
+        r.epsilon = acct["epsilon"]
+        m, k = contributors, acct["contributors"]
+        r.noise_stddev = dp.noise_multiplier * dp.l2_clip * (m / k) ** 0.5 / m
     return average, r

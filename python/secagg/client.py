@@ -30,12 +30,15 @@ class Client:
         _tools.run(tool, "--state", self.state, *args, "--connect", connect, "--recv", self.dir / recv,
                    "--timeout", self.timeout, *self._tls, register=self._register)
 
-    def encode(self, update, weight, round="stochastic"):
+    def encode(self, update, weight, round=None):
         """secagg-quantize encode: the update (array, list or dict of arrays) as this client's
-        input vector, weighted by weight (an integer, e.g. its number of examples)."""
+        input vector, weighted by weight (an integer, e.g. its number of examples; 1 in a DP
+        session). round: "stochastic" (the tool's default) or "nearest"; a DP session rounds
+        its own way and refuses it."""
         _arrays.save(self.dir / "update.npz", update)
-        _tools.run("secagg-quantize", "encode", "--params", self.params, "--weight", _weight(weight),
-                   "--round", round, "--input", self.dir / "update.npz", "-o", self.dir / "input.vec")
+        rounding = ["--round", round] if round is not None else []
+        _tools.run("secagg-quantize", "encode", "--params", self.params, "--weight", _weight(weight), *rounding,
+                   "--input", self.dir / "update.npz", "-o", self.dir / "input.vec")
 
     def keygen(self, connect):
         """Round 0: new keys, advertised to the server; the roster comes back."""

@@ -27,12 +27,19 @@ class Session:
 
     @classmethod
     def setup(cls, directory, *, clients, threshold, length, clip=None, bits=None, max_weight=None,
-              modulus_bits="auto", neighbours=None):
+              modulus_bits="auto", neighbours=None, dp=None):
         """Run ``secagg-collect setup``. With clip, bits and max_weight the session has a
         quantization spec and length counts floats (secagg-quantize's L); without, it sums
-        integer vectors of that length modulo 2^modulus_bits."""
+        integer vectors of that length modulo 2^modulus_bits. With dp (a secagg.Ddg), it is a
+        distributed-DP session of updates of `length` floats, every weight 1 (docs/privacy.md)."""
         args = ["setup", "--session", directory, "--clients", clients, "--threshold", threshold,
-                "--length", length, "--modulus-bits", modulus_bits]
+                "--length", length]
+        if dp is not None:
+            if clip is not None or bits is not None or max_weight is not None:
+                raise ValueError("a DP session takes its clip and bits from dp, and has no max_weight")
+            args += dp.setup_args()
+        else:
+            args += ["--modulus-bits", modulus_bits]
         if clip is not None or bits is not None or max_weight is not None:
             args += ["--clip", repr(float(clip)), "--bits", bits, "--max-weight", max_weight]
         if neighbours is not None:

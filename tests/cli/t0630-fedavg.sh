@@ -50,3 +50,26 @@ assert 0 < int(last["sparse_bytes_masked"]) < int(last["dense_bytes_masked"]), l
 assert int(last["sparse_bytes_sent"]) > int(last["sparse_bytes_masked"]), last
 PYEOF
 ); then pass; else fail "sp/results.csv: $out"; fi
+
+# Distributed DP (docs/privacy.md): 3 rounds at two noise multipliers. Almost no noise
+# (z = 0.001) trains (the unweighted average of clipped updates: 86% after 3 rounds); z = 3 is
+# private (epsilon ~2.5 over the 3 rounds) and its noise swamps 6 parties' updates. epsilon
+# falls as z grows, and each DP round counts the dropout like the other runs.
+rc=0
+"$PY" "$SECAGG_SRC/examples/fedavg/fedavg.py" --rounds 3 --dp 0.001,3 --outdir dp >dp.txt 2>dp.err || rc=$?
+check "fedavg.py --dp 0.001,3 exits 0 ($(tail -2 dp.err))" test "$rc" -eq 0
+check "the DP table says what the noise is calibrated for" \
+  grep -q "^distributed DP (docs/privacy.md): 6 parties, t = 4, so the noise is calibrated for 4 honest" dp.txt
+if out=$("$PY" - 2>&1 <<'PYEOF'
+import csv
+t = {float(r["noise_multiplier"]): r for r in csv.DictReader(open("dp/dp.csv"))}
+lo, hi = t[0.001], t[3.0]
+assert float(lo["epsilon"]) > float(hi["epsilon"]) > 0, t
+assert 1.5 < float(hi["epsilon"]) < 4, hi
+assert float(lo["accuracy"]) > 0.75, lo
+assert float(hi["accuracy"]) < float(lo["accuracy"]), t
+rows = list(csv.DictReader(open("dp/results.csv")))
+assert all(0 <= float(r["dp_accuracy_z3"]) <= 1 for r in rows), rows
+assert open("dp/accuracy_dp.png", "rb").read(8) == b"\x89PNG\r\n\x1a\n"
+PYEOF
+); then pass; else fail "dp/dp.csv or accuracy_dp.png: $out"; fi
