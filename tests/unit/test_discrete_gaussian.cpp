@@ -17,6 +17,7 @@
 
 #include "discrete_gaussian.hpp"
 #include "error.hpp"
+#include "exit_of.hpp"
 #include "random_bits.hpp"
 #include "uint128.hpp"
 
@@ -35,12 +36,7 @@ ChaChaRandomBits stream(uint8_t tag) {
 
 template <class F>
 Exit error_code(F&& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.code();
-  }
-  return Exit::ok;
+  return test::exit_of(std::forward<F>(f));
 }
 
 // An exact pmf on [lo, lo + p.size()), normalised, with its moments about 0 (both

@@ -9,6 +9,7 @@
 #include "dp_accounting.hpp"
 #include "dp_params.hpp"
 #include "error.hpp"
+#include "exit_of.hpp"
 #include "messages.hpp"
 #include "params.hpp"
 #include "small_params.hpp"
@@ -17,18 +18,10 @@ using namespace secagg;
 
 namespace {
 
-Params round_trip(const Params& p) {
-  const Envelope env = open_envelope(encode(MsgType::params, SessionId{}, kServerId, kServerId, p), "params.msg");
-  return decode_body<Params>(env, "params.msg");
-}
+Params round_trip(const Params& p) { return test::params_round_trip(p); }
 
 Exit validation(const Params& p) {
-  try {
-    validate_params(p);
-    return Exit::ok;
-  } catch (const Error& e) {
-    return e.code();
-  }
+  return test::exit_of([&] { validate_params(p); });
 }
 
 Params dp_session(uint64_t input_length = 1000) {

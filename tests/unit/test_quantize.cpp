@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "error.hpp"
+#include "exit_of.hpp"
 #include "params.hpp"
 #include "quantize.hpp"
 
@@ -38,12 +39,7 @@ quant::Spec make_spec(uint32_t n, unsigned bits, double clip, uint64_t max_weigh
 
 template <class F>
 Exit error_code(F&& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.code();
-  }
-  return Exit::ok;
+  return test::exit_of(std::forward<F>(f));
 }
 
 // Floating-point slack on top of the documented bound.

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "error.hpp"
+#include "exit_of.hpp"
 #include "random.hpp"
 #include "shamir.hpp"
 
@@ -28,12 +29,7 @@ std::vector<uint32_t> iota_xs(uint32_t n) {
 // The exit code of the Error that f throws (Exit::ok if it throws nothing).
 template <class F>
 Exit error_code(F&& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.code();
-  }
-  return Exit::ok;
+  return test::exit_of(std::forward<F>(f));
 }
 
 uint64_t mul(uint64_t a, uint64_t b) {
