@@ -650,7 +650,9 @@ int main(int argc, char** argv) {
   c_setup->add_option("--select", select_path,
                       "SSGA values session over this selection message (from secagg-collect select): |M| floats plus "
                       "the weight, clipped to R_max; needs --bits");
-  c_setup->add_option("--bits", quant_bits, "Quantization: map each float onto [0, 2^bits - 1] (1..32)");
+  c_setup->add_option("--bits", quant_bits,
+                      "Quantization: map each float onto [0, 2^bits - 1] (1..32); with --dp, the ring's width "
+                      "(R = 2^bits)");
   c_setup->add_option("--clip", p.clip, "Quantization: clip floats to [-clip, clip]");
   c_setup->add_option("--max-weight", p.max_weight, "Quantization: largest client weight, 1..2^32 (default 1)")
       ->check(CLI::Range(uint64_t{1}, uint64_t{1} << 32));
