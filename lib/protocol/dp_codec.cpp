@@ -82,7 +82,8 @@ std::vector<uint64_t> ddg_encode(const Params& p, const SessionId& session, std:
   // Conditional randomized rounding (DDG Theorem 1): unbiased per coordinate, drawn again until
   // the rounded vector's norm is within the bound the accountant's sensitivity assumes.
   const double bound = rounded_l2_bound(set.scale * set.l2_clip, set.beta, d);
-  std::vector<int64_t> r(d);
+  // The rounded update without its noise: whoever saw it could remove the noise from the sum.
+  std::vector<int64_t, WipingAllocator<int64_t>> r(d);
   for (;;) {
     if (++rep.rounding_tries > 10000)
       throw Error(Exit::software, "conditional rounding found no rounding within its norm bound in 10000 draws");
@@ -106,6 +107,7 @@ std::vector<uint64_t> ddg_encode(const Params& p, const SessionId& session, std:
     if (v < -half || v >= half) ++rep.wrapped;
     out[j + 1] = static_cast<uint64_t>(v) & mask;
   }
+  sodium_memzero(x.data(), x.size() * sizeof x[0]);
   if (report) *report = rep;
   return out;
 }
