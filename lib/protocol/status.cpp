@@ -116,6 +116,18 @@ void next_after(SessionStatus& st, const SessionDir& s) {
       return;
     case SparseKind::none: break;
   }
+  if (st.params.private_dp()) {
+    st.next = fmt::format("secagg-quantize decode --params {} --input {} -o average.npy", params, agg);
+    st.next_notes = {"the average of the clients' clipped updates, with their noise (docs/privacy.md)",
+                     fmt::format("secagg-quantize account --params {} --rounds R: what R such rounds cost", params)};
+    return;
+  }
+  if (st.params.is_shard()) {
+    st.next = fmt::format("secagg-collect combine --session TOP {} ... -o total.vec", shell_word(st.dir));
+    st.next_notes = {fmt::format("TOP: the top session {} this is a shard of, once every shard is done",
+                                 session_hex(st.params.parent))};
+    return;
+  }
   if (st.params.quantized()) {
     st.next = fmt::format("secagg-quantize decode --params {} --input {} -o average.npy", params, agg);
     st.next_notes = {"the weighted average of the clients' updates"};
@@ -298,6 +310,18 @@ std::vector<std::string> params_words(const Params& p) {
                                 p.quant_bits, mod));
       return out;
     case SparseKind::none: break;
+  }
+  if (p.is_shard()) out.push_back(fmt::format("a shard of session {} (docs/shards.md)", session_hex(p.parent)));
+  if (p.shard_clients)
+    out.push_back(fmt::format("hierarchical top: each client is the server of a shard of at most {} clients",
+                              p.shard_clients));
+  if (p.private_dp()) {
+    out.push_back(fmt::format("updates of {} floats (padded to {}), mod {}, every weight 1", p.dp_input_length,
+                              p.length - 1, mod));
+    out.push_back(fmt::format("distributed DP (ddg): L2 clip {:g}, noise multiplier {:.4g} for {} honest "
+                              "contributors, delta {:g}",
+                              p.dp_l2_clip, p.dp_noise_multiplier, p.dp_contributors, p.dp_delta));
+    return out;
   }
   if (p.quantized())
     out.push_back(fmt::format("updates of {} floats in [-{:g}, {:g}], {} bits, weights up to {}, mod {}", p.length - 1,

@@ -24,6 +24,9 @@ shard_walk c top 3 2 3
 check "a shard's params name its top session" \
   grep -q " shard_of=$(sid_of top/params.msg)\$" <(secagg-inspect a/S/params.msg)
 check "a shard has its own session id" test "$(sid_of a/S/params.msg)" != "$(sid_of top/params.msg)"
+secagg-collect status --session a/S >status.txt
+check "status names the top session" grep -q "a shard of session $(sid_of top/params.msg)" status.txt
+check "status: next is combine" grep -q "secagg-collect combine --session TOP a/S" status.txt
 # The refusals first: they must leave TOP without an aggregate.
 must secagg-collect setup --session other --clients 12 --threshold 7 --length 40 --modulus-bits 32
 shard_walk o other 3 2 4

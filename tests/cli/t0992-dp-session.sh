@@ -50,6 +50,13 @@ assert abs(sd / want - 1) < 0.15, (sd, want)
 assert abs(err.mean()) < 5 * want / np.sqrt(500), err.mean()
 '
 
+section "status says what the session is and what comes next"
+secagg-collect status --session S >status.txt
+check "status: the DP parameters" grep -q "distributed DP (ddg): L2 clip 1, noise multiplier 2 for 5 honest contributors" \
+  status.txt
+check "status: the padded updates" grep -q "updates of 500 floats (padded to 512), mod 2^24, every weight 1" status.txt
+check "status: next is decode, then account" grep -q "secagg-quantize account --params S/params.msg --rounds R" status.txt
+
 section "refusals"
 expect_exit 64 secagg-quantize encode --params S/params.msg --weight 2 --input u1.npy -o w.vec
 expect_err "--weight 2" "weight 1"
