@@ -33,6 +33,40 @@ void serialize_active(A& ar, Params& p);
 template <class A>
 void serialize_dp(A& ar, Params& p);
 
+// A binary64 field; in JSON, which has no NaN or infinity, a forged one is shown as a string.
+template <class A>
+void serialize_double(A& ar, const char* name, double& v) {
+  if constexpr (ser::is_text<A>) {
+    if (!std::isfinite(v)) {
+      std::string w = std::isnan(v) ? "nan" : v > 0 ? "inf" : "-inf";
+      ar(cereal::make_nvp(name, w));
+      return;
+    }
+  }
+  ar(cereal::make_nvp(name, v));
+}
+
+// The u8 that opens a group of optional fields (sparse, active, DP) and says which kind they
+// are: in JSON by its name (a forged number shows as a number); read, 0 is refused, since the
+// flag bit that announced the group says there is one.
+template <class A, class E>
+void serialize_kind(A& ar, const char* field, E& v, const char* (*name)(E), const char* zero_error) {
+  if constexpr (ser::is_text<A>) {
+    const std::string n = name(v);
+    if (n == "unknown")
+      ar(cereal::make_nvp(field, static_cast<uint8_t>(v)));
+    else
+      ar(cereal::make_nvp(field, n));
+  } else {
+    auto k = static_cast<uint8_t>(v);
+    ar(cereal::make_nvp(field, k));
+    if constexpr (ser::is_input<A>) {
+      if (k == 0) throw Error(Exit::data, zero_error);
+      v = static_cast<E>(k);
+    }
+  }
+}
+
 template <class A>
 void serialize(A& ar, Params& p) {
   ar(cereal::make_nvp("clients", p.clients), cereal::make_nvp("threshold", p.threshold),
@@ -76,33 +110,10 @@ void serialize(A& ar, Params& p) {
     p.insecure_threshold &= static_cast<uint8_t>(~(kSparseFollows | kActiveFollows | kFederationFollows | kDpFollows));
   }
   ar(cereal::make_nvp("quant_bits", p.quant_bits));
-  if constexpr (ser::is_text<A>) {
-    // JSON has no NaN or infinity; a forged body may carry them, and inspect must still print JSON.
-    if (!std::isfinite(p.clip)) {
-      std::string c = std::isnan(p.clip) ? "nan" : p.clip > 0 ? "inf" : "-inf";
-      ar(cereal::make_nvp("clip", c));
-    } else {
-      ar(cereal::make_nvp("clip", p.clip));
-    }
-  } else {
-    ar(cereal::make_nvp("clip", p.clip));
-  }
+  serialize_double(ar, "clip", p.clip);  // a forged body may carry NaN, and inspect must still print JSON
   ar(cereal::make_nvp("max_weight", p.max_weight));
   if (sparse_follows) {
-    if constexpr (ser::is_text<A>) {
-      std::string kind = sparse_name(p.sparse);
-      if (kind == "unknown")
-        ar(cereal::make_nvp("sparse", static_cast<uint8_t>(p.sparse)));
-      else
-        ar(cereal::make_nvp("sparse", kind));
-    } else {
-      auto kind = static_cast<uint8_t>(p.sparse);
-      ar(cereal::make_nvp("sparse", kind));
-      if constexpr (ser::is_input<A>) {
-        if (kind == 0) throw Error(Exit::data, "its sparse fields follow but name no sparse kind");
-        p.sparse = static_cast<SparseKind>(kind);
-      }
-    }
+    serialize_kind(ar, "sparse", p.sparse, sparse_name, "its sparse fields follow but name no sparse kind");
     ar(cereal::make_nvp("model_length", p.model_length), cereal::make_nvp("per_client", p.per_client),
        cereal::make_nvp("union_cells", p.union_cells), cereal::make_nvp("selection", ser::fixed(p.selection)));
   }
@@ -120,53 +131,15 @@ void serialize(A& ar, Params& p) {
 // The active-mode fields of Params (docs/security.md, "Active mode").
 template <class A>
 void serialize_active(A& ar, Params& p) {
-  if constexpr (ser::is_text<A>) {
-    std::string model = threat_model_name(p.threat);
-    if (model == "unknown")
-      ar(cereal::make_nvp("threat_model", static_cast<uint8_t>(p.threat)));
-    else
-      ar(cereal::make_nvp("threat_model", model));
-  } else {
-    auto model = static_cast<uint8_t>(p.threat);
-    ar(cereal::make_nvp("threat_model", model));
-    if constexpr (ser::is_input<A>) {
-      if (model == 0) throw Error(Exit::data, "its active-mode fields follow but name no threat model");
-      p.threat = static_cast<ThreatModel>(model);
-    }
-  }
+  serialize_kind(ar, "threat_model", p.threat, threat_model_name,
+                 "its active-mode fields follow but name no threat model");
   ar(cereal::make_nvp("corrupt", p.corrupt), cereal::make_nvp("ca_pk", ser::fixed(p.ca_pk)));
-}
-
-// A binary64 field; in JSON, which has no NaN or infinity, a forged one is shown as a string.
-template <class A>
-void serialize_double(A& ar, const char* name, double& v) {
-  if constexpr (ser::is_text<A>) {
-    if (!std::isfinite(v)) {
-      std::string w = std::isnan(v) ? "nan" : v > 0 ? "inf" : "-inf";
-      ar(cereal::make_nvp(name, w));
-      return;
-    }
-  }
-  ar(cereal::make_nvp(name, v));
 }
 
 // The distributed-DP fields of Params (docs/privacy.md).
 template <class A>
 void serialize_dp(A& ar, Params& p) {
-  if constexpr (ser::is_text<A>) {
-    std::string kind = dp_name(p.dp);
-    if (kind == "unknown")
-      ar(cereal::make_nvp("dp", static_cast<uint8_t>(p.dp)));
-    else
-      ar(cereal::make_nvp("dp", kind));
-  } else {
-    auto kind = static_cast<uint8_t>(p.dp);
-    ar(cereal::make_nvp("dp", kind));
-    if constexpr (ser::is_input<A>) {
-      if (kind == 0) throw Error(Exit::data, "its distributed-DP fields follow but name no mechanism");
-      p.dp = static_cast<DpKind>(kind);
-    }
-  }
+  serialize_kind(ar, "dp", p.dp, dp_name, "its distributed-DP fields follow but name no mechanism");
   serialize_double(ar, "l2_clip", p.dp_l2_clip);
   serialize_double(ar, "noise_multiplier", p.dp_noise_multiplier);
   serialize_double(ar, "beta", p.dp_beta);
