@@ -732,17 +732,8 @@ RoundResult ServerSession::close_unmask(unsigned threads, const std::function<vo
   }
   step(Step::remove_masks);
   remove_masks(p_, sid_, roster_, graph(), u3_, rec, sum_.data(), 0, sum_.size(), threads, progress);
-  RoundResult r;
-  r.round = Round::r4;
-  r.in = std::move(rec.responders);
-  r.marker = vector_message(sum_, p_.ring(), sid_);
-  r.aggregate = std::move(sum_);
-  for (const auto& c : rec.culprits)
-    r.bad_shares.push_back({c.responder, c.owner, c.self_mask ? ShareKind::self_mask : ShareKind::mask_key, false});
-  for (const auto& [id, a] : responses_) {
-    r.bad_shares.insert(r.bad_shares.end(), a.bad.begin(), a.bad.end());
-    for (uint32_t owner : a.shares.missing) r.missing.emplace_back(id, owner);
-  }
+  RoundResult r = round4_result(std::move(rec), std::move(sum_));
+  r.marker = vector_message(r.aggregate, p_.ring(), sid_);
   sum_.clear();
   responses_.clear();
   open(Round::none);
@@ -756,10 +747,14 @@ RoundResult ServerSession::unmask_range(uint64_t begin, uint64_t end, unsigned t
   Recovered rec = recover();
   std::vector<uint64_t> part = sum_in_->masked_sum_range(p_, sid_, begin, end);
   remove_masks(p_, sid_, roster_, graph(), u3_, rec, part.data(), begin, end, threads, progress);
+  return round4_result(std::move(rec), std::move(part));
+}
+
+RoundResult ServerSession::round4_result(Recovered rec, std::vector<uint64_t> aggregate) const {
   RoundResult r;
   r.round = Round::r4;
   r.in = std::move(rec.responders);
-  r.aggregate = std::move(part);
+  r.aggregate = std::move(aggregate);
   for (const auto& c : rec.culprits)
     r.bad_shares.push_back({c.responder, c.owner, c.self_mask ? ShareKind::self_mask : ShareKind::mask_key, false});
   for (const auto& [id, a] : responses_) {

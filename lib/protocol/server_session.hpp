@@ -182,6 +182,9 @@ class ServerSession {
   RoundResult close_shares(unsigned threads);
   RoundResult close_masked();
   RoundResult close_consistency();
+  // Round 4's result from its reconstruction and the (part of the) aggregate it unmasked: who
+  // answered, and every bad or missing share the log names.
+  RoundResult round4_result(Recovered rec, std::vector<uint64_t> aggregate) const;
   RoundResult close_unmask(unsigned threads, const std::function<void(Step)>& on_step, const ProgressFn& progress);
   std::vector<uint32_t> dropped() const;  // U2 \ U3
 
