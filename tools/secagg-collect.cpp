@@ -217,11 +217,7 @@ void setup(const std::string& dir, Params p, const std::string& modulus_bits, ui
 
 // A distributed-DP session (docs/privacy.md): its ring, length and noise from the request, for
 // its clients, threshold and threat model. Says on stderr what the noise is calibrated for.
-void setup_dp(const std::string& dir, Params p, DdgRequest r, unsigned bits, uint64_t input_length,
-              const std::string& prg) {
-  r.bits = bits;
-  r.input_length = input_length;
-  p.quant_bits = 0;  // --bits is the ring's width here, not a quantization spec
+void setup_dp(const std::string& dir, Params p, const DdgRequest& r, const std::string& prg) {
   setup_ddg(p, r);
   write_params(dir, p, prg);
   const dp::DdgSetting s = ddg_setting(p);
@@ -875,7 +871,11 @@ int main(int argc, char** argv) {
         if (given("--noise-multiplier") && (given("--rounds") || given("--sampling")))
           throw Error(Exit::usage, "--rounds and --sampling choose the noise for --target-epsilon; with "
                                    "--noise-multiplier, secagg-quantize account gives epsilon for any rounds");
-        setup_dp(dir, p, ddg, quant_bits, p.length, prg);
+        // --bits is the ring's width here, and --length the floats of an update.
+        ddg.bits = quant_bits;
+        ddg.input_length = p.length;
+        p.quant_bits = 0;
+        setup_dp(dir, p, ddg, prg);
         return;
       }
       if (dp_only) throw Error(Exit::usage, "--l2-clip, --noise-multiplier, --target-epsilon, --delta, --rounds, "

@@ -321,6 +321,7 @@ int main(int argc, char** argv) {
 
   return tool::run(app, argc, argv, [&] {
     std::string origin = input == "-" ? "<stdin>" : input;
+    std::string params_origin = params_path == "-" ? "<stdin>" : params_path;
     if (acct->parsed()) {
       if (!(acc_sampling > 0 && acc_sampling <= 1))
         throw Error(Exit::usage, fmt::format("--sampling {} must be in (0, 1]", acc_sampling));
@@ -330,7 +331,7 @@ int main(int argc, char** argv) {
       if (!s.params.private_dp())
         throw Error(Exit::data, fmt::format("{}: not a DP session (set up without --dp): its sum carries no noise, "
                                             "so it has no epsilon",
-                                            params_path == "-" ? "<stdin>" : params_path));
+                                            params_origin));
       const double delta = acct->count("--delta") ? acc_delta : s.params.dp_delta;
       const dp::Guarantee g = dp::ddg_epsilon(ddg_setting(s.params), acc_rounds, acc_sampling, delta);
       std::printf("epsilon=%.6g delta=%g rounds=%llu sampling=%g order=%d noise_multiplier=%g contributors=%u\n",
@@ -338,7 +339,6 @@ int main(int argc, char** argv) {
                   s.params.dp_noise_multiplier, s.params.dp_contributors);
       return;
     }
-    std::string params_origin = params_path == "-" ? "<stdin>" : params_path;
     if (topk->parsed()) {
       refuse_stdio(residual, "--residual");
       Session s = read_params(params_path);
@@ -435,20 +435,18 @@ int main(int argc, char** argv) {
           x = read_floats(raw_in, fmt_in, origin);
         }
       }
-      if (ddg) {
-        if (x.size() != s.params.dp_input_length)
-          throw Error(Exit::data, fmt::format("{}: has {} values; the session's updates have {}", origin, x.size(),
-                                              s.params.dp_input_length));
-        const uint64_t replaced =
-            quant::handle_nonfinite(x, nan == "zero" ? quant::NonFinite::zero : quant::NonFinite::refuse, origin);
-        random_context("quantize encode");
-        encode_dp(s.params, s.id, std::move(x), out, text, verbose, replaced);
-        return;
-      }
-      quant::check_length(x.size(), s.spec, origin);
+      if (!ddg)
+        quant::check_length(x.size(), s.spec, origin);
+      else if (x.size() != s.params.dp_input_length)
+        throw Error(Exit::data, fmt::format("{}: has {} values; the session's updates have {}", origin, x.size(),
+                                            s.params.dp_input_length));
       uint64_t replaced = quant::handle_nonfinite(x, nan == "zero" ? quant::NonFinite::zero : quant::NonFinite::refuse,
                                                   origin);
       random_context("quantize encode");
+      if (ddg) {
+        encode_dp(s.params, s.id, std::move(x), out, text, verbose, replaced);
+        return;
+      }
       quant::Rounding r = round == "nearest" ? quant::Rounding::nearest : quant::Rounding::stochastic;
       quant::EncodeStats st;
       std::vector<uint64_t> v = quant::encode(x, s.spec, w.used, r, origin, &st);
@@ -474,9 +472,8 @@ int main(int argc, char** argv) {
       Bytes agg = read_file(input, max_input_bytes(s.params.length));
       auto sum = read_vector(agg, s.params.ring(), s.params.length, &s.id, origin);
       quant::Average a;
-      dp::Decoded dpd;
       if (ddg) {
-        dpd = dp::ddg_decode(s.params, s.id, sum, origin);
+        dp::Decoded dpd = dp::ddg_decode(s.params, s.id, sum, origin);
         a.values = std::move(dpd.average);
         a.total_weight = dpd.contributors;
         if (dpd.near_edge)
