@@ -9,7 +9,7 @@
 
 #include "error.hpp"
 #include "le.hpp"
-#include "prg.hpp"
+#include "random_bits.hpp"
 #include "roster_tree.hpp"
 
 namespace secagg {
@@ -17,25 +17,17 @@ namespace {
 
 constexpr std::string_view kGraphLabel = "secagg/v1 graph";
 
-// Uniform integer in [0, bound) from a keystream, by rejection (exact). Reads the stream in
-// 512-byte blocks: the same bytes in the same order as 8 at a time, at a fraction of the calls.
+// Uniform integer in [0, bound) from the ChaCha20 keystream of the seed, by rejection (exact):
+// 8 bytes per try, read little-endian, in the stream's order.
 struct Draw {
-  Keystream ks;
-  uint64_t offset = 0;
-  uint8_t buf[512];
-  size_t used = sizeof buf;
-  explicit Draw(const uint8_t seed[32]) : ks(PrgKind::chacha20, seed) {}
-  ~Draw() { sodium_memzero(buf, sizeof buf); }
+  ChaChaRandomBits bits;
+  explicit Draw(const uint8_t seed[32]) : bits(seed) {}
   uint64_t below(uint64_t bound) {
     const uint64_t limit = UINT64_MAX - UINT64_MAX % bound;
     for (;;) {
-      if (used == sizeof buf) {
-        ks.generate(offset, buf, sizeof buf);
-        offset += sizeof buf;
-        used = 0;
-      }
-      uint64_t v = le::get64(buf + used);
-      used += 8;
+      uint8_t b[8];
+      bits.fill(b, sizeof b);
+      const uint64_t v = le::get64(b);
       if (v < limit) return v % bound;
     }
   }
