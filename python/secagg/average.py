@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from . import _arrays
 from ._tools import ToolError
 from .client import Client
+from .dp import account
 from .session import Session
 
 
@@ -152,7 +153,6 @@ def _run(updates, weights, kind, names, shapes, clip, bits, max_weight, threshol
     if dp is None:
         r.step = 2 * float(clip) / (2 ** int(bits) - 1)
     else:
-        from .dp import account
         acct = account(session.params, 1)
         r.epsilon = acct["epsilon"]
         m, k = contributors, acct["contributors"]
