@@ -207,7 +207,8 @@ void encode_dp(const Params& p, const SessionId& sid, std::vector<double> x, con
 int main(int argc, char** argv) {
   CLI::App app{"Quantize float updates for a secure-aggregation session with a quantization spec (encode), and turn "
                "the aggregate back into the weighted average of the updates (decode). The spec (clip c, bits b, "
-               "maximum weight) comes from the session's parameters.",
+               "maximum weight) comes from the session's parameters; in a DP session (setup --dp ddg) encode also "
+               "adds the client's noise, and account prints the session's epsilon over R rounds.",
                "secagg-quantize"};
   app.require_subcommand(1);
 
